@@ -1,0 +1,73 @@
+/*
+ * vt_libvirt.c - libvirt helpers for tests (see vt_libvirt.h).
+ */
+#include "vt_libvirt.h"
+
+#include <libvirt/virterror.h>
+#include <stdio.h>
+#include <unistd.h>
+
+static void vt_quiet_error(void *opaque, virErrorPtr error)
+{
+    (void)opaque;
+    (void)error; /* tests report libvirt errors themselves */
+}
+
+virConnectPtr vt_libvirt_open(void)
+{
+    virConnectPtr conn;
+    virErrorPtr e;
+
+    virSetErrorFunc(NULL, vt_quiet_error);
+    conn = virConnectOpen("qemu:///system");
+    if (conn)
+        return conn;
+    e = virGetLastError();
+    printf("SKIP: libvirtd does not answer on qemu:///system (%s); the libvirtd fixture "
+           "could not start it on this machine\n",
+           e && e->message ? e->message : "no error message");
+    return NULL;
+}
+
+const char *vt_domain_type(void)
+{
+    return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "qemu";
+}
+
+void vt_domain_name(char *buf, size_t buf_size, const char *tag)
+{
+    snprintf(buf, buf_size, "vmmgr-test-%s-%ld", tag, (long)getpid());
+}
+
+bool vt_domain_xml(char *buf, size_t buf_size, const char *name, unsigned n_vcpus,
+                   const char *cputune_xml)
+{
+    int n = snprintf(buf, buf_size,
+                     "<domain type='%s'>\n"
+                     "  <name>%s</name>\n"
+                     "  <memory unit='MiB'>64</memory>\n"
+                     "  <vcpu placement='static'>%u</vcpu>\n"
+                     "%s"
+                     "  <os><type arch='x86_64' machine='pc'>hvm</type></os>\n"
+                     "  <on_poweroff>destroy</on_poweroff>\n"
+                     "  <devices>\n"
+                     "    <emulator>/usr/bin/qemu-system-x86_64</emulator>\n"
+                     "    <memballoon model='none'/>\n"
+                     "  </devices>\n"
+                     "</domain>\n",
+                     vt_domain_type(), name, n_vcpus, cputune_xml ? cputune_xml : "");
+    return n > 0 && (size_t)n < buf_size;
+}
+
+void vt_domain_cleanup(virDomainPtr dom)
+{
+    int active;
+
+    if (!dom)
+        return;
+    active = virDomainIsActive(dom);
+    if (active == 1)
+        virDomainDestroy(dom);
+    virDomainUndefine(dom);
+    virDomainFree(dom);
+}

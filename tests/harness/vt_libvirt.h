@@ -1,0 +1,41 @@
+/*
+ * vt_libvirt.h - test helpers for suites that need a running libvirtd.
+ *
+ * The ctest fixture "libvirtd" (libvirtd-fixture.sh) starts libvirtd through
+ * scripts/lib/daemons.sh before these tests run. A test calls
+ * vt_libvirt_open() first; when libvirtd truly cannot run here it prints why
+ * and the test exits 77 (skipped). Test domains are named "vmmgr-test-..." so
+ * the fixture's cleanup can find and report any a test leaked.
+ */
+#ifndef VT_LIBVIRT_H
+#define VT_LIBVIRT_H
+
+#include <libvirt/libvirt.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define VT_SKIP 77
+
+/* Opens qemu:///system, or prints the reason to stdout and returns NULL. */
+virConnectPtr vt_libvirt_open(void);
+
+/* "kvm" when /dev/kvm is usable, else "qemu" (TCG): DESIGN.md says pin tests
+ * fall back to TCG rather than skip. */
+const char *vt_domain_type(void);
+
+/* Writes "vmmgr-test-<tag>-<pid>" into @buf. */
+void vt_domain_name(char *buf, size_t buf_size, const char *tag);
+
+/*
+ * Writes a minimal diskless domain XML (@n_vcpus vCPUs, 64 MiB) into @buf.
+ * @cputune_xml (may be NULL or "") is inserted verbatim after <vcpu>.
+ * Returns false if @buf is too small.
+ */
+bool vt_domain_xml(char *buf, size_t buf_size, const char *name, unsigned n_vcpus,
+                   const char *cputune_xml);
+
+/* Destroys (if running) and undefines @dom, then frees it. NULL-safe; never
+ * fails the test, so it is safe in teardown after an assertion failed. */
+void vt_domain_cleanup(virDomainPtr dom);
+
+#endif /* VT_LIBVIRT_H */
