@@ -1,0 +1,64 @@
+/*
+ * ctl.h - shared pieces of vmmgrctl, the operators' CLI.
+ *
+ * vmmgrctl [OPTIONS] VERB [ARGS...]. Verbs come from one table (ctl_main.c);
+ * each verb lives in a ctl_<group>.c file and has the signature ctl_verb_fn.
+ * A handler parses its own options with ctl_opt_* helpers, fills an nfv_table
+ * or a json_t, and prints it with ctl_print_table()/ctl_print_json() so that
+ * every verb honours --json and --no-legend the same way. Errors: a handler
+ * returns an nfv_code and fills the nfv_err; ctl_main prints one line
+ * "vmmgrctl: <message>" on stderr and exits with nfv_code_exit().
+ */
+#ifndef VMMGR_CTL_H
+#define VMMGR_CTL_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "nfv/err.h"
+#include "nfv/table.h"
+
+struct ctl_ctx {
+    enum nfv_output_fmt fmt; /* NFV_OUT_TABLE unless --json[=pretty|short] */
+    unsigned table_flags;    /* NFV_TABLE_NO_LEGEND */
+    const char *socket_path; /* --socket, for client verbs */
+    unsigned timeout_ms;     /* --timeout, for client verbs */
+    bool is_quiet;           /* --quiet: no progress lines */
+};
+
+/* A verb handler: argv[0] is the verb (or the sub-verb for "host add"),
+ * options follow. Returns NFV_OK or an error filled into @err. */
+typedef enum nfv_code (*ctl_verb_fn)(struct ctl_ctx *ctx, int argc, char **argv,
+                                     struct nfv_err *err);
+
+struct ctl_verb {
+    const char *name;  /* "topology", "host add" (two words: group and sub-verb) */
+    const char *usage; /* one line of arguments, for --help */
+    const char *help;  /* one sentence */
+    ctl_verb_fn fn;
+};
+
+/* Prints @t in the context's format. */
+enum nfv_code ctl_print_table(const struct ctl_ctx *ctx, const struct nfv_table *t);
+/* Prints @v: as JSON in JSON mode; in table mode, pretty JSON (verbs that
+ * have a human view print it themselves and call this only for --json). */
+void ctl_print_json(const struct ctl_ctx *ctx, const json_t *v);
+
+/*
+ * Option parsing shared by verbs: long options only ("--vcpus 4" or
+ * "--vcpus=4"). ctl_opt_next() walks argv from *idx; it returns the option
+ * name (without "--") and sets *ret_value for options that @spec marks as
+ * taking a value. @spec is a NULL-terminated list of "name" or "name=" (takes
+ * a value). Returns NULL at the end; on an unknown option or missing value it
+ * sets @err (NFV_E_INVAL, naming the option) and returns NULL as well, so
+ * callers check err->code. Positional arguments are returned as "" with
+ * *ret_value pointing at them.
+ */
+const char *ctl_opt_next(int argc, char **argv, int *idx, const char *const *spec,
+                         const char **ret_value, struct nfv_err *err);
+
+/* Parses an unsigned integer option value in [min, max]; names @opt in errors. */
+enum nfv_code ctl_opt_uint(const char *opt, const char *value, unsigned long min, unsigned long max,
+                           unsigned long *ret, struct nfv_err *err);
+
+#endif /* VMMGR_CTL_H */

@@ -1,0 +1,259 @@
+/*
+ * ctl_main.c - vmmgrctl entry point: global options and the verb table.
+ *
+ * Global options may stand before or after the verb (as with systemctl):
+ *   --json[=pretty|short|off]  --no-legend  --socket PATH  --timeout MS
+ *   --quiet  --help  --version
+ * They are removed from argv before the verb's handler sees its arguments.
+ * Exit codes follow nfv_code_exit(): 0 ok, 2 usage, 3 not found, 4 conflict,
+ * 5 no capacity, 6 daemon unreachable, 7 permission, 8 timeout, 1 other.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "nfv/log.h"
+
+#define CTL_DEFAULT_SOCKET "/run/vmmgr/vmmgrd.sock"
+
+/* Verb handlers, one group per ctl_<group>.c file. */
+enum nfv_code ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+
+static const struct ctl_verb verbs[] = {
+    {"version", "", "Print the vmmgrctl version.", ctl_cmd_version},
+};
+
+static const size_t n_verbs = sizeof(verbs) / sizeof(verbs[0]);
+
+static void print_help(FILE *out)
+{
+    fprintf(out, "Usage: vmmgrctl [OPTIONS] VERB [ARGS...]\n\n"
+                 "CPU-pinning VM manager for packet-switching VNFs.\n\n"
+                 "Options:\n"
+                 "  --json[=pretty|short]  print JSON instead of a table\n"
+                 "  --no-legend            omit table headers\n"
+                 "  --socket PATH          vmmgrd socket (default " CTL_DEFAULT_SOCKET ")\n"
+                 "  --timeout MS           give up on the daemon after MS milliseconds\n"
+                 "  --quiet                no progress lines\n"
+                 "  --help, --version\n\n"
+                 "Verbs:\n");
+    for (size_t i = 0; i < n_verbs; i++)
+        fprintf(out, "  %-16s %s\n      %s\n", verbs[i].name, verbs[i].usage, verbs[i].help);
+}
+
+enum nfv_code ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    json_t *v;
+
+    (void)argv;
+    if (argc > 1)
+        return NFV_ERR(err, NFV_E_INVAL, "version: takes no arguments");
+    if (ctx->fmt == NFV_OUT_TABLE) {
+        printf("vmmgrctl %s\n", VMMGR_VERSION);
+        return NFV_OK;
+    }
+    v = json_pack("{s:s}", "version", VMMGR_VERSION);
+    ctl_print_json(ctx, v);
+    json_decref(v);
+    return NFV_OK;
+}
+
+enum nfv_code ctl_print_table(const struct ctl_ctx *ctx, const struct nfv_table *t)
+{
+    return nfv_table_render(t, ctx->fmt, ctx->table_flags, stdout);
+}
+
+void ctl_print_json(const struct ctl_ctx *ctx, const json_t *v)
+{
+    nfv_json_print(v, ctx->fmt == NFV_OUT_TABLE ? NFV_OUT_JSON_PRETTY : ctx->fmt, stdout);
+}
+
+const char *ctl_opt_next(int argc, char **argv, int *idx, const char *const *spec,
+                         const char **ret_value, struct nfv_err *err)
+{
+    const char *arg, *eq;
+    size_t name_len;
+
+    if (err)
+        nfv_err_clear(err);
+    *ret_value = NULL;
+    if (*idx >= argc)
+        return NULL;
+    arg = argv[(*idx)++];
+    if (strncmp(arg, "--", 2) != 0 || arg[2] == '\0') {
+        *ret_value = arg;
+        return "";
+    }
+    arg += 2;
+    eq = strchr(arg, '=');
+    name_len = eq ? (size_t)(eq - arg) : strlen(arg);
+    for (const char *const *s = spec; *s; s++) {
+        size_t slen = strlen(*s);
+        bool takes_value = slen > 0 && (*s)[slen - 1] == '=';
+        size_t n = takes_value ? slen - 1 : slen;
+        if (n != name_len || strncmp(*s, arg, n) != 0)
+            continue;
+        if (!takes_value) {
+            if (eq) {
+                NFV_ERR(err, NFV_E_INVAL, "'--%.*s': takes no value", (int)n, arg);
+                return NULL;
+            }
+            return *s;
+        }
+        if (eq) {
+            *ret_value = eq + 1;
+        } else if (*idx < argc) {
+            *ret_value = argv[(*idx)++];
+        } else {
+            NFV_ERR(err, NFV_E_INVAL, "'--%.*s': needs a value", (int)n, arg);
+            return NULL;
+        }
+        /* Return the spec entry; callers compare against "name=". */
+        return *s;
+    }
+    NFV_ERR(err, NFV_E_INVAL, "'--%.*s': unknown option", (int)name_len, arg);
+    return NULL;
+}
+
+enum nfv_code ctl_opt_uint(const char *opt, const char *value, unsigned long min, unsigned long max,
+                           unsigned long *ret, struct nfv_err *err)
+{
+    char *end;
+    unsigned long v;
+
+    if (!value || !*value || value[0] == '-' || value[0] == '+')
+        return NFV_ERR(err, NFV_E_INVAL, "'--%s': '%s' is not a number", opt, value ? value : "");
+    v = strtoul(value, &end, 10);
+    if (*end != '\0')
+        return NFV_ERR(err, NFV_E_INVAL, "'--%s': '%s' is not a number", opt, value);
+    if (v < min || v > max)
+        return NFV_ERR(err, NFV_E_INVAL, "'--%s': %lu is out of range (%lu..%lu)", opt, v, min,
+                       max);
+    *ret = v;
+    return NFV_OK;
+}
+
+/* Strips global options out of argv (in place); returns the new argc or -1. */
+static int parse_globals(struct ctl_ctx *ctx, int argc, char **argv, bool *ret_help,
+                         bool *ret_version, struct nfv_err *err)
+{
+    int out = 1;
+
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--") == 0) {
+            while (i < argc)
+                argv[out++] = argv[i++];
+            break;
+        }
+        if (strcmp(a, "--json") == 0) {
+            ctx->fmt = NFV_OUT_JSON_PRETTY;
+        } else if (strncmp(a, "--json=", 7) == 0) {
+            ctx->fmt = nfv_output_fmt_from_string(a + 7);
+            if (ctx->fmt == NFV_OUT__COUNT) {
+                NFV_ERR(err, NFV_E_INVAL, "'--json': '%s' is not one of pretty, short, off", a + 7);
+                return -1;
+            }
+        } else if (strcmp(a, "--no-legend") == 0) {
+            ctx->table_flags |= NFV_TABLE_NO_LEGEND;
+        } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
+            ctx->is_quiet = true;
+        } else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            *ret_help = true;
+        } else if (strcmp(a, "--version") == 0) {
+            *ret_version = true;
+        } else if (strcmp(a, "--socket") == 0 || strncmp(a, "--socket=", 9) == 0) {
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || !*v) {
+                NFV_ERR(err, NFV_E_INVAL, "'--socket': needs a path");
+                return -1;
+            }
+            ctx->socket_path = v;
+        } else if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
+            const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
+            unsigned long ms;
+            if (ctl_opt_uint("timeout", v, 1, 86400000ul, &ms, err) != NFV_OK)
+                return -1;
+            ctx->timeout_ms = (unsigned)ms;
+        } else {
+            argv[out++] = argv[i];
+        }
+    }
+    argv[out] = NULL;
+    return out;
+}
+
+static const struct ctl_verb *find_verb(int argc, char **argv, int *ret_words)
+{
+    /* Two-word verbs ("host add") first, then one-word verbs. */
+    if (argc >= 3) {
+        for (size_t i = 0; i < n_verbs; i++) {
+            const char *sp = strchr(verbs[i].name, ' ');
+            if (sp && strncmp(verbs[i].name, argv[1], (size_t)(sp - verbs[i].name)) == 0 &&
+                argv[1][sp - verbs[i].name] == '\0' && strcmp(sp + 1, argv[2]) == 0) {
+                *ret_words = 2;
+                return &verbs[i];
+            }
+        }
+    }
+    for (size_t i = 0; i < n_verbs; i++) {
+        if (strcmp(verbs[i].name, argv[1]) == 0) {
+            *ret_words = 1;
+            return &verbs[i];
+        }
+    }
+    return NULL;
+}
+
+int main(int argc, char **argv)
+{
+    struct ctl_ctx ctx = {
+        .fmt = NFV_OUT_TABLE,
+        .socket_path = CTL_DEFAULT_SOCKET,
+        .timeout_ms = 30000,
+    };
+    struct nfv_err err = {0};
+    const struct ctl_verb *verb;
+    bool is_help = false, is_version = false;
+    int words = 0;
+    enum nfv_code rc;
+    const char *env_socket = getenv("VMMGR_SOCKET");
+
+    nfv_log_set_progname("vmmgrctl");
+    if (env_socket && *env_socket)
+        ctx.socket_path = env_socket;
+    argc = parse_globals(&ctx, argc, argv, &is_help, &is_version, &err);
+    if (argc < 0) {
+        fprintf(stderr, "vmmgrctl: %s\n", err.msg);
+        return nfv_code_exit(err.code);
+    }
+    if (is_version && argc == 1) {
+        printf("vmmgrctl %s\n", VMMGR_VERSION);
+        return 0;
+    }
+    if (argc < 2) {
+        if (is_help) {
+            print_help(stdout);
+            return 0;
+        }
+        fprintf(stderr, "vmmgrctl: no verb given (try 'vmmgrctl --help')\n");
+        return 2;
+    }
+    verb = find_verb(argc, argv, &words);
+    if (!verb) {
+        fprintf(stderr, "vmmgrctl: '%s': unknown verb (try 'vmmgrctl --help')\n", argv[1]);
+        return 2;
+    }
+    if (is_help) {
+        printf("Usage: vmmgrctl %s %s\n%s\n", verb->name, verb->usage, verb->help);
+        return 0;
+    }
+    /* The handler sees argv starting at the (last word of the) verb. */
+    rc = verb->fn(&ctx, argc - words, argv + words, &err);
+    if (rc != NFV_OK) {
+        fprintf(stderr, "vmmgrctl: %s\n", err.msg[0] ? err.msg : nfv_code_describe(rc));
+        return nfv_code_exit(rc);
+    }
+    return 0;
+}
