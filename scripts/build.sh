@@ -15,7 +15,5 @@ fi
 echo "vmmgr-build: configuring $build" >&2
 cmake -S "$src" -B "$build" "${opts[@]}" >/dev/null
 echo "vmmgr-build: building with $(nproc) jobs" >&2
-cmake --build "$build" -j"$(nproc)" -- --no-print-directory 2>&1 | grep -vE '^\[ *[0-9]+%\] (Building|Linking)' || true
-# grep hides progress noise; the build's own status decides.
-cmake --build "$build" -j"$(nproc)" >/dev/null
+cmake --build "$build" -j"$(nproc)"
 echo "vmmgr-build: done: $build" >&2
