@@ -1,0 +1,77 @@
+/*
+ * pin/plan.h - the planner: request + host state -> vCPU-to-PU plan.
+ *
+ * pin_plan_compute() is pure and deterministic (same inputs, same plan) and
+ * allocation-free: the caller owns a struct pin_plan (pin_plan_new) and reuses
+ * it across calls, which is how placement evaluates thousands of hosts per
+ * request. The result says, per vCPU, which host PU it runs on, plus the
+ * emulator and I/O-thread cpusets and the memory nodes; on failure the error
+ * names the constraint that failed, e.g.
+ *   "vcpu 2: no free core on numa node 1 local to 'ens1f0' (3 free on node 0)".
+ *
+ * Choice rules (documented in docs/pinning.md): nodes are tried in the order
+ * forced node / NIC node / best fit (fewest free PUs that still fit, ties to
+ * the lower node), so small VMs fill partly used nodes first; within a node,
+ * whole free cores are used before half-used ones for isolate, and half-used
+ * ones first for prefer (packing), lowest PU first.
+ *
+ * Neighbours: request.h (input), alloc.h (host state; claim a plan there),
+ * pin_libvirt.h (renders a plan as domain XML and applies it). Pure.
+ */
+#ifndef PIN_PLAN_H
+#define PIN_PLAN_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfv/err.h"
+#include "pin/cpuset.h"
+#include "pin/request.h"
+
+struct pin_alloc;
+
+struct pin_plan {
+    unsigned cap_vcpus; /* capacity of the arrays */
+    unsigned n_vcpus;
+    int16_t *vcpu_pu;            /* [n_vcpus] host PU OS index of each vCPU */
+    uint8_t *vcpu_mode;          /* [n_vcpus] enum pin_cpu_mode */
+    struct pin_cpuset claimed;   /* PUs the VM holds: vCPU PUs + isolated emulator PU */
+    struct pin_cpuset blocked;   /* SMT siblings kept empty for this VM (isolate/require) */
+    struct pin_cpuset shared;    /* the shared group's PUs */
+    struct pin_cpuset emulator;  /* <emulatorpin cpuset> */
+    struct pin_cpuset iothreads; /* <iothreadpin cpuset> (same as emulator) */
+    unsigned n_iothreads;
+    uint64_t node_mask;        /* host node OS indices the PUs are on (bit n = node n) */
+    enum pin_numa_policy numa; /* single: no guest NUMA; spread: one guest cell per node */
+    uint64_t mem_mib;
+    uint64_t hugepage_kib;
+    bool is_mem_strict;
+};
+
+/* A plan with room for @cap_vcpus vCPUs (1..PIN_MAX_VCPUS). NULL on failure. */
+struct pin_plan *pin_plan_new(unsigned cap_vcpus);
+void pin_plan_free(struct pin_plan *plan);
+/* Deep copy, NULL on allocation failure. */
+struct pin_plan *pin_plan_dup(const struct pin_plan *plan);
+
+/*
+ * Plans @req on the host whose state is @alloc (topology, pools, current
+ * claims). Fills @ret_plan (contents undefined on error). Never allocates.
+ * Errors:
+ *   NFV_E_INVAL  request invalid for this host (numbered PU not on the host
+ *                or not in the dedicated pool, unknown NIC, node unknown,
+ *                more vCPUs than ret_plan->cap_vcpus);
+ *   NFV_E_EXIST  a numbered PU is held by another owner;
+ *   NFV_E_NOCAP  not enough free PUs/cores under the constraints.
+ */
+enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_request *req,
+                               struct pin_plan *ret_plan, struct nfv_err *err);
+
+/* JSON form {"vcpus":[{"vcpu","pu","mode"}],"emulator":"0-1","iothreads":..,
+ * "blocked":..,"shared":..,"nodes":[..],"numa":..,"memory_mib","hugepage_kib",
+ * "mem_strict"}; round-trips exactly through pin_plan_from_json(). */
+json_t *pin_plan_to_json(const struct pin_plan *plan);
+enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, struct nfv_err *err);
+
+#endif /* PIN_PLAN_H */
