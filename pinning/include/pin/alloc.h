@@ -90,6 +90,8 @@ enum nfv_code pin_alloc_release(struct pin_alloc *a, const char *owner, struct n
 size_t pin_alloc_n_claims(const struct pin_alloc *a);
 /* Owner of claim @i (0..n_claims-1, in claim order), borrowed. */
 const char *pin_alloc_claim_owner(const struct pin_alloc *a, size_t i);
+/* The plan @owner claimed (borrowed, valid until the claim is released), or NULL. */
+const struct pin_plan *pin_alloc_claim_plan(const struct pin_alloc *a, const char *owner);
 /* The PU of vCPU @vcpu of @owner's claim, or -1. */
 int pin_alloc_claim_vcpu_pu(const struct pin_alloc *a, const char *owner, unsigned vcpu);
 
@@ -103,7 +105,7 @@ bool pin_alloc_pu_owner(const struct pin_alloc *a, unsigned pu, const char **ret
 
 /*
  * JSON form: {"pools":{"reserved","dedicated","shared"},"claims":[{"owner",
- * "vcpus":[pu,...],"modes":[..],"claimed","blocked","shared","emulator"}]}.
+ * "plan":<pin_plan_to_json>}]} (cpusets in list syntax).
  * pin_alloc_from_json() rebuilds an equal allocation on @topo (reference
  * taken); it re-checks every claim (NFV_E_PARSE for a malformed document,
  * NFV_E_EXIST for overlapping claims).

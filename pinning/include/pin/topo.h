@@ -155,8 +155,9 @@ const struct pin_nic_info *pin_topo_nic_find(const struct pin_topo *t, const cha
 unsigned pin_topo_threads_per_core(const struct pin_topo *t);
 
 /* JSON view for `vmmgrctl topology --json` and the daemon's host API:
- * {"source","packages","nodes":[{"os_index","package","memory_bytes","cpus",
- *  "cores","hugepages":[...]}],"cores":[{"core","package","node","pus"}],
+ * {"source","packages","pus","threads_per_core","nodes":[{"node","package",
+ *  "memory_bytes","cpus","n_cores","n_pus","hugepages":[{"size_kib","total","free"}]}],
+ *  "cores":[{"core","package","node","pus"}],
  *  "nics":[{"name","pci","node"}]}. Returns a new reference or NULL. */
 json_t *pin_topo_to_json(const struct pin_topo *t);
 
