@@ -1,0 +1,127 @@
+/*
+ * vnf/app.h - the DPDK runtime shared by vmmgr-nat and vmmgr-fw.
+ *
+ * DPDK adapter, in the manner of the DPDK sample applications: EAL
+ * start-up, mbuf pool and two-port setup, the run-to-completion loop, the
+ * quit/stats/reload flags raised by signals, a control thread that prints
+ * statistics and runs reloads off the fast path, and statistics rendered as
+ * text, JSON or an rte_telemetry dictionary.
+ *
+ * An application (nat_main.c, fw_main.c) fills a struct vnf_app_ops with its
+ * packet handler and hands it to vnf_app_run(). The handler sees packets of
+ * one side (0 or 1) at a time and queues each one for a side with
+ * vnf_tx_put() or frees it; the runtime transmits and counts.
+ *
+ * Test clock (--test-clock=pcap, documented in docs/vnf-samples.md): the
+ * ports must deliver RX timestamps (net_pcap does, from the capture); the
+ * loop then merges both ports' packets in timestamp order, one packet at a
+ * time, and "now" is the packet's timestamp. This makes a two-port capture
+ * replay deterministic, including timeouts, without sleeping.
+ */
+#ifndef VNF_APP_H
+#define VNF_APP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <rte_mbuf.h>
+
+#include "nfv/err.h"
+
+#define VNF_BURST     32
+#define VNF_MAX_STATS 128
+
+struct vnf_stat {
+    const char *name;
+    uint64_t value;
+};
+
+struct vnf_tx {
+    struct rte_mbuf *pkts[2][VNF_BURST];
+    uint16_t n[2];
+};
+
+/* Queues @m for transmission on @side; the caller's burst never exceeds VNF_BURST. */
+static inline void vnf_tx_put(struct vnf_tx *tx, unsigned side, struct rte_mbuf *m)
+{
+    tx->pkts[side][tx->n[side]++] = m;
+}
+
+struct vnf_app_ops {
+    /* Handles @n packets received on @side; every mbuf is queued or freed. */
+    void (*handle)(void *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned side, uint64_t now_ms,
+                   struct vnf_tx *tx);
+    /* Called once per loop iteration (incremental expiry). May be NULL. */
+    void (*idle)(void *ctx, uint64_t now_ms);
+    /* Appends the application's counters to @out; returns how many. */
+    unsigned (*stats)(void *ctx, struct vnf_stat *out, unsigned max);
+    /* Runs on the control thread after SIGHUP. May be NULL. */
+    void (*reload)(void *ctx);
+};
+
+/* Options every VNF accepts after "--" (parsed by vnf_opts_common()). */
+struct vnf_opts {
+    uint32_t stats_interval_s; /* 0: no periodic stats */
+    uint32_t exit_on_idle_ms;  /* 0: run until a signal */
+    bool is_json;
+    bool is_pcap_clock;
+    const char *config;
+};
+
+/* getopt_long option codes of the shared options (above any ASCII letter). */
+enum {
+    VNF_OPT_STATS_INTERVAL = 256,
+    VNF_OPT_JSON,
+    VNF_OPT_EXIT_ON_IDLE,
+    VNF_OPT_TEST_CLOCK,
+    VNF_OPT__APP_FIRST = 300
+};
+/* Entries to splice into an app's struct option table (the list ends in a comma). */
+#define VNF_OPTS_LONG                                                                              \
+    {"config", required_argument, NULL, 'f'},                                                      \
+        {"stats-interval", required_argument, NULL, VNF_OPT_STATS_INTERVAL},                       \
+        {"json", no_argument, NULL, VNF_OPT_JSON},                                                 \
+        {"exit-on-idle", required_argument, NULL, VNF_OPT_EXIT_ON_IDLE},                           \
+        {"test-clock", required_argument, NULL, VNF_OPT_TEST_CLOCK},
+/* Handles option @opt if it is a shared one; returns NFV_E_NOENT if not shared. */
+enum nfv_code vnf_opts_common(struct vnf_opts *o, int opt, const char *arg, struct nfv_err *err);
+
+/* Sends EAL/DPDK log lines to stderr so stdout carries only statistics. Call before EAL init. */
+void vnf_log_to_stderr(void);
+
+struct vnf_app;
+struct rte_rcu_qsbr;
+
+/*
+ * Sets up ports @port0/@port1 (one RX/TX queue each, a shared mbuf pool),
+ * installs the signal handlers and returns the runtime. @side_names name the
+ * sides in counters ("inside"/"outside"). Errors: NFV_E_INVAL (port missing,
+ * same port twice, test clock unsupported), NFV_E_NOMEM, NFV_E_IO (port setup).
+ */
+struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t port0,
+                            uint16_t port1, const char *const side_names[2], struct nfv_err *err);
+/* Stops and closes the ports (flushing pcap outputs); NULL is a no-op. */
+void vnf_app_free(struct vnf_app *app);
+
+/*
+ * Runs the loop on the calling lcore until SIGINT/SIGTERM or --exit-on-idle,
+ * with the control thread beside it; prints the final statistics (JSON with
+ * --json) on stdout. @qs, if not NULL, is an RCU QSBR variable on which the
+ * loop reports a quiescent state after every iteration (thread id 0).
+ */
+enum nfv_code vnf_app_run(struct vnf_app *app, const struct vnf_app_ops *ops, void *ctx,
+                          struct rte_rcu_qsbr *qs, struct nfv_err *err);
+
+/* All counters: the runtime's (rx_/tx_/tx_full_<side>) then the application's. */
+unsigned vnf_app_stats(struct vnf_app *app, struct vnf_stat *out, unsigned max);
+/* Prints the counters to @f as "name value" lines, or one JSON object line. */
+void vnf_app_stats_print(struct vnf_app *app, FILE *f, bool is_json);
+/* Fills a started rte_telemetry dictionary (struct rte_tel_data) with the counters. */
+void vnf_app_stats_tel(struct vnf_app *app, void *tel_data);
+
+/* Single-writer counter update that a concurrent reader may load (no lock, no RMW). */
+#define VNF_CNT_ADD(c, v) __atomic_store_n(&(c), (c) + (v), __ATOMIC_RELAXED)
+#define VNF_CNT_GET(c)    __atomic_load_n(&(c), __ATOMIC_RELAXED)
+
+#endif /* VNF_APP_H */
