@@ -1,0 +1,1006 @@
+/*
+ * pktgen_main.c - vmmgr-pktgen: the DPDK glue around the pure core (pktgen.h).
+ *
+ * One run-to-completion loop on the main lcore, in the style of DPDK's
+ * examples: every iteration asks the TSC pacer how many frames are due,
+ * builds them (flow range x frame size or IMIX, or the next pcap frames),
+ * stamps them with a sequence number and the TX TSC and sends them on the TX
+ * port; then it polls every port's RX queue and accounts what came back
+ * (sequence -> loss/reorder/duplicates, stamp -> latency, addresses ->
+ * whether a NAT translated them, checksums when --verify-rx is given).
+ *
+ * Modes: a plain run (--duration or --count, per-second counters, a summary)
+ * and --rfc2544 (throughput search: one trial per rate, each with its own
+ * stream id so late frames of a previous trial are not counted).
+ *
+ * Typical set-up, generator as memif server and the VNF as client:
+ *   vmmgr-pktgen --no-huge --no-pci -m 256 --file-prefix pg \
+ *     --vdev=net_memif0,role=server,socket=/run/pg/in.sock \
+ *     --vdev=net_memif1,role=server,socket=/run/pg/out.sock \
+ *     -- --tx-port 0 --rate 100k --size 64 --duration 5 --json
+ * Globals are limited to what STYLE.md allows in a main.c: the options and
+ * the stop flag.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <jansson.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mempool.h>
+
+#include "nfv/err.h"
+#include "pktgen.h"
+
+#define MAX_PORTS    8
+#define BURST_MAX    64
+#define RING_SIZE    1024
+#define N_MBUFS      8191
+#define MBUF_CACHE   256
+#define MAX_RATE_PPS 1e9
+
+struct pktgen_opts {
+    unsigned tx_port;
+    double rate_pps;         /* 0 = unlimited */
+    double rate_pct;         /* alternative to rate_pps, < 0 when unset */
+    double line_gbps;        /* for --rate-pct and the RFC 2544 maximum */
+    struct pktgen_imix imix; /* n_sizes == 1 for a fixed frame size */
+    struct pktgen_flow_spec flows;
+    struct pktgen_pkt_tmpl tmpl;
+    const char *pcap_path;
+    uint64_t count;    /* frames to send, 0 = until --duration */
+    double duration;   /* seconds, 0 = until --count or a signal */
+    unsigned drain_ms; /* keep receiving after the last frame */
+    unsigned burst;
+    unsigned link_wait; /* seconds to wait for every link to come up */
+    double wait_return; /* seconds to wait for the path to return a probe, 0 = don't */
+    double stats_interval;
+    bool is_json;
+    bool is_verify_rx;
+    bool is_yield;
+    const char *results_path;
+    /* RFC 2544 */
+    bool is_rfc2544;
+    double trial_sec;
+    double loss_ratio;
+    double min_pps, max_pps, resolution_pps;
+};
+
+/* Counters of one run or trial. Kept in one struct on the main lcore's
+ * stack; cache-line alignment matters little with a single lcore. */
+struct pktgen_counters {
+    uint64_t n_tx;
+    uint64_t n_tx_bytes;
+    uint64_t n_tx_full; /* frames the TX ring refused (re-offered later) */
+    uint64_t n_rx;
+    uint64_t n_rx_bytes;
+    uint64_t n_rx_stream; /* stamped with the current stream id */
+    uint64_t n_rx_other;  /* not ours: unstamped, other stream, not IPv4 */
+    uint64_t n_rx_csum_bad;
+    uint64_t n_rx_translated; /* source address outside the generated range */
+    uint32_t rx_src_ip_min, rx_src_ip_max;
+    uint32_t rx_dst_ip_min, rx_dst_ip_max;
+    struct pktgen_seq seq;
+    struct pktgen_lat lat; /* nanoseconds */
+};
+
+struct pktgen_ctx {
+    struct pktgen_opts *o;
+    struct rte_mempool *pool;
+    uint16_t n_ports;
+    uint16_t sizes[PKTGEN_IMIX_MAX_SEQ];
+    unsigned n_sizes, size_idx;
+    struct pktgen_flow_iter flow_it;
+    struct pktgen_pcap *pcap;
+    size_t pcap_idx;
+    uint64_t hz;
+    uint16_t stream;
+    uint32_t next_seq;
+    struct pktgen_counters c;
+};
+
+static struct pktgen_opts g_opts;
+static volatile sig_atomic_t g_stop;
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    g_stop = 1;
+}
+
+/* ---- options ------------------------------------------------------------- */
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: vmmgr-pktgen [EAL options] -- [options]\n"
+                 "  --tx-port N            port to send on (default 0); every port is received\n"
+                 "  --rate PPS             offered rate, k/M/G suffixes (default 0 = unlimited)\n"
+                 "  --rate-pct P           offered rate as %% of --line-rate\n"
+                 "  --line-rate GBPS       line rate for --rate-pct and RFC 2544 (default 10)\n"
+                 "  --size N | --imix SPEC frame size with FCS (default 64) or SIZE:W,...|imix\n"
+                 "  --proto udp|tcp        L4 protocol (default udp)\n"
+                 "  --src-ip R --dst-ip R  IPv4 address or range A-B (10.0.0.1, 192.0.2.1)\n"
+                 "  --src-port R --dst-port R  port or range (1024, 5000)\n"
+                 "  --src-mac M --dst-mac M    Ethernet addresses (02:00:00:00:00:01, :02)\n"
+                 "  --pcap FILE            replay FILE's frames instead (loops over it)\n"
+                 "  --count N | --duration S   stop after N frames or S seconds\n"
+                 "  --drain-ms MS          keep receiving after the last frame (default 200)\n"
+                 "  --burst N              frames per TX burst (default 32)\n"
+                 "  --link-wait S          wait for links to come up (default 10)\n"
+                 "  --wait-return S        before measuring, probe until the path returns a frame\n"
+                 "  --stats-interval S     per-interval counters (default 1, 0 = off)\n"
+                 "  --json                 counters and summary as JSON lines\n"
+                 "  --verify-rx            verify IPv4/L4 checksums of received frames\n"
+                 "  --yield                sched_yield() when idle (generator sharing a core)\n"
+                 "  --results FILE         write the summary (or RFC 2544 search) as JSON\n"
+                 "  --rfc2544              throughput search; --trial-sec S (default 2),\n"
+                 "                         --loss-ratio R (0), --min-rate, --max-rate (100%% of\n"
+                 "                         line rate), --resolution PPS (0.5%% of max)\n");
+}
+
+static enum nfv_code parse_double(const char *s, const char *what, double min, double max,
+                                  double *ret, struct nfv_err *err)
+{
+    char *end;
+    double v, mult = 1;
+
+    errno = 0;
+    v = strtod(s, &end);
+    if (end != s && *end != '\0' && end[1] == '\0') {
+        switch (*end) {
+        case 'k':
+        case 'K':
+            mult = 1e3;
+            end++;
+            break;
+        case 'm':
+        case 'M':
+            mult = 1e6;
+            end++;
+            break;
+        case 'g':
+        case 'G':
+            mult = 1e9;
+            end++;
+            break;
+        default:
+            break;
+        }
+    }
+    if (end == s || *end != '\0' || errno != 0 || !isfinite(v))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a number", what, s);
+    v *= mult;
+    if (v < min || v > max)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': %g is outside %g..%g", what, v, min, max);
+    *ret = v;
+    return NFV_OK;
+}
+
+static enum nfv_code parse_mac(const char *s, const char *what, uint8_t *mac, struct nfv_err *err)
+{
+    unsigned b[6];
+    char tail;
+
+    if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5], &tail) !=
+        6)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a MAC address", what, s);
+    for (int i = 0; i < 6; i++)
+        mac[i] = (uint8_t)b[i];
+    return NFV_OK;
+}
+
+enum {
+    OPT_TX_PORT = 256,
+    OPT_RATE,
+    OPT_RATE_PCT,
+    OPT_LINE,
+    OPT_SIZE,
+    OPT_IMIX,
+    OPT_PROTO,
+    OPT_SRC_IP,
+    OPT_DST_IP,
+    OPT_SRC_PORT,
+    OPT_DST_PORT,
+    OPT_SRC_MAC,
+    OPT_DST_MAC,
+    OPT_PCAP,
+    OPT_COUNT,
+    OPT_DURATION,
+    OPT_DRAIN,
+    OPT_BURST,
+    OPT_LINK_WAIT,
+    OPT_WAIT_RETURN,
+    OPT_STATS,
+    OPT_JSON,
+    OPT_VERIFY,
+    OPT_YIELD,
+    OPT_RESULTS,
+    OPT_RFC2544,
+    OPT_TRIAL,
+    OPT_LOSS,
+    OPT_MIN_RATE,
+    OPT_MAX_RATE,
+    OPT_RESOLUTION,
+    OPT_HELP,
+};
+
+static const struct option long_opts[] = {
+    {"tx-port", required_argument, NULL, OPT_TX_PORT},
+    {"rate", required_argument, NULL, OPT_RATE},
+    {"rate-pct", required_argument, NULL, OPT_RATE_PCT},
+    {"line-rate", required_argument, NULL, OPT_LINE},
+    {"size", required_argument, NULL, OPT_SIZE},
+    {"imix", required_argument, NULL, OPT_IMIX},
+    {"proto", required_argument, NULL, OPT_PROTO},
+    {"src-ip", required_argument, NULL, OPT_SRC_IP},
+    {"dst-ip", required_argument, NULL, OPT_DST_IP},
+    {"src-port", required_argument, NULL, OPT_SRC_PORT},
+    {"dst-port", required_argument, NULL, OPT_DST_PORT},
+    {"src-mac", required_argument, NULL, OPT_SRC_MAC},
+    {"dst-mac", required_argument, NULL, OPT_DST_MAC},
+    {"pcap", required_argument, NULL, OPT_PCAP},
+    {"count", required_argument, NULL, OPT_COUNT},
+    {"duration", required_argument, NULL, OPT_DURATION},
+    {"drain-ms", required_argument, NULL, OPT_DRAIN},
+    {"burst", required_argument, NULL, OPT_BURST},
+    {"link-wait", required_argument, NULL, OPT_LINK_WAIT},
+    {"wait-return", required_argument, NULL, OPT_WAIT_RETURN},
+    {"stats-interval", required_argument, NULL, OPT_STATS},
+    {"json", no_argument, NULL, OPT_JSON},
+    {"verify-rx", no_argument, NULL, OPT_VERIFY},
+    {"yield", no_argument, NULL, OPT_YIELD},
+    {"results", required_argument, NULL, OPT_RESULTS},
+    {"rfc2544", no_argument, NULL, OPT_RFC2544},
+    {"trial-sec", required_argument, NULL, OPT_TRIAL},
+    {"loss-ratio", required_argument, NULL, OPT_LOSS},
+    {"min-rate", required_argument, NULL, OPT_MIN_RATE},
+    {"max-rate", required_argument, NULL, OPT_MAX_RATE},
+    {"resolution", required_argument, NULL, OPT_RESOLUTION},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+static enum nfv_code opts_parse(int argc, char **argv, struct pktgen_opts *o, struct nfv_err *err)
+{
+    enum nfv_code rc = NFV_OK;
+    double v;
+    int c;
+
+    *o = (struct pktgen_opts){
+        .rate_pct = -1,
+        .line_gbps = 10,
+        .imix = {.n_sizes = 1, .size = {64}, .weight = {1}},
+        .flows = {{0x0a000001, 0x0a000001}, {0xc0000201, 0xc0000201}, {1024, 1024}, {5000, 5000}},
+        .tmpl = {.dst_mac = {0x02, 0, 0, 0, 0, 0x02},
+                 .src_mac = {0x02, 0, 0, 0, 0, 0x01},
+                 .proto = PKTGEN_PROTO_UDP,
+                 .ttl = 64},
+        .drain_ms = 200,
+        .burst = 32,
+        .link_wait = 10,
+        .stats_interval = 1,
+        .trial_sec = 2,
+    };
+    optind = 1;
+    while (rc == NFV_OK && (c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_TX_PORT:
+            rc = parse_double(optarg, "tx-port", 0, MAX_PORTS - 1, &v, err);
+            o->tx_port = (unsigned)v;
+            break;
+        case OPT_RATE:
+            rc = parse_double(optarg, "rate", 0, MAX_RATE_PPS, &o->rate_pps, err);
+            break;
+        case OPT_RATE_PCT:
+            rc = parse_double(optarg, "rate-pct", 0.001, 100, &o->rate_pct, err);
+            break;
+        case OPT_LINE:
+            rc = parse_double(optarg, "line-rate", 0.001, 1000, &o->line_gbps, err);
+            break;
+        case OPT_SIZE:
+            rc = parse_double(optarg, "size", PKTGEN_FRAME_MIN + 4, PKTGEN_FRAME_MAX + 4, &v, err);
+            o->imix = (struct pktgen_imix){.n_sizes = 1, .size = {(uint16_t)v}, .weight = {1}};
+            break;
+        case OPT_IMIX:
+            rc = pktgen_imix_parse(optarg, &o->imix, err);
+            break;
+        case OPT_PROTO:
+            o->tmpl.proto = pktgen_proto_from_string(optarg);
+            if (o->tmpl.proto == PKTGEN_PROTO__COUNT)
+                rc = NFV_ERR(err, NFV_E_INVAL, "'proto': '%s' is not udp or tcp", optarg);
+            break;
+        case OPT_SRC_IP:
+            rc = pktgen_range_parse(optarg, true, "src-ip", &o->flows.src_ip, err);
+            break;
+        case OPT_DST_IP:
+            rc = pktgen_range_parse(optarg, true, "dst-ip", &o->flows.dst_ip, err);
+            break;
+        case OPT_SRC_PORT:
+            rc = pktgen_range_parse(optarg, false, "src-port", &o->flows.src_port, err);
+            break;
+        case OPT_DST_PORT:
+            rc = pktgen_range_parse(optarg, false, "dst-port", &o->flows.dst_port, err);
+            break;
+        case OPT_SRC_MAC:
+            rc = parse_mac(optarg, "src-mac", o->tmpl.src_mac, err);
+            break;
+        case OPT_DST_MAC:
+            rc = parse_mac(optarg, "dst-mac", o->tmpl.dst_mac, err);
+            break;
+        case OPT_PCAP:
+            o->pcap_path = optarg;
+            break;
+        case OPT_COUNT:
+            rc = parse_double(optarg, "count", 1, 1e15, &v, err);
+            o->count = (uint64_t)v;
+            break;
+        case OPT_DURATION:
+            rc = parse_double(optarg, "duration", 0.01, 1e7, &o->duration, err);
+            break;
+        case OPT_DRAIN:
+            rc = parse_double(optarg, "drain-ms", 0, 60000, &v, err);
+            o->drain_ms = (unsigned)v;
+            break;
+        case OPT_BURST:
+            rc = parse_double(optarg, "burst", 1, BURST_MAX, &v, err);
+            o->burst = (unsigned)v;
+            break;
+        case OPT_LINK_WAIT:
+            rc = parse_double(optarg, "link-wait", 0, 3600, &v, err);
+            o->link_wait = (unsigned)v;
+            break;
+        case OPT_WAIT_RETURN:
+            rc = parse_double(optarg, "wait-return", 0, 3600, &o->wait_return, err);
+            break;
+        case OPT_STATS:
+            rc = parse_double(optarg, "stats-interval", 0, 3600, &o->stats_interval, err);
+            break;
+        case OPT_JSON:
+            o->is_json = true;
+            break;
+        case OPT_VERIFY:
+            o->is_verify_rx = true;
+            break;
+        case OPT_YIELD:
+            o->is_yield = true;
+            break;
+        case OPT_RESULTS:
+            o->results_path = optarg;
+            break;
+        case OPT_RFC2544:
+            o->is_rfc2544 = true;
+            break;
+        case OPT_TRIAL:
+            rc = parse_double(optarg, "trial-sec", 0.01, 3600, &o->trial_sec, err);
+            break;
+        case OPT_LOSS:
+            rc = parse_double(optarg, "loss-ratio", 0, 0.999999, &o->loss_ratio, err);
+            break;
+        case OPT_MIN_RATE:
+            rc = parse_double(optarg, "min-rate", 1, MAX_RATE_PPS, &o->min_pps, err);
+            break;
+        case OPT_MAX_RATE:
+            rc = parse_double(optarg, "max-rate", 1, MAX_RATE_PPS, &o->max_pps, err);
+            break;
+        case OPT_RESOLUTION:
+            rc = parse_double(optarg, "resolution", 1, MAX_RATE_PPS, &o->resolution_pps, err);
+            break;
+        case OPT_HELP:
+            usage(stdout);
+            exit(0);
+        default:
+            rc = NFV_ERR(err, NFV_E_INVAL, "'%s': unknown option or missing argument",
+                         argv[optind - 1]);
+            break;
+        }
+    }
+    if (rc != NFV_OK)
+        return rc;
+    if (optind < argc)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': unexpected argument", argv[optind]);
+    if (o->rate_pct > 0)
+        o->rate_pps =
+            pktgen_pps_from_pct(o->rate_pct, o->line_gbps * 1e9, pktgen_imix_mean_size(&o->imix));
+    if (o->is_rfc2544) {
+        if (o->max_pps == 0)
+            o->max_pps =
+                pktgen_pps_from_pct(100, o->line_gbps * 1e9, pktgen_imix_mean_size(&o->imix));
+        if (o->min_pps == 0)
+            o->min_pps = o->max_pps / 1000;
+        if (o->resolution_pps == 0)
+            o->resolution_pps = o->max_pps * 0.005;
+        if (o->pcap_path != NULL)
+            return NFV_ERR(err, NFV_E_INVAL, "'rfc2544': needs stamped frames, not --pcap");
+    } else if (o->count == 0 && o->duration == 0) {
+        return NFV_ERR(err, NFV_E_INVAL, "'duration': give --duration, --count or --rfc2544");
+    }
+    return NFV_OK;
+}
+
+/* ---- ports ----------------------------------------------------------------- */
+
+static enum nfv_code ports_setup(struct pktgen_ctx *ctx, struct nfv_err *err)
+{
+    uint16_t port;
+    uint64_t deadline;
+    unsigned max_frame = 0;
+    int rc;
+
+    ctx->n_ports = rte_eth_dev_count_avail();
+    if (ctx->n_ports == 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'vdev': no DPDK port (give --vdev=net_memif0,...)");
+    if (ctx->n_ports > MAX_PORTS)
+        ctx->n_ports = MAX_PORTS;
+    if (ctx->o->tx_port >= ctx->n_ports)
+        return NFV_ERR(err, NFV_E_INVAL, "'tx-port': port %u does not exist (%u ports)",
+                       ctx->o->tx_port, ctx->n_ports);
+    for (unsigned i = 0; i < ctx->o->imix.n_sizes; i++)
+        if (ctx->o->imix.size[i] > max_frame)
+            max_frame = ctx->o->imix.size[i];
+    if (ctx->pcap != NULL)
+        max_frame = PKTGEN_FRAME_MAX + 4;
+    ctx->pool = rte_pktmbuf_pool_create(
+        "pktgen_pool", N_MBUFS * ctx->n_ports, MBUF_CACHE, 0,
+        (uint16_t)RTE_MAX(RTE_MBUF_DEFAULT_BUF_SIZE, max_frame + RTE_PKTMBUF_HEADROOM),
+        (int)rte_socket_id());
+    if (ctx->pool == NULL)
+        return NFV_ERR(err, NFV_E_NOMEM, "'mempool': %s", rte_strerror(rte_errno));
+    RTE_ETH_FOREACH_DEV(port)
+    {
+        struct rte_eth_conf conf = {0};
+
+        if (port >= ctx->n_ports)
+            break;
+        rc = rte_eth_dev_configure(port, 1, 1, &conf);
+        if (rc == 0)
+            rc = rte_eth_rx_queue_setup(port, 0, RING_SIZE, rte_eth_dev_socket_id(port), NULL,
+                                        ctx->pool);
+        if (rc == 0)
+            rc = rte_eth_tx_queue_setup(port, 0, RING_SIZE, rte_eth_dev_socket_id(port), NULL);
+        if (rc == 0)
+            rc = rte_eth_dev_start(port);
+        if (rc < 0)
+            return NFV_ERR(err, NFV_E_IO, "'port %u': setup failed: %s", port, rte_strerror(-rc));
+        rte_eth_promiscuous_enable(port);
+    }
+    /* A memif server's link is up only once the client (the VNF) connects. */
+    deadline = rte_get_tsc_cycles() + (uint64_t)ctx->o->link_wait * ctx->hz;
+    for (port = 0; port < ctx->n_ports && !g_stop;) {
+        struct rte_eth_link link = {0};
+
+        if (rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP) {
+            port++;
+            continue;
+        }
+        if (rte_get_tsc_cycles() > deadline)
+            return NFV_ERR(err, NFV_E_TIMEOUT, "'port %u': link still down after %u s", port,
+                           ctx->o->link_wait);
+        rte_delay_ms(10);
+    }
+    return NFV_OK;
+}
+
+static void ports_close(struct pktgen_ctx *ctx)
+{
+    for (uint16_t port = 0; port < ctx->n_ports; port++) {
+        rte_eth_dev_stop(port);
+        rte_eth_dev_close(port);
+    }
+}
+
+/* ---- TX and RX ------------------------------------------------------------- */
+
+static void counters_reset(struct pktgen_counters *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->rx_src_ip_min = c->rx_dst_ip_min = UINT32_MAX;
+    pktgen_seq_init(&c->seq);
+    pktgen_lat_init(&c->lat);
+}
+
+/* Builds and sends up to @n frames; returns how many the TX ring took. */
+static unsigned tx_burst(struct pktgen_ctx *ctx, unsigned n)
+{
+    struct rte_mbuf *m[BURST_MAX];
+    uint64_t tsc = rte_rdtsc();
+    unsigned sent;
+
+    if (rte_pktmbuf_alloc_bulk(ctx->pool, m, n) != 0)
+        return 0;
+    for (unsigned i = 0; i < n; i++) {
+        uint8_t *buf;
+        size_t len;
+
+        if (ctx->pcap != NULL) {
+            len = ctx->pcap->len[ctx->pcap_idx];
+            buf = rte_pktmbuf_mtod(m[i], uint8_t *);
+            memcpy(buf, ctx->pcap->data + ctx->pcap->offset[ctx->pcap_idx], len);
+            ctx->pcap_idx = (ctx->pcap_idx + 1) % ctx->pcap->n_frames;
+        } else {
+            struct pktgen_tuple t;
+            struct pktgen_stamp st = {.stream = ctx->stream, .seq = ctx->next_seq + i, .tsc = tsc};
+
+            len = (size_t)ctx->sizes[ctx->size_idx] - 4; /* the NIC would add the FCS */
+            ctx->size_idx = (ctx->size_idx + 1) % ctx->n_sizes;
+            pktgen_flow_iter_next(&ctx->flow_it, &t);
+            buf = rte_pktmbuf_mtod(m[i], uint8_t *);
+            pktgen_pkt_build(buf, len, &ctx->o->tmpl, &t, &st);
+        }
+        m[i]->data_len = (uint16_t)len;
+        m[i]->pkt_len = (uint32_t)len;
+        ctx->c.n_tx_bytes += len + 4;
+    }
+    sent = rte_eth_tx_burst((uint16_t)ctx->o->tx_port, 0, m, (uint16_t)n);
+    if (sent < n) {
+        /* The unsent tail goes back to the pool; its sequence numbers are
+         * reused by the next burst so no false gap appears. */
+        for (unsigned i = sent; i < n; i++)
+            ctx->c.n_tx_bytes -= m[i]->pkt_len + 4;
+        rte_pktmbuf_free_bulk(m + sent, n - sent);
+        ctx->c.n_tx_full += n - sent;
+    }
+    ctx->next_seq += sent;
+    ctx->c.n_tx += sent;
+    return sent;
+}
+
+static void rx_account(struct pktgen_ctx *ctx, const uint8_t *buf, size_t len, uint64_t now)
+{
+    struct pktgen_counters *c = &ctx->c;
+    struct pktgen_pkt_info in;
+    const struct pktgen_flow_spec *fl = &ctx->o->flows;
+
+    if (!pktgen_pkt_parse(buf, len, &in)) {
+        c->n_rx_other++;
+        return;
+    }
+    if (ctx->o->is_verify_rx && !pktgen_pkt_csum_ok(buf, len))
+        c->n_rx_csum_bad++;
+    if (in.tuple.src_ip < c->rx_src_ip_min)
+        c->rx_src_ip_min = in.tuple.src_ip;
+    if (in.tuple.src_ip > c->rx_src_ip_max)
+        c->rx_src_ip_max = in.tuple.src_ip;
+    if (in.tuple.dst_ip < c->rx_dst_ip_min)
+        c->rx_dst_ip_min = in.tuple.dst_ip;
+    if (in.tuple.dst_ip > c->rx_dst_ip_max)
+        c->rx_dst_ip_max = in.tuple.dst_ip;
+    if (in.tuple.src_ip < fl->src_ip.min || in.tuple.src_ip > fl->src_ip.max)
+        c->n_rx_translated++;
+    if (!in.is_stamped || in.stamp.stream != ctx->stream) {
+        c->n_rx_other++;
+        return;
+    }
+    c->n_rx_stream++;
+    pktgen_seq_rx(&c->seq, in.stamp.seq);
+    if (now >= in.stamp.tsc)
+        pktgen_lat_add(&c->lat, (now - in.stamp.tsc) * 1000000000ull / ctx->hz);
+}
+
+/* Polls every port once; returns the number of frames received. */
+static unsigned rx_poll(struct pktgen_ctx *ctx)
+{
+    struct rte_mbuf *m[BURST_MAX];
+    unsigned total = 0;
+
+    for (uint16_t port = 0; port < ctx->n_ports; port++) {
+        uint16_t n = rte_eth_rx_burst(port, 0, m, BURST_MAX);
+        uint64_t now;
+
+        if (n == 0)
+            continue;
+        now = rte_rdtsc();
+        for (uint16_t i = 0; i < n; i++) {
+            ctx->c.n_rx++;
+            ctx->c.n_rx_bytes += m[i]->pkt_len + 4;
+            rx_account(ctx, rte_pktmbuf_mtod(m[i], const uint8_t *), rte_pktmbuf_data_len(m[i]),
+                       now);
+        }
+        rte_pktmbuf_free_bulk(m, n);
+        total += n;
+    }
+    return total;
+}
+
+/* ---- reporting ------------------------------------------------------------- */
+
+static void ip_str(uint32_t ip, char *buf, size_t size)
+{
+    snprintf(buf, size, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
+}
+
+static uint64_t counters_lost(const struct pktgen_ctx *ctx, const struct pktgen_counters *c)
+{
+    if (ctx->pcap != NULL)
+        return c->n_tx > c->n_rx ? c->n_tx - c->n_rx : 0;
+    return c->n_tx > c->seq.n_rx ? c->n_tx - c->seq.n_rx : 0;
+}
+
+/* The summary of a run or trial as a JSON object (owned by the caller). */
+static json_t *counters_json(const struct pktgen_ctx *ctx, const struct pktgen_counters *c,
+                             double seconds)
+{
+    char src_min[16], src_max[16], dst_min[16], dst_max[16];
+    uint64_t lost = counters_lost(ctx, c);
+    json_t *j = json_object();
+
+    ip_str(c->rx_src_ip_min, src_min, sizeof(src_min));
+    ip_str(c->rx_src_ip_max, src_max, sizeof(src_max));
+    ip_str(c->rx_dst_ip_min, dst_min, sizeof(dst_min));
+    ip_str(c->rx_dst_ip_max, dst_max, sizeof(dst_max));
+    json_object_set_new(j, "seconds", json_real(seconds));
+    json_object_set_new(j, "tx", json_integer((json_int_t)c->n_tx));
+    json_object_set_new(j, "rx", json_integer((json_int_t)c->n_rx));
+    json_object_set_new(j, "rx_stream", json_integer((json_int_t)c->seq.n_rx));
+    json_object_set_new(j, "rx_other", json_integer((json_int_t)c->n_rx_other));
+    json_object_set_new(j, "tx_ring_full", json_integer((json_int_t)c->n_tx_full));
+    json_object_set_new(j, "lost", json_integer((json_int_t)lost));
+    json_object_set_new(j, "loss_ratio", json_real(c->n_tx ? (double)lost / (double)c->n_tx : 0.0));
+    json_object_set_new(j, "reordered", json_integer((json_int_t)c->seq.n_reorder));
+    json_object_set_new(j, "duplicated", json_integer((json_int_t)c->seq.n_dup));
+    json_object_set_new(j, "tx_pps", json_real(seconds > 0 ? (double)c->n_tx / seconds : 0));
+    json_object_set_new(j, "rx_pps", json_real(seconds > 0 ? (double)c->n_rx / seconds : 0));
+    json_object_set_new(j, "tx_bps",
+                        json_real(seconds > 0 ? (double)c->n_tx_bytes * 8 / seconds : 0));
+    json_object_set_new(j, "rx_translated", json_integer((json_int_t)c->n_rx_translated));
+    if (ctx->o->is_verify_rx)
+        json_object_set_new(j, "rx_checksum_bad", json_integer((json_int_t)c->n_rx_csum_bad));
+    if (c->n_rx > c->n_rx_other || c->n_rx_translated > 0) {
+        json_object_set_new(j, "rx_src_ip_min", json_string(src_min));
+        json_object_set_new(j, "rx_src_ip_max", json_string(src_max));
+        json_object_set_new(j, "rx_dst_ip_min", json_string(dst_min));
+        json_object_set_new(j, "rx_dst_ip_max", json_string(dst_max));
+    }
+    if (c->lat.n > 0) {
+        json_t *l = json_object();
+
+        json_object_set_new(l, "samples", json_integer((json_int_t)c->lat.n));
+        json_object_set_new(l, "min", json_integer((json_int_t)c->lat.min));
+        json_object_set_new(l, "avg", json_real(pktgen_lat_mean(&c->lat)));
+        json_object_set_new(l, "p50", json_integer((json_int_t)pktgen_lat_percentile(&c->lat, 50)));
+        json_object_set_new(l, "p99", json_integer((json_int_t)pktgen_lat_percentile(&c->lat, 99)));
+        json_object_set_new(l, "max", json_integer((json_int_t)c->lat.max));
+        json_object_set_new(j, "latency_ns", l);
+    }
+    return j;
+}
+
+static void print_json_line(json_t *j)
+{
+    char *s = json_dumps(j, JSON_COMPACT | JSON_REAL_PRECISION(10));
+
+    if (s != NULL) {
+        puts(s);
+        fflush(stdout);
+    }
+    free(s);
+}
+
+static void print_summary(const struct pktgen_ctx *ctx, const struct pktgen_counters *c,
+                          double seconds)
+{
+    uint64_t lost = counters_lost(ctx, c);
+
+    printf("summary: %.3f s  tx %" PRIu64 " (%.0f pps)  rx %" PRIu64 " (%.0f pps)  lost %" PRIu64
+           " (%.6f)  reordered %" PRIu64 "  duplicated %" PRIu64 "  translated %" PRIu64 "\n",
+           seconds, c->n_tx, seconds > 0 ? (double)c->n_tx / seconds : 0, c->n_rx,
+           seconds > 0 ? (double)c->n_rx / seconds : 0, lost,
+           c->n_tx ? (double)lost / (double)c->n_tx : 0, c->seq.n_reorder, c->seq.n_dup,
+           c->n_rx_translated);
+    if (c->lat.n > 0)
+        printf("latency ns: min %" PRIu64 "  avg %.0f  p50 %" PRIu64 "  p99 %" PRIu64
+               "  max %" PRIu64 "  (%" PRIu64 " samples)\n",
+               c->lat.min, pktgen_lat_mean(&c->lat), pktgen_lat_percentile(&c->lat, 50),
+               pktgen_lat_percentile(&c->lat, 99), c->lat.max, c->lat.n);
+    if (ctx->o->is_verify_rx)
+        printf("rx checksum errors: %" PRIu64 "\n", c->n_rx_csum_bad);
+    fflush(stdout);
+}
+
+/* Per-interval line: the deltas since the previous one. */
+static void print_interval(const struct pktgen_ctx *ctx, struct pktgen_counters *prev, double t,
+                           double dt)
+{
+    const struct pktgen_counters *c = &ctx->c;
+    double tx_pps = (double)(c->n_tx - prev->n_tx) / dt;
+    double rx_pps = (double)(c->n_rx - prev->n_rx) / dt;
+    uint64_t lost = counters_lost(ctx, c);
+
+    if (ctx->o->is_json) {
+        json_t *j = json_object();
+
+        json_object_set_new(j, "t", json_real(t));
+        json_object_set_new(j, "tx", json_integer((json_int_t)c->n_tx));
+        json_object_set_new(j, "rx", json_integer((json_int_t)c->n_rx));
+        json_object_set_new(j, "tx_pps", json_real(tx_pps));
+        json_object_set_new(j, "rx_pps", json_real(rx_pps));
+        json_object_set_new(j, "lost", json_integer((json_int_t)lost));
+        json_object_set_new(j, "reordered", json_integer((json_int_t)c->seq.n_reorder));
+        if (c->lat.n > 0) {
+            json_object_set_new(j, "lat_avg_ns", json_real(pktgen_lat_mean(&c->lat)));
+            json_object_set_new(j, "lat_p99_ns",
+                                json_integer((json_int_t)pktgen_lat_percentile(&c->lat, 99)));
+        }
+        print_json_line(j);
+        json_decref(j);
+    } else {
+        printf("%7.1f s  tx %12.0f pps  rx %12.0f pps  tx %12" PRIu64 "  rx %12" PRIu64
+               "  in flight/lost %" PRIu64 "\n",
+               t, tx_pps, rx_pps, c->n_tx, c->n_rx, lost);
+        fflush(stdout);
+    }
+    *prev = *c;
+}
+
+/* ---- runs ------------------------------------------------------------------ */
+
+/*
+ * Sends at @pps for @seconds (0 = until the count or a signal), then keeps
+ * receiving for the drain time. Counters are in ctx->c afterwards; returns
+ * the sending time in seconds.
+ */
+static double run_traffic(struct pktgen_ctx *ctx, double pps, double seconds, bool is_reporting)
+{
+    struct pktgen_opts *o = ctx->o;
+    struct pktgen_pace pace;
+    static struct pktgen_counters prev;
+    uint64_t start = rte_rdtsc(), now = start, end_tx, end_drain, next_stats;
+    uint64_t stats_step = (uint64_t)(o->stats_interval * (double)ctx->hz);
+
+    counters_reset(&ctx->c);
+    prev = ctx->c;
+    ctx->next_seq = 0;
+    pktgen_flow_iter_init(&ctx->flow_it, &o->flows);
+    ctx->size_idx = 0;
+    ctx->pcap_idx = 0;
+    end_tx = seconds > 0 ? start + (uint64_t)(seconds * (double)ctx->hz) : UINT64_MAX;
+    next_stats = stats_step > 0 && is_reporting ? start + stats_step : UINT64_MAX;
+    pktgen_pace_init(&pace, ctx->hz, pps, start);
+    while (!g_stop && now < end_tx && (o->count == 0 || ctx->c.n_tx < o->count)) {
+        unsigned n = pktgen_pace_due(&pace, now, o->burst), did = 0;
+
+        if (o->count > 0 && n > o->count - ctx->c.n_tx)
+            n = (unsigned)(o->count - ctx->c.n_tx);
+        if (n > 0) {
+            did = tx_burst(ctx, n);
+            pktgen_pace_sent(&pace, did);
+        }
+        did += rx_poll(ctx);
+        if (did == 0 && o->is_yield)
+            sched_yield();
+        now = rte_rdtsc();
+        if (now >= next_stats) {
+            print_interval(ctx, &prev, (double)(now - start) / (double)ctx->hz, o->stats_interval);
+            next_stats += stats_step;
+        }
+    }
+    end_tx = now;
+    end_drain = now + (uint64_t)o->drain_ms * ctx->hz / 1000;
+    while (!g_stop && now < end_drain) {
+        if (rx_poll(ctx) == 0 && o->is_yield)
+            sched_yield();
+        now = rte_rdtsc();
+        /* Everything is back: no need to wait out the drain time. */
+        if (ctx->pcap == NULL && ctx->c.seq.n_rx >= ctx->c.n_tx)
+            break;
+    }
+    return (double)(end_tx - start) / (double)ctx->hz;
+}
+
+/*
+ * Warm-up: a VNF's link is up before it forwards (it may still be starting
+ * its lcores), and frames sent in between would count as lost. Send one
+ * probe every 10 ms on a stream of its own until one comes back, then let
+ * the path drain for 100 ms. NFV_E_TIMEOUT if nothing returns in time.
+ */
+static enum nfv_code wait_return(struct pktgen_ctx *ctx, struct nfv_err *err)
+{
+    uint64_t start = rte_rdtsc(), now = start, next_probe = start;
+    uint64_t deadline = start + (uint64_t)(ctx->o->wait_return * (double)ctx->hz);
+
+    counters_reset(&ctx->c);
+    pktgen_flow_iter_init(&ctx->flow_it, &ctx->o->flows);
+    ctx->stream = UINT16_MAX;
+    while (!g_stop && ctx->c.n_rx_stream == 0) {
+        if (now > deadline)
+            return NFV_ERR(err, NFV_E_TIMEOUT,
+                           "'wait-return': no probe came back within %g s (%" PRIu64 " sent)",
+                           ctx->o->wait_return, ctx->c.n_tx);
+        if (now >= next_probe) {
+            tx_burst(ctx, 1);
+            next_probe += ctx->hz / 100;
+        }
+        if (rx_poll(ctx) == 0)
+            rte_delay_us_sleep(100);
+        now = rte_rdtsc();
+    }
+    for (deadline = rte_rdtsc() + ctx->hz / 10; rte_rdtsc() < deadline && !g_stop;)
+        if (rx_poll(ctx) == 0)
+            rte_delay_us_sleep(100);
+    ctx->stream = 0;
+    return NFV_OK;
+}
+
+static int write_results(const char *path, json_t *j)
+{
+    if (path == NULL)
+        return 0;
+    if (json_dump_file(j, path, JSON_INDENT(2) | JSON_REAL_PRECISION(10)) != 0) {
+        fprintf(stderr, "vmmgr-pktgen: '%s': cannot write results\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static json_t *config_json(const struct pktgen_ctx *ctx)
+{
+    const struct pktgen_opts *o = ctx->o;
+    json_t *j = json_object();
+    json_t *sizes = json_array();
+
+    for (unsigned i = 0; i < o->imix.n_sizes; i++) {
+        json_t *s = json_object();
+
+        json_object_set_new(s, "size", json_integer(o->imix.size[i]));
+        json_object_set_new(s, "weight", json_integer(o->imix.weight[i]));
+        json_array_append_new(sizes, s);
+    }
+    json_object_set_new(j, "frame_sizes", sizes);
+    json_object_set_new(j, "proto", json_string(pktgen_proto_to_string(o->tmpl.proto)));
+    json_object_set_new(j, "flows", json_integer((json_int_t)pktgen_flow_spec_count(&o->flows)));
+    json_object_set_new(j, "line_rate_gbps", json_real(o->line_gbps));
+    json_object_set_new(j, "tsc_hz", json_integer((json_int_t)ctx->hz));
+    if (o->pcap_path != NULL)
+        json_object_set_new(j, "pcap", json_string(o->pcap_path));
+    return j;
+}
+
+static int run_plain(struct pktgen_ctx *ctx)
+{
+    double secs;
+    json_t *j;
+    int rc = 0;
+
+    ctx->stream = 1;
+    secs = run_traffic(ctx, ctx->o->rate_pps, ctx->o->duration, true);
+    j = counters_json(ctx, &ctx->c, secs);
+    json_object_set_new(j, "mode", json_string("run"));
+    json_object_set_new(j, "rate_pps", json_real(ctx->o->rate_pps));
+    json_object_set_new(j, "config", config_json(ctx));
+    if (ctx->o->is_json)
+        print_json_line(j);
+    else
+        print_summary(ctx, &ctx->c, secs);
+    if (write_results(ctx->o->results_path, j) != 0)
+        rc = 1;
+    json_decref(j);
+    return rc;
+}
+
+static int run_rfc2544(struct pktgen_ctx *ctx, struct nfv_err *err)
+{
+    struct pktgen_opts *o = ctx->o;
+    struct pktgen_rfc2544 s;
+    json_t *trials = json_array(), *j;
+    double rate, mean = pktgen_imix_mean_size(&o->imix);
+    int rc = 0;
+
+    if (pktgen_rfc2544_init(&s, o->min_pps, o->max_pps, o->resolution_pps, o->loss_ratio, err) !=
+        NFV_OK) {
+        json_decref(trials);
+        return -1;
+    }
+    o->count = 0;
+    while (!g_stop && pktgen_rfc2544_next(&s, &rate)) {
+        double secs;
+        const struct pktgen_trial *t;
+        json_t *tj;
+
+        ctx->stream++; /* frames of earlier trials no longer count */
+        secs = run_traffic(ctx, rate, o->trial_sec, false);
+        if (g_stop)
+            break;
+        pktgen_rfc2544_report(&s, ctx->c.n_tx, ctx->c.seq.n_rx);
+        t = &s.trial[s.n_trials - 1];
+        tj = counters_json(ctx, &ctx->c, secs);
+        json_object_set_new(tj, "trial", json_integer(s.n_trials));
+        json_object_set_new(tj, "rate_pps", json_real(rate));
+        json_object_set_new(tj, "pass", json_boolean(t->is_pass));
+        if (o->is_json) {
+            print_json_line(tj);
+        } else {
+            printf("trial %2u: offered %12.0f pps (%6.2f%%)  tx %10" PRIu64 "  rx %10" PRIu64
+                   "  loss %.6f  %s\n",
+                   s.n_trials, rate,
+                   100 * rate / pktgen_pps_from_pct(100, o->line_gbps * 1e9, mean), t->n_tx,
+                   t->n_rx, t->loss_ratio, t->is_pass ? "PASS" : "FAIL");
+            fflush(stdout);
+        }
+        json_array_append_new(trials, tj);
+    }
+    j = json_object();
+    json_object_set_new(j, "mode", json_string("rfc2544"));
+    json_object_set_new(j, "config", config_json(ctx));
+    json_object_set_new(j, "trial_sec", json_real(o->trial_sec));
+    json_object_set_new(j, "loss_ratio_max", json_real(o->loss_ratio));
+    json_object_set_new(j, "min_pps", json_real(o->min_pps));
+    json_object_set_new(j, "max_pps", json_real(o->max_pps));
+    json_object_set_new(j, "resolution_pps", json_real(o->resolution_pps));
+    json_object_set_new(j, "trials", trials);
+    json_object_set_new(j, "complete", json_boolean(!g_stop && s.is_done));
+    json_object_set_new(j, "throughput_pps", json_real(pktgen_rfc2544_result(&s)));
+    json_object_set_new(j, "throughput_pct",
+                        json_real(100 * pktgen_rfc2544_result(&s) /
+                                  pktgen_pps_from_pct(100, o->line_gbps * 1e9, mean)));
+    json_object_set_new(j, "throughput_bps", json_real(pktgen_rfc2544_result(&s) * mean * 8));
+    if (o->is_json)
+        print_json_line(j);
+    else
+        printf("rfc2544: throughput %.0f pps (%.2f%% of %.3g Gb/s at mean frame %.1f B), "
+               "%u trials, loss ratio <= %g\n",
+               pktgen_rfc2544_result(&s),
+               100 * pktgen_rfc2544_result(&s) / pktgen_pps_from_pct(100, o->line_gbps * 1e9, mean),
+               o->line_gbps, mean, s.n_trials, o->loss_ratio);
+    if (write_results(o->results_path, j) != 0)
+        rc = 1;
+    json_decref(j);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    struct pktgen_ctx ctx = {.o = &g_opts};
+    struct nfv_err err = {0};
+    int n_eal, rc = 1;
+
+    n_eal = rte_eal_init(argc, argv);
+    if (n_eal < 0) {
+        fprintf(stderr, "vmmgr-pktgen: EAL init failed: %s\n", rte_strerror(rte_errno));
+        return 2;
+    }
+    argc -= n_eal;
+    argv += n_eal;
+    if (opts_parse(argc, argv, &g_opts, &err) != NFV_OK) {
+        fprintf(stderr, "vmmgr-pktgen: %s\n", err.msg);
+        rte_eal_cleanup();
+        return nfv_code_exit(err.code);
+    }
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    ctx.hz = rte_get_tsc_hz();
+    ctx.n_sizes = pktgen_imix_sequence(&g_opts.imix, ctx.sizes);
+    if (g_opts.pcap_path != NULL &&
+        pktgen_pcap_load(g_opts.pcap_path, PKTGEN_FRAME_MAX, &ctx.pcap, NULL, &err) != NFV_OK)
+        goto out;
+    if (ports_setup(&ctx, &err) != NFV_OK)
+        goto out;
+    if (g_opts.wait_return > 0 && g_opts.pcap_path == NULL && wait_return(&ctx, &err) != NFV_OK)
+        goto out;
+    if (g_opts.is_rfc2544)
+        rc = run_rfc2544(&ctx, &err);
+    else
+        rc = run_plain(&ctx);
+    if (rc < 0)
+        goto out;
+    ports_close(&ctx);
+    pktgen_pcap_free(ctx.pcap);
+    rte_mempool_free(ctx.pool);
+    rte_eal_cleanup();
+    return rc;
+out:
+    fprintf(stderr, "vmmgr-pktgen: %s\n", err.msg);
+    ports_close(&ctx);
+    pktgen_pcap_free(ctx.pcap);
+    rte_mempool_free(ctx.pool);
+    rte_eal_cleanup();
+    return err.code != NFV_OK ? nfv_code_exit(err.code) : 1;
+}
