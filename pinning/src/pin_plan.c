@@ -620,3 +620,74 @@ enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, st
     *ret_plan = plan;
     return NFV_OK;
 }
+
+void pin_plan_vcpu_cpuset(const struct pin_plan *plan, unsigned vcpu, struct pin_cpuset *ret)
+{
+    pin_cpuset_zero(ret);
+    if (vcpu >= plan->n_vcpus)
+        return;
+    if (plan->vcpu_mode[vcpu] == PIN_MODE_SHARED)
+        *ret = plan->shared;
+    else if (plan->vcpu_pu[vcpu] >= 0)
+        pin_cpuset_set(ret, (unsigned)plan->vcpu_pu[vcpu]);
+}
+
+unsigned pin_plan_diff(const struct pin_plan *plan, const struct pin_cpuset *have_vcpus,
+                       unsigned n_have, const struct pin_cpuset *have_emulator,
+                       struct pin_drift_item *ret_items, unsigned cap_items)
+{
+    unsigned n = 0;
+
+    for (unsigned v = 0; v < plan->n_vcpus; v++) {
+        struct pin_cpuset want, have;
+
+        pin_plan_vcpu_cpuset(plan, v, &want);
+        if (v < n_have)
+            have = have_vcpus[v];
+        else
+            pin_cpuset_zero(&have);
+        if (v < n_have && pin_cpuset_equal(&want, &have))
+            continue;
+        if (n < cap_items) {
+            ret_items[n].vcpu = (int)v;
+            ret_items[n].want = want;
+            ret_items[n].have = have;
+        }
+        n++;
+    }
+    if (have_emulator && !pin_cpuset_is_empty(&plan->emulator) &&
+        !pin_cpuset_equal(&plan->emulator, have_emulator)) {
+        if (n < cap_items) {
+            ret_items[n].vcpu = PIN_DRIFT_EMULATOR;
+            ret_items[n].want = plan->emulator;
+            ret_items[n].have = *have_emulator;
+        }
+        n++;
+    }
+    return n;
+}
+
+size_t pin_drift_format(const struct pin_drift_item *items, unsigned n_items, char *buf,
+                        size_t buf_size)
+{
+    size_t len = 0;
+
+    if (buf_size)
+        buf[0] = '\0';
+    for (unsigned i = 0; i < n_items; i++) {
+        char want[256], have[256], who[32];
+        int n;
+
+        pin_cpuset_format(&items[i].want, want, sizeof(want));
+        pin_cpuset_format(&items[i].have, have, sizeof(have));
+        if (items[i].vcpu == PIN_DRIFT_EMULATOR)
+            snprintf(who, sizeof(who), "emulator");
+        else
+            snprintf(who, sizeof(who), "vcpu %d", items[i].vcpu);
+        n = snprintf(len < buf_size ? buf + len : NULL, len < buf_size ? buf_size - len : 0,
+                     "%s%s: want %s, have %s", i ? "; " : "", who, want, have[0] ? have : "none");
+        if (n > 0)
+            len += (size_t)n;
+    }
+    return len;
+}

@@ -68,6 +68,33 @@ struct pin_plan *pin_plan_dup(const struct pin_plan *plan);
 enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_request *req,
                                struct pin_plan *ret_plan, struct nfv_err *err);
 
+/* The cpuset vCPU @vcpu must be pinned to: the shared group for shared
+ * vCPUs, the single PU otherwise. */
+void pin_plan_vcpu_cpuset(const struct pin_plan *plan, unsigned vcpu, struct pin_cpuset *ret);
+
+/* One difference between a plan and what the hypervisor reports. */
+struct pin_drift_item {
+    int vcpu; /* vCPU index, or PIN_DRIFT_EMULATOR */
+    struct pin_cpuset want;
+    struct pin_cpuset have;
+};
+#define PIN_DRIFT_EMULATOR (-1)
+
+/*
+ * Compares @plan with pins read back from a hypervisor: @have_vcpus[i] for
+ * vCPU i (@n_have entries) and @have_emulator (NULL = not read). Writes up
+ * to @cap_items differences into @ret_items and returns the total number of
+ * differences (a missing vCPU counts as one, with an empty 'have'); an empty
+ * plan emulator set is not compared. Pure.
+ */
+unsigned pin_plan_diff(const struct pin_plan *plan, const struct pin_cpuset *have_vcpus,
+                       unsigned n_have, const struct pin_cpuset *have_emulator,
+                       struct pin_drift_item *ret_items, unsigned cap_items);
+
+/* "vcpu 1: want 1, have 0-1" lines joined with "; " into @buf (snprintf rules). */
+size_t pin_drift_format(const struct pin_drift_item *items, unsigned n_items, char *buf,
+                        size_t buf_size);
+
 /* JSON form {"vcpus":[{"vcpu","pu","mode"}],"emulator":"0-1","iothreads":..,
  * "blocked":..,"shared":..,"nodes":[..],"numa":..,"memory_mib","hugepage_kib",
  * "mem_strict"}; round-trips exactly through pin_plan_from_json(). */
