@@ -354,6 +354,11 @@ void vnf_app_stats_print(struct vnf_app *app, FILE *f, bool is_json)
 
         for (unsigned i = 0; i < n; i++)
             json_object_set_new(o, st[i].name, json_integer((json_int_t)st[i].value));
+        if (app->ops && app->ops->detail_json && app->ops->detail_name) {
+            json_t *d = app->ops->detail_json(app->ctx);
+            if (d)
+                json_object_set_new(o, app->ops->detail_name, d);
+        }
         s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
         if (s)
             fprintf(f, "%s\n", s);
@@ -363,6 +368,8 @@ void vnf_app_stats_print(struct vnf_app *app, FILE *f, bool is_json)
         fprintf(f, "%s statistics:\n", app->prog);
         for (unsigned i = 0; i < n; i++)
             fprintf(f, "  %-28s %" PRIu64 "\n", st[i].name, st[i].value);
+        if (app->ops && app->ops->detail_text)
+            app->ops->detail_text(app->ctx, f);
     }
     fflush(f);
 }

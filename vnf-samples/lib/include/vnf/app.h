@@ -58,6 +58,14 @@ struct vnf_app_ops {
     unsigned (*stats)(void *ctx, struct vnf_stat *out, unsigned max);
     /* Runs on the control thread after SIGHUP. May be NULL. */
     void (*reload)(void *ctx);
+    /*
+     * Optional details beyond counters (the firewall's per-rule hits): a new
+     * JSON value stored under @detail_name in the JSON statistics, and a text
+     * rendering for the human form. Both may be NULL.
+     */
+    const char *detail_name;
+    struct json_t *(*detail_json)(void *ctx);
+    void (*detail_text)(void *ctx, FILE *f);
 };
 
 /* Options every VNF accepts after "--" (parsed by vnf_opts_common()). */
