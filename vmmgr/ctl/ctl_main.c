@@ -19,9 +19,21 @@
 
 /* Verb handlers, one group per ctl_<group>.c file. */
 enum nfv_code ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+/* ctl_pin.c */
+enum nfv_code ctl_cmd_topology(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 static const struct ctl_verb verbs[] = {
     {"version", "", "Print the vmmgrctl version.", ctl_cmd_version},
+    {"topology", "[--hwloc-xml FILE | --synthetic DESC]",
+     "Show a host's packages, NUMA nodes, cores with their PUs, and NICs.", ctl_cmd_topology},
+    {"plan",
+     "--vcpus N [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] [--shared-vcpus LIST] "
+     "[--thread-policy isolate|prefer|require] [--emulator reserved|shared|isolate] "
+     "[--numa-node N | --nic NAME] [--reserved SET] [--dedicated SET] "
+     "[--hwloc-xml F | --synthetic S] [--xml]",
+     "Plan vCPU pinning on an empty host; print a table, --json or the libvirt --xml.",
+     ctl_cmd_plan},
 };
 
 static const size_t n_verbs = sizeof(verbs) / sizeof(verbs[0]);
