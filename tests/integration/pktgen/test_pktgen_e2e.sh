@@ -1,0 +1,113 @@
+#!/bin/bash
+# test_pktgen_e2e.sh PKTGEN testpmd|nat - end-to-end run through memif.
+#
+#   vmmgr-pktgen (memif server, port 0) -> VNF (memif client) -> vmmgr-pktgen (port 1)
+#
+# 64 flows (4 inside hosts x 16 source ports). At a low rate (20 kpps for 2 s, --no-huge --no-pci), every frame must come
+# back: zero loss, no reordering, no duplicate, valid checksums on receipt.
+# With "nat" the VNF is vnf-samples' vmmgr-nat (inside port 0, outside port 1,
+# outside address 198.51.100.1): every received frame must carry that source
+# address and the original destination. With "testpmd" it is
+# `dpdk-testpmd --forward-mode=io`: frames must come back unchanged.
+# Each process gets its own --file-prefix and the sockets a private directory;
+# every process started here is killed on exit, whatever happened.
+set -u
+PKTGEN=$1
+MODE=$2
+PY=/usr/bin/python3
+BIN=${VMMGR_BINARY_DIR:-$(dirname "$PKTGEN")/../..}
+
+case $MODE in
+nat)
+    VNF=$BIN/vnf-samples/nat/vmmgr-nat
+    [ -x "$VNF" ] || { echo "SKIP: $VNF is not built"; exit 77; }
+    ;;
+testpmd)
+    VNF=$(command -v dpdk-testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
+    ;;
+*)
+    echo "usage: $0 PKTGEN testpmd|nat"
+    exit 2
+    ;;
+esac
+
+DIR=$(mktemp -d /tmp/vmmgr-test-pktgen-e2e.XXXXXX)
+PFX=vmmgr-test-e2e$$
+GEN_PID=
+VNF_PID=
+cleanup() {
+    for pid in $GEN_PID $VNF_PID; do
+        kill -TERM "$pid" 2>/dev/null
+    done
+    sleep 0.5
+    for pid in $GEN_PID $VNF_PID; do
+        kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null
+    done
+    rm -rf "$DIR" /var/run/dpdk/${PFX}-* 2>/dev/null
+}
+trap cleanup EXIT
+fail() {
+    echo "FAIL: $*"
+    echo "--- generator:"; cat "$DIR/gen.out" "$DIR/gen.err" 2>/dev/null | tail -20
+    echo "--- vnf:"; tail -20 "$DIR/vnf.log" 2>/dev/null
+    exit 1
+}
+
+# CPUs: the first and the last we may run on (the same one on a 1-CPU box:
+# time-sliced, slower, still lossless at this rate).
+CPUS=$(/usr/bin/python3 -c 'import os; c = sorted(os.sched_getaffinity(0)); print(c[0], c[-1])')
+CPU=${CPUS% *}
+VCPU=${CPUS#* }
+MEMIF0=net_memif0,role=server,socket=$DIR/in.sock,socket-abstract=no,id=0
+MEMIF1=net_memif1,role=server,socket=$DIR/out.sock,socket-abstract=no,id=0
+
+"$PKTGEN" --lcores 0@$CPU --no-huge --no-pci -m 256 --log-level=error --file-prefix ${PFX}-gen \
+    --vdev=$MEMIF0 --vdev=$MEMIF1 -- \
+    --tx-port 0 --rate 20000 --duration 2 --size 64 --src-ip 10.0.0.1-10.0.0.4 \
+    --src-port 1024-1039 --dst-ip 192.0.2.1 --dst-port 53 --link-wait 20 --wait-return 20 \
+    --verify-rx --json --stats-interval 0 --results $DIR/gen.json \
+    > $DIR/gen.out 2> $DIR/gen.err &
+GEN_PID=$!
+for _ in $(seq 100); do
+    [ -S $DIR/in.sock ] && [ -S $DIR/out.sock ] && break
+    sleep 0.1
+done
+[ -S $DIR/in.sock ] || fail "generator did not create its memif sockets"
+
+C0=${MEMIF0/server/client}
+C1=${MEMIF1/server/client}
+if [ $MODE = nat ]; then
+    "$VNF" --lcores 0@$VCPU --no-huge --no-pci -m 512 --log-level=error --file-prefix ${PFX}-vnf \
+        --vdev=$C0 --vdev=$C1 -- --flows 4096 > $DIR/vnf.log 2>&1 &
+else
+    "$VNF" --lcores 0@$VCPU,1@$VCPU --no-huge --no-pci -m 256 --log-level=error \
+        --file-prefix ${PFX}-vnf --vdev=$C0 --vdev=$C1 -- --forward-mode=io \
+        --total-num-mbufs=4096 --stats-period 100 > $DIR/vnf.log 2>&1 &
+fi
+VNF_PID=$!
+
+wait $GEN_PID
+rc=$?
+GEN_PID=
+[ $rc = 0 ] || fail "generator exited with $rc"
+$PY - "$DIR/gen.json" "$MODE" <<'PYEOF' || fail "end-to-end result: $(cat $DIR/gen.json)"
+import json, sys
+s = json.load(open(sys.argv[1]))
+mode = sys.argv[2]
+assert s["tx"] >= 30000, ("too few frames sent", s["tx"])
+assert s["rx_stream"] == s["tx"] and s["lost"] == 0, ("loss", s["tx"], s["rx_stream"])
+assert s["reordered"] == 0 and s["duplicated"] == 0, s
+assert s["rx_checksum_bad"] == 0, s
+assert s["latency_ns"]["samples"] == s["tx"], s["latency_ns"]
+if mode == "nat":
+    assert s["rx_translated"] == s["rx"], ("untranslated frames", s["rx"] - s["rx_translated"])
+    assert s["rx_src_ip_min"] == s["rx_src_ip_max"] == "198.51.100.1", s
+else:
+    assert s["rx_translated"] == 0, s
+    assert (s["rx_src_ip_min"], s["rx_src_ip_max"]) == ("10.0.0.1", "10.0.0.4"), s
+assert s["rx_dst_ip_min"] == s["rx_dst_ip_max"] == "192.0.2.1", s
+print("%s: %d frames sent, %d received, 0 lost, latency p99 %d ns"
+      % (mode, s["tx"], s["rx_stream"], s["latency_ns"]["p99"]))
+PYEOF
+echo "PASS"
