@@ -1,0 +1,356 @@
+/*
+ * test_vnf_conf.c - the config syntax ("FILE:LINE: reason" errors), the value
+ * parsers, vmmgr-nat's config and mapping choices, vmmgr-fw's rules file and
+ * its reference matcher.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fw.h"
+#include "nat.h"
+#include "vnf/conf.h"
+#include "vnf/pkt.h"
+
+struct lines {
+    unsigned n;
+    unsigned lineno[8];
+    unsigned argc[8];
+    char first[8][32];
+};
+
+static enum nfv_code record_line(void *opaque, unsigned lineno, unsigned argc, char **argv,
+                                 struct nfv_err *err)
+{
+    struct lines *l = opaque;
+
+    if (strcmp(argv[0], "fail") == 0)
+        return NFV_ERR(err, NFV_E_PARSE, "'%s': told to fail", argv[0]);
+    l->lineno[l->n] = lineno;
+    l->argc[l->n] = argc;
+    snprintf(l->first[l->n], sizeof(l->first[0]), "%s", argv[0]);
+    l->n++;
+    return NFV_OK;
+}
+
+static void test_tokenizer_and_line_numbers(void **state)
+{
+    struct lines l = {0};
+    struct nfv_err err;
+
+    (void)state;
+    assert_int_equal(
+        vnf_conf_parse_text("t.conf", "# comment\n\n  a b\tc # tail\nd\n", record_line, &l, &err),
+        NFV_OK);
+    assert_int_equal(l.n, 2);
+    assert_int_equal(l.lineno[0], 3);
+    assert_int_equal(l.argc[0], 3);
+    assert_string_equal(l.first[0], "a");
+    assert_int_equal(l.lineno[1], 4);
+
+    memset(&l, 0, sizeof(l));
+    assert_int_equal(vnf_conf_parse_text("t.conf", "a\n#\nfail x\nb\n", record_line, &l, &err),
+                     NFV_E_PARSE);
+    assert_string_equal(err.msg, "t.conf:3: 'fail': told to fail");
+    assert_int_equal(l.n, 1); /* stops at the first error */
+}
+
+static void test_parse_file_and_io_error(void **state)
+{
+    char path[] = "/tmp/vmmgr-test-conf-XXXXXX";
+    int fd = mkstemp(path);
+    struct lines l = {0};
+    struct nfv_err err;
+
+    (void)state;
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, "x 1\ny 2\nfail\n", 13), 13);
+    close(fd);
+    assert_int_equal(vnf_conf_parse_file(path, record_line, &l, &err), NFV_E_PARSE);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:3: 'fail': told to fail", path);
+    assert_string_equal(err.msg, want);
+    assert_int_equal(l.n, 2);
+    unlink(path);
+    assert_int_equal(vnf_conf_parse_file(path, record_line, &l, &err), NFV_E_IO);
+    assert_non_null(strstr(err.msg, path));
+}
+
+static void test_value_parsers(void **state)
+{
+    struct nfv_err err;
+    uint32_t u, ip;
+    uint8_t depth, proto;
+    uint16_t lo, hi;
+    bool any;
+
+    (void)state;
+    assert_int_equal(vnf_parse_u32("42", 1, 100, "n", &u, &err), NFV_OK);
+    assert_int_equal(u, 42);
+    assert_int_equal(vnf_parse_u32("101", 1, 100, "n", &u, &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "'n': '101' is not a number in 1..100");
+    assert_int_equal(vnf_parse_u32("-1", 0, 100, "n", &u, NULL), NFV_E_INVAL);
+    assert_int_equal(vnf_parse_u32("7x", 0, 100, "n", &u, NULL), NFV_E_INVAL);
+
+    assert_int_equal(vnf_parse_ipv4("198.51.100.1", "ip", &ip, &err), NFV_OK);
+    assert_int_equal(ip, 0xc6336401u);
+    assert_int_equal(vnf_parse_ipv4("300.1.1.1", "ip", &ip, &err), NFV_E_INVAL);
+
+    assert_int_equal(vnf_parse_prefix("10.0.0.0/8", "src", &ip, &depth, &err), NFV_OK);
+    assert_int_equal(ip, 0x0a000000u);
+    assert_int_equal(depth, 8);
+    assert_int_equal(vnf_parse_prefix("10.0.0.1", "src", &ip, &depth, &err), NFV_OK);
+    assert_int_equal(depth, 32);
+    assert_int_equal(vnf_parse_prefix("any", "src", &ip, &depth, &err), NFV_OK);
+    assert_int_equal(depth, 0);
+    assert_int_equal(vnf_parse_prefix("10.0.0.1/8", "src", &ip, &depth, &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "'src': '10.0.0.1/8' has host bits set");
+    assert_int_equal(vnf_parse_prefix("10.0.0.0/33", "src", &ip, &depth, &err), NFV_E_INVAL);
+
+    assert_int_equal(vnf_parse_port_range("80", "dport", &lo, &hi, &err), NFV_OK);
+    assert_true(lo == 80 && hi == 80);
+    assert_int_equal(vnf_parse_port_range("1024-65535", "dport", &lo, &hi, &err), NFV_OK);
+    assert_true(lo == 1024 && hi == 65535);
+    assert_int_equal(vnf_parse_port_range("any", "dport", &lo, &hi, &err), NFV_OK);
+    assert_true(lo == 0 && hi == 65535);
+    assert_int_equal(vnf_parse_port_range("90-80", "dport", &lo, &hi, &err), NFV_E_INVAL);
+    assert_int_equal(vnf_parse_port_range("70000", "dport", &lo, &hi, &err), NFV_E_INVAL);
+
+    assert_int_equal(vnf_parse_proto("udp", "proto", &proto, &any, &err), NFV_OK);
+    assert_true(proto == 17 && !any);
+    assert_int_equal(vnf_parse_proto("47", "proto", &proto, &any, &err), NFV_OK);
+    assert_int_equal(proto, 47);
+    assert_int_equal(vnf_parse_proto("any", "proto", &proto, &any, &err), NFV_OK);
+    assert_true(any);
+    assert_int_equal(vnf_parse_proto("sctp", "proto", &proto, &any, &err), NFV_E_INVAL);
+}
+
+static void test_nat_conf(void **state)
+{
+    struct nat_conf *c = malloc(sizeof(*c));
+    struct nfv_err err;
+
+    (void)state;
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "nat.conf",
+                                        "outside-ip 198.51.100.1,198.51.100.2\n"
+                                        "outside-ip 198.51.100.3\n"
+                                        "flows 2048\n"
+                                        "port-range 2000-2999\n"
+                                        "timeout udp 30\n"
+                                        "forward tcp 198.51.100.2 8080 10.0.0.5 80\n",
+                                        &err),
+                     NFV_OK);
+    assert_int_equal(nat_conf_finish(c, "nat.conf", &err), NFV_OK);
+    assert_int_equal(c->n_outside_ip, 3);
+    assert_int_equal(c->max_flows, 2048);
+    assert_int_equal(c->port_lo, 2000);
+    assert_int_equal(c->tmo.sec[VNF_TMO_UDP], 30);
+    assert_int_equal(c->tmo.sec[VNF_TMO_TCP_EST], 7440);
+    const struct nat_fwd *f = nat_fwd_find(c, VNF_PROTO_TCP, 0xc6336402u, 8080);
+    assert_non_null(f);
+    assert_int_equal(f->in_ip, 0x0a000005u);
+    assert_int_equal(f->in_port, 80);
+    assert_null(nat_fwd_find(c, VNF_PROTO_UDP, 0xc6336402u, 8080));
+    assert_null(nat_fwd_find(c, VNF_PROTO_TCP, 0xc6336401u, 8080));
+
+    /* --outside-ip replaces the list; an empty list gets the documented default. */
+    assert_int_equal(nat_conf_set_outside_ips(c, "192.0.2.9", &err), NFV_OK);
+    assert_int_equal(c->n_outside_ip, 1);
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_finish(c, "-", &err), NFV_OK);
+    assert_int_equal(c->n_outside_ip, 1);
+    assert_int_equal(c->outside_ip[0], NAT_DEFAULT_IP);
+    assert_int_equal(c->max_flows, 1048576);
+    free(c);
+}
+
+static void test_nat_conf_errors(void **state)
+{
+    struct nat_conf *c = malloc(sizeof(*c));
+    struct nfv_err err;
+
+    (void)state;
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n.conf", "flows 10\nflows many\n", &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "n.conf:2: 'flows': 'many' is not a number in 1..1073741824");
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n.conf", "\nnonsense 1\n", &err), NFV_E_PARSE);
+    assert_true(strncmp(err.msg, "n.conf:2: unknown statement 'nonsense'", 38) == 0);
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n.conf", "forward icmp 1.1.1.1 1 2.2.2.2 2\n", &err),
+                     NFV_E_INVAL);
+    assert_true(strncmp(err.msg, "n.conf:1: 'forward': protocol must be tcp or udp", 48) == 0);
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n.conf", "port-range 0-100\n", &err), NFV_E_INVAL);
+
+    /* A forward on an address that is not an outside address: reported at its line. */
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n.conf",
+                                        "outside-ip 198.51.100.1\n# x\n"
+                                        "forward udp 198.51.100.7 53 10.0.0.2 53\n",
+                                        &err),
+                     NFV_OK);
+    assert_int_equal(nat_conf_finish(c, "n.conf", &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "n.conf:3: 'forward': 198.51.100.7 is not an outside address");
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n.conf",
+                                        "outside-ip 198.51.100.1\n"
+                                        "forward udp 198.51.100.1 53 10.0.0.2 53\n"
+                                        "forward udp 198.51.100.1 53 10.0.0.3 53\n",
+                                        &err),
+                     NFV_OK);
+    assert_int_equal(nat_conf_finish(c, "n.conf", &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "n.conf:3: 'forward': 198.51.100.1 port 53 is forwarded twice");
+    free(c);
+}
+
+static void test_nat_mapping_choices(void **state)
+{
+    struct nat_conf *c = malloc(sizeof(*c));
+    unsigned seen[4] = {0};
+
+    (void)state;
+    nat_conf_init(c);
+    c->port_lo = 1024;
+    c->port_hi = 1027;
+    /* Port preservation inside the range, hashing outside it, wrap-around. */
+    assert_int_equal(nat_port_first(c, 1025, 12345), 1025);
+    assert_int_equal(nat_port_first(c, 80, 5), 1024 + 5 % 4);
+    assert_int_equal(nat_port_next(c, 1026), 1027);
+    assert_int_equal(nat_port_next(c, 1027), 1024);
+    /* Paired pooling: a host always gets the same address; hosts spread over all of them. */
+    c->n_outside_ip = 4;
+    for (uint32_t h = 0; h < 400; h++) {
+        unsigned i = nat_pick_outside(c, 0x0a000000u + h);
+        assert_true(i < 4);
+        assert_int_equal(i, nat_pick_outside(c, 0x0a000000u + h));
+        seen[i]++;
+    }
+    for (int i = 0; i < 4; i++)
+        assert_true(seen[i] > 50);
+    /* The flow hash is deterministic and depends on every tuple field. */
+    uint32_t h0 = nat_flow_hash(1, 2, 3, 4, 6);
+    assert_int_equal(h0, nat_flow_hash(1, 2, 3, 4, 6));
+    assert_true(h0 != nat_flow_hash(1, 2, 3, 4, 17));
+    assert_true(h0 != nat_flow_hash(1, 3, 3, 4, 6));
+    assert_true(h0 != nat_flow_hash(1, 2, 3, 5, 6));
+    free(c);
+}
+
+static const char fw_rules_text[] = "# test rules\n"
+                                    "accept proto tcp dst 192.0.2.10 dport 80\n"
+                                    "drop src 10.0.0.0/8 proto udp\n"
+                                    "accept src 10.0.0.0/8\n"
+                                    "\n"
+                                    "accept proto udp sport 1000-2000 dport any\n";
+
+static void test_fw_rules(void **state)
+{
+    struct fw_rules *r = NULL;
+    struct nfv_err err;
+    struct vnf_pkt p = {
+        .proto = 6, .src_ip = 0x0b000001u, .dst_ip = 0xc000020au, .sport = 5000, .dport = 80};
+
+    (void)state;
+    assert_int_equal(fw_rules_load_text("fw.rules", fw_rules_text, &r, &err), NFV_OK);
+    assert_int_equal(r->n_rules, 4);
+    assert_int_equal(r->rules[0].lineno, 2);
+    assert_int_equal(r->rules[3].lineno, 6);
+    assert_int_equal(r->rules[1].action, FW_DROP);
+    assert_int_equal(r->rules[3].sport_lo, 1000);
+    assert_int_equal(r->rules[3].sport_hi, 2000);
+
+    assert_int_equal(fw_rules_match(r, &p), 0);
+    p.dport = 81;
+    assert_int_equal(fw_rules_match(r, &p), -1);
+    p.src_ip = 0x0a010203u; /* 10.1.2.3 */
+    assert_int_equal(fw_rules_match(r, &p), 2);
+    p.proto = 17; /* first match wins: the drop on line 3 */
+    assert_int_equal(fw_rules_match(r, &p), 1);
+    p.src_ip = 0x0b000001u;
+    p.sport = 1500;
+    assert_int_equal(fw_rules_match(r, &p), 3);
+    p.sport = 2001;
+    assert_int_equal(fw_rules_match(r, &p), -1);
+    fw_rules_free(r);
+
+    assert_int_equal(fw_rules_load_text("empty", "# nothing\n", &r, &err), NFV_OK);
+    assert_int_equal(r->n_rules, 0);
+    fw_rules_free(r);
+    fw_rules_free(NULL);
+}
+
+static void test_fw_rule_errors(void **state)
+{
+    static const struct {
+        const char *text;
+        const char *msg;
+    } cases[] = {
+        {"accept\nallow src any\n", "f:2: 'allow': a rule starts with 'accept' or 'drop'"},
+        {"drop src\n", "f:1: 'src': missing value"},
+        {"drop from 1.2.3.4\n",
+         "f:1: 'from': unknown field (expected src, dst, proto, sport, dport)"},
+        {"drop src 1.2.3.4 src 1.2.3.5\n", "f:1: 'src': given twice"},
+        {"drop dst 10.0.0.1/24\n", "f:1: 'dst': '10.0.0.1/24' has host bits set"},
+        {"\n\ndrop dport 80\n", "f:3: 'sport'/'dport': need 'proto tcp' or 'proto udp'"},
+        {"drop proto icmp sport 1\n", "f:1: 'sport'/'dport': need 'proto tcp' or 'proto udp'"},
+        {"accept proto tcp dport 90-80\n", "f:1: 'dport': range '90-80' is empty (low > high)"},
+    };
+    struct fw_rules *r = (struct fw_rules *)0x1;
+    struct nfv_err err;
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        assert_int_not_equal(fw_rules_load_text("f", cases[i].text, &r, &err), NFV_OK);
+        assert_string_equal(err.msg, cases[i].msg);
+        assert_ptr_equal(r, (struct fw_rules *)0x1); /* untouched on error */
+    }
+}
+
+static void test_fw_conf(void **state)
+{
+    struct fw_conf c;
+    struct nfv_err err;
+
+    (void)state;
+    fw_conf_init(&c);
+    assert_int_equal(c.default_action, FW_DROP);
+    assert_false(c.is_stateful);
+    assert_int_equal(fw_conf_load_text(&c, "fw.conf",
+                                       "default accept\nstateful on\nflows 1000\n"
+                                       "timeout tcp-established 60\n",
+                                       &err),
+                     NFV_OK);
+    assert_int_equal(c.default_action, FW_ACCEPT);
+    assert_true(c.is_stateful);
+    assert_int_equal(c.max_flows, 1000);
+    assert_int_equal(c.tmo.sec[VNF_TMO_TCP_EST], 60);
+    assert_int_equal(fw_conf_load_text(&c, "fw.conf", "stateful maybe\n", &err), NFV_E_PARSE);
+    assert_string_equal(err.msg, "fw.conf:1: 'stateful': expected 'stateful on|off'");
+    assert_int_equal(fw_conf_load_text(&c, "fw.conf", "timeout tcp 5\n", &err), NFV_E_PARSE);
+    assert_string_equal(err.msg, "fw.conf:1: 'timeout': unknown class 'tcp'");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_tokenizer_and_line_numbers),
+        cmocka_unit_test(test_parse_file_and_io_error),
+        cmocka_unit_test(test_value_parsers),
+        cmocka_unit_test(test_nat_conf),
+        cmocka_unit_test(test_nat_conf_errors),
+        cmocka_unit_test(test_nat_mapping_choices),
+        cmocka_unit_test(test_fw_rules),
+        cmocka_unit_test(test_fw_rule_errors),
+        cmocka_unit_test(test_fw_conf),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
