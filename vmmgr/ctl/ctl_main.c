@@ -23,8 +23,17 @@ enum nfv_code ctl_cmd_version(struct ctl_ctx *ctx, int argc, char **argv, struct
 enum nfv_code ctl_cmd_topology(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
+/* ctl_place.c */
+enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
+                                    struct nfv_err *err);
+
 static const struct ctl_verb verbs[] = {
     {"version", "", "Print the vmmgrctl version.", ctl_cmd_version},
+    {"place", "--cluster FILE --request FILE [--explain]",
+     "Place a VM or an ACT/SBY group on a cluster file (offline what-if).", ctl_cmd_place},
+    {"evacuate-plan", "--cluster FILE (--host NAME | --rack NAME)",
+     "Plan the promotions and rebuilds after a host or rack fails.", ctl_cmd_evacuate_plan},
     {"topology", "[--hwloc-xml FILE | --synthetic DESC]",
      "Show a host's packages, NUMA nodes, cores with their PUs, and NICs.", ctl_cmd_topology},
     {"plan",

@@ -1,0 +1,444 @@
+/*
+ * plc_plan.c - evacuation, drain and defragment plans.
+ *
+ * Every plan is computed on a clone of the cluster by replaying the steps
+ * through the engine (plc_place with commit on the clone), so a step is
+ * only emitted if the engine accepted it in the state left by the previous
+ * steps: constraints hold after each step by construction. The original
+ * cluster is never touched; plc_plan_apply() replays the steps on it.
+ *
+ * Order of work in an evacuation: promotions first (an ACT lost with its
+ * host makes one surviving SBY of its group ACT - the lowest-index SBY, so
+ * the choice is deterministic), then rebuilds of lost group members (largest
+ * first, as SBY after a promotion), then other VMs. Rebuilds waive the
+ * reserve (they are what it was kept for) but keep anti-affinity.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "plc/plan.h"
+#include "plc_priv.h"
+
+static const char *const step_names[PLC_STEP__COUNT] = {"promote", "rebuild", "move", "lost"};
+
+const char *plc_step_kind_to_string(enum plc_step_kind k)
+{
+    return (unsigned)k < PLC_STEP__COUNT ? step_names[k] : "?";
+}
+
+void plc_plan_free(struct plc_plan *p)
+{
+    if (!p)
+        return;
+    free(p->steps);
+    free(p);
+}
+
+static enum nfv_code plan_add(struct plc_plan *p, const struct plc_step *s)
+{
+    if (p->n_steps == p->n_alloc) {
+        size_t n = p->n_alloc ? p->n_alloc * 2 : 16;
+        struct plc_step *st = realloc(p->steps, n * sizeof(*st));
+        if (!st)
+            return NFV_E_NOMEM;
+        p->steps = st;
+        p->n_alloc = n;
+    }
+    p->steps[p->n_steps++] = *s;
+    if (s->kind == PLC_STEP_LOST)
+        p->n_lost++;
+    if (s->kind == PLC_STEP_MOVE || s->kind == PLC_STEP_REBUILD)
+        p->n_moves++;
+    return NFV_OK;
+}
+
+/* Sort VMs: group members first, more cores first, then index. */
+struct vm_key {
+    uint32_t vm;
+    bool is_member;
+    uint16_t n_cores;
+};
+static int vm_key_cmp(const void *a, const void *b)
+{
+    const struct vm_key *x = a, *y = b;
+    if (x->is_member != y->is_member)
+        return x->is_member ? -1 : 1;
+    if (x->n_cores != y->n_cores)
+        return x->n_cores > y->n_cores ? -1 : 1;
+    return x->vm < y->vm ? -1 : x->vm > y->vm;
+}
+
+/*
+ * Re-places VM @vm of clone @w somewhere else (its current resources are
+ * released first, as for a rebuild or the source of a finished migration):
+ * removes it and places it again under the same name, group and role.
+ * @avoid (may be PLC_NONE) is kept out by the caller through its state.
+ * Returns the engine's code; on failure the VM is put back where it was.
+ */
+static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_role role,
+                                bool is_reserve_waived, struct plc_choice *ret_choice,
+                                uint32_t *ret_new_vm, struct nfv_err *err)
+{
+    struct plc_vm saved = w->vms[vm];
+    char name[256];
+    struct plc_vm_req vr;
+    struct plc_req r;
+    enum nfv_code rc;
+    const char *gname = NULL;
+
+    if (saved.group != PLC_NONE)
+        gname = w->groups[saved.group].name;
+    snprintf(name, sizeof(name), "%s", saved.name);
+    memset(&vr, 0, sizeof(vr));
+    vr.name = name;
+    vr.role = role;
+    vr.demand = saved.demand;
+    memset(&r, 0, sizeof(r));
+    r.group = gname;
+    if (saved.group != PLC_NONE) {
+        r.scope = w->groups[saved.group].scope;
+        r.is_soft = w->groups[saved.group].is_soft;
+    }
+    r.is_reserve_waived = is_reserve_waived;
+    r.n_vms = 1;
+    r.vms = &vr;
+    plc_cluster_remove_vm(w, vm);
+    rc = plc_place(w, &r, true, ret_choice, err);
+    if (rc == NFV_OK) {
+        *ret_new_vm = plc_cluster_find_vm(w, name);
+        return NFV_OK;
+    }
+    /* Put it back (its old resources are still free: nothing else ran). */
+    uint32_t back;
+    plc_cluster_add_vm(w, name, saved.group, saved.role, &saved.demand,
+                       saved.at.host != PLC_NONE ? &saved.at : NULL, &back, NULL);
+    *ret_new_vm = back;
+    return rc;
+}
+
+/* Hosts of failure domain (@scope, @dom). */
+static bool in_domain(const struct plc_cluster *c, uint32_t h, enum plc_scope scope, uint32_t dom)
+{
+    return c->hosts[h].dom[scope] == dom;
+}
+
+enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scope, uint32_t dom,
+                                struct plc_plan **ret_plan, struct nfv_err *err)
+{
+    struct plc_cluster *w = NULL;
+    struct plc_plan *p = NULL;
+    struct vm_key *keys = NULL;
+    uint32_t *map = NULL; /* clone vm index -> original vm index */
+    size_t n_keys = 0;
+    enum nfv_code rc = NFV_OK;
+
+    if ((scope != PLC_SCOPE_HOST && scope != PLC_SCOPE_RACK && scope != PLC_SCOPE_ZONE &&
+         scope != PLC_SCOPE_POWER) ||
+        dom >= plc_cluster_n_domains(c, scope))
+        return NFV_ERR(err, NFV_E_INVAL, "evacuate: no such %s", plc_scope_to_string(scope));
+    w = plc_cluster_clone(c);
+    p = calloc(1, sizeof(*p));
+    keys = calloc(c->n_vms ? c->n_vms : 1, sizeof(*keys));
+    map = malloc((c->n_vms + 1) * sizeof(*map));
+    if (!w || !p || !keys || !map) {
+        rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    for (uint32_t h = 0; h < w->n_hosts; h++)
+        if (in_domain(w, h, scope, dom))
+            plc_cluster_set_state(w, h, PLC_HOST_DOWN, NULL);
+    for (uint32_t v = 0; v < w->n_vms; v++) {
+        map[v] = v;
+        const struct plc_vm *vm = &w->vms[v];
+        if (!vm->name || vm->at.host == PLC_NONE || !in_domain(w, vm->at.host, scope, dom))
+            continue;
+        keys[n_keys].vm = v;
+        keys[n_keys].is_member = vm->group != PLC_NONE;
+        keys[n_keys].n_cores = vm->demand.n_cores;
+        n_keys++;
+    }
+    qsort(keys, n_keys, sizeof(*keys), vm_key_cmp);
+    for (size_t i = 0; i < n_keys; i++)
+        plc_cluster_lose_vm(w, keys[i].vm);
+    /* Promotions: each lost ACT makes one surviving SBY of its group ACT. */
+    for (size_t i = 0; i < n_keys; i++) {
+        struct plc_vm *vm = &w->vms[keys[i].vm];
+        if (vm->group == PLC_NONE || vm->role != PLC_ROLE_ACT)
+            continue;
+        const struct plc_group *g = &w->groups[vm->group];
+        uint32_t best = PLC_NONE;
+        for (uint32_t m = 0; m < g->n_members; m++) {
+            const struct plc_vm *s = &w->vms[g->members[m]];
+            if (s->role == PLC_ROLE_SBY && s->at.host != PLC_NONE &&
+                (best == PLC_NONE || g->members[m] < best))
+                best = g->members[m];
+        }
+        if (best == PLC_NONE)
+            continue; /* no surviving SBY: the ACT itself is rebuilt */
+        plc_cluster_set_role(w, best, PLC_ROLE_ACT);
+        vm->role = PLC_ROLE_SBY;
+        struct plc_step st = {.kind = PLC_STEP_PROMOTE,
+                              .vm = best,
+                              .from_host = w->vms[best].at.host,
+                              .role = PLC_ROLE_ACT};
+        st.to = w->vms[best].at;
+        if (plan_add(p, &st) != NFV_OK) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    /* Rebuilds, members first, largest first. */
+    for (size_t i = 0; i < n_keys; i++) {
+        uint32_t cv = keys[i].vm, orig = map[cv], nv;
+        enum plc_role role = w->vms[cv].role;
+        struct plc_step st = {.vm = orig, .from_host = c->vms[orig].at.host, .role = role};
+        if (replace_vm(w, cv, role, true, &st.to, &nv, NULL) == NFV_OK) {
+            st.kind = PLC_STEP_REBUILD;
+        } else {
+            st.kind = PLC_STEP_LOST;
+            memset(&st.to, 0, sizeof(st.to));
+            st.to.host = PLC_NONE;
+        }
+        /* Keep the clone -> original mapping for the slot the VM now uses. */
+        if (nv != PLC_NONE && nv < c->n_vms + 1)
+            map[nv] = orig;
+        if (plan_add(p, &st) != NFV_OK) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    *ret_plan = p;
+    p = NULL;
+cleanup:
+    plc_plan_free(p);
+    plc_cluster_free(w);
+    free(keys);
+    free(map);
+    return rc;
+}
+
+enum nfv_code plc_plan_drain(const struct plc_cluster *c, uint32_t h, struct plc_plan **ret_plan,
+                             struct nfv_err *err)
+{
+    struct plc_cluster *w = NULL;
+    struct plc_plan *p = NULL;
+    struct vm_key *keys = NULL;
+    size_t n_keys = 0;
+    enum nfv_code rc = NFV_OK;
+
+    if (h >= c->n_hosts)
+        return NFV_ERR(err, NFV_E_INVAL, "drain: no such host");
+    w = plc_cluster_clone(c);
+    p = calloc(1, sizeof(*p));
+    keys = calloc(c->n_vms ? c->n_vms : 1, sizeof(*keys));
+    if (!w || !p || !keys) {
+        rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    plc_cluster_set_state(w, h, PLC_HOST_MAINTENANCE, NULL);
+    for (uint32_t v = 0; v < w->n_vms; v++) {
+        const struct plc_vm *vm = &w->vms[v];
+        if (!vm->name || vm->at.host != h)
+            continue;
+        keys[n_keys].vm = v;
+        keys[n_keys].is_member = vm->group != PLC_NONE;
+        keys[n_keys].n_cores = vm->demand.n_cores;
+        n_keys++;
+    }
+    qsort(keys, n_keys, sizeof(*keys), vm_key_cmp);
+    /* One move per VM is the minimum a drain can take. Slot reuse in the
+     * clone: replace_vm frees the slot and the re-add takes it back (free
+     * list is LIFO), so indexes of later keys stay valid. */
+    for (size_t i = 0; i < n_keys; i++) {
+        uint32_t v = keys[i].vm, nv;
+        struct plc_step st = {.kind = PLC_STEP_MOVE, .vm = v, .from_host = h};
+        st.role = w->vms[v].role;
+        rc = replace_vm(w, v, st.role, false, &st.to, &nv, err);
+        if (rc != NFV_OK) {
+            nfv_err_prefix(err, "drain of '%s': vm '%s' cannot move", c->hosts[h].name,
+                           c->vms[v].name);
+            goto cleanup;
+        }
+        if (plan_add(p, &st) != NFV_OK) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
+    }
+    *ret_plan = p;
+    p = NULL;
+cleanup:
+    plc_plan_free(p);
+    plc_cluster_free(w);
+    free(keys);
+    return rc;
+}
+
+/* Cores the member is short of on its best node of @h (0 = fits). */
+static unsigned deficit(const struct plc_cluster *c, uint32_t h, const struct plc_demand *d)
+{
+    const struct plc_host *hh = &c->hosts[h];
+    unsigned best = 0;
+    for (unsigned n = 0; n < hh->n_nodes; n++)
+        if (hh->nodes[n].n_free > best)
+            best = hh->nodes[n].n_free;
+    unsigned need = (d->n_cores + (d->numa_nodes ? d->numa_nodes : 1) - 1) /
+                    (d->numa_nodes ? d->numa_nodes : 1);
+    return need > best ? need - best : 0;
+}
+
+struct host_key {
+    uint32_t host;
+    unsigned deficit;
+};
+static int host_key_cmp(const void *a, const void *b)
+{
+    const struct host_key *x = a, *y = b;
+    if (x->deficit != y->deficit)
+        return x->deficit < y->deficit ? -1 : 1;
+    return x->host < y->host ? -1 : x->host > y->host;
+}
+
+#define DEFRAG_MAX_HOSTS 32
+
+/* Tries to make room for @r on host @h in a clone; fills @p on success. */
+static bool defrag_on(const struct plc_cluster *c, const struct plc_req *r, uint32_t h,
+                      size_t max_moves, struct plc_plan *p)
+{
+    struct plc_cluster *w = plc_cluster_clone(c);
+    struct vm_key *keys = calloc(c->n_vms ? c->n_vms : 1, sizeof(*keys));
+    struct plc_choice *ch = calloc(r->n_vms, sizeof(*ch));
+    size_t n_keys = 0;
+    bool ok = false;
+
+    if (!w || !keys || !ch)
+        goto out;
+    for (uint32_t v = 0; v < w->n_vms; v++) {
+        const struct plc_vm *vm = &w->vms[v];
+        if (!vm->name || vm->at.host != h)
+            continue;
+        keys[n_keys].vm = v;
+        keys[n_keys].is_member = false; /* move the largest first, members or not */
+        keys[n_keys].n_cores = vm->demand.n_cores;
+        n_keys++;
+    }
+    qsort(keys, n_keys, sizeof(*keys), vm_key_cmp);
+    for (size_t i = 0; i <= n_keys && i <= max_moves; i++) {
+        /* Does the request place now (anywhere)? */
+        if (plc_place(w, r, false, ch, NULL) == NFV_OK) {
+            if (plc_place(w, r, true, ch, NULL) != NFV_OK)
+                break;
+            for (size_t j = 0; j < r->n_vms; j++) {
+                struct plc_step st = {.kind = PLC_STEP_REBUILD,
+                                      .vm = PLC_NONE,
+                                      .from_host = PLC_NONE,
+                                      .role = r->vms[j].role,
+                                      .to = ch[j]};
+                if (plan_add(p, &st) != NFV_OK)
+                    goto out;
+            }
+            ok = true;
+            break;
+        }
+        if (i == n_keys || i == max_moves)
+            break;
+        /* Move the next-largest VM off @h (keeping every constraint). */
+        uint32_t v = keys[i].vm, nv;
+        struct plc_step st = {.kind = PLC_STEP_MOVE, .vm = v, .from_host = h};
+        st.role = w->vms[v].role;
+        plc_cluster_set_state(w, h, PLC_HOST_MAINTENANCE, NULL);
+        enum nfv_code rc = replace_vm(w, v, st.role, false, &st.to, &nv, NULL);
+        plc_cluster_set_state(w, h, c->hosts[h].state, NULL);
+        if (rc != NFV_OK || plan_add(p, &st) != NFV_OK)
+            break;
+    }
+out:
+    free(ch);
+    free(keys);
+    plc_cluster_free(w);
+    return ok;
+}
+
+enum nfv_code plc_plan_defrag(const struct plc_cluster *c, const struct plc_req *r,
+                              size_t max_moves, struct plc_plan **ret_plan, struct nfv_err *err)
+{
+    struct host_key *hk = NULL;
+    struct plc_plan *best = NULL;
+    size_t n_hk = 0;
+
+    if (!r || r->n_vms == 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'vms': the request places no VM");
+    hk = calloc(c->n_hosts ? c->n_hosts : 1, sizeof(*hk));
+    if (!hk)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    /* Candidate hosts for the largest member: up, with its capabilities. */
+    const struct plc_demand *d = &r->vms[0].demand;
+    for (size_t i = 1; i < r->n_vms; i++)
+        if (r->vms[i].demand.n_cores > d->n_cores)
+            d = &r->vms[i].demand;
+    for (uint32_t h = 0; h < c->n_hosts; h++) {
+        const struct plc_host *hh = &c->hosts[h];
+        if (hh->state != PLC_HOST_UP || (hh->caps & d->caps) != d->caps || hh->n_vms == 0)
+            continue;
+        hk[n_hk].host = h;
+        hk[n_hk].deficit = deficit(c, h, d);
+        n_hk++;
+    }
+    qsort(hk, n_hk, sizeof(*hk), host_key_cmp);
+    for (size_t i = 0; i < n_hk && i < DEFRAG_MAX_HOSTS; i++) {
+        struct plc_plan *p = calloc(1, sizeof(*p));
+        if (!p)
+            break;
+        if (defrag_on(c, r, hk[i].host, max_moves, p) && (!best || p->n_moves < best->n_moves)) {
+            plc_plan_free(best);
+            best = p;
+            if (best->n_moves - r->n_vms <= 1)
+                break; /* one move is the fewest a refused request can need */
+        } else {
+            plc_plan_free(p);
+        }
+    }
+    free(hk);
+    if (!best)
+        return NFV_ERR(err, NFV_E_NOCAP, "defragment: no plan of at most %zu moves makes room",
+                       max_moves);
+    *ret_plan = best;
+    return NFV_OK;
+}
+
+enum nfv_code plc_plan_apply(struct plc_cluster *c, const struct plc_plan *p,
+                             enum plc_scope failed_scope, uint32_t failed_dom, struct nfv_err *err)
+{
+    enum nfv_code rc;
+
+    if ((unsigned)failed_scope < PLC_SCOPE__COUNT) {
+        for (uint32_t h = 0; h < c->n_hosts; h++)
+            if (in_domain(c, h, failed_scope, failed_dom))
+                plc_cluster_set_state(c, h, PLC_HOST_DOWN, NULL);
+        for (uint32_t v = 0; v < c->n_vms; v++)
+            if (c->vms[v].name && c->vms[v].at.host != PLC_NONE &&
+                in_domain(c, c->vms[v].at.host, failed_scope, failed_dom))
+                plc_cluster_lose_vm(c, v);
+    }
+    for (size_t i = 0; i < p->n_steps; i++) {
+        const struct plc_step *s = &p->steps[i];
+        switch (s->kind) {
+        case PLC_STEP_PROMOTE:
+            plc_cluster_set_role(c, s->vm, PLC_ROLE_ACT);
+            break;
+        case PLC_STEP_REBUILD:
+        case PLC_STEP_MOVE:
+            if (s->vm == PLC_NONE)
+                break; /* placement of a new request: the caller commits it */
+            rc = plc_cluster_move_vm(c, s->vm, &s->to, err);
+            if (rc)
+                return rc;
+            plc_cluster_set_role(c, s->vm, s->role);
+            break;
+        case PLC_STEP_LOST:
+        default:
+            break;
+        }
+    }
+    return NFV_OK;
+}

@@ -1,0 +1,122 @@
+/*
+ * plc_priv.h - placement internals shared by the sources and the unit tests.
+ *
+ * The cluster struct, the string index (open addressing, names -> indexes),
+ * the max-trees and per-failure-domain aggregates of the healing reserve
+ * (reserve.c), and the claim/release primitives the engine uses to try a
+ * combination in place and undo it.
+ */
+#ifndef PLC_PRIV_H
+#define PLC_PRIV_H
+
+#include "plc/cluster.h"
+#include "plc/engine.h"
+
+/* ---- string index: name -> uint32 (open addressing, power-of-two size) ---- */
+struct plc_index {
+    size_t n_slots, n_used;
+    const char **keys; /* borrowed from the owning object */
+    uint32_t *vals;
+};
+void plc_index_destroy(struct plc_index *ix);
+uint32_t plc_index_get(const struct plc_index *ix, const char *key);
+/* Inserts (key must stay valid). Returns NFV_E_NOMEM on failure. */
+enum nfv_code plc_index_put(struct plc_index *ix, const char *key, uint32_t val);
+void plc_index_del(struct plc_index *ix, const char *key);
+/* Re-points keys after a clone (keys are looked up through @get_key). */
+enum nfv_code plc_index_clone(struct plc_index *dst, const struct plc_index *src,
+                              const char *(*get_key)(const void *owner, uint32_t val),
+                              const void *owner);
+
+/* ---- max-tree over positions (iterative segment tree) ---- */
+struct plc_maxtree {
+    size_t n; /* leaves, power of two */
+    int64_t *t;
+};
+enum nfv_code plc_maxtree_init(struct plc_maxtree *mt, size_t n_leaves);
+void plc_maxtree_destroy(struct plc_maxtree *mt);
+void plc_maxtree_set(struct plc_maxtree *mt, size_t pos, int64_t v);
+/* max over [lo, hi); INT64_MIN when empty */
+int64_t plc_maxtree_query(const struct plc_maxtree *mt, size_t lo, size_t hi);
+
+/* Reserve class of a protected member (see reserve.c). */
+enum plc_rclass {
+    PLC_RC_NONE,    /* not protected (failure "none") */
+    PLC_RC_RACK,    /* rebuilt in its own rack, outside the failed host */
+    PLC_RC_ZONE,    /* rebuilt in its own zone, outside the failed domain */
+    PLC_RC_B_HOST,  /* rebuilt anywhere but the failed domain and its siblings' hosts */
+    PLC_RC_B_RACK,  /* ... and its siblings' racks */
+    PLC_RC_B_POWER, /* ... and its siblings' power feeds */
+    PLC_RC_SOFT,    /* soft anti-affinity: anywhere outside the failed domain */
+    PLC_RC__COUNT
+};
+
+struct plc_reserve {
+    bool is_built;
+    uint16_t slot_cores;
+    uint32_t slot_mem_mib, slot_hp_mib;
+    size_t n_fdom;                           /* hosts or racks */
+    int64_t *supply, *a_rack, *a_zone, *all; /* per fdom */
+    uint32_t *fdom_pos;                      /* fdom -> position (zone, rack order) */
+    uint32_t *rack_lo, *rack_hi;             /* positions (F = host only) */
+    uint32_t *zone_lo, *zone_hi;
+    int64_t *rack_supply, *zone_supply, *power_supply;
+    int64_t total;
+    struct plc_maxtree t1, t2, t3, thost; /* v1, v2, v3 by position; host supply by host */
+    int64_t n_class[PLC_RC__COUNT];       /* protected slots per class */
+    uint32_t kmax;                        /* most opposite-role siblings a member has */
+};
+
+struct plc_cluster {
+    struct plc_config cfg;
+    struct plc_host *hosts;
+    size_t n_hosts, n_hosts_alloc;
+    struct plc_vm *vms;
+    size_t n_vms, n_vms_alloc; /* slots */
+    uint32_t *free_vms;
+    size_t n_free_vms, n_free_alloc;
+    struct plc_group *groups;
+    size_t n_groups, n_groups_alloc;
+    struct plc_index host_ix, vm_ix, group_ix, cap_ix;
+    struct plc_index dom_ix[PLC_SCOPE__COUNT];
+    char **dom_names[PLC_SCOPE__COUNT];
+    size_t n_doms[PLC_SCOPE__COUNT], n_doms_alloc[PLC_SCOPE__COUNT];
+    uint32_t *rack_zone; /* zone of each rack (racks nest in zones) */
+    char *cap_names[PLC_MAX_CAPS];
+    size_t n_caps;
+    struct plc_reserve res;
+};
+
+/* Claims (sign +1) or releases (-1) the resources of @ch on its host and
+ * updates the host's reserve supply. Claims must fit (asserted). */
+void plc_claim(struct plc_cluster *c, const struct plc_choice *ch, int sign);
+/* Adds (+1) / removes (-1) a protected member of class @rc on @host. */
+void plc_protect(struct plc_cluster *c, uint32_t host, enum plc_rclass rc, uint32_t slots,
+                 int sign);
+/* Class of a member of a group with @scope/@is_soft under the configured failure. */
+enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft);
+/* Slots one member with demand @d needs. */
+uint32_t plc_slots_of(const struct plc_demand *d);
+/* Builds (or rebuilds) the reserve aggregates from scratch. */
+enum nfv_code plc_reserve_build(struct plc_cluster *c);
+void plc_reserve_destroy(struct plc_reserve *r);
+/* Grows the slot shape to cover @d (recomputing every supply). Returns true
+ * if it changed. */
+bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d);
+void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp);
+/* Checks the reserve conditions that changes on @hosts can have broken
+ * (their racks and zones, plus the global one), with @extra_k siblings. */
+bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_t n_hosts,
+                       uint32_t kmax);
+/* Recomputes one host's supply (after its nodes changed). */
+void plc_reserve_host_changed(struct plc_cluster *c, uint32_t host);
+/* Ensures the reserve aggregates exist (built lazily after hosts change). */
+enum nfv_code plc_reserve_ensure(struct plc_cluster *c);
+
+/* true if members with roles @a and @b must not share a scope domain. */
+static inline bool plc_roles_conflict(enum plc_role a, enum plc_role b)
+{
+    return !(a == b && a != PLC_ROLE_NONE);
+}
+
+#endif /* PLC_PRIV_H */

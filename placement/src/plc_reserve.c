@@ -1,0 +1,409 @@
+/*
+ * plc_reserve.c - the healing reserve, kept as incremental aggregates.
+ *
+ * Goal (issue 4): after any single failure domain D (a host, or a rack when
+ * configured) fails, every ACT/SBY member it held can be rebuilt elsewhere
+ * with its group's anti-affinity still true. Checking that exactly is a
+ * bin-packing problem per D; the engine instead keeps a *sufficient*
+ * condition that costs O(log n) per change:
+ *
+ * Slots. Capacity is counted in slots of the largest per-node shape any group
+ * member has (cores, memory, hugepages). A NUMA node offers
+ * min(free_cores/slot_cores, free_mem/slot_mem, free_hp/slot_hp) slots, a
+ * host the sum over its nodes (0 unless it is up), and a member needs one
+ * slot per NUMA node it spans. Any member fits any free slot, so counting
+ * slots is sound despite NUMA fragmentation.
+ *
+ * Regions. Where a lost member may be rebuilt depends on its group's scope S
+ * against the failure kind F (racks nest in zones):
+ *   S = rack, F = host  (class RACK): in its own rack, outside D - the rack
+ *       holds no opposite-role sibling, so any free slot there is valid;
+ *   S = zone            (class ZONE): in its own zone, outside D;
+ *   otherwise           (class B): anywhere outside D except the S-domains
+ *       of its k opposite-role siblings; soft groups exclude nothing.
+ * The regions nest (rack \ D  c  zone \ D  c  all \ D), so by Hall's theorem
+ * these three inequalities per D suffice for a rebuild assignment to exist:
+ *   c1: rack(D) slots - slots(D)  >= RACK(D)
+ *   c2: zone(D) slots - slots(D)  >= RACK(D) + ZONE(D)
+ *   c3: total slots   - slots(D)  >= all(D) + kmax * max S-domain slots
+ * (c3's last term removes, for class-B members, the largest domains their
+ * siblings could block). Rewritten as max_D(slots(D) + demand(D)) <= region
+ * slots, each inequality is a range maximum over D in (zone, rack) order,
+ * kept in a segment tree: a claim changes one host, so an update is
+ * O(log n), and the check after a placement looks at the racks and zones of
+ * the hosts it touched plus the tree root.
+ *
+ * Spread members (several nodes) are counted as that many single slots,
+ * which assumes a rebuild may land on any hosts' nodes; the evacuation
+ * planner does the exact placement and reports anything it cannot rebuild.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "plc_priv.h"
+
+enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft)
+{
+    enum plc_failure f = c->cfg.failure;
+
+    if (f == PLC_FAILURE_NONE)
+        return PLC_RC_NONE;
+    if (is_soft)
+        return PLC_RC_SOFT;
+    switch (scope) {
+    case PLC_SCOPE_HOST:
+        return PLC_RC_B_HOST;
+    case PLC_SCOPE_RACK:
+        return f == PLC_FAILURE_HOST ? PLC_RC_RACK : PLC_RC_B_RACK;
+    case PLC_SCOPE_ZONE:
+        return PLC_RC_ZONE;
+    case PLC_SCOPE_POWER:
+    default:
+        return PLC_RC_B_POWER;
+    }
+}
+
+uint32_t plc_slots_of(const struct plc_demand *d)
+{
+    return d->numa_nodes ? d->numa_nodes : 1;
+}
+
+static uint32_t host_supply(const struct plc_cluster *c, const struct plc_host *h)
+{
+    const struct plc_reserve *r = &c->res;
+    uint32_t s = 0;
+
+    if (h->state != PLC_HOST_UP || r->slot_cores == 0)
+        return 0;
+    for (unsigned n = 0; n < h->n_nodes; n++) {
+        const struct plc_node *nd = &h->nodes[n];
+        uint32_t k = nd->n_free / r->slot_cores;
+        if (r->slot_mem_mib && nd->free_mem_mib / r->slot_mem_mib < k)
+            k = nd->free_mem_mib / r->slot_mem_mib;
+        if (r->slot_hp_mib && nd->free_hp_mib / r->slot_hp_mib < k)
+            k = nd->free_hp_mib / r->slot_hp_mib;
+        s += k;
+    }
+    return s;
+}
+
+void plc_reserve_destroy(struct plc_reserve *r)
+{
+    free(r->supply);
+    free(r->a_rack);
+    free(r->a_zone);
+    free(r->all);
+    free(r->fdom_pos);
+    free(r->rack_lo);
+    free(r->rack_hi);
+    free(r->zone_lo);
+    free(r->zone_hi);
+    free(r->rack_supply);
+    free(r->zone_supply);
+    free(r->power_supply);
+    plc_maxtree_destroy(&r->t1);
+    plc_maxtree_destroy(&r->t2);
+    plc_maxtree_destroy(&r->t3);
+    plc_maxtree_destroy(&r->thost);
+    uint16_t sc = r->slot_cores;
+    uint32_t sm = r->slot_mem_mib, sh = r->slot_hp_mib, k = r->kmax;
+    memset(r, 0, sizeof(*r));
+    r->slot_cores = sc;
+    r->slot_mem_mib = sm;
+    r->slot_hp_mib = sh;
+    r->kmax = k;
+}
+
+static void refresh_fdom(struct plc_cluster *c, uint32_t f)
+{
+    struct plc_reserve *r = &c->res;
+    uint32_t pos = r->fdom_pos[f];
+    plc_maxtree_set(&r->t1, pos, r->supply[f] + r->a_rack[f]);
+    plc_maxtree_set(&r->t2, pos, r->supply[f] + r->a_rack[f] + r->a_zone[f]);
+    plc_maxtree_set(&r->t3, pos, r->supply[f] + r->all[f]);
+}
+
+/* Sort keys for the (zone, rack, index) order of failure domains. */
+struct fkey {
+    uint32_t zone, rack, idx;
+};
+static int fkey_cmp(const void *a, const void *b)
+{
+    const struct fkey *x = a, *y = b;
+    if (x->zone != y->zone)
+        return x->zone < y->zone ? -1 : 1;
+    if (x->rack != y->rack)
+        return x->rack < y->rack ? -1 : 1;
+    return x->idx < y->idx ? -1 : x->idx > y->idx;
+}
+
+enum nfv_code plc_reserve_build(struct plc_cluster *c)
+{
+    struct plc_reserve *r = &c->res;
+    size_t n_racks = c->n_doms[PLC_SCOPE_RACK], n_zones = c->n_doms[PLC_SCOPE_ZONE];
+    size_t n_power = c->n_doms[PLC_SCOPE_POWER];
+    bool by_host = c->cfg.failure != PLC_FAILURE_RACK;
+    struct fkey *keys = NULL;
+
+    plc_reserve_destroy(r);
+    if (c->cfg.slot_cores > r->slot_cores)
+        r->slot_cores = c->cfg.slot_cores;
+    if (c->cfg.slot_mem_mib > r->slot_mem_mib)
+        r->slot_mem_mib = c->cfg.slot_mem_mib;
+    if (c->cfg.slot_hp_mib > r->slot_hp_mib)
+        r->slot_hp_mib = c->cfg.slot_hp_mib;
+    r->n_fdom = by_host ? c->n_hosts : n_racks;
+    size_t nf = r->n_fdom ? r->n_fdom : 1;
+    r->supply = calloc(nf, sizeof(int64_t));
+    r->a_rack = calloc(nf, sizeof(int64_t));
+    r->a_zone = calloc(nf, sizeof(int64_t));
+    r->all = calloc(nf, sizeof(int64_t));
+    r->fdom_pos = calloc(nf, sizeof(uint32_t));
+    r->rack_lo = calloc(n_racks + 1, sizeof(uint32_t));
+    r->rack_hi = calloc(n_racks + 1, sizeof(uint32_t));
+    r->zone_lo = calloc(n_zones + 1, sizeof(uint32_t));
+    r->zone_hi = calloc(n_zones + 1, sizeof(uint32_t));
+    r->rack_supply = calloc(n_racks + 1, sizeof(int64_t));
+    r->zone_supply = calloc(n_zones + 1, sizeof(int64_t));
+    r->power_supply = calloc(n_power + 1, sizeof(int64_t));
+    keys = calloc(nf, sizeof(*keys));
+    if (!r->supply || !r->a_rack || !r->a_zone || !r->all || !r->fdom_pos || !r->rack_lo ||
+        !r->rack_hi || !r->zone_lo || !r->zone_hi || !r->rack_supply || !r->zone_supply ||
+        !r->power_supply || !keys || plc_maxtree_init(&r->t1, nf) || plc_maxtree_init(&r->t2, nf) ||
+        plc_maxtree_init(&r->t3, nf) || plc_maxtree_init(&r->thost, c->n_hosts ? c->n_hosts : 1)) {
+        free(keys);
+        plc_reserve_destroy(r);
+        return NFV_E_NOMEM;
+    }
+    for (size_t i = 0; i < r->n_fdom; i++) {
+        if (by_host) {
+            keys[i].rack = c->hosts[i].dom[PLC_SCOPE_RACK];
+            keys[i].zone = c->hosts[i].dom[PLC_SCOPE_ZONE];
+        } else {
+            keys[i].rack = (uint32_t)i;
+            keys[i].zone = c->rack_zone[i];
+        }
+        keys[i].idx = (uint32_t)i;
+    }
+    qsort(keys, r->n_fdom, sizeof(*keys), fkey_cmp);
+    for (size_t z = 0; z < n_zones; z++)
+        r->zone_lo[z] = UINT32_MAX;
+    for (size_t k = 0; k < n_racks; k++)
+        r->rack_lo[k] = UINT32_MAX;
+    for (uint32_t p = 0; p < r->n_fdom; p++) {
+        const struct fkey *k = &keys[p];
+        r->fdom_pos[k->idx] = p;
+        if (r->zone_lo[k->zone] == UINT32_MAX)
+            r->zone_lo[k->zone] = p;
+        r->zone_hi[k->zone] = p + 1;
+        if (r->rack_lo[k->rack] == UINT32_MAX)
+            r->rack_lo[k->rack] = p;
+        r->rack_hi[k->rack] = p + 1;
+    }
+    free(keys);
+    for (size_t i = 0; i < c->n_hosts; i++) {
+        struct plc_host *h = &c->hosts[i];
+        h->fdom = by_host ? (uint32_t)i : h->dom[PLC_SCOPE_RACK];
+        h->supply = host_supply(c, h);
+        r->supply[h->fdom] += h->supply;
+        r->rack_supply[h->dom[PLC_SCOPE_RACK]] += h->supply;
+        r->zone_supply[h->dom[PLC_SCOPE_ZONE]] += h->supply;
+        r->power_supply[h->dom[PLC_SCOPE_POWER]] += h->supply;
+        r->total += h->supply;
+        plc_maxtree_set(&r->thost, i, h->supply);
+    }
+    r->is_built = true;
+    for (size_t v = 0; v < c->n_vms; v++) {
+        const struct plc_vm *vm = &c->vms[v];
+        if (!vm->name || vm->group == PLC_NONE || vm->at.host == PLC_NONE)
+            continue;
+        const struct plc_group *g = &c->groups[vm->group];
+        enum plc_rclass rc = plc_rclass_of(c, g->scope, g->is_soft);
+        uint32_t slots = plc_slots_of(&vm->demand);
+        uint32_t f = c->hosts[vm->at.host].fdom;
+        r->all[f] += slots;
+        if (rc == PLC_RC_RACK)
+            r->a_rack[f] += slots;
+        else if (rc == PLC_RC_ZONE)
+            r->a_zone[f] += slots;
+        r->n_class[rc] += slots;
+    }
+    for (uint32_t f = 0; f < r->n_fdom; f++)
+        refresh_fdom(c, f);
+    return NFV_OK;
+}
+
+enum nfv_code plc_reserve_ensure(struct plc_cluster *c)
+{
+    return c->res.is_built ? NFV_OK : plc_reserve_build(c);
+}
+
+void plc_reserve_host_changed(struct plc_cluster *c, uint32_t host)
+{
+    struct plc_reserve *r = &c->res;
+    struct plc_host *h = &c->hosts[host];
+    uint32_t s = host_supply(c, h);
+    int64_t delta = (int64_t)s - (int64_t)h->supply;
+
+    if (!delta)
+        return;
+    h->supply = s;
+    r->supply[h->fdom] += delta;
+    r->rack_supply[h->dom[PLC_SCOPE_RACK]] += delta;
+    r->zone_supply[h->dom[PLC_SCOPE_ZONE]] += delta;
+    r->power_supply[h->dom[PLC_SCOPE_POWER]] += delta;
+    r->total += delta;
+    plc_maxtree_set(&r->thost, host, s);
+    refresh_fdom(c, h->fdom);
+}
+
+void plc_protect(struct plc_cluster *c, uint32_t host, enum plc_rclass rc, uint32_t slots, int sign)
+{
+    struct plc_reserve *r = &c->res;
+    if (!r->is_built)
+        return;
+    uint32_t f = c->hosts[host].fdom;
+    int64_t d = sign * (int64_t)slots;
+    r->all[f] += d;
+    if (rc == PLC_RC_RACK)
+        r->a_rack[f] += d;
+    else if (rc == PLC_RC_ZONE)
+        r->a_zone[f] += d;
+    r->n_class[rc] += d;
+    refresh_fdom(c, f);
+}
+
+void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp)
+{
+    struct plc_reserve *r = &c->res;
+    r->slot_cores = cores;
+    r->slot_mem_mib = mem;
+    r->slot_hp_mib = hp;
+    if (r->is_built)
+        for (uint32_t h = 0; h < c->n_hosts; h++)
+            plc_reserve_host_changed(c, h);
+}
+
+bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d)
+{
+    struct plc_reserve *r = &c->res;
+    unsigned k = d->numa_nodes ? d->numa_nodes : 1;
+    uint32_t cores = (d->n_cores + k - 1) / k, mem = (d->mem_mib + k - 1) / k;
+    uint32_t hp = (d->hp_mib + k - 1) / k;
+
+    if (cores <= r->slot_cores && mem <= r->slot_mem_mib && hp <= r->slot_hp_mib)
+        return false;
+    plc_reserve_set_slot(c, (uint16_t)(cores > r->slot_cores ? cores : r->slot_cores),
+                         mem > r->slot_mem_mib ? mem : r->slot_mem_mib,
+                         hp > r->slot_hp_mib ? hp : r->slot_hp_mib);
+    return true;
+}
+
+/* Largest S-domain supply that hard class-B members' siblings may block. */
+static int64_t blocked_max(const struct plc_cluster *c)
+{
+    const struct plc_reserve *r = &c->res;
+    int64_t m = 0;
+
+    if (r->n_class[PLC_RC_B_HOST] > 0) {
+        int64_t v = plc_maxtree_query(&r->thost, 0, c->n_hosts);
+        if (v > m)
+            m = v;
+    }
+    if (r->n_class[PLC_RC_B_RACK] > 0)
+        for (size_t i = 0; i < c->n_doms[PLC_SCOPE_RACK]; i++)
+            if (r->rack_supply[i] > m)
+                m = r->rack_supply[i];
+    if (r->n_class[PLC_RC_B_POWER] > 0)
+        for (size_t i = 0; i < c->n_doms[PLC_SCOPE_POWER]; i++)
+            if (r->power_supply[i] > m)
+                m = r->power_supply[i];
+    return m;
+}
+
+static bool check_global(const struct plc_cluster *c, uint32_t kmax)
+{
+    const struct plc_reserve *r = &c->res;
+    int64_t need = plc_maxtree_query(&r->t3, 0, r->n_fdom);
+    return need <= r->total - (int64_t)kmax * blocked_max(c);
+}
+
+static bool check_rack(const struct plc_cluster *c, uint32_t rack)
+{
+    const struct plc_reserve *r = &c->res;
+    if (c->cfg.failure != PLC_FAILURE_HOST || r->rack_lo[rack] == UINT32_MAX)
+        return true;
+    return plc_maxtree_query(&r->t1, r->rack_lo[rack], r->rack_hi[rack]) <= r->rack_supply[rack];
+}
+
+static bool check_zone(const struct plc_cluster *c, uint32_t zone)
+{
+    const struct plc_reserve *r = &c->res;
+    if (r->zone_lo[zone] == UINT32_MAX)
+        return true;
+    return plc_maxtree_query(&r->t2, r->zone_lo[zone], r->zone_hi[zone]) <= r->zone_supply[zone];
+}
+
+bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_t n_hosts,
+                       uint32_t kmax)
+{
+    if (c->cfg.failure == PLC_FAILURE_NONE || !c->res.is_built)
+        return true;
+    if (!check_global(c, kmax))
+        return false;
+    for (size_t i = 0; i < n_hosts; i++) {
+        const struct plc_host *h = &c->hosts[hosts[i]];
+        if (!check_rack(c, h->dom[PLC_SCOPE_RACK]) || !check_zone(c, h->dom[PLC_SCOPE_ZONE]))
+            return false;
+    }
+    return true;
+}
+
+bool plc_reserve_holds(const struct plc_cluster *c, uint32_t *ret_domain)
+{
+    struct plc_cluster *mc = (struct plc_cluster *)c; /* lazily built cache only */
+    const struct plc_reserve *r = &c->res;
+
+    if (c->cfg.failure == PLC_FAILURE_NONE)
+        return true;
+    if (plc_reserve_ensure(mc) != NFV_OK)
+        return false;
+    for (size_t k = 0; k < c->n_doms[PLC_SCOPE_RACK]; k++) {
+        if (!check_rack(c, (uint32_t)k)) {
+            if (ret_domain) {
+                int64_t lim = r->rack_supply[k];
+                for (uint32_t h = 0; h < c->n_hosts; h++)
+                    if (c->hosts[h].dom[PLC_SCOPE_RACK] == k && r->supply[h] + r->a_rack[h] > lim)
+                        *ret_domain = h;
+            }
+            return false;
+        }
+    }
+    for (size_t z = 0; z < c->n_doms[PLC_SCOPE_ZONE]; z++) {
+        if (!check_zone(c, (uint32_t)z)) {
+            if (ret_domain) {
+                *ret_domain = PLC_NONE;
+                for (uint32_t f = 0; f < r->n_fdom; f++)
+                    if (r->fdom_pos[f] >= r->zone_lo[z] && r->fdom_pos[f] < r->zone_hi[z] &&
+                        r->supply[f] + r->a_rack[f] + r->a_zone[f] > r->zone_supply[z]) {
+                        *ret_domain = f;
+                        break;
+                    }
+            }
+            return false;
+        }
+    }
+    if (!check_global(c, r->kmax)) {
+        if (ret_domain) {
+            int64_t lim = r->total - (int64_t)r->kmax * blocked_max(c);
+            *ret_domain = PLC_NONE;
+            for (uint32_t f = 0; f < r->n_fdom; f++)
+                if (r->supply[f] + r->all[f] > lim) {
+                    *ret_domain = f;
+                    break;
+                }
+        }
+        return false;
+    }
+    return true;
+}

@@ -1,0 +1,227 @@
+/*
+ * ctl_place.c - offline placement verbs of vmmgrctl (no daemon needed).
+ *
+ *   vmmgrctl place --cluster FILE --request FILE [--explain]
+ *   vmmgrctl evacuate-plan --cluster FILE (--host NAME | --rack NAME)
+ *
+ * Both load a cluster file (docs/cluster-file.md) through plc_json, run the
+ * pure engine (placement/) and print a table or, with --json, the engine's
+ * JSON view. Nothing is written back: `place` is a what-if by nature.
+ * Bad files exit 2 naming file, JSON path and reason (plc_json's messages).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ctl.h"
+#include "plc/json.h"
+
+enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
+                                    struct nfv_err *err);
+
+static enum nfv_code print_explain(struct ctl_ctx *ctx, const struct plc_cluster *c,
+                                   const struct plc_req *r, const struct plc_explain *e)
+{
+    static const char *const keys[] = {"vm", "reason", "hosts"};
+    struct nfv_table *t = nfv_table_new(keys, 3);
+    enum nfv_code rc = NFV_OK;
+
+    if (!t)
+        return NFV_E_NOMEM;
+    for (size_t i = 0; i < e->n_vms; i++) {
+        for (int f = 0; f <= PLC_F__COUNT; f++) {
+            if (!e->members[i].counts[f])
+                continue;
+            nfv_table_add_row(t);
+            nfv_table_add_str(t, r->vms[i].name);
+            nfv_table_add_str(t, f == PLC_F__COUNT ? "passes" : plc_filter_to_string(f));
+            nfv_table_add_int(t, e->members[i].counts[f]);
+        }
+    }
+    printf("Request %s; first failing filter per host:\n",
+           e->is_placeable ? "is placeable" : "cannot be placed");
+    rc = ctl_print_table(ctx, t);
+    nfv_table_free(t);
+    (void)c;
+    return rc;
+}
+
+enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    static const char *const spec[] = {"cluster=", "request=", "explain", NULL};
+    const char *cluster = NULL, *request = NULL, *opt, *val;
+    bool is_explain = false;
+    struct plc_cluster *c = NULL;
+    struct plc_req_doc *rd = NULL;
+    struct plc_choice *ch = NULL;
+    struct plc_explain *e = NULL;
+    enum nfv_code rc;
+    int idx = 1;
+
+    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
+        if (!strcmp(opt, "cluster="))
+            cluster = val;
+        else if (!strcmp(opt, "request="))
+            request = val;
+        else if (!strcmp(opt, "explain"))
+            is_explain = true;
+        else
+            return NFV_ERR(err, NFV_E_INVAL, "place: unexpected argument '%s'", val);
+    }
+    if (err && err->code)
+        return err->code;
+    if (!cluster)
+        return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
+    if (!request)
+        return NFV_ERR(err, NFV_E_INVAL, "'--request': required (a request file)");
+    if ((rc = plc_json_load_cluster(cluster, &c, err)) ||
+        (rc = plc_json_load_request(request, c, &rd, err)))
+        goto cleanup;
+    ch = calloc(rd->req.n_vms, sizeof(*ch));
+    if (!ch) {
+        rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto cleanup;
+    }
+    if (is_explain) {
+        e = plc_explain_new(c, &rd->req, err);
+        if (!e) {
+            rc = err ? err->code : NFV_E_NOMEM;
+            goto cleanup;
+        }
+    }
+    rc = plc_place(c, &rd->req, false, ch, err);
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        json_t *out = json_object();
+        json_t *vms = json_array();
+        for (size_t i = 0; rc == NFV_OK && i < rd->req.n_vms; i++) {
+            json_t *v = plc_json_choice(c, &ch[i]);
+            json_object_set_new(v, "name", json_string(rd->req.vms[i].name));
+            json_object_set_new(v, "role", json_string(plc_role_to_string(rd->req.vms[i].role)));
+            json_array_append_new(vms, v);
+        }
+        json_object_set_new(out, "placed", json_boolean(rc == NFV_OK));
+        json_object_set_new(out, "vms", vms);
+        if (rc != NFV_OK)
+            json_object_set_new(out, "error", json_string(err ? err->msg : ""));
+        if (e)
+            json_object_set_new(out, "explain", plc_json_explain(c, &rd->req, e));
+        ctl_print_json(ctx, out);
+        json_decref(out);
+        goto cleanup;
+    }
+    if (e)
+        print_explain(ctx, c, &rd->req, e);
+    if (rc == NFV_OK) {
+        static const char *const keys[] = {"vm", "role", "host", "nodes", "cores", "memory_mib"};
+        struct nfv_table *t = nfv_table_new(keys, 6);
+        if (!t) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < rd->req.n_vms; i++) {
+            char cores[512], nodes[64];
+            size_t off = 0;
+            nodes[0] = '\0';
+            for (unsigned p = 0; p < ch[i].n_parts && off < sizeof(nodes); p++)
+                off += (size_t)snprintf(nodes + off, sizeof(nodes) - off, "%s%u", p ? "," : "",
+                                        ch[i].parts[p].node);
+            plc_choice_cores_format(c, &ch[i], cores, sizeof(cores));
+            unsigned mem = 0;
+            for (unsigned p = 0; p < ch[i].n_parts; p++)
+                mem += ch[i].parts[p].mem_mib + ch[i].parts[p].hp_mib;
+            nfv_table_add_row(t);
+            nfv_table_add_str(t, rd->req.vms[i].name);
+            nfv_table_add_str(t, rd->req.group ? plc_role_to_string(rd->req.vms[i].role) : NULL);
+            nfv_table_add_str(t, plc_cluster_host(c, ch[i].host)->name);
+            nfv_table_add_str(t, nodes);
+            nfv_table_add_str(t, cores);
+            nfv_table_add_int(t, mem);
+        }
+        rc = ctl_print_table(ctx, t);
+        nfv_table_free(t);
+    }
+cleanup:
+    plc_explain_free(e);
+    free(ch);
+    plc_req_doc_free(rd);
+    plc_cluster_free(c);
+    return rc;
+}
+
+enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    static const char *const spec[] = {"cluster=", "host=", "rack=", NULL};
+    const char *cluster = NULL, *host = NULL, *rack = NULL, *opt, *val;
+    struct plc_cluster *c = NULL;
+    struct plc_plan *p = NULL;
+    enum nfv_code rc;
+    int idx = 1;
+
+    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
+        if (!strcmp(opt, "cluster="))
+            cluster = val;
+        else if (!strcmp(opt, "host="))
+            host = val;
+        else if (!strcmp(opt, "rack="))
+            rack = val;
+        else
+            return NFV_ERR(err, NFV_E_INVAL, "evacuate-plan: unexpected argument '%s'", val);
+    }
+    if (err && err->code)
+        return err->code;
+    if (!cluster)
+        return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
+    if (!host == !rack)
+        return NFV_ERR(err, NFV_E_INVAL, "'--host': give exactly one of --host or --rack");
+    if ((rc = plc_json_load_cluster(cluster, &c, err)))
+        return rc;
+    enum plc_scope scope = host ? PLC_SCOPE_HOST : PLC_SCOPE_RACK;
+    uint32_t dom = plc_cluster_find_domain(c, scope, host ? host : rack);
+    if (dom == PLC_NONE) {
+        rc = NFV_ERR(err, NFV_E_NOENT, "'--%s': '%s' is not in %s", host ? "host" : "rack",
+                     host ? host : rack, cluster);
+        goto cleanup;
+    }
+    if ((rc = plc_plan_evacuate(c, scope, dom, &p, err)))
+        goto cleanup;
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        json_t *out = plc_json_plan(c, p);
+        ctl_print_json(ctx, out);
+        json_decref(out);
+    } else {
+        static const char *const keys[] = {"step", "vm", "group", "role", "from", "to", "cores"};
+        struct nfv_table *t = nfv_table_new(keys, 7);
+        if (!t) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
+        for (size_t i = 0; i < p->n_steps; i++) {
+            const struct plc_step *s = &p->steps[i];
+            const struct plc_vm *vm = plc_cluster_vm(c, s->vm);
+            char cores[512] = "";
+            if (s->kind != PLC_STEP_LOST)
+                plc_choice_cores_format(c, &s->to, cores, sizeof(cores));
+            nfv_table_add_row(t);
+            nfv_table_add_str(t, plc_step_kind_to_string(s->kind));
+            nfv_table_add_str(t, vm ? vm->name : NULL);
+            nfv_table_add_str(t, vm && vm->group != PLC_NONE ? plc_cluster_group(c, vm->group)->name
+                                                             : NULL);
+            nfv_table_add_str(t, plc_role_to_string(s->role));
+            nfv_table_add_str(t, s->from_host != PLC_NONE ? plc_cluster_host(c, s->from_host)->name
+                                                          : NULL);
+            nfv_table_add_str(t, s->kind == PLC_STEP_LOST ? NULL
+                                                          : plc_cluster_host(c, s->to.host)->name);
+            nfv_table_add_str(t, s->kind == PLC_STEP_LOST ? NULL : cores);
+        }
+        rc = ctl_print_table(ctx, t);
+        nfv_table_free(t);
+    }
+    if (rc == NFV_OK && p->n_lost)
+        rc = NFV_ERR(err, NFV_E_NOCAP, "%zu VM%s cannot be rebuilt on the surviving hosts",
+                     p->n_lost, p->n_lost == 1 ? "" : "s");
+cleanup:
+    plc_plan_free(p);
+    plc_cluster_free(c);
+    return rc;
+}
