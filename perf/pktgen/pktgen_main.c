@@ -50,7 +50,8 @@
 #define MAX_RATE_PPS 1e9
 
 struct pktgen_opts {
-    unsigned tx_port;
+    unsigned tx_port[MAX_PORTS]; /* ports to send on, a burst each in turn */
+    unsigned n_tx_ports;
     double rate_pps;         /* 0 = unlimited */
     double rate_pct;         /* alternative to rate_pps, < 0 when unset */
     double line_gbps;        /* for --rate-pct and the RFC 2544 maximum */
@@ -90,9 +91,16 @@ struct pktgen_counters {
     uint64_t n_rx_translated; /* source address outside the generated range */
     uint32_t rx_src_ip_min, rx_src_ip_max;
     uint32_t rx_dst_ip_min, rx_dst_ip_max;
-    struct pktgen_seq seq;
+    struct pktgen_seq seq[MAX_PORTS]; /* one stream per TX port */
+    uint64_t n_tx_port[MAX_PORTS];
+    uint64_t n_rx_port[MAX_PORTS];
     struct pktgen_lat lat; /* nanoseconds */
 };
+
+/* The stamp's stream field: the run or trial id in the high 13 bits, the
+ * index of the TX port in the low 3, so each TX port is its own sequence. */
+#define STREAM_PORT_BITS 3
+#define STREAM_WARMUP    (UINT16_MAX >> STREAM_PORT_BITS)
 
 struct pktgen_ctx {
     struct pktgen_opts *o;
@@ -104,8 +112,9 @@ struct pktgen_ctx {
     struct pktgen_pcap *pcap;
     size_t pcap_idx;
     uint64_t hz;
-    uint16_t stream;
-    uint32_t next_seq;
+    uint16_t stream; /* run or trial id, < STREAM_WARMUP except in the warm-up */
+    uint32_t next_seq[MAX_PORTS];
+    unsigned tx_rr; /* index into o->tx_port of the next burst */
     struct pktgen_counters c;
 };
 
@@ -123,7 +132,8 @@ static void on_signal(int sig)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: vmmgr-pktgen [EAL options] -- [options]\n"
-                 "  --tx-port N            port to send on (default 0); every port is received\n"
+                 "  --tx-port N[,N...]     ports to send on, a burst each in turn (default 0);\n"
+                 "                         every port is received, each TX port is one stream\n"
                  "  --rate PPS             offered rate, k/M/G suffixes (default 0 = unlimited)\n"
                  "  --rate-pct P           offered rate as %% of --line-rate\n"
                  "  --line-rate GBPS       line rate for --rate-pct and RFC 2544 (default 10)\n"
@@ -196,6 +206,32 @@ static enum nfv_code parse_mac(const char *s, const char *what, uint8_t *mac, st
         return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a MAC address", what, s);
     for (int i = 0; i < 6; i++)
         mac[i] = (uint8_t)b[i];
+    return NFV_OK;
+}
+
+/* "N[,N...]": distinct port numbers below MAX_PORTS. */
+static enum nfv_code parse_port_list(const char *s, struct pktgen_opts *o, struct nfv_err *err)
+{
+    const char *p = s;
+
+    o->n_tx_ports = 0;
+    while (*p != '\0') {
+        char *end;
+        long v;
+
+        errno = 0;
+        v = strtol(p, &end, 10);
+        if (end == p || errno != 0 || v < 0 || v >= MAX_PORTS || (*end != ',' && *end != '\0'))
+            return NFV_ERR(err, NFV_E_INVAL, "'tx-port': '%s' is not a list of ports 0..%d", s,
+                           MAX_PORTS - 1);
+        for (unsigned i = 0; i < o->n_tx_ports; i++)
+            if (o->tx_port[i] == (unsigned)v)
+                return NFV_ERR(err, NFV_E_INVAL, "'tx-port': port %ld listed twice", v);
+        o->tx_port[o->n_tx_ports++] = (unsigned)v;
+        p = *end == ',' ? end + 1 : end;
+    }
+    if (o->n_tx_ports == 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'tx-port': empty list");
     return NFV_OK;
 }
 
@@ -277,6 +313,7 @@ static enum nfv_code opts_parse(int argc, char **argv, struct pktgen_opts *o, st
     int c;
 
     *o = (struct pktgen_opts){
+        .n_tx_ports = 1,
         .rate_pct = -1,
         .line_gbps = 10,
         .imix = {.n_sizes = 1, .size = {64}, .weight = {1}},
@@ -295,8 +332,7 @@ static enum nfv_code opts_parse(int argc, char **argv, struct pktgen_opts *o, st
     while (rc == NFV_OK && (c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_TX_PORT:
-            rc = parse_double(optarg, "tx-port", 0, MAX_PORTS - 1, &v, err);
-            o->tx_port = (unsigned)v;
+            rc = parse_port_list(optarg, o, err);
             break;
         case OPT_RATE:
             rc = parse_double(optarg, "rate", 0, MAX_RATE_PPS, &o->rate_pps, err);
@@ -441,9 +477,10 @@ static enum nfv_code ports_setup(struct pktgen_ctx *ctx, struct nfv_err *err)
         return NFV_ERR(err, NFV_E_INVAL, "'vdev': no DPDK port (give --vdev=net_memif0,...)");
     if (ctx->n_ports > MAX_PORTS)
         ctx->n_ports = MAX_PORTS;
-    if (ctx->o->tx_port >= ctx->n_ports)
-        return NFV_ERR(err, NFV_E_INVAL, "'tx-port': port %u does not exist (%u ports)",
-                       ctx->o->tx_port, ctx->n_ports);
+    for (unsigned i = 0; i < ctx->o->n_tx_ports; i++)
+        if (ctx->o->tx_port[i] >= ctx->n_ports)
+            return NFV_ERR(err, NFV_E_INVAL, "'tx-port': port %u does not exist (%u ports)",
+                           ctx->o->tx_port[i], ctx->n_ports);
     for (unsigned i = 0; i < ctx->o->imix.n_sizes; i++)
         if (ctx->o->imix.size[i] > max_frame)
             max_frame = ctx->o->imix.size[i];
@@ -504,7 +541,8 @@ static void counters_reset(struct pktgen_counters *c)
 {
     memset(c, 0, sizeof(*c));
     c->rx_src_ip_min = c->rx_dst_ip_min = UINT32_MAX;
-    pktgen_seq_init(&c->seq);
+    for (unsigned i = 0; i < MAX_PORTS; i++)
+        pktgen_seq_init(&c->seq[i]);
     pktgen_lat_init(&c->lat);
 }
 
@@ -513,7 +551,7 @@ static unsigned tx_burst(struct pktgen_ctx *ctx, unsigned n)
 {
     struct rte_mbuf *m[BURST_MAX];
     uint64_t tsc = rte_rdtsc();
-    unsigned sent;
+    unsigned idx = ctx->tx_rr, sent;
 
     if (rte_pktmbuf_alloc_bulk(ctx->pool, m, n) != 0)
         return 0;
@@ -528,7 +566,9 @@ static unsigned tx_burst(struct pktgen_ctx *ctx, unsigned n)
             ctx->pcap_idx = (ctx->pcap_idx + 1) % ctx->pcap->n_frames;
         } else {
             struct pktgen_tuple t;
-            struct pktgen_stamp st = {.stream = ctx->stream, .seq = ctx->next_seq + i, .tsc = tsc};
+            struct pktgen_stamp st = {.stream = (uint16_t)((ctx->stream << STREAM_PORT_BITS) | idx),
+                                      .seq = ctx->next_seq[idx] + i,
+                                      .tsc = tsc};
 
             len = (size_t)ctx->sizes[ctx->size_idx] - 4; /* the NIC would add the FCS */
             ctx->size_idx = (ctx->size_idx + 1) % ctx->n_sizes;
@@ -540,7 +580,8 @@ static unsigned tx_burst(struct pktgen_ctx *ctx, unsigned n)
         m[i]->pkt_len = (uint32_t)len;
         ctx->c.n_tx_bytes += len + 4;
     }
-    sent = rte_eth_tx_burst((uint16_t)ctx->o->tx_port, 0, m, (uint16_t)n);
+    sent = rte_eth_tx_burst((uint16_t)ctx->o->tx_port[idx], 0, m, (uint16_t)n);
+    ctx->tx_rr = (idx + 1) % ctx->o->n_tx_ports;
     if (sent < n) {
         /* The unsent tail goes back to the pool; its sequence numbers are
          * reused by the next burst so no false gap appears. */
@@ -549,8 +590,9 @@ static unsigned tx_burst(struct pktgen_ctx *ctx, unsigned n)
         rte_pktmbuf_free_bulk(m + sent, n - sent);
         ctx->c.n_tx_full += n - sent;
     }
-    ctx->next_seq += sent;
+    ctx->next_seq[idx] += sent;
     ctx->c.n_tx += sent;
+    ctx->c.n_tx_port[idx] += sent;
     return sent;
 }
 
@@ -576,12 +618,13 @@ static void rx_account(struct pktgen_ctx *ctx, const uint8_t *buf, size_t len, u
         c->rx_dst_ip_max = in.tuple.dst_ip;
     if (in.tuple.src_ip < fl->src_ip.min || in.tuple.src_ip > fl->src_ip.max)
         c->n_rx_translated++;
-    if (!in.is_stamped || in.stamp.stream != ctx->stream) {
+    if (!in.is_stamped || (in.stamp.stream >> STREAM_PORT_BITS) != ctx->stream ||
+        (in.stamp.stream & ((1u << STREAM_PORT_BITS) - 1)) >= ctx->o->n_tx_ports) {
         c->n_rx_other++;
         return;
     }
     c->n_rx_stream++;
-    pktgen_seq_rx(&c->seq, in.stamp.seq);
+    pktgen_seq_rx(&c->seq[in.stamp.stream & ((1u << STREAM_PORT_BITS) - 1)], in.stamp.seq);
     if (now >= in.stamp.tsc)
         pktgen_lat_add(&c->lat, (now - in.stamp.tsc) * 1000000000ull / ctx->hz);
 }
@@ -601,6 +644,7 @@ static unsigned rx_poll(struct pktgen_ctx *ctx)
         now = rte_rdtsc();
         for (uint16_t i = 0; i < n; i++) {
             ctx->c.n_rx++;
+            ctx->c.n_rx_port[port]++;
             ctx->c.n_rx_bytes += m[i]->pkt_len + 4;
             rx_account(ctx, rte_pktmbuf_mtod(m[i], const uint8_t *), rte_pktmbuf_data_len(m[i]),
                        now);
@@ -618,11 +662,28 @@ static void ip_str(uint32_t ip, char *buf, size_t size)
     snprintf(buf, size, "%u.%u.%u.%u", ip >> 24, (ip >> 16) & 255, (ip >> 8) & 255, ip & 255);
 }
 
+/* Sums the per-stream sequence counters (not the bitmaps). */
+static struct pktgen_seq seq_total(const struct pktgen_ctx *ctx, const struct pktgen_counters *c)
+{
+    struct pktgen_seq t = {0};
+
+    for (unsigned i = 0; i < ctx->o->n_tx_ports; i++) {
+        t.n_rx += c->seq[i].n_rx;
+        t.n_reorder += c->seq[i].n_reorder;
+        t.n_dup += c->seq[i].n_dup;
+        t.n_gap += c->seq[i].n_gap;
+        t.n_too_late += c->seq[i].n_too_late;
+    }
+    return t;
+}
+
 static uint64_t counters_lost(const struct pktgen_ctx *ctx, const struct pktgen_counters *c)
 {
     if (ctx->pcap != NULL)
         return c->n_tx > c->n_rx ? c->n_tx - c->n_rx : 0;
-    return c->n_tx > c->seq.n_rx ? c->n_tx - c->seq.n_rx : 0;
+    uint64_t n_rx = seq_total(ctx, c).n_rx;
+
+    return c->n_tx > n_rx ? c->n_tx - n_rx : 0;
 }
 
 /* The summary of a run or trial as a JSON object (owned by the caller). */
@@ -631,7 +692,9 @@ static json_t *counters_json(const struct pktgen_ctx *ctx, const struct pktgen_c
 {
     char src_min[16], src_max[16], dst_min[16], dst_max[16];
     uint64_t lost = counters_lost(ctx, c);
+    struct pktgen_seq st = seq_total(ctx, c);
     json_t *j = json_object();
+    json_t *ports = json_array();
 
     ip_str(c->rx_src_ip_min, src_min, sizeof(src_min));
     ip_str(c->rx_src_ip_max, src_max, sizeof(src_max));
@@ -640,13 +703,28 @@ static json_t *counters_json(const struct pktgen_ctx *ctx, const struct pktgen_c
     json_object_set_new(j, "seconds", json_real(seconds));
     json_object_set_new(j, "tx", json_integer((json_int_t)c->n_tx));
     json_object_set_new(j, "rx", json_integer((json_int_t)c->n_rx));
-    json_object_set_new(j, "rx_stream", json_integer((json_int_t)c->seq.n_rx));
+    json_object_set_new(j, "rx_stream", json_integer((json_int_t)st.n_rx));
     json_object_set_new(j, "rx_other", json_integer((json_int_t)c->n_rx_other));
     json_object_set_new(j, "tx_ring_full", json_integer((json_int_t)c->n_tx_full));
     json_object_set_new(j, "lost", json_integer((json_int_t)lost));
     json_object_set_new(j, "loss_ratio", json_real(c->n_tx ? (double)lost / (double)c->n_tx : 0.0));
-    json_object_set_new(j, "reordered", json_integer((json_int_t)c->seq.n_reorder));
-    json_object_set_new(j, "duplicated", json_integer((json_int_t)c->seq.n_dup));
+    json_object_set_new(j, "reordered", json_integer((json_int_t)st.n_reorder));
+    json_object_set_new(j, "duplicated", json_integer((json_int_t)st.n_dup));
+    for (uint16_t p = 0; p < ctx->n_ports; p++) {
+        json_t *pj = json_object();
+        uint64_t n_tx = 0;
+
+        for (unsigned i = 0; i < ctx->o->n_tx_ports; i++)
+            if (ctx->o->tx_port[i] == p)
+                n_tx = c->n_tx_port[i];
+        json_object_set_new(pj, "port", json_integer(p));
+        json_object_set_new(pj, "tx", json_integer((json_int_t)n_tx));
+        json_object_set_new(pj, "rx", json_integer((json_int_t)c->n_rx_port[p]));
+        json_object_set_new(pj, "rx_pps",
+                            json_real(seconds > 0 ? (double)c->n_rx_port[p] / seconds : 0));
+        json_array_append_new(ports, pj);
+    }
+    json_object_set_new(j, "ports", ports);
     json_object_set_new(j, "tx_pps", json_real(seconds > 0 ? (double)c->n_tx / seconds : 0));
     json_object_set_new(j, "rx_pps", json_real(seconds > 0 ? (double)c->n_rx / seconds : 0));
     json_object_set_new(j, "tx_bps",
@@ -689,12 +767,13 @@ static void print_summary(const struct pktgen_ctx *ctx, const struct pktgen_coun
                           double seconds)
 {
     uint64_t lost = counters_lost(ctx, c);
+    struct pktgen_seq st = seq_total(ctx, c);
 
     printf("summary: %.3f s  tx %" PRIu64 " (%.0f pps)  rx %" PRIu64 " (%.0f pps)  lost %" PRIu64
            " (%.6f)  reordered %" PRIu64 "  duplicated %" PRIu64 "  translated %" PRIu64 "\n",
            seconds, c->n_tx, seconds > 0 ? (double)c->n_tx / seconds : 0, c->n_rx,
            seconds > 0 ? (double)c->n_rx / seconds : 0, lost,
-           c->n_tx ? (double)lost / (double)c->n_tx : 0, c->seq.n_reorder, c->seq.n_dup,
+           c->n_tx ? (double)lost / (double)c->n_tx : 0, st.n_reorder, st.n_dup,
            c->n_rx_translated);
     if (c->lat.n > 0)
         printf("latency ns: min %" PRIu64 "  avg %.0f  p50 %" PRIu64 "  p99 %" PRIu64
@@ -724,7 +803,7 @@ static void print_interval(const struct pktgen_ctx *ctx, struct pktgen_counters 
         json_object_set_new(j, "tx_pps", json_real(tx_pps));
         json_object_set_new(j, "rx_pps", json_real(rx_pps));
         json_object_set_new(j, "lost", json_integer((json_int_t)lost));
-        json_object_set_new(j, "reordered", json_integer((json_int_t)c->seq.n_reorder));
+        json_object_set_new(j, "reordered", json_integer((json_int_t)seq_total(ctx, c).n_reorder));
         if (c->lat.n > 0) {
             json_object_set_new(j, "lat_avg_ns", json_real(pktgen_lat_mean(&c->lat)));
             json_object_set_new(j, "lat_p99_ns",
@@ -758,7 +837,8 @@ static double run_traffic(struct pktgen_ctx *ctx, double pps, double seconds, bo
 
     counters_reset(&ctx->c);
     prev = ctx->c;
-    ctx->next_seq = 0;
+    memset(ctx->next_seq, 0, sizeof(ctx->next_seq));
+    ctx->tx_rr = 0;
     pktgen_flow_iter_init(&ctx->flow_it, &o->flows);
     ctx->size_idx = 0;
     ctx->pcap_idx = 0;
@@ -790,7 +870,7 @@ static double run_traffic(struct pktgen_ctx *ctx, double pps, double seconds, bo
             sched_yield();
         now = rte_rdtsc();
         /* Everything is back: no need to wait out the drain time. */
-        if (ctx->pcap == NULL && ctx->c.seq.n_rx >= ctx->c.n_tx)
+        if (ctx->pcap == NULL && seq_total(ctx, &ctx->c).n_rx >= ctx->c.n_tx)
             break;
     }
     return (double)(end_tx - start) / (double)ctx->hz;
@@ -802,6 +882,14 @@ static double run_traffic(struct pktgen_ctx *ctx, double pps, double seconds, bo
  * probe every 10 ms on a stream of its own until one comes back, then let
  * the path drain for 100 ms. NFV_E_TIMEOUT if nothing returns in time.
  */
+static bool all_streams_returned(const struct pktgen_ctx *ctx)
+{
+    for (unsigned i = 0; i < ctx->o->n_tx_ports; i++)
+        if (ctx->c.seq[i].n_rx == 0)
+            return false;
+    return true;
+}
+
 static enum nfv_code wait_return(struct pktgen_ctx *ctx, struct nfv_err *err)
 {
     uint64_t start = rte_rdtsc(), now = start, next_probe = start;
@@ -809,8 +897,8 @@ static enum nfv_code wait_return(struct pktgen_ctx *ctx, struct nfv_err *err)
 
     counters_reset(&ctx->c);
     pktgen_flow_iter_init(&ctx->flow_it, &ctx->o->flows);
-    ctx->stream = UINT16_MAX;
-    while (!g_stop && ctx->c.n_rx_stream == 0) {
+    ctx->stream = STREAM_WARMUP;
+    while (!g_stop && !all_streams_returned(ctx)) {
         if (now > deadline)
             return NFV_ERR(err, NFV_E_TIMEOUT,
                            "'wait-return': no probe came back within %g s (%" PRIu64 " sent)",
@@ -905,11 +993,11 @@ static int run_rfc2544(struct pktgen_ctx *ctx, struct nfv_err *err)
         const struct pktgen_trial *t;
         json_t *tj;
 
-        ctx->stream++; /* frames of earlier trials no longer count */
+        ctx->stream = (uint16_t)(ctx->stream % (STREAM_WARMUP - 1) + 1); /* new trial id */
         secs = run_traffic(ctx, rate, o->trial_sec, false);
         if (g_stop)
             break;
-        pktgen_rfc2544_report(&s, ctx->c.n_tx, ctx->c.seq.n_rx);
+        pktgen_rfc2544_report(&s, ctx->c.n_tx, seq_total(ctx, &ctx->c).n_rx);
         t = &s.trial[s.n_trials - 1];
         tj = counters_json(ctx, &ctx->c, secs);
         json_object_set_new(tj, "trial", json_integer(s.n_trials));
