@@ -314,10 +314,12 @@ static enum nfv_code take_numbered(struct planner *p, uint64_t *ret_node_mask, s
             continue;
         info = pu >= 0 ? pin_topo_pu(p->t, (unsigned)pu) : NULL;
         if (!info)
-            return NFV_ERR(err, NFV_E_INVAL, "vcpu %u: PU %d is not on this host (PUs 0-%u)", v, pu,
+            return NFV_ERR(err, NFV_E_INVAL,
+                           "'cpu-map': vcpu %u: PU %d is not on this host (PUs 0-%u)", v, pu,
                            p->t->max_pu - 1);
         if (!pin_cpuset_test(&p->a->pools.dedicated, (unsigned)pu))
-            return NFV_ERR(err, NFV_E_INVAL, "vcpu %u: PU %d is not in the dedicated pool", v, pu);
+            return NFV_ERR(err, NFV_E_INVAL,
+                           "'cpu-map': vcpu %u: PU %d is not in the dedicated pool", v, pu);
         if (!pin_cpuset_test(&p->a->free, (unsigned)pu)) {
             const char *owner = "?";
             int ov = 0;

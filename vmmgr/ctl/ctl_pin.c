@@ -425,6 +425,8 @@ enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nf
         goto out;
     }
     rc = pin_plan_compute(alloc, req, plan, err);
+    if (rc == NFV_E_INVAL)
+        field_to_option(err);
     if (rc)
         goto out;
     if (o.is_xml) {
