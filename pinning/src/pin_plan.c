@@ -457,6 +457,9 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
     case PIN_EMU_SHARED:
         plan->emulator = plan->shared;
         break;
+    case PIN_EMU_VCPUS:
+        pin_cpuset_or(&plan->emulator, &plan->claimed, &plan->shared);
+        break;
     default:
         plan->emulator = p.emu_pick;
         break;

@@ -253,7 +253,7 @@ static enum nfv_code build_request(const struct plan_opts *o, const struct pin_t
     }
     if (o->emulator) {
         if ((rc = enum_opt("emulator", o->emulator, pin_emulator_policy_from_string(o->emulator),
-                           PIN_EMU__COUNT, "reserved, shared, isolate", &e, err)))
+                           PIN_EMU__COUNT, "reserved, shared, isolate, vcpus", &e, err)))
             goto fail;
         req->emulator = (enum pin_emulator_policy)e;
     }

@@ -46,6 +46,8 @@ enum pin_emulator_policy {
     PIN_EMU_RESERVED, /* on the host-reserved PUs (or the floating shared pool if none) */
     PIN_EMU_SHARED,   /* on the VM's shared-group PU(s); needs a shared vCPU */
     PIN_EMU_ISOLATE,  /* on one extra dedicated PU of its own */
+    PIN_EMU_VCPUS,    /* floating over the VM's own vCPU PUs (libvirt's default; for hosts
+                       * with no PU to spare) */
     PIN_EMU__COUNT
 };
 
