@@ -346,6 +346,7 @@ static enum nfv_code nat_parse_args(int argc, char **argv, struct nat_cli *cli, 
             continue;
         if (rc != NFV_E_NOENT)
             return rc;
+        rc = NFV_OK;
         switch (opt) {
         case NAT_OPT_INSIDE_PORT:
             rc = vnf_parse_u32(optarg, 0, RTE_MAX_ETHPORTS - 1, "--inside-port", &cli->inside_port,

@@ -439,6 +439,9 @@ enum nfv_code vnf_app_run(struct vnf_app *app, const struct vnf_app_ops *ops, vo
         rte_rcu_qsbr_thread_register(qs, 0);
         rte_rcu_qsbr_thread_online(qs, 0);
     }
+    /* Signal handlers are installed and the ports run: tell whoever waits for us. */
+    fprintf(stderr, "%s: running on lcore %u, ports %u and %u%s\n", app->prog, rte_lcore_id(),
+            app->port[0], app->port[1], app->opts.is_pcap_clock ? ", test clock: pcap" : "");
     if (app->opts.is_pcap_clock)
         vnf_loop_merged(app, qs);
     else
