@@ -22,7 +22,7 @@ PACKAGES=(
     dpdk dpdk-dev libdpdk-dev
     # hypervisor and topology tools
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
-    hwloc numactl sqlite3 procps
+    hwloc numactl sqlite3 procps curl
     # switch, OpenStack client/peer, packet tooling, plots
     openvswitch-switch python3-openstackclient python3-nova tshark python3-scapy gnuplot-nox
 )

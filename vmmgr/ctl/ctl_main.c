@@ -28,8 +28,31 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
 enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
                                     struct nfv_err *err);
 
+/* ctl_daemon.c, ctl_host.c: clients of vmmgrd's native API */
+enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_set(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_remove(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+
 static const struct ctl_verb verbs[] = {
     {"version", "", "Print the vmmgrctl version.", ctl_cmd_version},
+    {"status", "", "Show vmmgrd's version, uptime, hosts and journal.", ctl_cmd_status},
+    {"events", "[--since ID] [--limit N] [--follow]",
+     "List the event log; --follow waits for new events.", ctl_cmd_events},
+    {"metrics", "", "Print vmmgrd's Prometheus metrics.", ctl_cmd_metrics},
+    {"host add",
+     "NAME --uri URI [--synthetic S | --hwloc-xml F] [--reserved SET] [--dedicated SET] "
+     "[--label K=V ...]",
+     "Register a host (test:/// simulates one from the topology).", ctl_cmd_host_add},
+    {"host list", "", "List hosts with state, PUs, pools and VM counts.", ctl_cmd_host_list},
+    {"host show", "NAME", "Show a host and its core map (who holds each PU).", ctl_cmd_host_show},
+    {"host set", "NAME --state up|maintenance", "Put a host in or out of maintenance.",
+     ctl_cmd_host_set},
+    {"host remove", "NAME [--if-exists]", "Forget a host that has no VMs.", ctl_cmd_host_remove},
     {"place", "--cluster FILE --request FILE [--explain]",
      "Place a VM or an ACT/SBY group on a cluster file (offline what-if).", ctl_cmd_place},
     {"evacuate-plan", "--cluster FILE (--host NAME | --rack NAME)",

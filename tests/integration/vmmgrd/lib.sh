@@ -1,0 +1,125 @@
+# tests/integration/vmmgrd/lib.sh - shared pieces of the vmmgrd script tests.
+#
+# Sourced by each test. Makes a private temp dir (socket, state, config),
+# starts vmmgrd on it, and on exit (success, failure or signal) stops every
+# vmmgrd it started and removes the dir, so no daemon, socket or file is left.
+# Helpers: ctl (vmmgrctl on our socket), api (curl over the socket, sets
+# $status and $body), expect_rc, check, jget (a JSON field via python3).
+set -u
+
+: "${VMMGR_BINARY_DIR:?run through ctest}"
+VMMGRD="$VMMGR_BINARY_DIR/vmmgr/daemon/vmmgrd"
+VMMGRCTL="$VMMGR_BINARY_DIR/vmmgr/ctl/vmmgrctl"
+for tool in curl python3 sqlite3; do
+    command -v "$tool" >/dev/null || { echo "SKIP: '$tool' is not installed (scripts/setup.sh installs it)"; exit 77; }
+done
+
+T=$(mktemp -d /tmp/vmmgr-test-vmmgrd-XXXXXX)
+SOCK="$T/vmmgrd.sock"
+STATE="$T/state"
+CONF="$T/vmmgrd.conf"
+PIDS=""
+n_checks=0
+
+cleanup() {
+    for p in $PIDS; do
+        kill -TERM "$p" 2>/dev/null
+    done
+    for p in $PIDS; do
+        for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$p" 2>/dev/null
+    done
+    [ -f "$T/vmmgrd.pid" ] && kill -TERM "$(cat "$T/vmmgrd.pid")" 2>/dev/null
+    rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+    echo "FAIL: $*" >&2
+    [ -f "$T/vmmgrd.log" ] && { echo "--- vmmgrd log:" >&2; tail -30 "$T/vmmgrd.log" >&2; }
+    exit 1
+}
+
+check() { # check DESCRIPTION COMMAND...
+    local what=$1
+    shift
+    n_checks=$((n_checks + 1))
+    "$@" || fail "$what"
+}
+
+write_config() {
+    cat >"$CONF" <<CONF
+# written by $0
+socket = $SOCK
+state_dir = $STATE
+log_level = debug
+max_body_bytes = 4096
+reconnect_min_ms = 100
+reconnect_max_ms = 1000
+$*
+CONF
+}
+
+start_daemon() { # start_daemon [extra args]
+    "$VMMGRD" --config "$CONF" "$@" >>"$T/vmmgrd.log" 2>&1 &
+    DPID=$!
+    PIDS="$PIDS $DPID"
+    for _ in $(seq 100); do
+        [ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
+        kill -0 "$DPID" 2>/dev/null || fail "vmmgrd exited at start-up"
+        sleep 0.05
+    done
+    fail "vmmgrd did not answer on $SOCK"
+}
+
+stop_daemon() { # SIGTERM, wait, expect exit 0
+    kill -TERM "$DPID"
+    wait "$DPID"
+    local rc=$?
+    [ $rc = 0 ] || fail "vmmgrd exited $rc after SIGTERM"
+    [ -e "$SOCK" ] && fail "socket left behind after shutdown"
+    return 0
+}
+
+ctl() { "$VMMGRCTL" --socket "$SOCK" --timeout 10000 "$@"; }
+
+# expect_rc RC COMMAND... : the command must exit with RC.
+expect_rc() {
+    local want=$1 rc
+    shift
+    n_checks=$((n_checks + 1))
+    "$@" >"$T/out" 2>"$T/err"
+    rc=$?
+    [ "$rc" = "$want" ] || fail "'$*' exited $rc, expected $want: $(cat "$T/err")"
+}
+
+# api METHOD PATH [BODY] : curl over the socket; sets $status and $body.
+api() {
+    local method=$1 path=$2
+    shift 2
+    if [ $# -gt 0 ]; then
+        status=$(curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$SOCK" -X "$method" \
+            -H 'Content-Type: application/json' --data-binary "$1" "http://vmmgrd$path")
+    else
+        status=$(curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$SOCK" -X "$method" \
+            "http://vmmgrd$path")
+    fi
+    body=$(cat "$T/body")
+}
+
+# jget EXPR : evaluates a Python expression on the JSON document "d" read from stdin.
+jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+
+# expect_api_error STATUS CODE METHOD PATH [BODY]
+expect_api_error() {
+    local want_status=$1 want_code=$2
+    shift 2
+    api "$@"
+    n_checks=$((n_checks + 1))
+    [ "$status" = "$want_status" ] || fail "$*: HTTP $status, expected $want_status: $body"
+    local code
+    code=$(printf '%s' "$body" | jget 'd["error"]["code"]' 2>/dev/null) ||
+        fail "$*: error body is not {\"error\":{...}}: $body"
+    [ "$code" = "$want_code" ] || fail "$*: code $code, expected $want_code"
+}

@@ -1,0 +1,263 @@
+/*
+ * test_vm_db.c - the state database: migrations, hosts, the journal and the
+ * event log, on a temporary SQLite file (removed by the teardown, even when
+ * an assertion fails).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vm_db.h"
+
+struct fx {
+    char dir[64];
+    char path[128];
+    struct vm_db *db;
+};
+
+static int setup(void **state)
+{
+    struct fx *f = calloc(1, sizeof(*f));
+    struct nfv_err err;
+
+    snprintf(f->dir, sizeof(f->dir), "/tmp/vmmgr-test-db-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->path, sizeof(f->path), "%s/vmmgr.db", f->dir);
+    if (vm_db_open(f->path, &f->db, &err) != NFV_OK) {
+        fprintf(stderr, "%s\n", err.msg);
+        return -1;
+    }
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct fx *f = *state;
+    char p[160];
+
+    vm_db_close(f->db);
+    unlink(f->path);
+    snprintf(p, sizeof(p), "%s-wal", f->path);
+    unlink(p);
+    snprintf(p, sizeof(p), "%s-shm", f->path);
+    unlink(p);
+    rmdir(f->dir);
+    free(f);
+    return 0;
+}
+
+static void host_fill(struct vm_db_host *h, const char *name)
+{
+    memset(h, 0, sizeof(*h));
+    snprintf(h->name, sizeof(h->name), "%s", name);
+    snprintf(h->uri, sizeof(h->uri), "test:///");
+    h->admin_state = VM_HOST_UP;
+    h->topo_source = VM_TOPO_SYNTHETIC;
+    h->topo = (char *)"package:1 core:2 pu:2";
+    h->topo_json = (char *)"{\"packages\":1}";
+    h->labels_json = (char *)"{\"rack\":\"r1\"}";
+    h->n_pus = 4;
+    h->memory_mib = 1024;
+    snprintf(h->reserved, sizeof(h->reserved), "0");
+    snprintf(h->dedicated, sizeof(h->dedicated), "1-3");
+    h->created_ms = 1000;
+}
+
+static void test_migrations_and_reopen(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_host h;
+    struct nfv_err err;
+    sqlite3 *raw;
+
+    assert_int_equal(vm_db_schema_version(f->db), VM_DB_SCHEMA_VERSION);
+    host_fill(&h, "h1");
+    assert_int_equal(vm_db_host_insert(f->db, &h, NULL, &err), NFV_OK);
+    /* Reopening keeps data and does not re-run migrations. */
+    vm_db_close(f->db);
+    assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
+    assert_int_equal(vm_db_host_get(f->db, "h1", &h, &err), NFV_OK);
+    assert_string_equal(h.labels_json, "{\"rack\":\"r1\"}");
+    vm_db_host_clear(&h);
+    /* A database from a newer vmmgrd is refused, not silently used. */
+    vm_db_close(f->db);
+    f->db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw, "PRAGMA user_version = 99", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_E_DB);
+    assert_non_null(strstr(err.msg, "newer"));
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    sqlite3_exec(raw, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_close(raw);
+    assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
+}
+
+static int count_cb(void *opaque, const struct vm_db_host *h)
+{
+    (void)h;
+    ++*(int *)opaque;
+    return 0;
+}
+
+static void test_hosts(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_host h, got;
+    struct nfv_err err;
+    int64_t id = 0;
+    int n = 0;
+
+    host_fill(&h, "h1");
+    assert_int_equal(vm_db_host_insert(f->db, &h, &id, &err), NFV_OK);
+    assert_true(id > 0);
+    assert_int_equal(vm_db_host_insert(f->db, &h, NULL, &err), NFV_E_EXIST);
+    assert_string_equal(err.msg, "host 'h1' already exists");
+    host_fill(&h, "h2");
+    h.topo = NULL;
+    h.topo_source = VM_TOPO_LIVE;
+    assert_int_equal(vm_db_host_insert(f->db, &h, NULL, &err), NFV_OK);
+    assert_int_equal(vm_db_host_get(f->db, "h2", &got, &err), NFV_OK);
+    assert_null(got.topo);
+    assert_int_equal(got.topo_source, VM_TOPO_LIVE);
+    assert_int_equal(got.n_pus, 4);
+    assert_string_equal(got.dedicated, "1-3");
+    vm_db_host_clear(&got);
+    assert_int_equal(vm_db_host_list(f->db, count_cb, &n, &err), NFV_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(vm_db_host_set_state(f->db, "h1", VM_HOST_MAINTENANCE, &err), NFV_OK);
+    assert_int_equal(vm_db_host_get(f->db, "h1", &got, &err), NFV_OK);
+    assert_int_equal(got.admin_state, VM_HOST_MAINTENANCE);
+    vm_db_host_clear(&got);
+    assert_int_equal(vm_db_host_set_state(f->db, "nope", VM_HOST_UP, &err), NFV_E_NOENT);
+    assert_int_equal(vm_db_host_get(f->db, "nope", &got, &err), NFV_E_NOENT);
+    assert_string_equal(err.msg, "host 'nope' not found");
+    assert_int_equal(vm_db_host_delete(f->db, "h1", &err), NFV_OK);
+    assert_int_equal(vm_db_host_delete(f->db, "h1", &err), NFV_E_NOENT);
+}
+
+static int op_cb(void *opaque, const struct vm_db_op *op)
+{
+    int64_t *ids = opaque;
+
+    ids[ids[0] + 1] = op->id;
+    ids[0]++;
+    return 0;
+}
+
+static void test_journal(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_op op;
+    struct nfv_err err;
+    int64_t a, b, c, ids[8] = {0};
+    uint64_t pending = 0;
+
+    assert_int_equal(vm_db_op_begin(f->db, VM_OP_HOST_ADD, "h1", "{\"x\":1}", 10, &a, &err),
+                     NFV_OK);
+    assert_int_equal(vm_db_op_begin(f->db, VM_OP_VM_CREATE, "vm1", NULL, 11, &b, &err), NFV_OK);
+    assert_int_equal(vm_db_op_begin(f->db, VM_OP_VM_DELETE, "vm2", NULL, 12, &c, &err), NFV_OK);
+    assert_true(a < b && b < c);
+    assert_int_equal(vm_db_op_finish(f->db, b, VM_OPS_FAILED, "no capacity", 20, &err), NFV_OK);
+    /* An entry finishes once. */
+    assert_int_equal(vm_db_op_finish(f->db, b, VM_OPS_DONE, NULL, 21, &err), NFV_E_STATE);
+    assert_int_equal(vm_db_op_finish(f->db, a, VM_OPS_PENDING, NULL, 21, &err), NFV_E_INTERNAL);
+    assert_int_equal(vm_db_op_count_pending(f->db, &pending, &err), NFV_OK);
+    assert_int_equal(pending, 2);
+    /* Pending entries come oldest first, for recovery in order. */
+    assert_int_equal(vm_db_op_list(f->db, true, 100, op_cb, ids, &err), NFV_OK);
+    assert_int_equal(ids[0], 2);
+    assert_int_equal(ids[1], a);
+    assert_int_equal(ids[2], c);
+    assert_int_equal(vm_db_op_get(f->db, b, &op, &err), NFV_OK);
+    assert_int_equal(op.state, VM_OPS_FAILED);
+    assert_int_equal(op.kind, VM_OP_VM_CREATE);
+    assert_string_equal(op.error, "no capacity");
+    assert_int_equal(op.finished_ms, 20);
+    vm_db_op_clear(&op);
+    assert_int_equal(vm_db_op_get(f->db, 9999, &op, &err), NFV_E_NOENT);
+}
+
+static void test_transaction_rollback(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_host h;
+    struct nfv_err err;
+    int64_t op_id;
+    uint64_t pending = 0;
+
+    /* The host row and the journal completion land together or not at all. */
+    assert_int_equal(vm_db_op_begin(f->db, VM_OP_HOST_ADD, "h9", NULL, 1, &op_id, &err), NFV_OK);
+    assert_int_equal(vm_db_begin(f->db, &err), NFV_OK);
+    host_fill(&h, "h9");
+    assert_int_equal(vm_db_host_insert(f->db, &h, NULL, &err), NFV_OK);
+    assert_int_equal(vm_db_op_finish(f->db, op_id, VM_OPS_DONE, NULL, 2, &err), NFV_OK);
+    vm_db_rollback(f->db);
+    assert_int_equal(vm_db_host_get(f->db, "h9", &h, &err), NFV_E_NOENT);
+    assert_int_equal(vm_db_op_count_pending(f->db, &pending, &err), NFV_OK);
+    assert_int_equal(pending, 1);
+}
+
+static int ev_cb(void *opaque, const struct vm_db_event *ev)
+{
+    int64_t *ids = opaque;
+
+    ids[ids[0] + 1] = ev->id;
+    ids[0]++;
+    return 0;
+}
+
+static void test_events(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_event ev = {.ts_ms = 5, .severity = VM_SEV_WARN};
+    struct nfv_err err;
+    int64_t ids[16] = {0}, last = -1;
+
+    assert_int_equal(vm_db_event_last_id(f->db, &last, &err), NFV_OK);
+    assert_int_equal(last, 0);
+    snprintf(ev.type, sizeof(ev.type), "host_unreachable");
+    snprintf(ev.object, sizeof(ev.object), "h1");
+    for (int i = 0; i < 10; i++) {
+        snprintf(ev.message, sizeof(ev.message), "event %d", i);
+        assert_int_equal(vm_db_event_add(f->db, &ev, NULL, &err), NFV_OK);
+    }
+    assert_int_equal(vm_db_event_last_id(f->db, &last, &err), NFV_OK);
+    assert_int_equal(last, 10);
+    assert_int_equal(vm_db_event_list(f->db, 7, 100, ev_cb, ids, &err), NFV_OK);
+    assert_int_equal(ids[0], 3);
+    assert_int_equal(ids[1], 8);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(vm_db_event_list(f->db, 0, 2, ev_cb, ids, &err), NFV_OK);
+    assert_int_equal(ids[0], 2);
+    /* Pruning keeps the newest; ids never go back (clients resume by id). */
+    assert_int_equal(vm_db_event_prune(f->db, 3, &err), NFV_OK);
+    memset(ids, 0, sizeof(ids));
+    assert_int_equal(vm_db_event_list(f->db, 0, 100, ev_cb, ids, &err), NFV_OK);
+    assert_int_equal(ids[0], 3);
+    assert_int_equal(ids[1], 8);
+    assert_int_equal(vm_db_event_add(f->db, &ev, &last, &err), NFV_OK);
+    assert_int_equal(last, 11);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_migrations_and_reopen, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_transaction_rollback, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

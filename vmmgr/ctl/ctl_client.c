@@ -1,0 +1,172 @@
+/*
+ * ctl_client.c - HTTP-over-Unix-socket client for vmmgrctl (see
+ * ctl_client.h). One curl easy handle per call: vmmgrctl makes a handful of
+ * calls per run, so connection reuse would not pay for its complexity.
+ */
+#include "ctl_client.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct body_buf {
+    char *data;
+    size_t len;
+    size_t cap;
+};
+
+static size_t on_data(char *ptr, size_t size, size_t n, void *opaque)
+{
+    struct body_buf *b = opaque;
+    size_t add = size * n;
+
+    if (b->len + add + 1 > b->cap) {
+        size_t cap = (b->len + add + 1) * 2;
+        char *d = realloc(b->data, cap);
+        if (!d)
+            return 0;
+        b->data = d;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, ptr, add);
+    b->len += add;
+    b->data[b->len] = '\0';
+    return add;
+}
+
+void ctl_client_escape(const char *s, char *buf, size_t buf_size)
+{
+    size_t o = 0;
+
+    for (; *s && o + 4 < buf_size; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            buf[o++] = (char)c;
+        else
+            o += (size_t)snprintf(buf + o, buf_size - o, "%%%02X", c);
+    }
+    buf[o] = '\0';
+}
+
+static enum nfv_code do_call(const struct ctl_ctx *ctx, const char *method, const char *path,
+                             const json_t *body, unsigned timeout_ms, struct body_buf *resp,
+                             long *ret_status, struct nfv_err *err)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *hdrs = NULL;
+    char url[2048], *text = NULL;
+    CURLcode cc;
+    enum nfv_code code = NFV_OK;
+
+    if (!c)
+        return NFV_ERR(err, NFV_E_NOMEM, "cannot initialise libcurl");
+    /* The host part is ignored on a Unix socket but must be a valid name. */
+    snprintf(url, sizeof(url), "http://vmmgrd%s", path);
+    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ctx->socket_path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : ctx->timeout_ms));
+    curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+    hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    if (body) {
+        text = json_dumps(body, JSON_COMPACT);
+        if (!text) {
+            curl_slist_free_all(hdrs);
+            curl_easy_cleanup(c);
+            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        }
+        hdrs = curl_slist_append(hdrs, "Content-Type: application/json");
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, text);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)strlen(text));
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
+    cc = curl_easy_perform(c);
+    if (cc == CURLE_OPERATION_TIMEDOUT)
+        code = NFV_ERR(err, NFV_E_TIMEOUT, "vmmgrd did not answer within %u ms",
+                       timeout_ms ? timeout_ms : ctx->timeout_ms);
+    else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
+        code = NFV_ERR(err, NFV_E_UNREACHABLE,
+                       "'%s': cannot connect to vmmgrd (is it running? see --socket)",
+                       ctx->socket_path);
+    else if (cc != CURLE_OK)
+        code =
+            NFV_ERR(err, NFV_E_UNREACHABLE, "'%s': %s", ctx->socket_path, curl_easy_strerror(cc));
+    else
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
+    curl_slist_free_all(hdrs);
+    curl_easy_cleanup(c);
+    free(text);
+    return code;
+}
+
+/* Turns an error response into an nfv_err with the server's code and message. */
+static enum nfv_code api_error(long status, const json_t *doc, struct nfv_err *err)
+{
+    const json_t *e = json_object_get(doc, "error");
+    const char *name = json_string_value(json_object_get(e, "code"));
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    enum nfv_code code = nfv_code_from_name(name);
+
+    if (code == NFV_E__COUNT || code == NFV_OK)
+        code = status == 404 ? NFV_E_NOENT : status == 409 ? NFV_E_EXIST : NFV_E_INTERNAL;
+    return NFV_ERR(err, code, "%s", msg ? msg : nfv_code_describe(code));
+}
+
+enum nfv_code ctl_client_call(const struct ctl_ctx *ctx, const char *method, const char *path,
+                              const json_t *body, unsigned timeout_ms, json_t **ret,
+                              struct nfv_err *err)
+{
+    struct body_buf resp = {0};
+    json_t *doc = NULL;
+    long status = 0;
+    enum nfv_code code;
+
+    code = do_call(ctx, method, path, body, timeout_ms, &resp, &status, err);
+    if (code != NFV_OK) {
+        free(resp.data);
+        return code;
+    }
+    if (resp.len)
+        doc = json_loadb(resp.data, resp.len, 0, NULL);
+    free(resp.data);
+    if (!doc) {
+        return NFV_ERR(err, NFV_E_PARSE, "vmmgrd sent a response that is not JSON (HTTP %ld)",
+                       status);
+    }
+    if (status >= 400) {
+        code = api_error(status, doc, err);
+        json_decref(doc);
+        return code;
+    }
+    if (ret)
+        *ret = doc;
+    else
+        json_decref(doc);
+    return NFV_OK;
+}
+
+enum nfv_code ctl_client_get_text(const struct ctl_ctx *ctx, const char *path, char **ret_text,
+                                  struct nfv_err *err)
+{
+    struct body_buf resp = {0};
+    long status = 0;
+    enum nfv_code code = do_call(ctx, "GET", path, NULL, 0, &resp, &status, err);
+
+    if (code != NFV_OK) {
+        free(resp.data);
+        return code;
+    }
+    if (status >= 400) {
+        json_t *doc = json_loadb(resp.data ? resp.data : "", resp.len, 0, NULL);
+        code = api_error(status, doc, err);
+        json_decref(doc);
+        free(resp.data);
+        return code;
+    }
+    *ret_text = resp.data ? resp.data : strdup("");
+    return *ret_text ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+}

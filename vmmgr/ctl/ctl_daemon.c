@@ -1,0 +1,190 @@
+/*
+ * ctl_daemon.c - vmmgrctl verbs about the daemon itself: status, events
+ * (with --follow, a long-poll loop on GET /v1/events), metrics.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "ctl.h"
+#include "ctl_client.h"
+
+enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+
+/* "2026-11-21T05:40:01.123Z" */
+static void fmt_ms(int64_t ms, char *buf, size_t size)
+{
+    time_t s = (time_t)(ms / 1000);
+    struct tm tm;
+
+    char sec[32];
+
+    gmtime_r(&s, &tm);
+    strftime(sec, sizeof(sec), "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(buf, size, "%.20s.%03dZ", sec, (int)(ms % 1000));
+}
+
+static enum nfv_code no_args(int argc, char **argv, const char *verb, struct nfv_err *err)
+{
+    static const char *const spec[] = {NULL};
+    const char *v;
+    int i = 1;
+
+    if (ctl_opt_next(argc, argv, &i, spec, &v, err) || (err && err->code))
+        return err && err->code ? err->code
+                                : NFV_ERR(err, NFV_E_INVAL, "%s: takes no arguments", verb);
+    return NFV_OK;
+}
+
+enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    json_t *doc, *hosts;
+    enum nfv_code code;
+
+    if ((code = no_args(argc, argv, "status", err)) ||
+        (code = ctl_client_call(ctx, "GET", "/v1/status", NULL, 0, &doc, err)))
+        return code;
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        ctl_print_json(ctx, doc);
+        json_decref(doc);
+        return NFV_OK;
+    }
+    hosts = json_object_get(doc, "hosts");
+    printf("vmmgrd %s, pid %lld, up %.0f s\n", json_string_value(json_object_get(doc, "version")),
+           (long long)json_integer_value(json_object_get(doc, "pid")),
+           json_number_value(json_object_get(doc, "uptime_s")));
+    printf("socket:   %s\n", json_string_value(json_object_get(doc, "socket")));
+    printf("database: %s (schema %lld)\n", json_string_value(json_object_get(doc, "db")),
+           (long long)json_integer_value(json_object_get(doc, "schema_version")));
+    printf("hosts:    %lld (%lld up, %lld maintenance, %lld unreachable)\n",
+           (long long)json_integer_value(json_object_get(hosts, "total")),
+           (long long)json_integer_value(json_object_get(hosts, "up")),
+           (long long)json_integer_value(json_object_get(hosts, "maintenance")),
+           (long long)json_integer_value(json_object_get(hosts, "unreachable")));
+    printf("journal:  %lld unfinished operation(s)\n",
+           (long long)json_integer_value(json_object_get(doc, "journal_pending")));
+    printf("events:   last id %lld\n",
+           (long long)json_integer_value(json_object_get(doc, "last_event_id")));
+    json_decref(doc);
+    return NFV_OK;
+}
+
+static void print_event_line(const struct ctl_ctx *ctx, const json_t *ev)
+{
+    char ts[40];
+
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        nfv_json_print(ev, NFV_OUT_JSON_SHORT, stdout);
+    } else {
+        fmt_ms(json_integer_value(json_object_get(ev, "ts_ms")), ts, sizeof(ts));
+        printf("%lld %s %-5s %-18s %-16s %s\n",
+               (long long)json_integer_value(json_object_get(ev, "id")), ts,
+               json_string_value(json_object_get(ev, "severity")),
+               json_string_value(json_object_get(ev, "type")),
+               json_string_value(json_object_get(ev, "object")),
+               json_string_value(json_object_get(ev, "message")));
+    }
+    fflush(stdout);
+}
+
+enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    static const char *const spec[] = {"since=", "limit=", "follow", NULL};
+    static const char *const keys[] = {"id", "time", "severity", "type", "object", "message"};
+    unsigned long since = 0, limit = 100;
+    bool is_follow = false;
+    const char *opt, *val;
+    char path[128];
+    json_t *doc;
+    enum nfv_code code;
+    int i = 1;
+
+    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
+        if (strcmp(opt, "since=") == 0) {
+            if ((code = ctl_opt_uint("since", val, 0, INT64_MAX, &since, err)))
+                return code;
+        } else if (strcmp(opt, "limit=") == 0) {
+            if ((code = ctl_opt_uint("limit", val, 1, 10000, &limit, err)))
+                return code;
+        } else if (strcmp(opt, "follow") == 0) {
+            is_follow = true;
+        } else {
+            return NFV_ERR(err, NFV_E_INVAL, "events: unexpected argument '%s'", val);
+        }
+    }
+    if (err && err->code)
+        return err->code;
+    if (!is_follow) {
+        struct nfv_table *t;
+        json_t *ev;
+        size_t k;
+        snprintf(path, sizeof(path), "/v1/events?since=%lu&limit=%lu", since, limit);
+        if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
+            return code;
+        if (ctx->fmt != NFV_OUT_TABLE) {
+            ctl_print_json(ctx, json_object_get(doc, "events"));
+            json_decref(doc);
+            return NFV_OK;
+        }
+        t = nfv_table_new(keys, 6);
+        if (!t) {
+            json_decref(doc);
+            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        }
+        json_array_foreach(json_object_get(doc, "events"), k, ev)
+        {
+            char ts[40];
+            fmt_ms(json_integer_value(json_object_get(ev, "ts_ms")), ts, sizeof(ts));
+            nfv_table_add_row(t);
+            nfv_table_add_int(t, json_integer_value(json_object_get(ev, "id")));
+            nfv_table_add_str(t, ts);
+            nfv_table_add_str(t, json_string_value(json_object_get(ev, "severity")));
+            nfv_table_add_str(t, json_string_value(json_object_get(ev, "type")));
+            nfv_table_add_str(t, json_string_value(json_object_get(ev, "object")));
+            nfv_table_add_str(t, json_string_value(json_object_get(ev, "message")));
+        }
+        code = ctl_print_table(ctx, t);
+        nfv_table_free(t);
+        json_decref(doc);
+        return code;
+    }
+    /* --follow: print what exists after --since (default: only new events),
+     * then long-poll for more until interrupted. */
+    if (since == 0) {
+        if ((code = ctl_client_call(ctx, "GET", "/v1/status", NULL, 0, &doc, err)))
+            return code;
+        since = (unsigned long)json_integer_value(json_object_get(doc, "last_event_id"));
+        json_decref(doc);
+    }
+    for (;;) {
+        json_t *ev;
+        size_t k;
+        snprintf(path, sizeof(path), "/v1/events?since=%lu&limit=%lu&wait=25", since, limit);
+        /* The poll may legitimately take 25 s: allow it plus the usual margin. */
+        if ((code = ctl_client_call(ctx, "GET", path, NULL, 25000 + ctx->timeout_ms, &doc, err)))
+            return code;
+        json_array_foreach(json_object_get(doc, "events"), k, ev)
+        {
+            print_event_line(ctx, ev);
+            since = (unsigned long)json_integer_value(json_object_get(ev, "id"));
+        }
+        json_decref(doc);
+    }
+}
+
+enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    char *text = NULL;
+    enum nfv_code code;
+
+    if ((code = no_args(argc, argv, "metrics", err)) ||
+        (code = ctl_client_get_text(ctx, "/metrics", &text, err)))
+        return code;
+    fputs(text, stdout);
+    free(text);
+    return NFV_OK;
+}

@@ -1,0 +1,323 @@
+/*
+ * vm_api.c - native API routing (see vm_api.h).
+ *
+ * Routes are a table of (method, pattern, handler); a pattern segment "*"
+ * captures one path segment (a host name, an operation id). An unknown path
+ * is 404 and a known path with the wrong method 405, both with a JSON error
+ * body, so clients never have to parse HTML.
+ */
+#include "vm_api.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vm_req.h"
+
+#define MAX_SEGS     8
+#define MAX_CAPTURES 2
+
+struct route_args {
+    struct vm_daemon *d;
+    const struct vm_http_request *req;
+    const char *cap[MAX_CAPTURES];
+    json_t *body; /* parsed body for POST/PATCH/PUT */
+};
+
+typedef enum nfv_code (*route_fn)(struct route_args *a, struct vm_http_response *resp,
+                                  struct nfv_err *err);
+
+struct route {
+    const char *method;
+    const char *pattern;
+    route_fn fn;
+};
+
+static const char *query_str(const struct vm_http_request *req, const char *key)
+{
+    return json_string_value(json_object_get(req->query, key));
+}
+
+/* Parses a non-negative integer query argument; absent leaves *ret alone. */
+static enum nfv_code query_uint(const struct vm_http_request *req, const char *key,
+                                unsigned long long max, unsigned long long *ret,
+                                struct nfv_err *err)
+{
+    const char *v = query_str(req, key);
+    char *end;
+    unsigned long long n;
+
+    if (!v)
+        return NFV_OK;
+    if (!*v || *v == '-' || *v == '+')
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a non-negative integer", key, v);
+    n = strtoull(v, &end, 10);
+    if (*end)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a non-negative integer", key, v);
+    if (n > max)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': %llu is larger than %llu", key, n, max);
+    *ret = n;
+    return NFV_OK;
+}
+
+/* Rejects query arguments a route does not know (typos must not be ignored). */
+static enum nfv_code query_check(const struct vm_http_request *req, const char *const *allowed,
+                                 struct nfv_err *err)
+{
+    return vm_req_check_fields(req->query, allowed, err);
+}
+
+static const char *const no_args[] = {NULL};
+
+static void ok(struct vm_http_response *resp, int status, json_t *take_v)
+{
+    resp->status = status;
+    resp->json = take_v;
+}
+
+static enum nfv_code r_status(struct route_args *a, struct vm_http_response *resp,
+                              struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_status(a->d, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_events(struct route_args *a, struct vm_http_response *resp,
+                              struct nfv_err *err)
+{
+    static const char *const args[] = {"since", "limit", "wait", NULL};
+    unsigned long long since = 0, limit = 1000, wait = 0;
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, args, err)) ||
+        (code = query_uint(a->req, "since", INT64_MAX, &since, err)) ||
+        (code = query_uint(a->req, "limit", 10000, &limit, err)) ||
+        (code = query_uint(a->req, "wait", 3600, &wait, err)))
+        return code;
+    if ((code = vm_daemon_events(a->d, (int64_t)since, (unsigned)limit, (unsigned)wait, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_metrics(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    char *text;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_metrics(a->d, &text, err)))
+        return code;
+    resp->status = 200;
+    resp->text = text;
+    resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+    return NFV_OK;
+}
+
+static enum nfv_code r_host_list(struct route_args *a, struct vm_http_response *resp,
+                                 struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_host_list(a->d, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_host_add(struct route_args *a, struct vm_http_response *resp,
+                                struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_host_add(a->d, a->body, &v, err)))
+        return code;
+    ok(resp, 201, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_host_show(struct route_args *a, struct vm_http_response *resp,
+                                 struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_host_show(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_host_update(struct route_args *a, struct vm_http_response *resp,
+                                   struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_host_update(a->d, a->cap[0], a->body, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_host_remove(struct route_args *a, struct vm_http_response *resp,
+                                   struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_host_remove(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    static const char *const args[] = {"limit", NULL};
+    unsigned long long limit = 100;
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, args, err)) ||
+        (code = query_uint(a->req, "limit", 100000, &limit, err)) ||
+        (code = vm_daemon_op_list(a->d, (unsigned)limit, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    char *end;
+    long long id = strtoll(a->cap[0], &end, 10);
+    json_t *v;
+    enum nfv_code code;
+
+    if (*end || id <= 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'id': '%s' is not an operation id", a->cap[0]);
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_op_show(a->d, id, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static const struct route routes[] = {
+    {"GET", "/v1/status", r_status},         {"GET", "/v1/events", r_events},
+    {"GET", "/metrics", r_metrics},          {"GET", "/v1/hosts", r_host_list},
+    {"POST", "/v1/hosts", r_host_add},       {"GET", "/v1/hosts/*", r_host_show},
+    {"PATCH", "/v1/hosts/*", r_host_update}, {"DELETE", "/v1/hosts/*", r_host_remove},
+    {"GET", "/v1/operations", r_op_list},    {"GET", "/v1/operations/*", r_op_show},
+};
+
+/* Splits @path into at most MAX_SEGS segments in @buf; returns the count or -1. */
+static int split_path(const char *path, char *buf, size_t buf_size, char **segs)
+{
+    int n = 0;
+    char *save = NULL, *tok;
+
+    if (strlen(path) >= buf_size || path[0] != '/')
+        return -1;
+    memcpy(buf, path, strlen(path) + 1);
+    for (tok = strtok_r(buf, "/", &save); tok; tok = strtok_r(NULL, "/", &save)) {
+        if (n == MAX_SEGS)
+            return -1;
+        segs[n++] = tok;
+    }
+    return n;
+}
+
+/* Matches @segs against @pattern; fills captures. */
+static bool route_match(const char *pattern, char **segs, int n_segs, const char **cap)
+{
+    char pbuf[128], *psegs[MAX_SEGS];
+    int n = split_path(pattern, pbuf, sizeof(pbuf), psegs), n_cap = 0;
+
+    if (n != n_segs)
+        return false;
+    for (int i = 0; i < n; i++) {
+        if (strcmp(psegs[i], "*") == 0) {
+            if (n_cap < MAX_CAPTURES)
+                cap[n_cap++] = segs[i];
+        } else if (strcmp(psegs[i], segs[i]) != 0) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static void fail(struct vm_http_response *resp, int status, enum nfv_code code, const char *msg)
+{
+    json_decref(resp->json);
+    free(resp->text);
+    resp->text = NULL;
+    resp->status = status ? status : nfv_code_http(code);
+    resp->json = vm_http_error_json(code, msg);
+}
+
+void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_http_response *resp)
+{
+    struct route_args a = {.d = opaque, .req = req};
+    struct nfv_err err = {0};
+    char buf[1024], *segs[MAX_SEGS];
+    const struct route *found = NULL;
+    bool is_path_known = false;
+    int n_segs = split_path(req->path, buf, sizeof(buf), segs);
+    enum nfv_code code;
+
+    for (size_t i = 0; n_segs >= 0 && i < sizeof(routes) / sizeof(routes[0]); i++) {
+        const char *cap[MAX_CAPTURES] = {0};
+        if (!route_match(routes[i].pattern, segs, n_segs, cap))
+            continue;
+        is_path_known = true;
+        if (strcmp(routes[i].method, req->method) == 0) {
+            found = &routes[i];
+            memcpy(a.cap, cap, sizeof(cap));
+            break;
+        }
+    }
+    if (!found) {
+        char msg[256];
+        if (is_path_known) {
+            snprintf(msg, sizeof(msg), "'%s': method %s is not allowed here", req->path,
+                     req->method);
+            fail(resp, 405, NFV_E_UNSUPPORTED, msg);
+        } else {
+            snprintf(msg, sizeof(msg), "'%.200s': no such API path", req->path);
+            fail(resp, 404, NFV_E_NOENT, msg);
+        }
+        vm_daemon_count_http(a.d, resp->status);
+        return;
+    }
+    if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0 ||
+        strcmp(req->method, "PUT") == 0) {
+        if (vm_req_parse_object(req->body, req->body_size, &a.body, &err) != NFV_OK) {
+            fail(resp, 0, err.code, err.msg);
+            vm_daemon_count_http(a.d, resp->status);
+            return;
+        }
+    } else if (req->body_size) {
+        fail(resp, 0, NFV_E_INVAL, "'body': this request takes no body");
+        vm_daemon_count_http(a.d, resp->status);
+        return;
+    }
+    code = found->fn(&a, resp, &err);
+    json_decref(a.body);
+    if (code != NFV_OK)
+        fail(resp, 0, code, err.msg[0] ? err.msg : nfv_code_describe(code));
+    vm_daemon_count_http(a.d, resp->status);
+}

@@ -1,0 +1,244 @@
+/*
+ * vm_config.c - vmmgrd configuration (see vm_config.h).
+ *
+ * Keys are described once, in the table below: name, kind, where the value
+ * goes and its limits. The parser and the flag handler both go through it, so
+ * a key cannot be accepted in one place and rejected in the other.
+ */
+#include "vm_config.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_kind { KEY_PATH, KEY_STR, KEY_UINT, KEY_OCTAL, KEY_SIZE, KEY_LEVEL, KEY_TARGET };
+
+struct key_desc {
+    const char *name;
+    enum key_kind kind;
+    size_t offset;
+    size_t size; /* buffer size for strings */
+    unsigned long long min, max;
+};
+
+#define F(field) offsetof(struct vm_config, field), sizeof(((struct vm_config *)0)->field)
+
+static const struct key_desc keys[] = {
+    {"socket", KEY_PATH, F(socket_path), 0, 0},
+    {"socket_mode", KEY_OCTAL, F(socket_mode), 0, 0777},
+    {"state_dir", KEY_PATH, F(state_dir), 0, 0},
+    {"db", KEY_PATH, F(db_path), 0, 0},
+    {"pid_file", KEY_PATH, F(pid_file), 0, 0},
+    {"listen_tcp", KEY_STR, F(listen_tcp), 0, 0},
+    {"api_token_file", KEY_PATH, F(token_file), 0, 0},
+    {"log_level", KEY_LEVEL, F(log_level), 0, 0},
+    {"log_target", KEY_TARGET, F(log_target), 0, 0},
+    {"keepalive_interval", KEY_UINT, F(keepalive_interval_s), 0, 3600},
+    {"keepalive_count", KEY_UINT, F(keepalive_count), 0, 100},
+    {"reconnect_min_ms", KEY_UINT, F(reconnect_min_ms), 10, 3600000},
+    {"reconnect_max_ms", KEY_UINT, F(reconnect_max_ms), 10, 3600000},
+    {"max_body_bytes", KEY_SIZE, F(max_body_size), 1024, 64ull << 20},
+    {"event_keep", KEY_UINT, F(event_keep), 100, 10000000},
+    {"longpoll_max_s", KEY_UINT, F(longpoll_max_s), 1, 3600},
+};
+
+void vm_config_defaults(struct vm_config *c)
+{
+    memset(c, 0, sizeof(*c));
+    snprintf(c->socket_path, sizeof(c->socket_path), "/run/vmmgr/vmmgrd.sock");
+    c->socket_mode = 0660;
+    snprintf(c->state_dir, sizeof(c->state_dir), "/var/lib/vmmgr");
+    c->log_level = NFV_LOG_INFO;
+    c->log_target = VM_LOG_TARGET_STDERR;
+    c->keepalive_interval_s = 5;
+    c->keepalive_count = 3;
+    c->reconnect_min_ms = 500;
+    c->reconnect_max_ms = 30000;
+    c->max_body_size = 1u << 20;
+    c->event_keep = 100000;
+    c->longpoll_max_s = 60;
+}
+
+static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
+                               unsigned long long max, unsigned long long *ret, struct nfv_err *err)
+{
+    char *end;
+    unsigned long long v;
+
+    if (!*value || value[0] == '-' || value[0] == '+')
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a number", key, value);
+    errno = 0;
+    v = strtoull(value, &end, base);
+    if (errno || *end != '\0')
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a number", key, value);
+    if (v < min || v > max)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': %llu is out of range (%llu..%llu)", key, v, min,
+                       max);
+    *ret = v;
+    return NFV_OK;
+}
+
+enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *value,
+                            struct nfv_err *err)
+{
+    char *base = (char *)c;
+    unsigned long long v;
+
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+        const struct key_desc *k = &keys[i];
+        if (strcmp(k->name, key) != 0)
+            continue;
+        switch (k->kind) {
+        case KEY_PATH:
+        case KEY_STR:
+            if (strlen(value) >= k->size)
+                return NFV_ERR(err, NFV_E_INVAL, "'%s': value is longer than %zu bytes", key,
+                               k->size - 1);
+            if (k->kind == KEY_PATH && *value && value[0] != '/')
+                return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not an absolute path", key, value);
+            memcpy(base + k->offset, value, strlen(value) + 1);
+            return NFV_OK;
+        case KEY_UINT:
+        case KEY_OCTAL:
+            if (parse_ull(key, value, k->kind == KEY_OCTAL ? 8 : 10, k->min, k->max, &v, err))
+                return NFV_E_INVAL;
+            *(unsigned *)(base + k->offset) = (unsigned)v;
+            return NFV_OK;
+        case KEY_SIZE:
+            if (parse_ull(key, value, 10, k->min, k->max, &v, err))
+                return NFV_E_INVAL;
+            *(size_t *)(base + k->offset) = (size_t)v;
+            return NFV_OK;
+        case KEY_LEVEL: {
+            enum nfv_log_level l = nfv_log_level_from_string(value);
+            if (l == NFV_LOG__COUNT)
+                return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not one of err, warn, info, debug",
+                               key, value);
+            c->log_level = l;
+            return NFV_OK;
+        }
+        case KEY_TARGET:
+            if (strcmp(value, "stderr") == 0)
+                c->log_target = VM_LOG_TARGET_STDERR;
+            else if (strcmp(value, "syslog") == 0)
+                c->log_target = VM_LOG_TARGET_SYSLOG;
+            else
+                return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not one of stderr, syslog", key,
+                               value);
+            return NFV_OK;
+        }
+    }
+    return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown key", key);
+}
+
+static char *trim(char *s)
+{
+    char *e;
+
+    while (*s == ' ' || *s == '\t')
+        s++;
+    e = s + strlen(s);
+    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+        *--e = '\0';
+    return s;
+}
+
+enum nfv_code vm_config_parse(struct vm_config *c, const char *text, const char *file_name,
+                              struct nfv_err *err)
+{
+    char line[PATH_MAX + 256];
+    unsigned line_no = 0;
+    const char *p = text;
+
+    while (*p) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        char *key, *value, *eq;
+        enum nfv_code rc;
+
+        line_no++;
+        if (len >= sizeof(line))
+            return NFV_ERR(err, NFV_E_PARSE, "%s:%u: line too long", file_name, line_no);
+        memcpy(line, p, len);
+        line[len] = '\0';
+        p = nl ? nl + 1 : p + len;
+
+        key = trim(line);
+        if (*key == '\0' || *key == '#')
+            continue;
+        eq = strchr(key, '=');
+        if (!eq)
+            return NFV_ERR(err, NFV_E_PARSE, "%s:%u: expected 'key = value'", file_name, line_no);
+        *eq = '\0';
+        key = trim(key);
+        value = trim(eq + 1);
+        if (*value == '"') {
+            size_t vlen = strlen(value);
+            if (vlen < 2 || value[vlen - 1] != '"')
+                return NFV_ERR(err, NFV_E_PARSE, "%s:%u: '%s': unterminated quote", file_name,
+                               line_no, key);
+            value[vlen - 1] = '\0';
+            value++;
+        } else {
+            /* An unquoted value ends at a comment. */
+            char *hash = strchr(value, '#');
+            if (hash) {
+                *hash = '\0';
+                value = trim(value);
+            }
+        }
+        rc = vm_config_set(c, key, value, err);
+        if (rc != NFV_OK) {
+            nfv_err_prefix(err, "%s:%u", file_name, line_no);
+            return rc;
+        }
+    }
+    return NFV_OK;
+}
+
+enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err)
+{
+    if (c->socket_path[0] == '\0')
+        return NFV_ERR(err, NFV_E_INVAL, "'socket': must not be empty");
+    if (c->state_dir[0] == '\0')
+        return NFV_ERR(err, NFV_E_INVAL, "'state_dir': must not be empty");
+    if (c->reconnect_min_ms > c->reconnect_max_ms)
+        return NFV_ERR(err, NFV_E_INVAL, "'reconnect_min_ms': larger than reconnect_max_ms");
+    if (c->db_path[0] == '\0') {
+        int n = snprintf(c->db_path, sizeof(c->db_path), "%s/vmmgr.db", c->state_dir);
+        if (n < 0 || (size_t)n >= sizeof(c->db_path))
+            return NFV_ERR(err, NFV_E_INVAL, "'state_dir': path too long");
+    }
+    if (c->listen_tcp[0]) {
+        char addr[128];
+        unsigned port;
+        if (vm_config_split_listen(c->listen_tcp, addr, sizeof(addr), &port, err) != NFV_OK)
+            return NFV_E_INVAL;
+        /* TCP without a token would expose the API to the network. */
+        if (c->token_file[0] == '\0')
+            return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': needs api_token_file");
+    }
+    return NFV_OK;
+}
+
+enum nfv_code vm_config_split_listen(const char *listen, char *addr, size_t addr_size,
+                                     unsigned *ret_port, struct nfv_err *err)
+{
+    const char *colon = strrchr(listen, ':');
+    unsigned long long port;
+    size_t alen;
+
+    if (!colon)
+        return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': '%s' is not ADDR:PORT", listen);
+    alen = (size_t)(colon - listen);
+    if (alen >= addr_size)
+        return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': address too long");
+    if (parse_ull("listen_tcp", colon + 1, 10, 1, 65535, &port, err) != NFV_OK)
+        return NFV_E_INVAL;
+    memcpy(addr, listen, alen);
+    addr[alen] = '\0';
+    *ret_port = (unsigned)port;
+    return NFV_OK;
+}

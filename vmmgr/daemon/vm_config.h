@@ -1,0 +1,71 @@
+/*
+ * vm_config.h - vmmgrd's configuration: defaults, file syntax, validation.
+ *
+ * Pure core: vm_config_parse() takes the file's text (vm_main.c reads it), so
+ * every rule is unit-tested without a file system. The file is "key = value"
+ * lines; '#' starts a comment; blank lines are ignored; values may be quoted
+ * with double quotes. Errors read "FILE:LINE: 'key': reason". Command-line
+ * flags go through vm_config_set() too, after the file, so they win.
+ * docs/vmmgrd.md is the reference for every key.
+ */
+#ifndef VM_CONFIG_H
+#define VM_CONFIG_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "nfv/err.h"
+#include "nfv/log.h"
+
+#define VM_CONFIG_DEFAULT_FILE "/etc/vmmgr/vmmgrd.conf"
+#define VM_TOKEN_MAX           256
+
+enum vm_log_target { VM_LOG_TARGET_STDERR, VM_LOG_TARGET_SYSLOG, VM_LOG_TARGET__COUNT };
+
+struct vm_config {
+    char socket_path[PATH_MAX]; /* socket: Unix socket of the native API */
+    unsigned socket_mode;       /* socket_mode: octal permissions, default 0660 */
+    char state_dir[PATH_MAX];   /* state_dir: database, node files of simulated hosts */
+    char db_path[PATH_MAX];     /* db: empty means STATE_DIR/vmmgr.db */
+    char pid_file[PATH_MAX];    /* pid_file: written when daemonized or when set */
+    char listen_tcp[128];       /* listen_tcp: "ADDR:PORT" for TCP, empty = off */
+    char token_file[PATH_MAX];  /* api_token_file: bearer token for TCP clients */
+    enum nfv_log_level log_level;
+    enum vm_log_target log_target;
+    unsigned keepalive_interval_s; /* libvirt keepalive: probe every N s */
+    unsigned keepalive_count;      /* ... and drop after N unanswered probes */
+    unsigned reconnect_min_ms;     /* first retry delay after a lost host */
+    unsigned reconnect_max_ms;     /* backoff cap */
+    size_t max_body_size;          /* request bodies larger than this get 413 */
+    unsigned event_keep;           /* events kept in the log (oldest pruned) */
+    unsigned longpoll_max_s;       /* cap for GET /v1/events?wait= */
+};
+
+/* Fills @c with the documented defaults. */
+void vm_config_defaults(struct vm_config *c);
+
+/*
+ * Sets one key from its text value (used by the file parser and by flags).
+ * NFV_E_INVAL names the key: unknown keys, bad numbers, out of range values.
+ */
+enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *value,
+                            struct nfv_err *err);
+
+/*
+ * Parses the text of a config file (@text, NUL-terminated) into @c, which
+ * should already hold defaults. @file_name is only used in messages. On error
+ * returns NFV_E_PARSE/NFV_E_INVAL with "FILE:LINE: ..." and @c may be partly
+ * updated.
+ */
+enum nfv_code vm_config_parse(struct vm_config *c, const char *text, const char *file_name,
+                              struct nfv_err *err);
+
+/* Fills derived values (db path from the state dir). Call after parsing. */
+enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err);
+
+/* Splits "ADDR:PORT" (ADDR may be empty for all addresses) for listen_tcp. */
+enum nfv_code vm_config_split_listen(const char *listen, char *addr, size_t addr_size,
+                                     unsigned *ret_port, struct nfv_err *err);
+
+#endif /* VM_CONFIG_H */

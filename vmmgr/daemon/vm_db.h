@@ -1,0 +1,133 @@
+/*
+ * vm_db.h - vmmgrd's durable state: hosts, VMs, groups, allocations, the
+ * operation journal and the event log.
+ *
+ * One implementation, vm_db_sqlite.c (SQLite in WAL mode, schema migrations
+ * by PRAGMA user_version). vmmgrd is the only writer; callers serialize calls
+ * with the daemon lock. Multi-step changes run inside vm_db_begin()/commit()
+ * so that a journal entry's completion and the state change it made land
+ * together or not at all (see vm_journal.h).
+ *
+ * Records use fixed buffers for short fields; fields marked "owned" are heap
+ * strings released by the matching *_clear() function.
+ */
+#ifndef VM_DB_H
+#define VM_DB_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "nfv/err.h"
+#include "vm_journal.h"
+#include "vm_req.h"
+#include "vm_state.h"
+
+#define VM_DB_SCHEMA_VERSION 1
+#define VM_CPULIST_STR_MAX   2048
+
+struct vm_db;
+
+/*
+ * Opens (creating if needed) the database at @path, switches it to WAL and
+ * applies every migration newer than its user_version, each in its own
+ * transaction. NFV_E_DB if the file is not a vmmgr database or is newer than
+ * this program. *ret is owned; close with vm_db_close().
+ */
+enum nfv_code vm_db_open(const char *path, struct vm_db **ret, struct nfv_err *err);
+void vm_db_close(struct vm_db *db);
+int vm_db_schema_version(struct vm_db *db);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK. rollback never fails (best effort). */
+enum nfv_code vm_db_begin(struct vm_db *db, struct nfv_err *err);
+enum nfv_code vm_db_commit(struct vm_db *db, struct nfv_err *err);
+void vm_db_rollback(struct vm_db *db);
+
+/* ---- hosts ---- */
+
+struct vm_db_host {
+    int64_t id;
+    char name[VM_NAME_MAX];
+    char uri[VM_URI_MAX];
+    enum vm_host_state admin_state; /* UP or MAINTENANCE */
+    enum vm_topo_source topo_source;
+    char *topo;      /* owned: synthetic string or hwloc XML text, NULL for live */
+    char *topo_json; /* owned: topology summary and PU map (vm_topo.h) */
+    unsigned n_pus;
+    uint64_t memory_mib;
+    char reserved[VM_CPULIST_STR_MAX];
+    char dedicated[VM_CPULIST_STR_MAX];
+    char *labels_json;       /* owned: {"rack":"r1"} */
+    char node_xml[PATH_MAX]; /* node file of a simulated host, "" otherwise */
+    int64_t created_ms;
+};
+
+void vm_db_host_clear(struct vm_db_host *h);
+
+/* Inserts @h (id ignored); NFV_E_EXIST if the name is taken. */
+enum nfv_code vm_db_host_insert(struct vm_db *db, const struct vm_db_host *h, int64_t *ret_id,
+                                struct nfv_err *err);
+/* Fills @ret (owned fields must be cleared); NFV_E_NOENT names the host. */
+enum nfv_code vm_db_host_get(struct vm_db *db, const char *name, struct vm_db_host *ret,
+                             struct nfv_err *err);
+typedef int (*vm_db_host_cb)(void *opaque, const struct vm_db_host *h); /* nonzero stops */
+enum nfv_code vm_db_host_list(struct vm_db *db, vm_db_host_cb cb, void *opaque,
+                              struct nfv_err *err);
+enum nfv_code vm_db_host_set_state(struct vm_db *db, const char *name, enum vm_host_state state,
+                                   struct nfv_err *err);
+/* NFV_E_NOENT if absent, NFV_E_STATE if VMs still live on it. */
+enum nfv_code vm_db_host_delete(struct vm_db *db, const char *name, struct nfv_err *err);
+enum nfv_code vm_db_host_count_vms(struct vm_db *db, int64_t host_id, unsigned *ret,
+                                   struct nfv_err *err);
+
+/* ---- journal ---- */
+
+struct vm_db_op {
+    int64_t id;
+    enum vm_op_kind kind;
+    enum vm_op_state state;
+    char target[128];
+    char *payload; /* owned JSON text */
+    int64_t created_ms;
+    int64_t finished_ms; /* 0 while pending */
+    char error[NFV_ERR_MSG_SIZE];
+};
+
+void vm_db_op_clear(struct vm_db_op *op);
+
+/* Journals a pending operation before it touches the outside world. */
+enum nfv_code vm_db_op_begin(struct vm_db *db, enum vm_op_kind kind, const char *target,
+                             const char *payload_json, int64_t now_ms, int64_t *ret_id,
+                             struct nfv_err *err);
+/* Completes entry @id with @state (not PENDING) and an optional @error. */
+enum nfv_code vm_db_op_finish(struct vm_db *db, int64_t id, enum vm_op_state state,
+                              const char *error, int64_t now_ms, struct nfv_err *err);
+enum nfv_code vm_db_op_get(struct vm_db *db, int64_t id, struct vm_db_op *ret, struct nfv_err *err);
+typedef int (*vm_db_op_cb)(void *opaque, const struct vm_db_op *op);
+/* Lists entries newest first (@is_pending_only: only unfinished, oldest first). */
+enum nfv_code vm_db_op_list(struct vm_db *db, bool is_pending_only, unsigned limit, vm_db_op_cb cb,
+                            void *opaque, struct nfv_err *err);
+enum nfv_code vm_db_op_count_pending(struct vm_db *db, uint64_t *ret, struct nfv_err *err);
+
+/* ---- event log ---- */
+
+struct vm_db_event {
+    int64_t id; /* strictly increasing: clients resume with ?since=ID */
+    int64_t ts_ms;
+    char type[32];
+    enum vm_severity severity;
+    char object[128];
+    char message[NFV_ERR_MSG_SIZE];
+};
+
+enum nfv_code vm_db_event_add(struct vm_db *db, const struct vm_db_event *ev, int64_t *ret_id,
+                              struct nfv_err *err);
+typedef int (*vm_db_event_cb)(void *opaque, const struct vm_db_event *ev);
+/* Events with id > @since_id, oldest first, at most @limit. */
+enum nfv_code vm_db_event_list(struct vm_db *db, int64_t since_id, unsigned limit,
+                               vm_db_event_cb cb, void *opaque, struct nfv_err *err);
+enum nfv_code vm_db_event_last_id(struct vm_db *db, int64_t *ret, struct nfv_err *err);
+/* Deletes all but the newest @keep events. */
+enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err *err);
+
+#endif /* VM_DB_H */

@@ -1,0 +1,215 @@
+/*
+ * vm_req.c - native API request validation (see vm_req.h).
+ *
+ * Every check names the field in quotes so the CLI can print one useful line;
+ * nothing here allocates except the parsed JSON document.
+ */
+#include "vm_req.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum nfv_code vm_req_name_check(const char *field, const char *name, struct nfv_err *err)
+{
+    size_t len = strlen(name);
+
+    if (len == 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': must not be empty", field);
+    if (len >= VM_NAME_MAX)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': longer than %d characters", field, VM_NAME_MAX - 1);
+    if (!isalnum((unsigned char)name[0]))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' must start with a letter or digit", field,
+                       name);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)name[i];
+        if (!isalnum(ch) && ch != '.' && ch != '_' && ch != '-')
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' may only hold letters, digits, '.-_'",
+                           field, name);
+    }
+    return NFV_OK;
+}
+
+enum nfv_code vm_req_parse_object(const char *body, size_t size, json_t **ret, struct nfv_err *err)
+{
+    json_error_t jerr;
+    json_t *v;
+    size_t i = 0;
+
+    while (i < size && isspace((unsigned char)body[i]))
+        i++;
+    if (i == size) {
+        *ret = json_object();
+        return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    v = json_loadb(body, size, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v)
+        return NFV_ERR(err, NFV_E_INVAL, "'body': malformed JSON at line %d column %d: %s",
+                       jerr.line, jerr.column, jerr.text);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return NFV_ERR(err, NFV_E_INVAL, "'body': must be a JSON object");
+    }
+    *ret = v;
+    return NFV_OK;
+}
+
+enum nfv_code vm_req_check_fields(const json_t *obj, const char *const *allowed,
+                                  struct nfv_err *err)
+{
+    const char *key;
+    json_t *value;
+
+    json_object_foreach((json_t *)obj, key, value)
+    {
+        const char *const *a;
+        (void)value;
+        for (a = allowed; *a; a++)
+            if (strcmp(*a, key) == 0)
+                break;
+        if (!*a)
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown field", key);
+    }
+    return NFV_OK;
+}
+
+enum nfv_code vm_req_get_str(const json_t *obj, const char *field, bool is_required,
+                             const char **ret, struct nfv_err *err)
+{
+    const json_t *v = json_object_get(obj, field);
+
+    if (!v || json_is_null(v)) {
+        if (is_required)
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': is required", field);
+        return NFV_OK;
+    }
+    if (!json_is_string(v))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': must be a string", field);
+    if (strlen(json_string_value(v)) != json_string_length(v))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': must not contain NUL", field);
+    *ret = json_string_value(v);
+    return NFV_OK;
+}
+
+enum nfv_code vm_req_get_uint(const json_t *obj, const char *field, bool is_required, uint64_t min,
+                              uint64_t max, uint64_t *ret, struct nfv_err *err)
+{
+    const json_t *v = json_object_get(obj, field);
+    json_int_t i;
+
+    if (!v || json_is_null(v)) {
+        if (is_required)
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': is required", field);
+        return NFV_OK;
+    }
+    if (!json_is_integer(v))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': must be an integer", field);
+    i = json_integer_value(v);
+    if (i < 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': must not be negative", field);
+    if ((uint64_t)i < min || (uint64_t)i > max)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': %lld is out of range (%llu..%llu)", field,
+                       (long long)i, (unsigned long long)min, (unsigned long long)max);
+    *ret = (uint64_t)i;
+    return NFV_OK;
+}
+
+static const char *const topo_names[VM_TOPO__COUNT] = {
+    [VM_TOPO_LIVE] = "live",
+    [VM_TOPO_SYNTHETIC] = "synthetic",
+    [VM_TOPO_XML] = "hwloc_xml",
+};
+
+const char *vm_topo_source_to_string(enum vm_topo_source s)
+{
+    return (unsigned)s < VM_TOPO__COUNT ? topo_names[s] : "?";
+}
+
+enum vm_topo_source vm_topo_source_from_string(const char *s)
+{
+    for (int i = 0; i < VM_TOPO__COUNT; i++)
+        if (s && strcmp(topo_names[i], s) == 0)
+            return (enum vm_topo_source)i;
+    return VM_TOPO__COUNT;
+}
+
+bool vm_uri_is_test(const char *uri)
+{
+    return strncmp(uri, "test:", 5) == 0 || strncmp(uri, "test+", 5) == 0;
+}
+
+static bool uri_scheme_ok(const char *uri)
+{
+    static const char *const schemes[] = {
+        "qemu://", "qemu+ssh://", "qemu+tcp://", "qemu+tls://", "qemu+unix://", "test://", NULL};
+
+    for (const char *const *s = schemes; *s; s++)
+        if (strncmp(uri, *s, strlen(*s)) == 0)
+            return true;
+    return false;
+}
+
+enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err)
+{
+    static const char *const fields[] = {"name",     "uri",       "synthetic", "hwloc_xml",
+                                         "reserved", "dedicated", "labels",    NULL};
+    struct vm_host_spec s = {0};
+    const char *synthetic = NULL, *xml = NULL;
+    struct pin_cpuset dummy;
+    const char *key;
+    json_t *v;
+
+    if (vm_req_check_fields(body, fields, err) != NFV_OK ||
+        vm_req_get_str(body, "name", true, &s.name, err) != NFV_OK ||
+        vm_req_name_check("name", s.name, err) != NFV_OK ||
+        vm_req_get_str(body, "uri", true, &s.uri, err) != NFV_OK ||
+        vm_req_get_str(body, "synthetic", false, &synthetic, err) != NFV_OK ||
+        vm_req_get_str(body, "hwloc_xml", false, &xml, err) != NFV_OK ||
+        vm_req_get_str(body, "reserved", false, &s.reserved, err) != NFV_OK ||
+        vm_req_get_str(body, "dedicated", false, &s.dedicated, err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (strlen(s.uri) >= VM_URI_MAX)
+        return NFV_ERR(err, NFV_E_INVAL, "'uri': longer than %d characters", VM_URI_MAX - 1);
+    if (!uri_scheme_ok(s.uri))
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'uri': '%s' is not a qemu://, qemu+ssh://, qemu+tcp://, qemu+tls:// or "
+                       "test:// libvirt URI",
+                       s.uri);
+    if (synthetic && xml)
+        return NFV_ERR(err, NFV_E_INVAL, "'synthetic': give either synthetic or hwloc_xml");
+    if (synthetic && !*synthetic)
+        return NFV_ERR(err, NFV_E_INVAL, "'synthetic': must not be empty");
+    if (xml && !*xml)
+        return NFV_ERR(err, NFV_E_INVAL, "'hwloc_xml': must not be empty");
+    s.topo_source = synthetic ? VM_TOPO_SYNTHETIC : xml ? VM_TOPO_XML : VM_TOPO_LIVE;
+    s.topo = synthetic ? synthetic : xml;
+    /* A simulated host has no hardware to look at: its topology must be given. */
+    if (vm_uri_is_test(s.uri) && s.topo_source == VM_TOPO_LIVE)
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'synthetic': a test:// host needs a synthetic or hwloc_xml topology");
+    if (s.reserved && pin_cpuset_parse(s.reserved, PIN_MAX_PUS, true, &dummy, err) != NFV_OK) {
+        nfv_err_prefix(err, "'reserved'");
+        return NFV_E_INVAL;
+    }
+    if (s.dedicated && pin_cpuset_parse(s.dedicated, PIN_MAX_PUS, false, &dummy, err) != NFV_OK) {
+        nfv_err_prefix(err, "'dedicated'");
+        return NFV_E_INVAL;
+    }
+    v = json_object_get(body, "labels");
+    if (v && !json_is_null(v)) {
+        json_t *lv;
+        if (!json_is_object(v))
+            return NFV_ERR(err, NFV_E_INVAL, "'labels': must be an object of strings");
+        json_object_foreach(v, key, lv)
+        {
+            if (!json_is_string(lv))
+                return NFV_ERR(err, NFV_E_INVAL, "'labels.%s': must be a string", key);
+            if (vm_req_name_check("labels", key, err) != NFV_OK)
+                return NFV_E_INVAL;
+        }
+        s.labels = v;
+    }
+    *ret = s;
+    return NFV_OK;
+}
