@@ -481,28 +481,14 @@ static enum nfv_code check_free(const struct plc_cluster *c, const char *name,
     return NFV_OK;
 }
 
-static void group_counts(const struct plc_cluster *c, const struct plc_group *g, uint32_t *ret_act,
-                         uint32_t *ret_sby)
-{
-    uint32_t a = 0, s = 0;
-    for (uint32_t i = 0; i < g->n_members; i++) {
-        if (c->vms[g->members[i]].role == PLC_ROLE_ACT)
-            a++;
-        else
-            s++;
-    }
-    *ret_act = a;
-    *ret_sby = s;
-}
-
 static void member_protect(struct plc_cluster *c, uint32_t vm, int sign)
 {
     const struct plc_vm *v = &c->vms[vm];
     if (v->group == PLC_NONE || v->at.host == PLC_NONE || !c->res.is_built)
         return;
     const struct plc_group *g = &c->groups[v->group];
-    plc_protect(c, v->at.host, plc_rclass_of(c, g->scope, g->is_soft), plc_slots_of(&v->demand),
-                sign);
+    plc_protect(c, v->at.host, plc_rclass_of(c, g->scope, g->is_soft, g->n_members),
+                plc_slots_of(&v->demand), sign);
 }
 
 enum nfv_code plc_cluster_add_vm(struct plc_cluster *c, const char *name, uint32_t group,
@@ -559,14 +545,12 @@ enum nfv_code plc_cluster_add_vm(struct plc_cluster *c, const char *name, uint32
     }
     if (group != PLC_NONE) {
         struct plc_group *g = &c->groups[group];
-        uint32_t a, s;
+        enum plc_rclass from = plc_rclass_of(c, g->scope, g->is_soft, g->n_members);
         g->members[g->n_members++] = vm;
-        group_counts(c, g, &a, &s);
-        if (!g->is_soft) {
-            uint32_t k = a > s ? a : s;
-            if (k > c->res.kmax)
-                c->res.kmax = k;
-        }
+        plc_reclass(c, group, vm, from, plc_rclass_of(c, g->scope, g->is_soft, g->n_members));
+        /* After a promotion every other member may hold the opposite role. */
+        if (!g->is_soft && g->n_members - 1 > c->res.kmax)
+            c->res.kmax = g->n_members - 1;
         member_protect(c, vm, +1);
         plc_reserve_grow_slot(c, d);
     }
@@ -595,12 +579,15 @@ void plc_cluster_remove_vm(struct plc_cluster *c, uint32_t vm)
     plc_cluster_lose_vm(c, vm);
     if (v->group != PLC_NONE) {
         struct plc_group *g = &c->groups[v->group];
+        enum plc_rclass from = plc_rclass_of(c, g->scope, g->is_soft, g->n_members);
         for (uint32_t i = 0; i < g->n_members; i++) {
             if (g->members[i] == vm) {
                 g->members[i] = g->members[--g->n_members];
                 break;
             }
         }
+        plc_reclass(c, v->group, PLC_NONE, from,
+                    plc_rclass_of(c, g->scope, g->is_soft, g->n_members));
     }
     plc_index_del(&c->vm_ix, v->name);
     free(v->name);

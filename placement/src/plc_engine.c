@@ -221,7 +221,8 @@ struct req_ctx {
     uint32_t group; /* existing group or PLC_NONE */
     enum plc_scope scope;
     bool is_soft;
-    enum plc_rclass rclass;
+    enum plc_rclass rclass;     /* class of the members after this request */
+    enum plc_rclass old_rclass; /* class of the existing members now */
     uint32_t kmax;
     uint32_t *force;      /* per member: forced host or PLC_NONE */
     struct placed *exist; /* placed members of the existing group */
@@ -235,7 +236,8 @@ struct req_ctx {
     uint32_t *touched;
     size_t n_reserve_fail;
     bool is_search_capped;
-    uint8_t **dead; /* per level: dead scope domains (pruning) */
+    bool is_full_check; /* slot or class changed: every domain may be affected */
+    uint8_t **dead;     /* per level: dead scope domains (pruning) */
 };
 
 static void ctx_free(struct req_ctx *x)
@@ -338,25 +340,18 @@ static enum nfv_code ctx_init(struct req_ctx *x, struct plc_cluster *c, const st
         }
         if ((unsigned)x->scope >= PLC_SCOPE__COUNT)
             return NFV_ERR(err, NFV_E_INVAL, "group '%s': bad scope", r->group);
-        x->rclass = plc_rclass_of(c, x->scope, x->is_soft);
-        /* Opposite-role siblings after this request (for the reserve). */
-        uint32_t a = 0, s = 0;
-        if (x->group != PLC_NONE) {
-            const struct plc_group *g = &c->groups[x->group];
-            for (uint32_t i = 0; i < g->n_members; i++)
-                if (c->vms[g->members[i]].role == PLC_ROLE_ACT)
-                    a++;
-                else
-                    s++;
-        }
-        for (size_t i = 0; i < n; i++)
-            if (r->vms[i].role == PLC_ROLE_ACT)
-                a++;
-            else
-                s++;
+        uint32_t n_total = (uint32_t)n;
+        if (x->group != PLC_NONE)
+            n_total += c->groups[x->group].n_members;
+        x->rclass = plc_rclass_of(c, x->scope, x->is_soft, n_total);
+        if (x->group != PLC_NONE)
+            x->old_rclass = plc_rclass_of(c, x->scope, x->is_soft, c->groups[x->group].n_members);
+        else
+            x->old_rclass = x->rclass;
+        /* Siblings that may hold the opposite role after a promotion. */
         x->kmax = c->res.kmax;
-        if (!x->is_soft && (a > s ? a : s) > x->kmax)
-            x->kmax = a > s ? a : s;
+        if (!x->is_soft && n_total - 1 > x->kmax)
+            x->kmax = n_total - 1;
     } else {
         x->kmax = c->res.kmax;
         x->rclass = PLC_RC_NONE;
@@ -502,7 +497,9 @@ static bool search(struct req_ctx *x, size_t lv, struct placed *tent)
         bool ok;
         size_t fails_before = x->n_reserve_fail;
         if (lv + 1 == n) {
-            ok = x->r->is_reserve_waived || plc_reserve_check(x->c, x->touched, n, x->kmax);
+            ok = x->r->is_reserve_waived ||
+                 (x->is_full_check ? plc_reserve_holds_k(x->c, x->kmax, NULL)
+                                   : plc_reserve_check(x->c, x->touched, n, x->kmax));
             if (!ok && ++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES)
                 x->is_search_capped = true;
         } else {
@@ -568,7 +565,13 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto cleanup;
     }
-    if (!search(&x, 0, tent)) {
+    x.is_full_check = is_slot_grown || x.old_rclass != x.rclass;
+    if (x.group != PLC_NONE)
+        plc_reclass(c, x.group, PLC_NONE, x.old_rclass, x.rclass);
+    bool is_found = search(&x, 0, tent);
+    if (x.group != PLC_NONE)
+        plc_reclass(c, x.group, PLC_NONE, x.rclass, x.old_rclass);
+    if (!is_found) {
         if (x.n_reserve_fail)
             rc = NFV_ERR(err, NFV_E_NOCAP,
                          "%s '%s': %zu placement%s fit but break the healing reserve (failure "
@@ -652,9 +655,15 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
                 aa_conflicts(&x, h, v->role, x.exist, x.n_exist))
                 f = PLC_F_ANTI_AFFINITY;
             if (f == PLC_F__COUNT && !r->is_reserve_waived) {
+                if (x.group != PLC_NONE)
+                    plc_reclass(c, x.group, PLC_NONE, x.old_rclass, x.rclass);
                 apply_member(&x, i, &ch, +1);
-                bool ok = plc_reserve_check(c, &h, 1, x.kmax);
+                bool ok = is_slot_grown || x.old_rclass != x.rclass
+                              ? plc_reserve_holds_k(c, x.kmax, NULL)
+                              : plc_reserve_check(c, &h, 1, x.kmax);
                 apply_member(&x, i, &ch, -1);
+                if (x.group != PLC_NONE)
+                    plc_reclass(c, x.group, PLC_NONE, x.rclass, x.old_rclass);
                 if (!ok)
                     f = PLC_F_RESERVE;
             }

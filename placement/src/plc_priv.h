@@ -46,6 +46,7 @@ enum plc_rclass {
     PLC_RC_ZONE,    /* rebuilt in its own zone, outside the failed domain */
     PLC_RC_B_HOST,  /* rebuilt anywhere but the failed domain and its siblings' hosts */
     PLC_RC_B_RACK,  /* ... and its siblings' racks */
+    PLC_RC_B_ZONE,  /* ... and its siblings' zones (N+M groups) */
     PLC_RC_B_POWER, /* ... and its siblings' power feeds */
     PLC_RC_SOFT,    /* soft anti-affinity: anywhere outside the failed domain */
     PLC_RC__COUNT
@@ -93,8 +94,14 @@ void plc_claim(struct plc_cluster *c, const struct plc_choice *ch, int sign);
 /* Adds (+1) / removes (-1) a protected member of class @rc on @host. */
 void plc_protect(struct plc_cluster *c, uint32_t host, enum plc_rclass rc, uint32_t slots,
                  int sign);
-/* Class of a member of a group with @scope/@is_soft under the configured failure. */
-enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft);
+/* Class of a member of a group with @scope/@is_soft and @n_members members
+ * (lost ones included) under the configured failure. */
+enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft,
+                              uint32_t n_members);
+/* Re-counts the placed members of group @g (except vm @skip) from class
+ * @from to class @to (when a group's size changes its class). */
+void plc_reclass(struct plc_cluster *c, uint32_t g, uint32_t skip, enum plc_rclass from,
+                 enum plc_rclass to);
 /* Slots one member with demand @d needs. */
 uint32_t plc_slots_of(const struct plc_demand *d);
 /* Builds (or rebuilds) the reserve aggregates from scratch. */
@@ -108,6 +115,8 @@ void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, u
  * (their racks and zones, plus the global one), with @extra_k siblings. */
 bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_t n_hosts,
                        uint32_t kmax);
+/* plc_reserve_holds() with @kmax siblings instead of the cluster's. */
+bool plc_reserve_holds_k(const struct plc_cluster *c, uint32_t kmax, uint32_t *ret_domain);
 /* Recomputes one host's supply (after its nodes changed). */
 void plc_reserve_host_changed(struct plc_cluster *c, uint32_t host);
 /* Ensures the reserve aggregates exist (built lazily after hosts change). */

@@ -42,7 +42,8 @@
 
 #include "plc_priv.h"
 
-enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft)
+enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft,
+                              uint32_t n_members)
 {
     enum plc_failure f = c->cfg.failure;
 
@@ -50,6 +51,14 @@ enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope,
         return PLC_RC_NONE;
     if (is_soft)
         return PLC_RC_SOFT;
+    /* Only a 1+1 pair keeps its own rack/zone free of opposite roles after
+     * a promotion; with N+M members a rebuilt SBY must avoid same-domain
+     * former peers that are ACT, so such groups are class B. */
+    if (n_members > 2)
+        return scope == PLC_SCOPE_HOST   ? PLC_RC_B_HOST
+               : scope == PLC_SCOPE_RACK ? PLC_RC_B_RACK
+               : scope == PLC_SCOPE_ZONE ? PLC_RC_B_ZONE
+                                         : PLC_RC_B_POWER;
     switch (scope) {
     case PLC_SCOPE_HOST:
         return PLC_RC_B_HOST;
@@ -218,7 +227,7 @@ enum nfv_code plc_reserve_build(struct plc_cluster *c)
         if (!vm->name || vm->group == PLC_NONE || vm->at.host == PLC_NONE)
             continue;
         const struct plc_group *g = &c->groups[vm->group];
-        enum plc_rclass rc = plc_rclass_of(c, g->scope, g->is_soft);
+        enum plc_rclass rc = plc_rclass_of(c, g->scope, g->is_soft, g->n_members);
         uint32_t slots = plc_slots_of(&vm->demand);
         uint32_t f = c->hosts[vm->at.host].fdom;
         r->all[f] += slots;
@@ -273,6 +282,21 @@ void plc_protect(struct plc_cluster *c, uint32_t host, enum plc_rclass rc, uint3
     refresh_fdom(c, f);
 }
 
+void plc_reclass(struct plc_cluster *c, uint32_t g, uint32_t skip, enum plc_rclass from,
+                 enum plc_rclass to)
+{
+    const struct plc_group *gr = &c->groups[g];
+    if (from == to || !c->res.is_built)
+        return;
+    for (uint32_t i = 0; i < gr->n_members; i++) {
+        const struct plc_vm *v = &c->vms[gr->members[i]];
+        if (gr->members[i] == skip || v->at.host == PLC_NONE)
+            continue;
+        plc_protect(c, v->at.host, from, plc_slots_of(&v->demand), -1);
+        plc_protect(c, v->at.host, to, plc_slots_of(&v->demand), +1);
+    }
+}
+
 void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp)
 {
     struct plc_reserve *r = &c->res;
@@ -314,6 +338,10 @@ static int64_t blocked_max(const struct plc_cluster *c)
         for (size_t i = 0; i < c->n_doms[PLC_SCOPE_RACK]; i++)
             if (r->rack_supply[i] > m)
                 m = r->rack_supply[i];
+    if (r->n_class[PLC_RC_B_ZONE] > 0)
+        for (size_t i = 0; i < c->n_doms[PLC_SCOPE_ZONE]; i++)
+            if (r->zone_supply[i] > m)
+                m = r->zone_supply[i];
     if (r->n_class[PLC_RC_B_POWER] > 0)
         for (size_t i = 0; i < c->n_doms[PLC_SCOPE_POWER]; i++)
             if (r->power_supply[i] > m)
@@ -361,6 +389,11 @@ bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_
 
 bool plc_reserve_holds(const struct plc_cluster *c, uint32_t *ret_domain)
 {
+    return plc_reserve_holds_k(c, c->res.kmax, ret_domain);
+}
+
+bool plc_reserve_holds_k(const struct plc_cluster *c, uint32_t kmax, uint32_t *ret_domain)
+{
     struct plc_cluster *mc = (struct plc_cluster *)c; /* lazily built cache only */
     const struct plc_reserve *r = &c->res;
 
@@ -393,9 +426,9 @@ bool plc_reserve_holds(const struct plc_cluster *c, uint32_t *ret_domain)
             return false;
         }
     }
-    if (!check_global(c, r->kmax)) {
+    if (!check_global(c, kmax)) {
         if (ret_domain) {
-            int64_t lim = r->total - (int64_t)r->kmax * blocked_max(c);
+            int64_t lim = r->total - (int64_t)kmax * blocked_max(c);
             *ret_domain = PLC_NONE;
             for (uint32_t f = 0; f < r->n_fdom; f++)
                 if (r->supply[f] + r->all[f] > lim) {

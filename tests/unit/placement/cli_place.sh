@@ -1,0 +1,107 @@
+#!/usr/bin/env bash
+# cli_place.sh VMMGRCTL - end-to-end checks of `vmmgrctl place` and
+# `vmmgrctl evacuate-plan` on the cluster files in tests/data/placement.
+set -u
+ctl=$1
+data=${VMMGR_SOURCE_DIR:?}/tests/data/placement
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0
+check() { # check NAME CONDITION-RESULT
+    if [ "$2" = 0 ]; then echo "ok   $1"; else echo "FAIL $1"; fails=$((fails + 1)); fi
+}
+expect_exit() { # expect_exit CODE NAME CMD...
+    local want=$1 name=$2
+    shift 2
+    "$@" >"$tmp/out" 2>"$tmp/err"
+    local got=$?
+    [ "$got" = "$want" ]
+    check "$name (exit $got, want $want)" $?
+}
+
+# A pair: placed on hosts in different racks (scope rack), ACT first.
+expect_exit 0 "place pair" "$ctl" place --cluster "$data/small.json" --request "$data/req_pair.json" --json=short
+python3 - "$tmp/out" "$data/small.json" <<'PY'
+import json, sys
+out = json.load(open(sys.argv[1])); cl = json.load(open(sys.argv[2]))
+rack = {h["name"]: h["labels"]["rack"] for h in cl["hosts"]}
+vms = {v["name"]: v for v in out["vms"]}
+assert out["placed"] is True
+a, s = vms["fw-b-act"], vms["fw-b-sby"]
+assert rack[a["host"]] != rack[s["host"]], (a, s)
+# cores taken must not overlap the existing VMs of the cluster file
+used = {}
+def ids(t):
+    r = set()
+    for p in t.split(","):
+        lo, _, hi = p.partition("-"); r |= set(range(int(lo), int(hi or lo) + 1))
+    return r
+for v in cl["vms"]:
+    if "cores" in v: used.setdefault(v["host"], set()).update(ids(v["cores"]))
+for v in (a, s):
+    assert not (ids(v["cores"]) & used.get(v["host"], set())), v
+    assert len(ids(v["cores"])) == 4, v
+PY
+check "pair: different racks, 4 free cores each" $?
+
+# Table output has the header and both members.
+expect_exit 0 "place pair (table)" "$ctl" place --cluster "$data/small.json" --request "$data/req_pair.json"
+grep -q '^VM ' "$tmp/out" && grep -q 'fw-b-sby' "$tmp/out"
+check "table lists members" $?
+
+# A capability only h1/h2 have.
+expect_exit 0 "place single with capability" "$ctl" place --cluster "$data/small.json" --request "$data/req_single.json" --json=short
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["vms"][0]; assert v["host"] in ("h1","h2"), v' "$tmp/out"
+check "capability respected" $?
+
+# Refused request: exit 5, explain counts per reason, one line on stderr.
+expect_exit 5 "refused request" "$ctl" place --cluster "$data/small.json" --request "$data/req_toobig.json" --explain --json=short
+python3 -c '
+import json,sys
+o=json.load(open(sys.argv[1])); e=o["explain"]
+assert o["placed"] is False and e["placeable"] is False
+assert e["vms"][0]["reasons"]["cores"] == 4, e
+assert len(e["vms"][0]["hosts"]) == 4' "$tmp/out"
+check "explain names the cores filter for all 4 hosts" $?
+[ "$(wc -l <"$tmp/err")" = 1 ] && grep -q "no host fits" "$tmp/err"
+check "one error line" $?
+
+# Evacuation of h1: the SBY on h3 is promoted, the ACT rebuilt elsewhere.
+expect_exit 0 "evacuate-plan h1" "$ctl" evacuate-plan --cluster "$data/small.json" --host h1 --json=short
+python3 -c '
+import json,sys
+p=json.load(open(sys.argv[1]))
+st=p["steps"]
+assert st[0]["step"]=="promote" and st[0]["vm"]=="nat-a-sby" and st[0]["role"]=="act", st
+rb=[s for s in st if s["step"]=="rebuild" and s["vm"]=="nat-a-act"][0]
+assert rb["role"]=="sby" and rb["to"]["host"] not in ("h1","h3"), rb
+assert p["lost"]==0' "$tmp/out"
+check "promotion then rebuild away from failed and SBY hosts" $?
+expect_exit 0 "evacuate-plan rack r2" "$ctl" evacuate-plan --cluster "$data/small.json" --rack r2
+
+# Bad files: exit 2 naming file, JSON path and reason.
+printf '{"hosts": [ {"name": "x", "topology": "package:1 core:4", "labels": {"rack": 3}} ]}' >"$tmp/badlabel.json"
+expect_exit 2 "bad label" "$ctl" place --cluster "$tmp/badlabel.json" --request "$data/req_single.json"
+grep -q "badlabel.json: \$.hosts\[0\].labels.rack: must be a non-empty string" "$tmp/err"
+check "bad label message: $(cat "$tmp/err")" $?
+printf '{"hosts": [' >"$tmp/trunc.json"
+expect_exit 2 "truncated JSON" "$ctl" place --cluster "$tmp/trunc.json" --request "$data/req_single.json"
+grep -q "trunc.json:1:" "$tmp/err"
+check "syntax error names file:line" $?
+printf '{"name": "v", "vcpus": -1}' >"$tmp/badreq.json"
+expect_exit 2 "bad request" "$ctl" place --cluster "$data/small.json" --request "$tmp/badreq.json"
+grep -q 'badreq.json: \$.vcpus: must be a non-negative integer' "$tmp/err"
+check "bad request message: $(cat "$tmp/err")" $?
+printf '{"group": {"name":"g","scope":"shelf"}, "vms":[{"name":"a","role":"act","vcpus":1}]}' >"$tmp/badscope.json"
+expect_exit 2 "bad scope" "$ctl" place --cluster "$data/small.json" --request "$tmp/badscope.json"
+grep -q "badscope.json: \$.group: 'scope': 'shelf'" "$tmp/err"
+check "bad scope message: $(cat "$tmp/err")" $?
+printf '{"hosts":[{"name":"a","topology":"core:4"}],"vms":[{"name":"v","host":"zz","vcpus":1}]}' >"$tmp/badhost.json"
+expect_exit 2 "unknown host" "$ctl" place --cluster "$tmp/badhost.json" --request "$data/req_single.json"
+grep -q "badhost.json: \$.vms\[0\]: 'host': 'zz'" "$tmp/err"
+check "unknown host message: $(cat "$tmp/err")" $?
+expect_exit 2 "missing --request" "$ctl" place --cluster "$data/small.json"
+expect_exit 3 "unknown evacuated host" "$ctl" evacuate-plan --cluster "$data/small.json" --host nope
+
+[ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
+echo "all CLI checks passed"
