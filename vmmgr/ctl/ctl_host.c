@@ -168,9 +168,6 @@ enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struc
     json_object_set_new(body, "name", json_string(name));
     if (json_object_size(labels))
         json_object_set(body, "labels", labels);
-    if (!ctx->is_quiet && ctx->fmt == NFV_OUT_TABLE)
-        fprintf(stderr, "vmmgrctl: adding host '%s' (%s)...\n", name,
-                json_string_value(json_object_get(body, "uri")));
     if ((code = ctl_client_call(ctx, "POST", "/v1/hosts", body, 0, &doc, err)))
         goto out;
     if (ctx->fmt != NFV_OUT_TABLE) {

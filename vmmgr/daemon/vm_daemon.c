@@ -462,6 +462,9 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
         (code = topo_load(d, spec.name, spec.uri, spec.topo_source, spec.topo, NULL, &h->topo,
                           err)) != NFV_OK)
         goto fail_early;
+    if (h->topo && (code = pin_pools_parse(h->topo, spec.reserved, spec.dedicated, NULL, &h->pools,
+                                           err)) != NFV_OK)
+        goto fail_early;
     if (is_generated) {
         if ((code = node_xml_path(d, spec.name, h->node_xml, sizeof(h->node_xml), err)))
             goto fail_early;
@@ -494,7 +497,8 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
                     h->topo->n_pus, h->eff_uri, info.n_cpus);
         goto fail;
     }
-    if ((code = pin_pools_parse(h->topo, spec.reserved, spec.dedicated, NULL, &h->pools, err)))
+    if (spec.topo_source == VM_TOPO_LIVE &&
+        (code = pin_pools_parse(h->topo, spec.reserved, spec.dedicated, NULL, &h->pools, err)))
         goto fail;
 
     memset(&row, 0, sizeof(row));
