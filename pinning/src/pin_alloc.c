@@ -6,7 +6,9 @@
  * test): used and blocked are disjoint subsets of the dedicated pool; free =
  * dedicated & ~used & ~blocked; a PU is in at most one claim's claimed|blocked
  * set; the counters equal a recount from the bitmaps. Claims are kept in
- * claim order so that a JSON dump and restore give an equal allocation.
+ * claim order so that a JSON dump and restore give an equal allocation, and
+ * are stored compactly (pin_priv.h) because placement holds one allocation
+ * per host for thousands of hosts.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,39 +16,179 @@
 
 #include "pin_priv.h"
 
+#define NO_PU 0xffffu
+
+/* ---- compact claims ---------------------------------------------------- */
+
+static size_t claim_n16(const struct pin_claim *c)
+{
+    size_t n = c->n_vcpus;
+
+    for (int i = 0; i < PIN_CL__COUNT; i++)
+        n += c->n_list[i];
+    return n;
+}
+
+static uint16_t *claim_u16(const struct pin_claim *c)
+{
+    return c->blob;
+}
+
+/* First entry of list @which. */
+static const uint16_t *claim_list(const struct pin_claim *c, enum pin_claim_list which)
+{
+    const uint16_t *p = claim_u16(c) + c->n_vcpus;
+
+    for (int i = 0; i < (int)which; i++)
+        p += c->n_list[i];
+    return p;
+}
+
+static uint8_t *claim_modes(const struct pin_claim *c)
+{
+    return (uint8_t *)(claim_u16(c) + claim_n16(c));
+}
+
+static const char *claim_owner(const struct pin_claim *c)
+{
+    return (const char *)(claim_modes(c) + c->n_vcpus);
+}
+
+static void claim_set(const struct pin_claim *c, enum pin_claim_list which, struct pin_cpuset *ret)
+{
+    const uint16_t *l = claim_list(c, which);
+
+    pin_cpuset_zero(ret);
+    for (unsigned i = 0; i < c->n_list[which]; i++)
+        pin_cpuset_set(ret, l[i]);
+}
+
+static bool claim_has(const struct pin_claim *c, enum pin_claim_list which, unsigned pu)
+{
+    const uint16_t *l = claim_list(c, which);
+
+    for (unsigned i = 0; i < c->n_list[which]; i++)
+        if (l[i] == pu)
+            return true;
+    return false;
+}
+
+/* Makes @c hold @plan for @owner, reusing its blob when big enough.
+ * Returns false on allocation failure (then @c is unchanged). */
+static bool claim_store(struct pin_claim *c, const struct pin_plan *plan, const char *owner)
+{
+    const struct pin_cpuset *sets[PIN_CL__COUNT] = {&plan->claimed, &plan->blocked, &plan->shared,
+                                                    &plan->emulator, &plan->iothreads};
+    unsigned n_list[PIN_CL__COUNT];
+    size_t n16 = plan->n_vcpus, owner_len = strlen(owner), size;
+    uint16_t *u;
+
+    for (int i = 0; i < PIN_CL__COUNT; i++) {
+        n_list[i] = pin_cpuset_count(sets[i]);
+        n16 += n_list[i];
+    }
+    size = n16 * sizeof(uint16_t) + plan->n_vcpus + owner_len + 1;
+    if (size > c->blob_cap) {
+        void *b = realloc(c->blob, size);
+        if (!b)
+            return false;
+        c->blob = b;
+        c->blob_cap = size;
+    }
+    c->n_vcpus = (uint16_t)plan->n_vcpus;
+    for (int i = 0; i < PIN_CL__COUNT; i++)
+        c->n_list[i] = (uint16_t)n_list[i];
+    c->n_iothreads = (uint16_t)plan->n_iothreads;
+    c->numa = (uint8_t)plan->numa;
+    c->is_mem_strict = plan->is_mem_strict;
+    c->node_mask = plan->node_mask;
+    c->mem_mib = plan->mem_mib;
+    c->hugepage_kib = plan->hugepage_kib;
+    u = claim_u16(c);
+    for (unsigned v = 0; v < plan->n_vcpus; v++)
+        *u++ = plan->vcpu_pu[v] < 0 ? NO_PU : (uint16_t)plan->vcpu_pu[v];
+    for (int i = 0; i < PIN_CL__COUNT; i++)
+        for (int pu = pin_cpuset_first(sets[i]); pu >= 0;
+             pu = pin_cpuset_next(sets[i], (unsigned)pu + 1))
+            *u++ = (uint16_t)pu;
+    memcpy(claim_modes(c), plan->vcpu_mode, plan->n_vcpus);
+    memcpy((char *)claim_owner(c), owner, owner_len + 1);
+    return true;
+}
+
+/* Expands @c into @ret (capacity checked by the caller). */
+static void claim_load(const struct pin_claim *c, struct pin_plan *ret)
+{
+    const uint16_t *u = claim_u16(c);
+
+    ret->n_vcpus = c->n_vcpus;
+    for (unsigned v = 0; v < c->n_vcpus; v++)
+        ret->vcpu_pu[v] = u[v] == NO_PU ? -1 : (int16_t)u[v];
+    memcpy(ret->vcpu_mode, claim_modes(c), c->n_vcpus);
+    claim_set(c, PIN_CL_CLAIMED, &ret->claimed);
+    claim_set(c, PIN_CL_BLOCKED, &ret->blocked);
+    claim_set(c, PIN_CL_SHARED, &ret->shared);
+    claim_set(c, PIN_CL_EMULATOR, &ret->emulator);
+    claim_set(c, PIN_CL_IOTHREADS, &ret->iothreads);
+    ret->n_iothreads = c->n_iothreads;
+    ret->numa = (enum pin_numa_policy)c->numa;
+    ret->is_mem_strict = c->is_mem_strict;
+    ret->node_mask = c->node_mask;
+    ret->mem_mib = c->mem_mib;
+    ret->hugepage_kib = c->hugepage_kib;
+}
+
+static size_t claim_size(const struct pin_claim *c)
+{
+    return claim_n16(c) * sizeof(uint16_t) + c->n_vcpus + strlen(claim_owner(c)) + 1;
+}
+
+static bool claim_equal(const struct pin_claim *x, const struct pin_claim *y)
+{
+    return x->n_vcpus == y->n_vcpus && memcmp(x->n_list, y->n_list, sizeof(x->n_list)) == 0 &&
+           x->n_iothreads == y->n_iothreads && x->numa == y->numa &&
+           x->is_mem_strict == y->is_mem_strict && x->node_mask == y->node_mask &&
+           x->mem_mib == y->mem_mib && x->hugepage_kib == y->hugepage_kib &&
+           memcmp(x->blob, y->blob, claim_size(x)) == 0;
+}
+
+/* ---- counters ---------------------------------------------------------- */
+
 /* Recomputes the counters of logical node @n from the bitmaps. */
 static void recount_node(struct pin_alloc *a, unsigned n)
 {
     const struct pin_topo *t = a->topo;
-    struct pin_alloc_counts *c = &a->node[n];
+    struct pin_node_state *ns = &a->nodes[n];
     struct pin_cpuset tmp;
 
     pin_cpuset_and(&tmp, &a->free, &t->nodes[n].pus);
-    c->n_free_pus = pin_cpuset_count(&tmp);
-    c->n_free_cores = 0;
-    for (unsigned k = a->node_core_first[n]; k < a->node_core_end[n]; k++)
+    ns->counts.n_free_pus = pin_cpuset_count(&tmp);
+    ns->counts.n_free_cores = 0;
+    for (unsigned k = ns->core_first; k < ns->core_end; k++)
         if (pin_core_is_whole(t, k, &a->free))
-            c->n_free_cores++;
+            ns->counts.n_free_cores++;
 }
 
 static void recount_total(struct pin_alloc *a)
 {
     a->total.n_free_pus = 0;
     a->total.n_free_cores = 0;
-    for (unsigned n = 0; n < a->topo->n_nodes; n++) {
-        a->total.n_free_pus += a->node[n].n_free_pus;
-        a->total.n_free_cores += a->node[n].n_free_cores;
+    for (unsigned n = 0; n < a->n_nodes; n++) {
+        a->total.n_free_pus += a->nodes[n].counts.n_free_pus;
+        a->total.n_free_cores += a->nodes[n].counts.n_free_cores;
     }
 }
 
 /* Recounts the nodes that hold any PU of @touched. */
 static void recount_touched(struct pin_alloc *a, const struct pin_cpuset *touched)
 {
-    for (unsigned n = 0; n < a->topo->n_nodes; n++)
+    for (unsigned n = 0; n < a->n_nodes; n++)
         if (pin_cpuset_intersects(touched, &a->topo->nodes[n].pus))
             recount_node(a, n);
     recount_total(a);
 }
+
+/* ---- life cycle -------------------------------------------------------- */
 
 enum nfv_code pin_alloc_new(struct pin_topo *topo, const struct pin_pools *pools,
                             struct pin_alloc **ret_alloc, struct nfv_err *err)
@@ -60,28 +202,29 @@ enum nfv_code pin_alloc_new(struct pin_topo *topo, const struct pin_pools *pools
     if (rc)
         return rc;
     a = calloc(1, sizeof(*a));
-    if (!a)
+    if (!a || !(a->nodes = calloc(topo->n_nodes ? topo->n_nodes : 1, sizeof(*a->nodes)))) {
+        free(a);
         return NFV_ERR(err, NFV_E_NOMEM, "allocation: out of memory");
+    }
     a->topo = pin_topo_ref(topo);
+    a->n_nodes = topo->n_nodes;
     a->pools = *pools;
     a->free = pools->dedicated;
-    for (unsigned n = 0; n < topo->n_nodes; n++) {
-        a->node_core_first[n] = UINT16_MAX;
-        a->node_core_end[n] = 0;
-    }
+    for (unsigned n = 0; n < topo->n_nodes; n++)
+        a->nodes[n].core_first = UINT16_MAX;
     for (unsigned c = 0; c < topo->n_cores; c++) {
-        unsigned n = topo->cores[c].node;
-        if (a->node_core_first[n] == UINT16_MAX)
-            a->node_core_first[n] = (uint16_t)c;
-        a->node_core_end[n] = (uint16_t)(c + 1);
+        struct pin_node_state *ns = &a->nodes[topo->cores[c].node];
+        if (ns->core_first == UINT16_MAX)
+            ns->core_first = (uint16_t)c;
+        ns->core_end = (uint16_t)(c + 1);
     }
     a->total.n_dedicated_pus = pin_cpuset_count(&pools->dedicated);
     for (unsigned n = 0; n < topo->n_nodes; n++) {
         struct pin_cpuset tmp;
-        if (a->node_core_first[n] == UINT16_MAX)
-            a->node_core_first[n] = 0; /* memory-only node: empty range */
+        if (a->nodes[n].core_first == UINT16_MAX)
+            a->nodes[n].core_first = 0; /* memory-only node: empty range */
         pin_cpuset_and(&tmp, &pools->dedicated, &topo->nodes[n].pus);
-        a->node[n].n_dedicated_pus = pin_cpuset_count(&tmp);
+        a->nodes[n].counts.n_dedicated_pus = pin_cpuset_count(&tmp);
         recount_node(a, n);
     }
     recount_total(a);
@@ -93,9 +236,10 @@ void pin_alloc_free(struct pin_alloc *a)
 {
     if (!a)
         return;
-    for (size_t i = 0; i < a->n_claims; i++)
-        pin_plan_free(a->claims[i].plan);
+    for (size_t i = 0; i < a->cap_claims; i++)
+        free(a->claims[i].blob);
     free(a->claims);
+    free(a->nodes);
     pin_topo_unref(a->topo);
     free(a);
 }
@@ -103,45 +247,41 @@ void pin_alloc_free(struct pin_alloc *a)
 enum nfv_code pin_alloc_copy(struct pin_alloc *dst, const struct pin_alloc *src,
                              struct nfv_err *err)
 {
-    struct pin_claim *claims = dst->claims;
-    size_t cap = dst->cap_claims;
-
     if (dst == src)
         return NFV_OK;
-    /* Grow the claim array and make sure every slot's plan is big enough
-     * before touching anything, so that a failure leaves @dst unchanged. */
-    if (cap < src->n_claims) {
-        claims = realloc(dst->claims, src->n_claims * sizeof(*claims));
-        if (!claims)
+    /* Grow everything first, so that a failure leaves @dst as it was. */
+    if (dst->n_nodes < src->n_nodes) {
+        struct pin_node_state *ns = realloc(dst->nodes, src->n_nodes * sizeof(*ns));
+        if (!ns)
             return NFV_ERR(err, NFV_E_NOMEM, "allocation copy: out of memory");
-        memset(claims + cap, 0, (src->n_claims - cap) * sizeof(*claims));
-        dst->claims = claims;
-        dst->cap_claims = cap = src->n_claims;
+        dst->nodes = ns;
+    }
+    if (dst->cap_claims < src->n_claims) {
+        struct pin_claim *c = realloc(dst->claims, src->n_claims * sizeof(*c));
+        if (!c)
+            return NFV_ERR(err, NFV_E_NOMEM, "allocation copy: out of memory");
+        memset(c + dst->cap_claims, 0, (src->n_claims - dst->cap_claims) * sizeof(*c));
+        dst->claims = c;
+        dst->cap_claims = src->n_claims;
     }
     for (size_t i = 0; i < src->n_claims; i++) {
-        const struct pin_plan *sp = src->claims[i].plan;
-        if (!claims[i].plan || claims[i].plan->cap_vcpus < sp->n_vcpus) {
-            struct pin_plan *p = pin_plan_new(sp->n_vcpus);
-            if (!p)
+        size_t size = claim_size(&src->claims[i]);
+        if (dst->claims[i].blob_cap < size) {
+            void *b = realloc(dst->claims[i].blob, size);
+            if (!b)
                 return NFV_ERR(err, NFV_E_NOMEM, "allocation copy: out of memory");
-            pin_plan_free(claims[i].plan);
-            claims[i].plan = p;
+            dst->claims[i].blob = b;
+            dst->claims[i].blob_cap = size;
         }
     }
     for (size_t i = 0; i < src->n_claims; i++) {
-        struct pin_plan *dp = claims[i].plan;
-        const struct pin_plan *sp = src->claims[i].plan;
-        int16_t *pus = dp->vcpu_pu;
-        uint8_t *modes = dp->vcpu_mode;
-        unsigned dcap = dp->cap_vcpus;
-
-        memcpy(claims[i].owner, src->claims[i].owner, sizeof(claims[i].owner));
-        *dp = *sp;
-        dp->cap_vcpus = dcap;
-        dp->vcpu_pu = pus;
-        dp->vcpu_mode = modes;
-        memcpy(pus, sp->vcpu_pu, sp->n_vcpus * sizeof(*pus));
-        memcpy(modes, sp->vcpu_mode, sp->n_vcpus);
+        struct pin_claim *d = &dst->claims[i];
+        void *blob = d->blob;
+        size_t cap = d->blob_cap;
+        *d = src->claims[i];
+        d->blob = blob;
+        d->blob_cap = cap;
+        memcpy(blob, src->claims[i].blob, claim_size(&src->claims[i]));
     }
     if (dst->topo != src->topo) {
         pin_topo_unref(dst->topo);
@@ -152,9 +292,8 @@ enum nfv_code pin_alloc_copy(struct pin_alloc *dst, const struct pin_alloc *src,
     dst->blocked = src->blocked;
     dst->free = src->free;
     dst->total = src->total;
-    memcpy(dst->node, src->node, sizeof(dst->node));
-    memcpy(dst->node_core_first, src->node_core_first, sizeof(dst->node_core_first));
-    memcpy(dst->node_core_end, src->node_core_end, sizeof(dst->node_core_end));
+    dst->n_nodes = src->n_nodes;
+    memcpy(dst->nodes, src->nodes, src->n_nodes * sizeof(*dst->nodes));
     dst->n_claims = src->n_claims;
     return NFV_OK;
 }
@@ -171,6 +310,8 @@ struct pin_alloc *pin_alloc_clone(const struct pin_alloc *src)
     }
     return a;
 }
+
+/* ---- views ------------------------------------------------------------- */
 
 const struct pin_topo *pin_alloc_topo(const struct pin_alloc *a)
 {
@@ -200,17 +341,17 @@ void pin_alloc_counts(const struct pin_alloc *a, struct pin_alloc_counts *ret)
 
 void pin_alloc_node_counts(const struct pin_alloc *a, unsigned node, struct pin_alloc_counts *ret)
 {
-    if (node >= a->topo->n_nodes) {
+    if (node >= a->n_nodes) {
         memset(ret, 0, sizeof(*ret));
         return;
     }
-    *ret = a->node[node];
+    *ret = a->nodes[node].counts;
 }
 
 static struct pin_claim *claim_find(const struct pin_alloc *a, const char *owner)
 {
     for (size_t i = 0; i < a->n_claims; i++)
-        if (strcmp(a->claims[i].owner, owner) == 0)
+        if (strcmp(claim_owner(&a->claims[i]), owner) == 0)
             return &a->claims[i];
     return NULL;
 }
@@ -231,11 +372,13 @@ static void describe_holder(const struct pin_alloc *a, unsigned pu, char *buf, s
         snprintf(buf, size, "'%s' (vcpu %d)", owner, vcpu);
 }
 
+/* ---- claim and release ------------------------------------------------- */
+
 enum nfv_code pin_alloc_claim(struct pin_alloc *a, const struct pin_plan *plan, const char *owner,
                               struct nfv_err *err)
 {
     struct pin_cpuset tmp, touched;
-    struct pin_plan *copy;
+    struct pin_claim *c;
 
     if (!owner || !*owner || strlen(owner) >= PIN_OWNER_SIZE)
         return NFV_ERR(err, NFV_E_INVAL, "owner: must be 1..%d bytes", PIN_OWNER_SIZE - 1);
@@ -256,20 +399,17 @@ enum nfv_code pin_alloc_claim(struct pin_alloc *a, const struct pin_plan *plan, 
         return NFV_ERR(err, NFV_E_EXIST, "owner '%s': PU %d is held by %s", owner, pu, holder);
     }
     if (a->n_claims == a->cap_claims) {
-        size_t cap = a->cap_claims ? a->cap_claims * 2 : 8;
-        struct pin_claim *c = realloc(a->claims, cap * sizeof(*c));
+        size_t cap = a->cap_claims ? a->cap_claims * 2 : 4;
+        c = realloc(a->claims, cap * sizeof(*c));
         if (!c)
             return NFV_ERR(err, NFV_E_NOMEM, "claim: out of memory");
         memset(c + a->cap_claims, 0, (cap - a->cap_claims) * sizeof(*c));
         a->claims = c;
         a->cap_claims = cap;
     }
-    copy = pin_plan_dup(plan);
-    if (!copy)
+    c = &a->claims[a->n_claims];
+    if (!claim_store(c, plan, owner))
         return NFV_ERR(err, NFV_E_NOMEM, "claim: out of memory");
-    pin_plan_free(a->claims[a->n_claims].plan); /* a slot left from pin_alloc_copy */
-    snprintf(a->claims[a->n_claims].owner, PIN_OWNER_SIZE, "%s", owner);
-    a->claims[a->n_claims].plan = copy;
     a->n_claims++;
     pin_cpuset_or(&a->used, &a->used, &plan->claimed);
     pin_cpuset_or(&a->blocked, &a->blocked, &plan->blocked);
@@ -281,23 +421,25 @@ enum nfv_code pin_alloc_claim(struct pin_alloc *a, const struct pin_plan *plan, 
 enum nfv_code pin_alloc_release(struct pin_alloc *a, const char *owner, struct nfv_err *err)
 {
     struct pin_claim *c = owner ? claim_find(a, owner) : NULL;
-    struct pin_cpuset touched;
-    struct pin_plan *plan;
+    struct pin_cpuset claimed, blocked, touched;
+    struct pin_claim gone;
     size_t i;
 
     if (!c)
         return NFV_ERR(err, NFV_E_NOENT, "owner '%s': holds no claim on this host",
                        owner ? owner : "");
-    plan = c->plan;
-    pin_cpuset_or(&touched, &plan->claimed, &plan->blocked);
-    pin_cpuset_andnot(&a->used, &a->used, &plan->claimed);
-    pin_cpuset_andnot(&a->blocked, &a->blocked, &plan->blocked);
+    claim_set(c, PIN_CL_CLAIMED, &claimed);
+    claim_set(c, PIN_CL_BLOCKED, &blocked);
+    pin_cpuset_or(&touched, &claimed, &blocked);
+    pin_cpuset_andnot(&a->used, &a->used, &claimed);
+    pin_cpuset_andnot(&a->blocked, &a->blocked, &blocked);
     pin_cpuset_or(&a->free, &a->free, &touched);
+    /* keep claim order; the freed slot (and its blob) moves to the end */
     i = (size_t)(c - a->claims);
+    gone = *c;
     memmove(&a->claims[i], &a->claims[i + 1], (a->n_claims - i - 1) * sizeof(*c));
     a->n_claims--;
-    a->claims[a->n_claims].plan = NULL;
-    pin_plan_free(plan);
+    a->claims[a->n_claims] = gone;
     recount_touched(a, &touched);
     return NFV_OK;
 }
@@ -309,39 +451,51 @@ size_t pin_alloc_n_claims(const struct pin_alloc *a)
 
 const char *pin_alloc_claim_owner(const struct pin_alloc *a, size_t i)
 {
-    return i < a->n_claims ? a->claims[i].owner : NULL;
+    return i < a->n_claims ? claim_owner(&a->claims[i]) : NULL;
 }
 
-const struct pin_plan *pin_alloc_claim_plan(const struct pin_alloc *a, const char *owner)
+enum nfv_code pin_alloc_claim_plan(const struct pin_alloc *a, const char *owner,
+                                   struct pin_plan *ret_plan, struct nfv_err *err)
 {
     const struct pin_claim *c = owner ? claim_find(a, owner) : NULL;
-    return c ? c->plan : NULL;
+
+    if (!c)
+        return NFV_ERR(err, NFV_E_NOENT, "owner '%s': holds no claim on this host",
+                       owner ? owner : "");
+    if (c->n_vcpus > ret_plan->cap_vcpus)
+        return NFV_ERR(err, NFV_E_INVAL, "owner '%s': plan of %u vCPUs does not fit in %u", owner,
+                       c->n_vcpus, ret_plan->cap_vcpus);
+    claim_load(c, ret_plan);
+    return NFV_OK;
 }
 
 int pin_alloc_claim_vcpu_pu(const struct pin_alloc *a, const char *owner, unsigned vcpu)
 {
     const struct pin_claim *c = owner ? claim_find(a, owner) : NULL;
+    uint16_t pu;
 
-    if (!c || vcpu >= c->plan->n_vcpus)
+    if (!c || vcpu >= c->n_vcpus)
         return -1;
-    return c->plan->vcpu_pu[vcpu];
+    pu = claim_u16(c)[vcpu];
+    return pu == NO_PU ? -1 : pu;
 }
 
 bool pin_alloc_pu_owner(const struct pin_alloc *a, unsigned pu, const char **ret_owner,
                         int *ret_vcpu)
 {
     for (size_t i = 0; i < a->n_claims; i++) {
-        const struct pin_plan *p = a->claims[i].plan;
+        const struct pin_claim *c = &a->claims[i];
+        const uint16_t *vp = claim_u16(c);
+        const uint8_t *modes = claim_modes(c);
         int vcpu = PIN_OWNER_EMULATOR;
 
-        if (pin_cpuset_test(&p->blocked, pu)) {
+        if (claim_has(c, PIN_CL_BLOCKED, pu)) {
             vcpu = PIN_OWNER_BLOCKED;
-        } else if (pin_cpuset_test(&p->claimed, pu)) {
-            bool is_shared = pin_cpuset_test(&p->shared, pu);
-            for (unsigned v = 0; v < p->n_vcpus; v++) {
-                if ((is_shared && p->vcpu_mode[v] == PIN_MODE_SHARED) ||
-                    (!is_shared && p->vcpu_mode[v] != PIN_MODE_SHARED &&
-                     p->vcpu_pu[v] == (int)pu)) {
+        } else if (claim_has(c, PIN_CL_CLAIMED, pu)) {
+            bool is_shared = claim_has(c, PIN_CL_SHARED, pu);
+            for (unsigned v = 0; v < c->n_vcpus; v++) {
+                if ((is_shared && modes[v] == PIN_MODE_SHARED) ||
+                    (!is_shared && modes[v] != PIN_MODE_SHARED && vp[v] == pu)) {
                     vcpu = (int)v;
                     break;
                 }
@@ -350,13 +504,15 @@ bool pin_alloc_pu_owner(const struct pin_alloc *a, unsigned pu, const char **ret
             continue;
         }
         if (ret_owner)
-            *ret_owner = a->claims[i].owner;
+            *ret_owner = claim_owner(c);
         if (ret_vcpu)
             *ret_vcpu = vcpu;
         return true;
     }
     return false;
 }
+
+/* ---- JSON -------------------------------------------------------------- */
 
 static json_t *set_json(const struct pin_cpuset *s)
 {
@@ -370,9 +526,18 @@ json_t *pin_alloc_to_json(const struct pin_alloc *a)
 {
     json_t *claims = json_array();
 
-    for (size_t i = 0; i < a->n_claims; i++)
-        json_array_append_new(claims, json_pack("{s:s,s:o}", "owner", a->claims[i].owner, "plan",
-                                                pin_plan_to_json(a->claims[i].plan)));
+    for (size_t i = 0; i < a->n_claims; i++) {
+        const struct pin_claim *c = &a->claims[i];
+        struct pin_plan *p = pin_plan_new(c->n_vcpus ? c->n_vcpus : 1);
+        if (!p) {
+            json_decref(claims);
+            return NULL;
+        }
+        claim_load(c, p);
+        json_array_append_new(
+            claims, json_pack("{s:s,s:o}", "owner", claim_owner(c), "plan", pin_plan_to_json(p)));
+        pin_plan_free(p);
+    }
     return json_pack("{s:{s:o,s:o,s:o},s:o}", "pools", "reserved", set_json(&a->pools.reserved),
                      "dedicated", set_json(&a->pools.dedicated), "shared",
                      set_json(&a->pools.shared), "claims", claims);
@@ -429,19 +594,6 @@ enum nfv_code pin_alloc_from_json(struct pin_topo *topo, const json_t *v,
     return NFV_OK;
 }
 
-static bool plan_equal(const struct pin_plan *x, const struct pin_plan *y)
-{
-    return x->n_vcpus == y->n_vcpus &&
-           memcmp(x->vcpu_pu, y->vcpu_pu, x->n_vcpus * sizeof(*x->vcpu_pu)) == 0 &&
-           memcmp(x->vcpu_mode, y->vcpu_mode, x->n_vcpus) == 0 &&
-           pin_cpuset_equal(&x->claimed, &y->claimed) &&
-           pin_cpuset_equal(&x->blocked, &y->blocked) && pin_cpuset_equal(&x->shared, &y->shared) &&
-           pin_cpuset_equal(&x->emulator, &y->emulator) &&
-           pin_cpuset_equal(&x->iothreads, &y->iothreads) && x->n_iothreads == y->n_iothreads &&
-           x->node_mask == y->node_mask && x->numa == y->numa && x->mem_mib == y->mem_mib &&
-           x->hugepage_kib == y->hugepage_kib && x->is_mem_strict == y->is_mem_strict;
-}
-
 bool pin_alloc_equal(const struct pin_alloc *a, const struct pin_alloc *b)
 {
     if (a->topo->n_pus != b->topo->n_pus || !pin_cpuset_equal(&a->topo->all, &b->topo->all) ||
@@ -453,8 +605,16 @@ bool pin_alloc_equal(const struct pin_alloc *a, const struct pin_alloc *b)
         memcmp(&a->total, &b->total, sizeof(a->total)) != 0)
         return false;
     for (size_t i = 0; i < a->n_claims; i++)
-        if (strcmp(a->claims[i].owner, b->claims[i].owner) != 0 ||
-            !plan_equal(a->claims[i].plan, b->claims[i].plan))
+        if (!claim_equal(&a->claims[i], &b->claims[i]))
             return false;
     return true;
+}
+
+size_t pin_alloc_footprint(const struct pin_alloc *a)
+{
+    size_t n = sizeof(*a) + a->n_nodes * sizeof(*a->nodes) + a->cap_claims * sizeof(*a->claims);
+
+    for (size_t i = 0; i < a->cap_claims; i++)
+        n += a->claims[i].blob_cap;
+    return n;
 }

@@ -105,7 +105,7 @@ static unsigned node_units(const struct planner *p, unsigned n)
         pin_cpuset_and(&tmp, &p->work, &p->t->nodes[n].pus);
         return pin_cpuset_count(&tmp);
     }
-    for (unsigned c = a->node_core_first[n]; c < a->node_core_end[n]; c++)
+    for (unsigned c = a->nodes[n].core_first; c < a->nodes[n].core_end; c++)
         if (pin_core_is_whole(p->t, c, &p->work))
             whole++;
     if (p->req->thread_policy == PIN_THREAD_REQUIRE)
@@ -127,7 +127,7 @@ static unsigned units_needed(const struct planner *p, unsigned k)
 static void pick_in_node(struct planner *p, unsigned n, unsigned k)
 {
     const struct pin_topo *t = p->t;
-    unsigned first = p->a->node_core_first[n], end = p->a->node_core_end[n];
+    unsigned first = p->a->nodes[n].core_first, end = p->a->nodes[n].core_end;
 
     switch (p->req->thread_policy) {
     case PIN_THREAD_ISOLATE:
@@ -240,8 +240,8 @@ static enum nfv_code plan_single(struct planner *p, int forced, int first, const
         for (unsigned n = 0; n < p->t->n_nodes; n++) {
             if (node_units(p, n) < need)
                 continue;
-            if (p->a->node[n].n_free_pus < best_free) {
-                best_free = p->a->node[n].n_free_pus;
+            if (p->a->nodes[n].counts.n_free_pus < best_free) {
+                best_free = p->a->nodes[n].counts.n_free_pus;
                 chosen = (int)n;
             }
         }

@@ -4,15 +4,46 @@
  *
  * struct pin_alloc is opaque in the public API so that its layout can change;
  * the planner reads the bitmaps and the per-node core ranges directly.
+ *
+ * A claim is stored compactly (placement keeps thousands of hosts): one heap
+ * blob holding, in order, uint16 entries [vcpu_pu x n_vcpus | claimed |
+ * blocked | shared | emulator | iothreads] (PU lists, ascending; 0xffff for a
+ * vCPU without PU), then the vCPU modes (one byte each), then the owner
+ * string. About 3 bytes per vCPU plus 2 per listed PU, instead of a full
+ * struct pin_plan with five 128-byte bitmaps.
  */
 #ifndef PIN_PRIV_H
 #define PIN_PRIV_H
 
 #include "pin/alloc.h"
 
+enum pin_claim_list {
+    PIN_CL_CLAIMED,
+    PIN_CL_BLOCKED,
+    PIN_CL_SHARED,
+    PIN_CL_EMULATOR,
+    PIN_CL_IOTHREADS,
+    PIN_CL__COUNT
+};
+
 struct pin_claim {
-    char owner[PIN_OWNER_SIZE];
-    struct pin_plan *plan; /* owned copy of the claimed plan */
+    void *blob;      /* owned, layout above */
+    size_t blob_cap; /* bytes allocated */
+    uint16_t n_vcpus;
+    uint16_t n_list[PIN_CL__COUNT];
+    uint16_t n_iothreads;
+    uint8_t numa;
+    bool is_mem_strict;
+    uint64_t node_mask;
+    uint64_t mem_mib;
+    uint64_t hugepage_kib;
+};
+
+/* Per NUMA node (logical index): counters and the node's cores [first, end). */
+struct pin_node_state {
+    struct pin_alloc_counts counts;
+    uint16_t core_first;
+    uint16_t core_end;
 };
 
 struct pin_alloc {
@@ -22,9 +53,8 @@ struct pin_alloc {
     struct pin_cpuset blocked; /* kept empty for a claim */
     struct pin_cpuset free;    /* dedicated & ~used & ~blocked */
     struct pin_alloc_counts total;
-    struct pin_alloc_counts node[PIN_MAX_NODES];
-    uint16_t node_core_first[PIN_MAX_NODES]; /* node's cores are [first, end) */
-    uint16_t node_core_end[PIN_MAX_NODES];
+    unsigned n_nodes;
+    struct pin_node_state *nodes; /* [n_nodes], owned */
     size_t n_claims;
     size_t cap_claims;
     struct pin_claim *claims;

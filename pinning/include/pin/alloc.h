@@ -13,8 +13,9 @@
  * (or PIN_OWNER_EMULATOR), so a core map can be rendered (pin_alloc_pu_owner).
  * Claims are explicit: planning never changes the allocation.
  *
- * Memory: ~400 bytes of bitmaps + ~30 bytes per node + per claim
- * (owner + 2 bytes per vCPU + 128 bytes); the topology is shared.
+ * Memory: ~800 bytes (bitmaps and pools) + 16 bytes per node + per claim
+ * ~60 bytes + owner + 3 bytes per vCPU + 2 per PU listed (claimed, kept
+ * empty, emulator); the topology is shared. pin_alloc_footprint() says.
  *
  * Neighbours: topo.h, pools.h, plan.h (pin_plan_compute reads an allocation).
  * Pure: no I/O.
@@ -90,8 +91,10 @@ enum nfv_code pin_alloc_release(struct pin_alloc *a, const char *owner, struct n
 size_t pin_alloc_n_claims(const struct pin_alloc *a);
 /* Owner of claim @i (0..n_claims-1, in claim order), borrowed. */
 const char *pin_alloc_claim_owner(const struct pin_alloc *a, size_t i);
-/* The plan @owner claimed (borrowed, valid until the claim is released), or NULL. */
-const struct pin_plan *pin_alloc_claim_plan(const struct pin_alloc *a, const char *owner);
+/* Copies the plan @owner claimed into @ret_plan (claims are stored compactly,
+ * so this expands them). Errors: NFV_E_NOENT, NFV_E_INVAL (@ret_plan too small). */
+enum nfv_code pin_alloc_claim_plan(const struct pin_alloc *a, const char *owner,
+                                   struct pin_plan *ret_plan, struct nfv_err *err);
 /* The PU of vCPU @vcpu of @owner's claim, or -1. */
 int pin_alloc_claim_vcpu_pu(const struct pin_alloc *a, const char *owner, unsigned vcpu);
 
@@ -113,6 +116,10 @@ bool pin_alloc_pu_owner(const struct pin_alloc *a, unsigned pu, const char **ret
 json_t *pin_alloc_to_json(const struct pin_alloc *a);
 enum nfv_code pin_alloc_from_json(struct pin_topo *topo, const json_t *v,
                                   struct pin_alloc **ret_alloc, struct nfv_err *err);
+
+/* Bytes of heap this allocation holds (struct, claim slots, claimed plans),
+ * not counting the shared topology: what placement budgets per host. */
+size_t pin_alloc_footprint(const struct pin_alloc *a);
 
 /* true if @a and @b have equal pools, claims (in order) and bitmaps. */
 bool pin_alloc_equal(const struct pin_alloc *a, const struct pin_alloc *b);
