@@ -21,12 +21,14 @@
  * Globals are limited to what STYLE.md allows in a main.c: the options and
  * the stop flag.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
 #include <sched.h>
 #include <signal.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -75,6 +77,11 @@ struct pktgen_opts {
     double trial_sec;
     double loss_ratio;
     double min_pps, max_pps, resolution_pps;
+    /* Same-core cycles per packet (see run_windows) */
+    long dut_pid;
+    const char *dut_pid_file; /* read after the warm-up: the DUT starts after us */
+    unsigned n_windows;
+    unsigned window_us[2];
 };
 
 /* Counters of one run or trial. Kept in one struct on the main lcore's
@@ -153,6 +160,10 @@ static void usage(FILE *out)
                  "  --verify-rx            verify IPv4/L4 checksums of received frames\n"
                  "  --yield                sched_yield() when idle (generator sharing a core)\n"
                  "  --results FILE         write the summary (or RFC 2544 search) as JSON\n"
+                 "  --dut-pid PID          same-core cycles/packet of the process PID (which must\n"
+                 "                         share this CPU): --windows N (200) alternating runs of\n"
+                 "                         --window-us A,B (50,150); --count/--duration prefill;\n"
+                 "  --dut-pid-file FILE    the same, PID read from FILE after the warm-up\n"
                  "  --rfc2544              throughput search; --trial-sec S (default 2),\n"
                  "                         --loss-ratio R (0), --min-rate, --max-rate (100%% of\n"
                  "                         line rate), --resolution PPS (0.5%% of max)\n");
@@ -267,6 +278,10 @@ enum {
     OPT_MIN_RATE,
     OPT_MAX_RATE,
     OPT_RESOLUTION,
+    OPT_DUT_PID,
+    OPT_DUT_PID_FILE,
+    OPT_WINDOWS,
+    OPT_WINDOW_US,
     OPT_HELP,
 };
 
@@ -302,6 +317,10 @@ static const struct option long_opts[] = {
     {"min-rate", required_argument, NULL, OPT_MIN_RATE},
     {"max-rate", required_argument, NULL, OPT_MAX_RATE},
     {"resolution", required_argument, NULL, OPT_RESOLUTION},
+    {"dut-pid", required_argument, NULL, OPT_DUT_PID},
+    {"dut-pid-file", required_argument, NULL, OPT_DUT_PID_FILE},
+    {"windows", required_argument, NULL, OPT_WINDOWS},
+    {"window-us", required_argument, NULL, OPT_WINDOW_US},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -327,6 +346,8 @@ static enum nfv_code opts_parse(int argc, char **argv, struct pktgen_opts *o, st
         .link_wait = 10,
         .stats_interval = 1,
         .trial_sec = 2,
+        .n_windows = 200,
+        .window_us = {50, 150},
     };
     optind = 1;
     while (rc == NFV_OK && (c = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
@@ -431,6 +452,29 @@ static enum nfv_code opts_parse(int argc, char **argv, struct pktgen_opts *o, st
         case OPT_RESOLUTION:
             rc = parse_double(optarg, "resolution", 1, MAX_RATE_PPS, &o->resolution_pps, err);
             break;
+        case OPT_DUT_PID:
+            rc = parse_double(optarg, "dut-pid", 2, 1 << 30, &v, err);
+            o->dut_pid = (long)v;
+            break;
+        case OPT_DUT_PID_FILE:
+            o->dut_pid_file = optarg;
+            break;
+        case OPT_WINDOWS:
+            rc = parse_double(optarg, "windows", 2, 100000, &v, err);
+            o->n_windows = (unsigned)v;
+            break;
+        case OPT_WINDOW_US: {
+            char *end;
+
+            errno = 0;
+            o->window_us[0] = (unsigned)strtoul(optarg, &end, 10);
+            o->window_us[1] = *end == ',' ? (unsigned)strtoul(end + 1, &end, 10) : o->window_us[0];
+            if (*end != '\0' || errno != 0 || o->window_us[0] < 10 || o->window_us[1] < 10 ||
+                o->window_us[0] > 100000 || o->window_us[1] > 100000)
+                rc = NFV_ERR(err, NFV_E_INVAL, "'window-us': '%s' is not US[,US] in 10..100000",
+                             optarg);
+            break;
+        }
         case OPT_HELP:
             usage(stdout);
             exit(0);
@@ -457,7 +501,7 @@ static enum nfv_code opts_parse(int argc, char **argv, struct pktgen_opts *o, st
             o->resolution_pps = o->max_pps * 0.005;
         if (o->pcap_path != NULL)
             return NFV_ERR(err, NFV_E_INVAL, "'rfc2544': needs stamped frames, not --pcap");
-    } else if (o->count == 0 && o->duration == 0) {
+    } else if (o->count == 0 && o->duration == 0 && o->dut_pid == 0 && o->dut_pid_file == NULL) {
         return NFV_ERR(err, NFV_E_INVAL, "'duration': give --duration, --count or --rfc2544");
     }
     return NFV_OK;
@@ -974,6 +1018,255 @@ static int run_plain(struct pktgen_ctx *ctx)
     return rc;
 }
 
+/* Least-squares slope and intercept of y over x. */
+static void fit_line(const double *x, const double *y, unsigned n, double *ret_slope,
+                     double *ret_icpt)
+{
+    double sx = 0, sy = 0, sxx = 0, sxy = 0, d;
+
+    for (unsigned i = 0; i < n; i++) {
+        sx += x[i];
+        sy += y[i];
+        sxx += x[i] * x[i];
+        sxy += x[i] * y[i];
+    }
+    d = n * sxx - sx * sx;
+    *ret_slope = d != 0 ? (n * sxy - sx * sy) / d : 0;
+    *ret_icpt = n > 0 ? (sy - *ret_slope * sx) / n : 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Sets the policy of every thread of process @pid; returns how many took it. */
+static unsigned dut_sched_set(pid_t pid, int policy, int prio)
+{
+    char path[64];
+    struct sched_param sp = {.sched_priority = prio};
+    struct dirent *de;
+    unsigned n = 0;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "/proc/%ld/task", (long)pid);
+    d = opendir(path);
+    if (d == NULL)
+        return 0;
+    while ((de = readdir(d)) != NULL) {
+        char *end;
+        long tid = strtol(de->d_name, &end, 10);
+
+        if (*end == '\0' && tid > 0 && sched_setscheduler((pid_t)tid, policy, &sp) == 0)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The fit over the windows whose frame count is at least the median of their
+ * length class: a window in which some other process of the machine got the
+ * core forwards fewer frames, and would bias the slope. */
+static void fit_best_half(const double *x, const double *y, const unsigned *cls, unsigned n,
+                          double *ret_slope, double *ret_icpt, unsigned *ret_n)
+{
+    double *sx = calloc(n ? n : 1, sizeof(double)), *kx = calloc(n ? n : 1, sizeof(double));
+    double *ky = calloc(n ? n : 1, sizeof(double)), med[2] = {0, 0};
+    unsigned k = 0;
+
+    *ret_slope = *ret_icpt = 0;
+    *ret_n = 0;
+    if (sx == NULL || kx == NULL || ky == NULL)
+        goto cleanup;
+    for (unsigned c = 0; c < 2; c++) {
+        unsigned m = 0;
+
+        for (unsigned i = 0; i < n; i++)
+            if (cls[i] == c)
+                sx[m++] = x[i];
+        qsort(sx, m, sizeof(double), cmp_double);
+        med[c] = m ? sx[m / 2] : 0;
+    }
+    for (unsigned i = 0; i < n; i++) {
+        if (x[i] >= med[cls[i]]) {
+            kx[k] = x[i];
+            ky[k] = y[i];
+            k++;
+        }
+    }
+    fit_line(kx, ky, k, ret_slope, ret_icpt);
+    *ret_n = k;
+cleanup:
+    free(sx);
+    free(kx);
+    free(ky);
+}
+
+static unsigned rx_drain(struct pktgen_ctx *ctx)
+{
+    unsigned total = 0, n;
+
+    while ((n = rx_poll(ctx)) > 0)
+        total += n;
+    return total;
+}
+
+/*
+ * Same-core cycles per packet of a busy-polling process (the DUT: a VNF or
+ * dpdk-testpmd) that shares this CPU. Two polling processes time-sliced on
+ * one core measure the scheduler, not the code: the DUT drains its ring in
+ * microseconds, then spins out its slice. So the generator takes turns with
+ * the DUT explicitly:
+ *   1. the DUT is stopped (SIGSTOP); the generator fills the DUT's input
+ *      ring until the ring refuses more;
+ *   2. SIGCONT, and the generator sleeps for a window of W us as a SCHED_FIFO
+ *      task, so it gets the core back the moment its timer fires;
+ *   3. SIGSTOP again; the frames that came back were forwarded in the window.
+ * The DUT had the core alone for the window (other processes of this machine
+ * may steal some: the median and the fit damp that). Windows alternate
+ * between two lengths; the least-squares slope of cycles over frames is the
+ * cost per frame with the constant cost of a window (signals, context
+ * switches) removed. A window in which the DUT emptied its ring is discarded,
+ * since the DUT then idled for part of it.
+ */
+static int run_windows(struct pktgen_ctx *ctx, struct nfv_err *err)
+{
+    struct pktgen_opts *o = ctx->o;
+    pid_t pid = (pid_t)o->dut_pid;
+    double *wx = calloc(o->n_windows, sizeof(double));
+    double *wy = calloc(o->n_windows, sizeof(double));
+    double *ratio = calloc(o->n_windows, sizeof(double));
+    unsigned *cls = calloc(o->n_windows, sizeof(unsigned));
+    struct sched_param rt = {.sched_priority = 2}, normal = {.sched_priority = 0};
+    bool is_rt;
+    unsigned n_ok = 0, n_drained = 0, n_dut_rt = 0, n_best = 0;
+    uint64_t in_dut = 0;
+    double slope = 0, icpt = 0, best_slope = 0, best_icpt = 0;
+    json_t *j;
+    int rc = 0;
+
+    if (wx == NULL || wy == NULL || ratio == NULL || cls == NULL) {
+        free(wx);
+        free(wy);
+        free(ratio);
+        free(cls);
+        NFV_ERR(err, NFV_E_NOMEM, "'windows': out of memory");
+        return -1;
+    }
+    if (kill(pid, 0) != 0) {
+        free(wx);
+        free(wy);
+        free(ratio);
+        free(cls);
+        NFV_ERR_ERRNO(err, NFV_E_NOENT, errno, "'dut-pid': process %ld: %s", o->dut_pid,
+                      strerror(errno));
+        return -1;
+    }
+    ctx->stream = 1;
+    counters_reset(&ctx->c);
+    memset(ctx->next_seq, 0, sizeof(ctx->next_seq));
+    pktgen_flow_iter_init(&ctx->flow_it, &o->flows);
+    /* The DUT runs SCHED_FIFO 1 (only ever inside a window: it is stopped
+     * otherwise), the generator SCHED_FIFO 2, so within a window no other
+     * process of the machine takes the core and the generator gets it back
+     * the moment its timer fires. */
+    kill(pid, SIGSTOP);
+    is_rt = sched_setscheduler(0, SCHED_FIFO, &rt) == 0;
+    if (is_rt)
+        n_dut_rt = dut_sched_set(pid, SCHED_FIFO, 1);
+    else
+        fprintf(stderr, "vmmgr-pktgen: SCHED_FIFO refused (%s): windows may overrun\n",
+                strerror(errno));
+    for (unsigned w = 0; w < o->n_windows && !g_stop; w++) {
+        unsigned window = o->window_us[w % 2], n, got;
+        struct timespec ts = {.tv_sec = window / 1000000,
+                              .tv_nsec = (long)(window % 1000000) * 1000};
+        struct timespec rest = {.tv_sec = 0, .tv_nsec = (long)window * 250};
+        uint64_t t0, t1;
+
+        kill(pid, SIGSTOP);
+        in_dut -= rx_drain(ctx);
+        /* Fill the DUT's input ring until it refuses. */
+        do {
+            n = tx_burst(ctx, o->burst);
+            in_dut += n;
+        } while (n > 0 && !g_stop);
+        t0 = rte_rdtsc();
+        kill(pid, SIGCONT);
+        nanosleep(&ts, NULL);
+        t1 = rte_rdtsc();
+        kill(pid, SIGSTOP);
+        got = rx_drain(ctx);
+        /* Leave the core to everything else for a quarter window: both of us
+         * are real-time, and the kernel throttles a CPU that is 95% real-time. */
+        nanosleep(&rest, NULL);
+        if (w < o->n_windows / 10) {
+            /* Warm-up windows: page faults on first-touched buffers, cold
+             * caches; not fitted. */
+        } else if (got + BURST_MAX >= in_dut) {
+            n_drained++; /* the ring ran dry: the DUT idled part of the window */
+        } else if (got > 0) {
+            wx[n_ok] = got;
+            wy[n_ok] = (double)(t1 - t0);
+            ratio[n_ok] = (double)(t1 - t0) / got;
+            cls[n_ok] = w % 2;
+            if (getenv("PKTGEN_WINDOWS_TRACE") != NULL)
+                fprintf(stderr,
+                        "window %u: us %u cycles %" PRIu64 " frames %u queued %" PRIu64 "\n", w,
+                        window, t1 - t0, got, in_dut);
+            n_ok++;
+        }
+        in_dut = in_dut > got ? in_dut - got : 0;
+    }
+    if (is_rt) {
+        dut_sched_set(pid, SCHED_OTHER, 0);
+        sched_setscheduler(0, SCHED_OTHER, &normal);
+    }
+    kill(pid, SIGCONT);
+    fit_line(wx, wy, n_ok, &slope, &icpt);
+    fit_best_half(wx, wy, cls, n_ok, &best_slope, &best_icpt, &n_best);
+    qsort(ratio, n_ok, sizeof(double), cmp_double);
+    j = json_object();
+    json_object_set_new(j, "mode", json_string("cycles"));
+    json_object_set_new(j, "config", config_json(ctx));
+    json_object_set_new(j, "windows", json_integer(o->n_windows));
+    json_object_set_new(j, "windows_ok", json_integer(n_ok));
+    json_object_set_new(j, "windows_drained", json_integer(n_drained));
+    json_object_set_new(j, "window_us_a", json_integer(o->window_us[0]));
+    json_object_set_new(j, "window_us_b", json_integer(o->window_us[1]));
+    json_object_set_new(j, "sched_fifo", json_boolean(is_rt));
+    json_object_set_new(j, "dut_threads_fifo", json_integer(n_dut_rt));
+    json_object_set_new(j, "cycles_per_packet", json_real(best_slope));
+    json_object_set_new(j, "cycles_per_window_overhead", json_real(best_icpt));
+    json_object_set_new(j, "windows_fitted", json_integer(n_best));
+    json_object_set_new(j, "cycles_per_packet_all_windows", json_real(slope));
+    json_object_set_new(j, "cycles_per_packet_median_raw", json_real(n_ok ? ratio[n_ok / 2] : 0));
+    json_object_set_new(j, "tx", json_integer((json_int_t)ctx->c.n_tx));
+    json_object_set_new(j, "rx", json_integer((json_int_t)ctx->c.n_rx));
+    json_object_set_new(j, "rx_translated", json_integer((json_int_t)ctx->c.n_rx_translated));
+    if (o->is_json)
+        print_json_line(j);
+    else
+        printf("cycles: %.1f TSC cycles/packet (fit over the best %u of %u windows, %u drained;"
+               " %.0f cycles/window overhead; all windows %.1f; raw median %.1f)\n",
+               best_slope, n_best, n_ok, n_drained, best_icpt, slope, n_ok ? ratio[n_ok / 2] : 0);
+    if (write_results(o->results_path, j) != 0)
+        rc = 1;
+    json_decref(j);
+    free(wx);
+    free(wy);
+    free(ratio);
+    free(cls);
+    if (n_ok < 2) {
+        NFV_ERR(err, NFV_E_STATE, "'windows': only %u usable windows (%u drained the ring)", n_ok,
+                n_drained);
+        return -1;
+    }
+    return rc;
+}
+
 static int run_rfc2544(struct pktgen_ctx *ctx, struct nfv_err *err)
 {
     struct pktgen_opts *o = ctx->o;
@@ -1044,6 +1337,22 @@ static int run_rfc2544(struct pktgen_ctx *ctx, struct nfv_err *err)
     return rc;
 }
 
+static enum nfv_code dut_pid_read(const char *path, struct pktgen_opts *o, struct nfv_err *err)
+{
+    FILE *f = fopen(path, "r");
+    long pid = 0;
+    int n;
+
+    if (f == NULL)
+        return NFV_ERR_ERRNO(err, NFV_E_IO, errno, "'dut-pid-file': %s: %s", path, strerror(errno));
+    n = fscanf(f, "%ld", &pid);
+    fclose(f);
+    if (n != 1 || pid < 2)
+        return NFV_ERR(err, NFV_E_PARSE, "'dut-pid-file': %s: no process id", path);
+    o->dut_pid = pid;
+    return NFV_OK;
+}
+
 int main(int argc, char **argv)
 {
     struct pktgen_ctx ctx = {.o = &g_opts};
@@ -1073,10 +1382,19 @@ int main(int argc, char **argv)
         goto out;
     if (g_opts.wait_return > 0 && g_opts.pcap_path == NULL && wait_return(&ctx, &err) != NFV_OK)
         goto out;
-    if (g_opts.is_rfc2544)
+    if (g_opts.dut_pid_file != NULL && dut_pid_read(g_opts.dut_pid_file, &g_opts, &err) != NFV_OK)
+        goto out;
+    if (g_opts.dut_pid > 0) {
+        rc = 0;
+        if (g_opts.count > 0 || g_opts.duration > 0)
+            rc = run_plain(&ctx); /* prefill, e.g. the NAT's flow table */
+        if (rc == 0)
+            rc = run_windows(&ctx, &err);
+    } else if (g_opts.is_rfc2544) {
         rc = run_rfc2544(&ctx, &err);
-    else
+    } else {
         rc = run_plain(&ctx);
+    }
     if (rc < 0)
         goto out;
     ports_close(&ctx);
