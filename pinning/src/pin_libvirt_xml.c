@@ -159,7 +159,7 @@ static void render_cpu(struct buf *b, const struct pin_topo *t, const struct pin
 
     if (plan->n_vcpus % (sockets * threads) != 0)
         sockets = 1;
-    buf_add(b, "  <cpu mode='host-passthrough'>\n");
+    buf_add(b, "  <cpu>\n");
     buf_add(b, "    <topology sockets='%u' dies='1' cores='%u' threads='%u'/>\n", sockets,
             plan->n_vcpus / (sockets * threads), threads);
     if (cells > 1) {

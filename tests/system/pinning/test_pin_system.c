@@ -3,7 +3,7 @@
  *
  * The planner runs on the live topology (hwloc) with CPUs 0-1 dedicated:
  *   VM "shared":    2 vCPUs in one shared group  -> both on CPU 0
- *                   (defined with the rendered <cputune>/<numatune> XML);
+ *                   (defined with the rendered <cputune>/<numatune>/<cpu> XML);
  *   VM "exclusive": 1 exclusive vCPU             -> CPU 1
  *                   (defined without pins, then pinned in its persistent
  *                   config through pin_libvirt_apply before it starts).
@@ -164,9 +164,9 @@ static void test_two_vms_repin_and_drift(void **state)
     assert_int_equal(f->plan_ex->vcpu_pu[0], 1);
 
     /* shared VM: defined with the rendered XML */
-    assert_int_equal(
-        pin_libvirt_render(f->t, f->plan_sh, PIN_LV_CPUTUNE | PIN_LV_NUMATUNE, &tune, &err),
-        NFV_OK);
+    assert_int_equal(pin_libvirt_render(f->t, f->plan_sh,
+                                        PIN_LV_CPUTUNE | PIN_LV_NUMATUNE | PIN_LV_CPU, &tune, &err),
+                     NFV_OK);
     f->dom_sh = define(f, f->name_sh, 2, tune);
     free(tune);
     /* exclusive VM: defined bare, pinned through the API in its config */
