@@ -53,20 +53,38 @@ static enum nfv_code plan_add(struct plc_plan *p, const struct plc_step *s)
     return NFV_OK;
 }
 
-/* Sort VMs: group members first, more cores first, then index. */
+/* Sort VMs for rebuilding: the reserve's Hall argument (plc_reserve.c)
+ * holds for greedy placement when the most constrained regions go first -
+ * members rebuilt in their own rack, then in their own zone, then other
+ * members - then VMs outside groups; within a rank more cores first. */
 struct vm_key {
     uint32_t vm;
-    bool is_member;
+    uint8_t rank;
     uint16_t n_cores;
 };
 static int vm_key_cmp(const void *a, const void *b)
 {
     const struct vm_key *x = a, *y = b;
-    if (x->is_member != y->is_member)
-        return x->is_member ? -1 : 1;
+    if (x->rank != y->rank)
+        return x->rank < y->rank ? -1 : 1;
     if (x->n_cores != y->n_cores)
         return x->n_cores > y->n_cores ? -1 : 1;
     return x->vm < y->vm ? -1 : x->vm > y->vm;
+}
+
+static uint8_t vm_rank(const struct plc_cluster *c, const struct plc_vm *vm)
+{
+    if (vm->group == PLC_NONE)
+        return 3;
+    const struct plc_group *g = &c->groups[vm->group];
+    switch (plc_rclass_of(c, g->scope, g->is_soft, g->n_members)) {
+    case PLC_RC_RACK:
+        return 0;
+    case PLC_RC_ZONE:
+        return 1;
+    default:
+        return 2;
+    }
 }
 
 /*
@@ -154,7 +172,7 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
         if (!vm->name || vm->at.host == PLC_NONE || !in_domain(w, vm->at.host, scope, dom))
             continue;
         keys[n_keys].vm = v;
-        keys[n_keys].is_member = vm->group != PLC_NONE;
+        keys[n_keys].rank = vm_rank(w, vm);
         keys[n_keys].n_cores = vm->demand.n_cores;
         n_keys++;
     }
@@ -242,7 +260,7 @@ enum nfv_code plc_plan_drain(const struct plc_cluster *c, uint32_t h, struct plc
         if (!vm->name || vm->at.host != h)
             continue;
         keys[n_keys].vm = v;
-        keys[n_keys].is_member = vm->group != PLC_NONE;
+        keys[n_keys].rank = vm_rank(w, vm);
         keys[n_keys].n_cores = vm->demand.n_cores;
         n_keys++;
     }
@@ -318,7 +336,7 @@ static bool defrag_on(const struct plc_cluster *c, const struct plc_req *r, uint
         if (!vm->name || vm->at.host != h)
             continue;
         keys[n_keys].vm = v;
-        keys[n_keys].is_member = false; /* move the largest first, members or not */
+        keys[n_keys].rank = 0; /* move the largest first, members or not */
         keys[n_keys].n_cores = vm->demand.n_cores;
         n_keys++;
     }

@@ -84,6 +84,8 @@ static void digest_choice(struct stats *st, const struct plc_choice *ch)
 
 /* Evacuates domain @dom; asserts no group member is lost and that the
  * executed plan protects every group again. */
+static uint64_t cur_seed; /* for failure messages */
+
 static void check_evacuation(const struct plc_cluster *c, enum plc_scope scope, uint32_t dom,
                              unsigned *n_spread_lost)
 {
@@ -104,8 +106,9 @@ static void check_evacuation(const struct plc_cluster *c, enum plc_scope scope, 
             is_spread_lost = true;
             continue;
         }
-        fail_msg("evacuating %s %u: group member %s is lost although the reserve holds",
-                 plc_scope_to_string(scope), dom, vm->name);
+        fail_msg("seed %llu: evacuating %s %u: group member %s is lost although the reserve "
+                 "holds",
+                 (unsigned long long)cur_seed, plc_scope_to_string(scope), dom, vm->name);
     }
     struct plc_cluster *w = plc_cluster_clone(c);
     assert_non_null(w);
@@ -123,6 +126,7 @@ static void check_evacuation(const struct plc_cluster *c, enum plc_scope scope, 
 static void run_seed(uint64_t seed, struct stats *st)
 {
     uint64_t s = seed;
+    cur_seed = seed;
     struct plc_cluster *c = random_cluster(&s);
     enum plc_scope fscope =
         plc_cluster_config(c)->failure == PLC_FAILURE_RACK ? PLC_SCOPE_RACK : PLC_SCOPE_HOST;
