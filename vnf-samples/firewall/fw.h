@@ -64,6 +64,13 @@ void fw_rules_free(struct fw_rules *r);
 /* Reference classifier: index of the first rule matching @p, or -1. Linear. */
 int fw_rules_match(const struct fw_rules *r, const struct vnf_pkt *p);
 
+/*
+ * The worker (of @n_workers) owning @p's connection: a hash that is the same
+ * for both directions, so a flow and its return traffic meet in one worker's
+ * connection table.
+ */
+unsigned fw_flow_owner(const struct vnf_pkt *p, unsigned n_workers);
+
 struct fw_conf {
     enum fw_action default_action;
     bool is_stateful;

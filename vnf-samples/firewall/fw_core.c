@@ -156,6 +156,19 @@ int fw_rules_match(const struct fw_rules *r, const struct vnf_pkt *p)
     return -1;
 }
 
+unsigned fw_flow_owner(const struct vnf_pkt *p, unsigned n_workers)
+{
+    uint64_t a = (uint64_t)p->src_ip << 16 | p->sport;
+    uint64_t b = (uint64_t)p->dst_ip << 16 | p->dport;
+    /* Order the two endpoints so both directions hash alike. */
+    uint64_t h = (a < b ? a * 31 + b : b * 31 + a) ^ ((uint64_t)p->proto << 56);
+
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    return (unsigned)(h % n_workers);
+}
+
 void fw_conf_init(struct fw_conf *c)
 {
     memset(c, 0, sizeof(*c));

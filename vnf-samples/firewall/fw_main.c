@@ -131,12 +131,16 @@ static const enum fw_cnt fw_cnt_of_verdict[VNF_PKT__COUNT] = {
 struct fw_ruleset {
     struct rte_acl_ctx *acl; /* NULL when there are no rules */
     struct fw_rules *rules;
-    uint64_t *hits; /* per rule; written by the worker only */
+    /* Per worker and rule, hits[worker * hits_stride + rule]; each worker writes its own
+     * cache-line-aligned row only. */
+    uint64_t *hits;
+    unsigned hits_stride;
     uint64_t generation;
 };
 
 struct fw_worker {
     uint64_t cnt[FW_CNT__COUNT];
+    struct vnf_ct *ct; /* stateful mode only: this worker's connections */
 } __rte_cache_aligned;
 
 struct fw_ctx {
@@ -148,8 +152,8 @@ struct fw_ctx {
     uint64_t next_generation;
     uint64_t reloads;
     uint64_t reload_failures;
-    struct vnf_ct *ct; /* stateful mode only */
-    struct fw_worker w;
+    unsigned n_workers;
+    struct fw_worker *w; /* [n_workers] */
     struct vnf_app *app;
 };
 
@@ -182,7 +186,9 @@ static struct fw_ruleset *fw_ruleset_build(struct fw_ctx *ctx, struct fw_rules *
     }
     rs->rules = take_rules;
     rs->generation = ctx->next_generation++;
-    rs->hits = rte_zmalloc("fw_hits", sizeof(uint64_t) * (n ? n : 1), RTE_CACHE_LINE_SIZE);
+    rs->hits_stride = RTE_ALIGN_CEIL(n ? n : 1, RTE_CACHE_LINE_SIZE / sizeof(uint64_t));
+    rs->hits = rte_zmalloc("fw_hits", sizeof(uint64_t) * rs->hits_stride * ctx->n_workers,
+                           RTE_CACHE_LINE_SIZE);
     if (!rs->hits)
         goto nomem;
     if (n == 0)
@@ -274,26 +280,37 @@ static void fw_reload_signal(void *opaque)
         fprintf(stderr, "vmmgr-fw: reload failed, old rules stay in force: %s\n", err.msg);
 }
 
-static inline void fw_count(struct fw_ctx *ctx, enum fw_cnt c)
+static inline void fw_count(struct fw_worker *w, enum fw_cnt c)
 {
-    VNF_CNT_ADD(ctx->w.cnt[c], 1);
+    VNF_CNT_ADD(w->cnt[c], 1);
+}
+
+/* Hits of rule @i summed over the workers (control path). */
+static uint64_t fw_rule_hits(const struct fw_ctx *ctx, const struct fw_ruleset *rs, unsigned i)
+{
+    uint64_t n = 0;
+
+    for (unsigned w = 0; w < ctx->n_workers; w++)
+        n += VNF_CNT_GET(rs->hits[w * rs->hits_stride + i]);
+    return n;
 }
 
 /* Stateful fast accept: true if @p belongs to a live flow (which is refreshed). */
-static bool fw_state_accept(struct fw_ctx *ctx, const struct vnf_pkt *p, uint64_t now_ms)
+static bool fw_state_accept(struct fw_ctx *ctx, struct fw_worker *w, const struct vnf_pkt *p,
+                            uint64_t now_ms)
 {
     struct vnf_ct_key key;
     struct vnf_ct_flow *f;
     unsigned dir;
 
     vnf_ct_key_set(&key, p->proto, p->src_ip, p->sport, p->dst_ip, p->dport);
-    f = vnf_ct_lookup(ctx->ct, &key, &dir);
+    f = vnf_ct_lookup(w->ct, &key, &dir);
     if (!f)
         return false;
     if (vnf_flow_expired(&ctx->conf.tmo, f->key[0].proto, (enum vnf_flow_state)f->state, f->last_ms,
                          now_ms)) {
-        vnf_ct_del(ctx->ct, f);
-        fw_count(ctx, FW_CNT_FLOWS_EXPIRED);
+        vnf_ct_del(w->ct, f);
+        fw_count(w, FW_CNT_FLOWS_EXPIRED);
         return false;
     }
     f->state = (uint8_t)vnf_flow_next((enum vnf_flow_state)f->state, p->proto, p->tcp_flags,
@@ -302,7 +319,7 @@ static bool fw_state_accept(struct fw_ctx *ctx, const struct vnf_pkt *p, uint64_
     return true;
 }
 
-static void fw_state_open(struct fw_ctx *ctx, const struct vnf_pkt *p, uint64_t now_ms)
+static void fw_state_open(struct fw_worker *w, const struct vnf_pkt *p, uint64_t now_ms)
 {
     struct vnf_ct_key k0, k1;
     struct vnf_ct_flow *f;
@@ -310,20 +327,21 @@ static void fw_state_open(struct fw_ctx *ctx, const struct vnf_pkt *p, uint64_t 
 
     vnf_ct_key_set(&k0, p->proto, p->src_ip, p->sport, p->dst_ip, p->dport);
     vnf_ct_key_set(&k1, p->proto, p->dst_ip, p->dport, p->src_ip, p->sport);
-    f = vnf_ct_add(ctx->ct, &k0, &k1, 0, now_ms, &e);
+    f = vnf_ct_add(w->ct, &k0, &k1, 0, now_ms, &e);
     if (f) {
         f->state = (uint8_t)vnf_flow_next(VNF_FLOW_OPENING, p->proto, p->tcp_flags, false);
-        fw_count(ctx, FW_CNT_FLOWS_CREATED);
+        fw_count(w, FW_CNT_FLOWS_CREATED);
     } else if (e == ENOSPC) {
         /* The rule accepted this packet; only its return traffic loses the state. */
-        fw_count(ctx, FW_CNT_FLOW_TABLE_FULL);
+        fw_count(w, FW_CNT_FLOW_TABLE_FULL);
     }
 }
 
-static void fw_handle(void *opaque, struct rte_mbuf **pkts, uint16_t n, unsigned side,
-                      uint64_t now_ms, struct vnf_tx *tx)
+static void fw_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uint16_t n,
+                      unsigned side, uint64_t now_ms, struct vnf_tx *tx)
 {
     struct fw_ctx *ctx = opaque;
+    struct fw_worker *w = &ctx->w[worker];
     struct fw_ruleset *rs = __atomic_load_n(&ctx->active, __ATOMIC_ACQUIRE);
     struct fw_acl_key keys[VNF_BURST];
     const uint8_t *data[VNF_BURST];
@@ -339,12 +357,12 @@ static void fw_handle(void *opaque, struct rte_mbuf **pkts, uint16_t n, unsigned
             vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p);
 
         if (v != VNF_PKT_OK) {
-            fw_count(ctx, fw_cnt_of_verdict[v]);
+            fw_count(w, fw_cnt_of_verdict[v]);
             rte_pktmbuf_free(m);
             continue;
         }
-        if (ctx->ct && fw_state_accept(ctx, p, now_ms)) {
-            fw_count(ctx, FW_CNT_ACCEPT_STATE);
+        if (w->ct && fw_state_accept(ctx, w, p, now_ms)) {
+            fw_count(w, FW_CNT_ACCEPT_STATE);
             vnf_tx_put(tx, side ^ 1, m);
             continue;
         }
@@ -362,36 +380,52 @@ static void fw_handle(void *opaque, struct rte_mbuf **pkts, uint16_t n, unsigned
         rte_acl_classify(rs->acl, data, res, n_cls, 1);
     else
         memset(res, 0, sizeof(res[0]) * n_cls);
+    uint64_t *hits = &rs->hits[worker * rs->hits_stride];
     for (unsigned j = 0; j < n_cls; j++) {
         enum fw_action a;
 
         if (res[j]) {
-            VNF_CNT_ADD(rs->hits[res[j] - 1], 1);
+            VNF_CNT_ADD(hits[res[j] - 1], 1);
             a = rs->rules->rules[res[j] - 1].action;
-            fw_count(ctx, a == FW_ACCEPT ? FW_CNT_ACCEPT_RULE : FW_CNT_DROP_RULE);
+            fw_count(w, a == FW_ACCEPT ? FW_CNT_ACCEPT_RULE : FW_CNT_DROP_RULE);
         } else {
             a = ctx->conf.default_action;
-            fw_count(ctx, a == FW_ACCEPT ? FW_CNT_ACCEPT_DEFAULT : FW_CNT_DROP_DEFAULT);
+            fw_count(w, a == FW_ACCEPT ? FW_CNT_ACCEPT_DEFAULT : FW_CNT_DROP_DEFAULT);
         }
         if (a != FW_ACCEPT) {
             rte_pktmbuf_free(cls[j]);
             continue;
         }
-        if (ctx->ct)
-            fw_state_open(ctx, &pk[j], now_ms);
+        if (w->ct)
+            fw_state_open(w, &pk[j], now_ms);
         vnf_tx_put(tx, side ^ 1, cls[j]);
     }
 }
 
-static void fw_idle(void *opaque, uint64_t now_ms)
+static void fw_idle(void *opaque, unsigned worker, uint64_t now_ms)
 {
     struct fw_ctx *ctx = opaque;
+    struct fw_worker *w = &ctx->w[worker];
 
-    if (ctx->ct) {
-        unsigned n = vnf_ct_sweep(ctx->ct, &ctx->conf.tmo, now_ms, FW_SWEEP_BUDGET);
+    if (w->ct) {
+        unsigned n = vnf_ct_sweep(w->ct, &ctx->conf.tmo, now_ms, FW_SWEEP_BUDGET);
         if (n)
-            VNF_CNT_ADD(ctx->w.cnt[FW_CNT_FLOWS_EXPIRED], n);
+            VNF_CNT_ADD(w->cnt[FW_CNT_FLOWS_EXPIRED], n);
     }
+}
+
+static unsigned fw_owner_of(void *opaque, const struct rte_mbuf *m, unsigned side, unsigned self,
+                            unsigned n_workers)
+{
+    struct vnf_pkt p;
+
+    (void)opaque;
+    (void)side;
+    /* Malformed packets belong to no connection: whoever received them counts them. */
+    if (vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) !=
+        VNF_PKT_OK)
+        return self;
+    return fw_flow_owner(&p, n_workers);
 }
 
 static unsigned fw_stats(void *opaque, struct vnf_stat *out, unsigned max)
@@ -405,15 +439,22 @@ static unsigned fw_stats(void *opaque, struct vnf_stat *out, unsigned max)
     /* The lock keeps a concurrent reload from freeing @rs under us (control path only). */
     pthread_mutex_lock(&ctx->reload_lock);
     rs = ctx->active;
-    for (unsigned i = 0; i < FW_CNT__COUNT; i++)
-        out[n++] = (struct vnf_stat){fw_cnt_names[i], VNF_CNT_GET(ctx->w.cnt[i])};
-    out[n++] = (struct vnf_stat){"flows_active", ctx->ct ? vnf_ct_count(ctx->ct) : 0};
+    uint64_t active = 0;
+    for (unsigned i = 0; i < FW_CNT__COUNT; i++) {
+        uint64_t v = 0;
+        for (unsigned w = 0; w < ctx->n_workers; w++)
+            v += VNF_CNT_GET(ctx->w[w].cnt[i]);
+        out[n++] = (struct vnf_stat){fw_cnt_names[i], v};
+    }
+    for (unsigned w = 0; w < ctx->n_workers; w++)
+        active += ctx->w[w].ct ? vnf_ct_count(ctx->w[w].ct) : 0;
+    out[n++] = (struct vnf_stat){"flows_active", active};
     out[n++] = (struct vnf_stat){"rules", rs->rules->n_rules};
     out[n++] = (struct vnf_stat){"rules_generation", rs->generation};
     out[n++] = (struct vnf_stat){"reloads", VNF_CNT_GET(ctx->reloads)};
     out[n++] = (struct vnf_stat){"reload_failures", VNF_CNT_GET(ctx->reload_failures)};
     pthread_mutex_unlock(&ctx->reload_lock);
-    out[n++] = (struct vnf_stat){"stateful", ctx->ct != NULL};
+    out[n++] = (struct vnf_stat){"stateful", ctx->conf.is_stateful};
     return n;
 }
 
@@ -429,7 +470,7 @@ static struct json_t *fw_detail_json(void *opaque)
         const struct fw_rule *r = &rs->rules->rules[i];
         json_array_append_new(a, json_pack("{s:i, s:s, s:I}", "line", (int)r->lineno, "action",
                                            fw_action_to_string(r->action), "hits",
-                                           (json_int_t)VNF_CNT_GET(rs->hits[i])));
+                                           (json_int_t)fw_rule_hits(ctx, rs, i)));
     }
     pthread_mutex_unlock(&ctx->reload_lock);
     return a;
@@ -444,7 +485,7 @@ static void fw_detail_text(void *opaque, FILE *f)
     for (unsigned i = 0; i < rs->rules->n_rules; i++)
         fprintf(f, "  rule %-5u line %-6u %-6s hits %" PRIu64 "\n", i + 1,
                 rs->rules->rules[i].lineno, fw_action_to_string(rs->rules->rules[i].action),
-                VNF_CNT_GET(rs->hits[i]));
+                fw_rule_hits(ctx, rs, i));
     pthread_mutex_unlock(&ctx->reload_lock);
 }
 
@@ -479,7 +520,7 @@ static int fw_tel_rules(const char *cmd, const char *params, struct rte_tel_data
     rte_tel_data_add_dict_string(d, "default", fw_action_to_string(fw_g->conf.default_action));
     for (unsigned i = 0; i < rs->rules->n_rules; i++) {
         rte_tel_data_add_array_u64(lines, rs->rules->rules[i].lineno);
-        rte_tel_data_add_array_u64(hits, VNF_CNT_GET(rs->hits[i]));
+        rte_tel_data_add_array_u64(hits, fw_rule_hits(fw_g, rs, i));
     }
     pthread_mutex_unlock(&fw_g->reload_lock);
     rte_tel_data_add_dict_container(d, "line", lines, 0);
@@ -580,6 +621,7 @@ int main(int argc, char **argv)
     static const struct vnf_app_ops ops = {.handle = fw_handle,
                                            .idle = fw_idle,
                                            .stats = fw_stats,
+                                           .owner = fw_owner_of,
                                            .reload = fw_reload_signal,
                                            .detail_name = "rule_hits",
                                            .detail_json = fw_detail_json,
@@ -605,6 +647,12 @@ int main(int argc, char **argv)
         goto fail;
     }
     pthread_mutex_init(&ctx->reload_lock, NULL);
+    ctx->n_workers = vnf_app_n_workers();
+    ctx->w = rte_zmalloc("fw_workers", sizeof(*ctx->w) * ctx->n_workers, RTE_CACHE_LINE_SIZE);
+    if (!ctx->w) {
+        NFV_ERR(&err, NFV_E_NOMEM, "out of memory");
+        goto fail;
+    }
     fw_conf_init(&ctx->conf);
     if (fw_parse_args(argc, argv, &cli, &err) != NFV_OK)
         goto fail;
@@ -621,15 +669,19 @@ int main(int argc, char **argv)
     if (!ctx->active)
         goto fail;
 
-    size_t qs_size = rte_rcu_qsbr_get_memsize(1);
+    size_t qs_size = rte_rcu_qsbr_get_memsize(ctx->n_workers);
     ctx->qs = rte_zmalloc("fw_qsbr", qs_size, RTE_CACHE_LINE_SIZE);
-    if (!ctx->qs || rte_rcu_qsbr_init(ctx->qs, 1) != 0) {
+    if (!ctx->qs || rte_rcu_qsbr_init(ctx->qs, ctx->n_workers) != 0) {
         NFV_ERR(&err, NFV_E_NOMEM, "cannot set up the RCU QSBR variable");
         goto fail;
     }
-    if (ctx->conf.is_stateful) {
-        ctx->ct = vnf_ct_new("fw_ct", ctx->conf.max_flows, &err);
-        if (!ctx->ct)
+    for (unsigned i = 0; ctx->conf.is_stateful && i < ctx->n_workers; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "fw_ct%u", i);
+        ctx->w[i].ct =
+            vnf_ct_new(name, (ctx->conf.max_flows + ctx->n_workers - 1) / ctx->n_workers, &err);
+        if (!ctx->w[i].ct)
             goto fail;
     }
     ctx->app = vnf_app_new("vmmgr-fw", &cli.vo, 0, 1, sides, &err);
@@ -651,7 +703,9 @@ fail:
 out:
     if (ctx) {
         vnf_app_free(ctx->app);
-        vnf_ct_free(ctx->ct);
+        for (unsigned i = 0; ctx->w && i < ctx->n_workers; i++)
+            vnf_ct_free(ctx->w[i].ct);
+        rte_free(ctx->w);
         fw_ruleset_free(ctx->active);
         rte_free(ctx->qs);
         pthread_mutex_destroy(&ctx->reload_lock);

@@ -14,6 +14,10 @@
  * walks upwards, at most NAT_PORT_TRIES candidates. A port is free when no
  * flow to the same remote endpoint uses it (ports are reused across remote
  * endpoints, as Linux masquerading does) and no static forward reserves it.
+ *
+ * Several workers (lcores): worker w allocates only ports p with
+ * p % n_workers == w, so the reply of a flow (its destination port) names
+ * the worker that owns the flow; nat_owner() sends every packet to its owner.
  */
 #ifndef NAT_H
 #define NAT_H
@@ -23,6 +27,7 @@
 
 #include "nfv/err.h"
 #include "vnf/flow.h"
+#include "vnf/pkt.h"
 
 #define NAT_MAX_OUTSIDE_IPS 64
 #define NAT_MAX_FORWARDS    1024
@@ -49,8 +54,10 @@ struct nat_conf {
     struct vnf_timeouts tmo;
     struct nat_fwd fwd[NAT_MAX_FORWARDS];
     unsigned n_fwd;
-    /* One bit per port number and protocol (0 TCP, 1 UDP) set when any forward uses it. */
+    /* One bit per port number and protocol (0 TCP, 1 UDP) set when any forward uses it,
+     * for its outside port and for its inside port. */
     uint64_t fwd_bits[2][65536 / 64];
+    uint64_t fwd_in_bits[2][65536 / 64];
 };
 
 /* Defaults: no outside address yet, NAT_DEFAULT_FLOWS, ports 1024-65535, vnf_timeouts_default. */
@@ -76,13 +83,28 @@ enum nfv_code nat_conf_finish(struct nat_conf *c, const char *name, struct nfv_e
 
 /* Index of the outside address paired with inside host @inside_ip. */
 unsigned nat_pick_outside(const struct nat_conf *c, uint32_t inside_ip);
-/* First port candidate for a flow: @sport if in range, else from @flow_hash. */
-uint16_t nat_port_first(const struct nat_conf *c, uint16_t sport, uint32_t flow_hash);
-/* Next candidate after @port, wrapping inside the range. */
-uint16_t nat_port_next(const struct nat_conf *c, uint16_t port);
+/*
+ * First port candidate for a flow owned by @worker of @n_workers: @sport if it
+ * is in the range and belongs to the worker, else one chosen by @flow_hash
+ * among the worker's ports. 0 if the worker has no port in the range.
+ */
+uint16_t nat_port_first(const struct nat_conf *c, uint16_t sport, uint32_t flow_hash,
+                        unsigned worker, unsigned n_workers);
+/* Next candidate of the same worker after @port, wrapping inside the range. */
+uint16_t nat_port_next(const struct nat_conf *c, uint16_t port, unsigned n_workers);
 /* The forward for (proto, outside ip, outside port), or NULL. */
 const struct nat_fwd *nat_fwd_find(const struct nat_conf *c, uint8_t proto, uint32_t ip,
                                    uint16_t port);
+/* The forward whose inside endpoint is (proto, ip, port), or NULL. */
+const struct nat_fwd *nat_fwd_find_inside(const struct nat_conf *c, uint8_t proto, uint32_t ip,
+                                          uint16_t port);
+/*
+ * The worker owning the flow of parsed packet @p that entered @side (0 inside,
+ * 1 outside): outside, the worker its destination port belongs to; inside, the
+ * worker of the forward it answers, else a hash of its tuple.
+ */
+unsigned nat_owner(const struct nat_conf *c, const struct vnf_pkt *p, unsigned side,
+                   unsigned n_workers);
 /* A 32-bit mix of a flow's inside tuple (deterministic; spreads port searches). */
 uint32_t nat_flow_hash(uint32_t src_ip, uint16_t sport, uint32_t dst_ip, uint16_t dport,
                        uint8_t proto);

@@ -158,6 +158,7 @@ enum nfv_code nat_conf_finish(struct nat_conf *c, const char *name, struct nfv_e
     if (c->n_outside_ip == 0)
         c->outside_ip[c->n_outside_ip++] = NAT_DEFAULT_IP;
     memset(c->fwd_bits, 0, sizeof(c->fwd_bits));
+    memset(c->fwd_in_bits, 0, sizeof(c->fwd_in_bits));
     for (unsigned i = 0; i < c->n_fwd; i++) {
         const struct nat_fwd *f = &c->fwd[i];
         bool is_outside = false;
@@ -174,6 +175,7 @@ enum nfv_code nat_conf_finish(struct nat_conf *c, const char *name, struct nfv_e
                                name, f->lineno, vnf_ipv4_format(f->out_ip, ip_buf, sizeof(ip_buf)),
                                f->out_port);
         c->fwd_bits[nat_proto_idx(f->proto)][f->out_port / 64] |= 1ull << (f->out_port % 64);
+        c->fwd_in_bits[nat_proto_idx(f->proto)][f->in_port / 64] |= 1ull << (f->in_port % 64);
     }
     return NFV_OK;
 }
@@ -199,18 +201,32 @@ unsigned nat_pick_outside(const struct nat_conf *c, uint32_t inside_ip)
     return nat_flow_hash(inside_ip, 0, 0, 0, 0) % c->n_outside_ip;
 }
 
-uint16_t nat_port_first(const struct nat_conf *c, uint16_t sport, uint32_t flow_hash)
+/* Lowest port of the range that belongs to @worker, or 0 if none does. */
+static uint32_t nat_port_base(const struct nat_conf *c, unsigned worker, unsigned n_workers)
 {
-    uint32_t span = (uint32_t)c->port_hi - c->port_lo + 1;
+    uint32_t lo = c->port_lo;
+    uint32_t base = lo + (worker + n_workers - lo % n_workers) % n_workers;
 
-    if (sport >= c->port_lo && sport <= c->port_hi)
-        return sport;
-    return (uint16_t)(c->port_lo + flow_hash % span);
+    return base <= c->port_hi ? base : 0;
 }
 
-uint16_t nat_port_next(const struct nat_conf *c, uint16_t port)
+uint16_t nat_port_first(const struct nat_conf *c, uint16_t sport, uint32_t flow_hash,
+                        unsigned worker, unsigned n_workers)
 {
-    return port >= c->port_hi ? c->port_lo : (uint16_t)(port + 1);
+    uint32_t base = nat_port_base(c, worker, n_workers);
+
+    if (!base)
+        return 0;
+    if (sport >= c->port_lo && sport <= c->port_hi && sport % n_workers == worker)
+        return sport;
+    return (uint16_t)(base + (flow_hash % ((c->port_hi - base) / n_workers + 1)) * n_workers);
+}
+
+uint16_t nat_port_next(const struct nat_conf *c, uint16_t port, unsigned n_workers)
+{
+    if ((uint32_t)port + n_workers > c->port_hi)
+        return (uint16_t)nat_port_base(c, port % n_workers, n_workers);
+    return (uint16_t)(port + n_workers);
 }
 
 const struct nat_fwd *nat_fwd_find(const struct nat_conf *c, uint8_t proto, uint32_t ip,
@@ -226,4 +242,32 @@ const struct nat_fwd *nat_fwd_find(const struct nat_conf *c, uint8_t proto, uint
             return f;
     }
     return NULL;
+}
+
+const struct nat_fwd *nat_fwd_find_inside(const struct nat_conf *c, uint8_t proto, uint32_t ip,
+                                          uint16_t port)
+{
+    if (proto != VNF_PROTO_TCP && proto != VNF_PROTO_UDP)
+        return NULL;
+    if (!(c->fwd_in_bits[nat_proto_idx(proto)][port / 64] & (1ull << (port % 64))))
+        return NULL;
+    for (unsigned i = 0; i < c->n_fwd; i++) {
+        const struct nat_fwd *f = &c->fwd[i];
+        if (f->proto == proto && f->in_ip == ip && f->in_port == port)
+            return f;
+    }
+    return NULL;
+}
+
+unsigned nat_owner(const struct nat_conf *c, const struct vnf_pkt *p, unsigned side,
+                   unsigned n_workers)
+{
+    const struct nat_fwd *f;
+
+    if (side == 1)
+        return p->dport % n_workers;
+    f = nat_fwd_find_inside(c, p->proto, p->src_ip, p->sport);
+    if (f)
+        return f->out_port % n_workers;
+    return nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto) % n_workers;
 }

@@ -68,8 +68,9 @@ static const enum nat_drop nat_drop_of_verdict[VNF_PKT__COUNT] = {
     [VNF_PKT_FRAGMENT] = NAT_DROP_FRAGMENT,
 };
 
-/* Counters of the worker lcore: written by it only, read by the control thread. */
+/* State of one worker lcore: written by it only (counters read by the control thread). */
 struct nat_worker {
+    struct vnf_ct *ct; /* this worker's flows (see nat.h on ownership) */
     uint64_t drops[NAT_DROP__COUNT];
     uint64_t translated_out; /* inside -> outside */
     uint64_t translated_in;  /* outside -> inside */
@@ -80,56 +81,60 @@ struct nat_worker {
 
 struct nat_ctx {
     struct nat_conf *conf;
-    struct vnf_ct *ct;
-    struct nat_worker w;
+    unsigned n_workers;
+    struct nat_worker *w; /* [n_workers] */
     struct vnf_app *app;
 };
 
 static struct nat_ctx *nat_g; /* for the telemetry callbacks */
 
-static inline void nat_drop(struct nat_ctx *ctx, struct rte_mbuf *m, enum nat_drop why)
+static inline void nat_drop(struct nat_worker *w, struct rte_mbuf *m, enum nat_drop why)
 {
-    VNF_CNT_ADD(ctx->w.drops[why], 1);
+    VNF_CNT_ADD(w->drops[why], 1);
     rte_pktmbuf_free(m);
 }
 
 /* Returns the live flow for @key, deleting it first if it has expired. */
-static struct vnf_ct_flow *nat_flow_get(struct nat_ctx *ctx, const struct vnf_ct_key *key,
-                                        uint64_t now_ms, unsigned *ret_dir)
+static struct vnf_ct_flow *nat_flow_get(struct nat_ctx *ctx, struct nat_worker *w,
+                                        const struct vnf_ct_key *key, uint64_t now_ms,
+                                        unsigned *ret_dir)
 {
-    struct vnf_ct_flow *f = vnf_ct_lookup(ctx->ct, key, ret_dir);
+    struct vnf_ct_flow *f = vnf_ct_lookup(w->ct, key, ret_dir);
 
     if (f && vnf_flow_expired(&ctx->conf->tmo, f->key[0].proto, (enum vnf_flow_state)f->state,
                               f->last_ms, now_ms)) {
-        vnf_ct_del(ctx->ct, f);
-        VNF_CNT_ADD(ctx->w.flows_expired, 1);
+        vnf_ct_del(w->ct, f);
+        VNF_CNT_ADD(w->flows_expired, 1);
         f = NULL;
     }
     return f;
 }
 
 /* Creates the flow of a new inside packet: picks the outside address and port. */
-static struct vnf_ct_flow *nat_flow_new_out(struct nat_ctx *ctx, const struct vnf_pkt *p,
-                                            const struct vnf_ct_key *k0, uint64_t now_ms,
-                                            enum nat_drop *ret_why)
+static struct vnf_ct_flow *nat_flow_new_out(struct nat_ctx *ctx, struct nat_worker *w,
+                                            const struct vnf_pkt *p, const struct vnf_ct_key *k0,
+                                            uint64_t now_ms, enum nat_drop *ret_why)
 {
     const struct nat_conf *c = ctx->conf;
     uint32_t out_ip = c->outside_ip[nat_pick_outside(c, p->src_ip)];
+    unsigned widx = (unsigned)(w - ctx->w);
     uint16_t port = nat_port_first(
-        c, p->sport, nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto));
+        c, p->sport, nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto), widx,
+        ctx->n_workers);
     struct vnf_ct_key k1;
     struct vnf_ct_flow *f;
     int e = 0;
 
-    for (unsigned i = 0; i < NAT_PORT_TRIES; i++, port = nat_port_next(c, port)) {
+    for (unsigned i = 0; port && i < NAT_PORT_TRIES;
+         i++, port = nat_port_next(c, port, ctx->n_workers)) {
         /* The reply tuple; for ICMP echo both "ports" are the identifier. */
         vnf_ct_key_set(&k1, p->proto, p->dst_ip, p->proto == VNF_PROTO_ICMP ? port : p->dport,
                        out_ip, port);
-        if (nat_fwd_find(c, p->proto, out_ip, port) || vnf_ct_has(ctx->ct, &k1))
+        if (nat_fwd_find(c, p->proto, out_ip, port) || vnf_ct_has(w->ct, &k1))
             continue;
-        f = vnf_ct_add(ctx->ct, k0, &k1, 0, now_ms, &e);
+        f = vnf_ct_add(w->ct, k0, &k1, 0, now_ms, &e);
         if (f) {
-            VNF_CNT_ADD(ctx->w.flows_created, 1);
+            VNF_CNT_ADD(w->flows_created, 1);
             return f;
         }
         if (e == ENOSPC) {
@@ -142,9 +147,9 @@ static struct vnf_ct_flow *nat_flow_new_out(struct nat_ctx *ctx, const struct vn
 }
 
 /* Creates the flow of a new outside packet that hits a static forward. */
-static struct vnf_ct_flow *nat_flow_new_in(struct nat_ctx *ctx, const struct vnf_pkt *p,
-                                           const struct vnf_ct_key *k1, uint64_t now_ms,
-                                           enum nat_drop *ret_why)
+static struct vnf_ct_flow *nat_flow_new_in(struct nat_ctx *ctx, struct nat_worker *w,
+                                           const struct vnf_pkt *p, const struct vnf_ct_key *k1,
+                                           uint64_t now_ms, enum nat_drop *ret_why)
 {
     const struct nat_fwd *fw = nat_fwd_find(ctx->conf, p->proto, p->dst_ip, p->dport);
     struct vnf_ct_key k0;
@@ -157,18 +162,18 @@ static struct vnf_ct_flow *nat_flow_new_in(struct nat_ctx *ctx, const struct vnf
     }
     /* key[0] is always the inside host's view: inside -> remote. */
     vnf_ct_key_set(&k0, p->proto, fw->in_ip, fw->in_port, p->src_ip, p->sport);
-    f = vnf_ct_add(ctx->ct, &k0, k1, 1, now_ms, &e);
+    f = vnf_ct_add(w->ct, &k0, k1, 1, now_ms, &e);
     if (!f) {
         *ret_why = e == ENOSPC ? NAT_DROP_TABLE_FULL : NAT_DROP_NO_FLOW;
         return NULL;
     }
-    VNF_CNT_ADD(ctx->w.flows_created, 1);
-    VNF_CNT_ADD(ctx->w.forwards_used, 1);
+    VNF_CNT_ADD(w->flows_created, 1);
+    VNF_CNT_ADD(w->forwards_used, 1);
     return f;
 }
 
-static void nat_handle_one(struct nat_ctx *ctx, struct rte_mbuf *m, unsigned side, uint64_t now_ms,
-                           struct vnf_tx *tx)
+static void nat_handle_one(struct nat_ctx *ctx, struct nat_worker *w, struct rte_mbuf *m,
+                           unsigned side, uint64_t now_ms, struct vnf_tx *tx)
 {
     uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
     struct vnf_pkt p;
@@ -179,41 +184,41 @@ static void nat_handle_one(struct nat_ctx *ctx, struct rte_mbuf *m, unsigned sid
     unsigned dir = 0;
 
     if (v != VNF_PKT_OK)
-        return nat_drop(ctx, m, nat_drop_of_verdict[v]);
+        return nat_drop(w, m, nat_drop_of_verdict[v]);
     if (p.proto != VNF_PROTO_TCP && p.proto != VNF_PROTO_UDP && p.proto != VNF_PROTO_ICMP)
-        return nat_drop(ctx, m, NAT_DROP_UNSUPPORTED_PROTO);
+        return nat_drop(w, m, NAT_DROP_UNSUPPORTED_PROTO);
     /* ICMP errors would need their embedded header translated (RFC 5508): not done. */
     if (p.proto == VNF_PROTO_ICMP && !p.is_echo)
-        return nat_drop(ctx, m, NAT_DROP_ICMP_NOT_ECHO);
+        return nat_drop(w, m, NAT_DROP_ICMP_NOT_ECHO);
 
     vnf_ct_key_set(&key, p.proto, p.src_ip, p.sport, p.dst_ip, p.dport);
-    f = nat_flow_get(ctx, &key, now_ms, &dir);
+    f = nat_flow_get(ctx, w, &key, now_ms, &dir);
     if (side == 0) {
         if (f && dir != 0)
-            return nat_drop(ctx, m, NAT_DROP_NO_FLOW);
+            return nat_drop(w, m, NAT_DROP_NO_FLOW);
         if (!f) {
             /* Only an echo request opens an ICMP flow. */
             if (p.proto == VNF_PROTO_ICMP && p.icmp_type != VNF_ICMP_ECHO_REQUEST)
-                return nat_drop(ctx, m, NAT_DROP_NO_FLOW);
-            f = nat_flow_new_out(ctx, &p, &key, now_ms, &why);
+                return nat_drop(w, m, NAT_DROP_NO_FLOW);
+            f = nat_flow_new_out(ctx, w, &p, &key, now_ms, &why);
             if (!f)
-                return nat_drop(ctx, m, why);
+                return nat_drop(w, m, why);
         }
         vnf_csum_set_ip(frame, &p, 1, f->key[1].dst_ip);
         vnf_csum_set_port(frame, &p, 1, f->key[1].dport);
-        VNF_CNT_ADD(ctx->w.translated_out, 1);
+        VNF_CNT_ADD(w->translated_out, 1);
         dir = 0;
     } else {
         if (f && dir != 1)
-            return nat_drop(ctx, m, NAT_DROP_NO_FLOW);
+            return nat_drop(w, m, NAT_DROP_NO_FLOW);
         if (!f) {
-            f = nat_flow_new_in(ctx, &p, &key, now_ms, &why);
+            f = nat_flow_new_in(ctx, w, &p, &key, now_ms, &why);
             if (!f)
-                return nat_drop(ctx, m, why);
+                return nat_drop(w, m, why);
         }
         vnf_csum_set_ip(frame, &p, 0, f->key[0].src_ip);
         vnf_csum_set_port(frame, &p, 0, f->key[0].sport);
-        VNF_CNT_ADD(ctx->w.translated_in, 1);
+        VNF_CNT_ADD(w->translated_in, 1);
         dir = 1;
     }
     f->state = (uint8_t)vnf_flow_next((enum vnf_flow_state)f->state, p.proto, p.tcp_flags,
@@ -222,43 +227,74 @@ static void nat_handle_one(struct nat_ctx *ctx, struct rte_mbuf *m, unsigned sid
     vnf_tx_put(tx, side ^ 1, m);
 }
 
-static void nat_handle(void *opaque, struct rte_mbuf **pkts, uint16_t n, unsigned side,
-                       uint64_t now_ms, struct vnf_tx *tx)
+static void nat_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uint16_t n,
+                       unsigned side, uint64_t now_ms, struct vnf_tx *tx)
 {
     struct nat_ctx *ctx = opaque;
+    struct nat_worker *w = &ctx->w[worker];
 
     for (uint16_t i = 0; i < n; i++) {
         if (i + 1 < n)
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-        nat_handle_one(ctx, pkts[i], side, now_ms, tx);
+        nat_handle_one(ctx, w, pkts[i], side, now_ms, tx);
     }
 }
 
-static void nat_idle(void *opaque, uint64_t now_ms)
+static void nat_idle(void *opaque, unsigned worker, uint64_t now_ms)
 {
     struct nat_ctx *ctx = opaque;
-    unsigned n = vnf_ct_sweep(ctx->ct, &ctx->conf->tmo, now_ms, NAT_SWEEP_BUDGET);
+    struct nat_worker *w = &ctx->w[worker];
+    unsigned n = vnf_ct_sweep(w->ct, &ctx->conf->tmo, now_ms, NAT_SWEEP_BUDGET);
 
     if (n)
-        VNF_CNT_ADD(ctx->w.flows_expired, n);
+        VNF_CNT_ADD(w->flows_expired, n);
+}
+
+static unsigned nat_owner_of(void *opaque, const struct rte_mbuf *m, unsigned side, unsigned self,
+                             unsigned n_workers)
+{
+    struct nat_ctx *ctx = opaque;
+    struct vnf_pkt p;
+
+    /* Malformed packets belong to no flow: whoever received them counts them. */
+    if (vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) !=
+        VNF_PKT_OK)
+        return self;
+    return nat_owner(ctx->conf, &p, side, n_workers);
 }
 
 static unsigned nat_stats(void *opaque, struct vnf_stat *out, unsigned max)
 {
     struct nat_ctx *ctx = opaque;
+    struct nat_worker sum = {0};
+    uint64_t active = 0, cap = 0;
     unsigned n = 0;
 
     if (max < 7 + NAT_DROP__COUNT)
         return 0;
-    out[n++] = (struct vnf_stat){"translated_out", VNF_CNT_GET(ctx->w.translated_out)};
-    out[n++] = (struct vnf_stat){"translated_in", VNF_CNT_GET(ctx->w.translated_in)};
-    out[n++] = (struct vnf_stat){"flows_active", vnf_ct_count(ctx->ct)};
-    out[n++] = (struct vnf_stat){"flows_max", vnf_ct_capacity(ctx->ct)};
-    out[n++] = (struct vnf_stat){"flows_created", VNF_CNT_GET(ctx->w.flows_created)};
-    out[n++] = (struct vnf_stat){"flows_expired", VNF_CNT_GET(ctx->w.flows_expired)};
-    out[n++] = (struct vnf_stat){"forwards_used", VNF_CNT_GET(ctx->w.forwards_used)};
+    for (unsigned i = 0; i < ctx->n_workers; i++) {
+        const struct nat_worker *w = &ctx->w[i];
+
+        for (unsigned d = 0; d < NAT_DROP__COUNT; d++)
+            sum.drops[d] += VNF_CNT_GET(w->drops[d]);
+        sum.translated_out += VNF_CNT_GET(w->translated_out);
+        sum.translated_in += VNF_CNT_GET(w->translated_in);
+        sum.flows_created += VNF_CNT_GET(w->flows_created);
+        sum.flows_expired += VNF_CNT_GET(w->flows_expired);
+        sum.forwards_used += VNF_CNT_GET(w->forwards_used);
+        /* Flows created minus flows deleted: exact for a reader on another thread. */
+        active += vnf_ct_count(w->ct);
+        cap += vnf_ct_capacity(w->ct);
+    }
+    out[n++] = (struct vnf_stat){"translated_out", sum.translated_out};
+    out[n++] = (struct vnf_stat){"translated_in", sum.translated_in};
+    out[n++] = (struct vnf_stat){"flows_active", active};
+    out[n++] = (struct vnf_stat){"flows_max", cap};
+    out[n++] = (struct vnf_stat){"flows_created", sum.flows_created};
+    out[n++] = (struct vnf_stat){"flows_expired", sum.flows_expired};
+    out[n++] = (struct vnf_stat){"forwards_used", sum.forwards_used};
     for (unsigned i = 0; i < NAT_DROP__COUNT; i++)
-        out[n++] = (struct vnf_stat){nat_drop_names[i], VNF_CNT_GET(ctx->w.drops[i])};
+        out[n++] = (struct vnf_stat){nat_drop_names[i], sum.drops[i]};
     return n;
 }
 
@@ -382,7 +418,7 @@ int main(int argc, char **argv)
 {
     static const char *const sides[2] = {"inside", "outside"};
     static const struct vnf_app_ops ops = {
-        .handle = nat_handle, .idle = nat_idle, .stats = nat_stats, .reload = NULL};
+        .handle = nat_handle, .idle = nat_idle, .owner = nat_owner_of, .stats = nat_stats};
     struct nfv_err err = {0};
     struct nat_cli cli = {0};
     struct nat_conf *conf = NULL;
@@ -417,9 +453,22 @@ int main(int argc, char **argv)
         goto fail;
 
     ctx->conf = conf;
-    ctx->ct = vnf_ct_new("nat_ct", conf->max_flows, &err);
-    if (!ctx->ct)
+    ctx->n_workers = vnf_app_n_workers();
+    ctx->w = rte_zmalloc("nat_workers", sizeof(*ctx->w) * ctx->n_workers, RTE_CACHE_LINE_SIZE);
+    if (!ctx->w) {
+        NFV_ERR(&err, NFV_E_NOMEM, "out of memory");
         goto fail;
+    }
+    /* Each worker owns 1/n of the ports and so of the flows. */
+    for (unsigned i = 0; i < ctx->n_workers; i++) {
+        char name[32];
+
+        snprintf(name, sizeof(name), "nat_ct%u", i);
+        ctx->w[i].ct =
+            vnf_ct_new(name, (conf->max_flows + ctx->n_workers - 1) / ctx->n_workers, &err);
+        if (!ctx->w[i].ct)
+            goto fail;
+    }
     ctx->app = vnf_app_new("vmmgr-nat", &cli.vo, (uint16_t)cli.inside_port,
                            (uint16_t)cli.outside_port, sides, &err);
     if (!ctx->app)
@@ -438,7 +487,9 @@ fail:
 out:
     if (ctx) {
         vnf_app_free(ctx->app);
-        vnf_ct_free(ctx->ct);
+        for (unsigned i = 0; ctx->w && i < ctx->n_workers; i++)
+            vnf_ct_free(ctx->w[i].ct);
+        rte_free(ctx->w);
         rte_free(ctx);
     }
     free(conf);

@@ -67,7 +67,7 @@ class Vnf:
         # SIGUSR1 before the handlers are installed would kill the process: wait for the
         # "running" line the VNF prints once its loop starts.
         end = time.time() + 20
-        while not any(": running on lcore" in ln for ln in self.err):
+        while not any(" worker(s) on lcores " in ln for ln in self.err):
             if time.time() > end or self.p.poll() is not None:
                 raise SystemExit("FAIL: %s did not start: %s" % (cmd[0], self.err))
             time.sleep(0.02)

@@ -222,10 +222,10 @@ static void test_nat_mapping_choices(void **state)
     c->port_lo = 1024;
     c->port_hi = 1027;
     /* Port preservation inside the range, hashing outside it, wrap-around. */
-    assert_int_equal(nat_port_first(c, 1025, 12345), 1025);
-    assert_int_equal(nat_port_first(c, 80, 5), 1024 + 5 % 4);
-    assert_int_equal(nat_port_next(c, 1026), 1027);
-    assert_int_equal(nat_port_next(c, 1027), 1024);
+    assert_int_equal(nat_port_first(c, 1025, 12345, 0, 1), 1025);
+    assert_int_equal(nat_port_first(c, 80, 5, 0, 1), 1024 + 5 % 4);
+    assert_int_equal(nat_port_next(c, 1026, 1), 1027);
+    assert_int_equal(nat_port_next(c, 1027, 1), 1024);
     /* Paired pooling: a host always gets the same address; hosts spread over all of them. */
     c->n_outside_ip = 4;
     for (uint32_t h = 0; h < 400; h++) {
@@ -243,6 +243,76 @@ static void test_nat_mapping_choices(void **state)
     assert_true(h0 != nat_flow_hash(1, 3, 3, 4, 6));
     assert_true(h0 != nat_flow_hash(1, 2, 3, 5, 6));
     free(c);
+}
+
+static void test_nat_worker_ports(void **state)
+{
+    struct nat_conf *c = malloc(sizeof(*c));
+    struct nfv_err err;
+
+    (void)state;
+    nat_conf_init(c);
+    c->port_lo = 1000;
+    c->port_hi = 1100;
+    /* Three workers: each walks only its residue class, wrapping inside the range. */
+    for (unsigned w = 0; w < 3; w++) {
+        unsigned seen = 0;
+        uint16_t p = nat_port_first(c, 5, 777 + w, w, 3);
+
+        for (unsigned i = 0; i < 200; i++, p = nat_port_next(c, p, 3)) {
+            assert_true(p >= 1000 && p <= 1100);
+            assert_int_equal(p % 3, w);
+            seen++;
+        }
+        assert_int_equal(seen, 200);
+        /* Port preservation only for a port of the worker's own class. */
+        assert_int_equal(nat_port_first(c, 1002, 1, 1002 % 3, 3), 1002);
+        assert_int_not_equal(nat_port_first(c, 1002, 1, (1002 + 1) % 3, 3), 1002);
+    }
+    /* A range too small for a worker gives it no port. */
+    c->port_lo = 2000;
+    c->port_hi = 2001;
+    assert_int_equal(nat_port_first(c, 1, 1, 2, 4), 0);
+    assert_int_not_equal(nat_port_first(c, 1, 1, 1, 4), 0);
+
+    /* Owners: outside by destination port, inside by forward or by tuple hash. */
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n",
+                                        "outside-ip 198.51.100.1\n"
+                                        "forward tcp 198.51.100.1 8081 10.0.0.5 80\n",
+                                        &err),
+                     NFV_OK);
+    assert_int_equal(nat_conf_finish(c, "n", &err), NFV_OK);
+    struct vnf_pkt out = {.proto = 6, .src_ip = 1, .dst_ip = 2, .sport = 9, .dport = 4001};
+    assert_int_equal(nat_owner(c, &out, 1, 4), 4001 % 4);
+    struct vnf_pkt fwd_reply = {
+        .proto = 6, .src_ip = 0x0a000005u, .sport = 80, .dst_ip = 7, .dport = 1234};
+    assert_int_equal(nat_owner(c, &fwd_reply, 0, 4), 8081 % 4);
+    struct vnf_pkt in = {.proto = 17, .src_ip = 0x0a000001u, .sport = 5, .dst_ip = 7, .dport = 53};
+    assert_int_equal(nat_owner(c, &in, 0, 4),
+                     nat_flow_hash(in.src_ip, in.sport, in.dst_ip, in.dport, in.proto) % 4);
+    free(c);
+}
+
+static void test_fw_owner_is_symmetric(void **state)
+{
+    unsigned count[4] = {0};
+
+    (void)state;
+    for (uint32_t i = 0; i < 1000; i++) {
+        struct vnf_pkt a = {.proto = (i & 1) ? 6 : 17,
+                            .src_ip = 0x0a000000u + i,
+                            .dst_ip = 0xc0000200u + i % 7,
+                            .sport = (uint16_t)(1024 + i),
+                            .dport = 80};
+        struct vnf_pkt b = a;
+
+        b.src_ip = a.dst_ip, b.dst_ip = a.src_ip, b.sport = a.dport, b.dport = a.sport;
+        assert_int_equal(fw_flow_owner(&a, 4), fw_flow_owner(&b, 4));
+        count[fw_flow_owner(&a, 4)]++;
+    }
+    for (int w = 0; w < 4; w++)
+        assert_true(count[w] > 150); /* spread over all workers */
 }
 
 static const char fw_rules_text[] = "# test rules\n"
@@ -348,6 +418,8 @@ int main(void)
         cmocka_unit_test(test_nat_conf),
         cmocka_unit_test(test_nat_conf_errors),
         cmocka_unit_test(test_nat_mapping_choices),
+        cmocka_unit_test(test_nat_worker_ports),
+        cmocka_unit_test(test_fw_owner_is_symmetric),
         cmocka_unit_test(test_fw_rules),
         cmocka_unit_test(test_fw_rule_errors),
         cmocka_unit_test(test_fw_conf),

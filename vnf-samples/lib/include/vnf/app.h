@@ -12,6 +12,15 @@
  * one side (0 or 1) at a time and queues each one for a side with
  * vnf_tx_put() or frees it; the runtime transmits and counts.
  *
+ * Workers: one per EAL lcore (-l), the main lcore being worker 0. Each worker
+ * polls RX queue <worker> of both ports (spread by RSS where the port has it,
+ * by the sender otherwise: memif, pcap) and sends on TX queue <worker>. With
+ * more than one worker, every packet goes to the worker that owns its flow,
+ * as the application's owner() callback says (through one rte_ring per
+ * worker), so each worker keeps its own connection table without locks and
+ * the packets of one flow stay in order. A worker handles packets in the
+ * order it received or dequeued them.
+ *
  * Test clock (--test-clock=pcap, documented in docs/vnf-samples.md): the
  * ports must deliver RX timestamps (net_pcap does, from the capture); the
  * loop then merges both ports' packets in timestamp order, one packet at a
@@ -49,11 +58,18 @@ static inline void vnf_tx_put(struct vnf_tx *tx, unsigned side, struct rte_mbuf 
 }
 
 struct vnf_app_ops {
-    /* Handles @n packets received on @side; every mbuf is queued or freed. */
-    void (*handle)(void *ctx, struct rte_mbuf **pkts, uint16_t n, unsigned side, uint64_t now_ms,
-                   struct vnf_tx *tx);
-    /* Called once per loop iteration (incremental expiry). May be NULL. */
-    void (*idle)(void *ctx, uint64_t now_ms);
+    /* Worker @worker handles @n packets received on @side; every mbuf is queued or freed. */
+    void (*handle)(void *ctx, unsigned worker, struct rte_mbuf **pkts, uint16_t n, unsigned side,
+                   uint64_t now_ms, struct vnf_tx *tx);
+    /* Called once per loop iteration of each worker (incremental expiry). May be NULL. */
+    void (*idle)(void *ctx, unsigned worker, uint64_t now_ms);
+    /*
+     * The worker (< @n_workers) that owns the flow of @m received on @side;
+     * return @self for packets that belong to no flow (malformed). Called
+     * only with more than one worker; NULL limits the application to one.
+     */
+    unsigned (*owner)(void *ctx, const struct rte_mbuf *m, unsigned side, unsigned self,
+                      unsigned n_workers);
     /* Appends the application's counters to @out; returns how many. */
     unsigned (*stats)(void *ctx, struct vnf_stat *out, unsigned max);
     /* Runs on the control thread after SIGHUP. May be NULL. */
@@ -97,15 +113,19 @@ enum nfv_code vnf_opts_common(struct vnf_opts *o, int opt, const char *arg, stru
 
 /* Sends EAL/DPDK log lines to stderr so stdout carries only statistics. Call before EAL init. */
 void vnf_log_to_stderr(void);
+/* Number of workers vnf_app_run() will start: the EAL lcore count. */
+unsigned vnf_app_n_workers(void);
 
 struct vnf_app;
 struct rte_rcu_qsbr;
 
 /*
- * Sets up ports @port0/@port1 (one RX/TX queue each, a shared mbuf pool),
+ * Sets up ports @port0/@port1 (a TX queue per worker, up to one RX queue per
+ * worker, RSS when the port has it; a shared mbuf pool), the dispatch rings,
  * installs the signal handlers and returns the runtime. @side_names name the
  * sides in counters ("inside"/"outside"). Errors: NFV_E_INVAL (port missing,
- * same port twice, test clock unsupported), NFV_E_NOMEM, NFV_E_IO (port setup).
+ * same port twice, too few TX queues for the lcores, test clock with several
+ * lcores or on a port that is not net_pcap), NFV_E_NOMEM, NFV_E_IO (port setup).
  */
 struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t port0,
                             uint16_t port1, const char *const side_names[2], struct nfv_err *err);
@@ -113,10 +133,12 @@ struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t
 void vnf_app_free(struct vnf_app *app);
 
 /*
- * Runs the loop on the calling lcore until SIGINT/SIGTERM or --exit-on-idle,
- * with the control thread beside it; prints the final statistics (JSON with
- * --json) on stdout. @qs, if not NULL, is an RCU QSBR variable on which the
- * loop reports a quiescent state after every iteration (thread id 0).
+ * Runs the workers (the calling main lcore is worker 0) until SIGINT/SIGTERM
+ * or --exit-on-idle, with the control thread beside them; prints the final
+ * statistics (JSON with --json) on stdout. @qs, if not NULL, is an RCU QSBR
+ * variable for vnf_app_n_workers() threads on which each worker reports a
+ * quiescent state after every iteration (thread id = worker index).
+ * NFV_E_INVAL when there are several workers and @ops has no owner().
  */
 enum nfv_code vnf_app_run(struct vnf_app *app, const struct vnf_app_ops *ops, void *ctx,
                           struct rte_rcu_qsbr *qs, struct nfv_err *err);
