@@ -231,6 +231,7 @@ enum nfv_code pin_request_set_cpu_map(struct pin_request *req, const char *map, 
 
 enum nfv_code pin_request_validate(const struct pin_request *req, struct nfv_err *err)
 {
+    struct pin_cpuset seen; /* PUs of numbered vCPUs so far */
     unsigned n_shared = 0;
 
     if (req->n_vcpus < 1 || req->n_vcpus > PIN_MAX_VCPUS)
@@ -249,18 +250,24 @@ enum nfv_code pin_request_validate(const struct pin_request *req, struct nfv_err
                        pin_nic_policy_to_string(req->nic_policy));
     if (req->nic[0] && req->numa_node >= 0)
         return NFV_ERR(err, NFV_E_INVAL, "'numa-node' and 'nic' conflict: give one of them");
+    pin_cpuset_zero(&seen);
     for (unsigned i = 0; i < req->n_vcpus; i++) {
         if (req->vcpu_mode[i] >= PIN_MODE__COUNT)
             return NFV_ERR(err, NFV_E_INVAL, "vcpu %u: unknown cpu mode", i);
         if (req->vcpu_mode[i] == PIN_MODE_SHARED)
             n_shared++;
         if (req->vcpu_mode[i] == PIN_MODE_NUMBERED) {
-            if (req->vcpu_pu[i] < 0)
+            int pu = req->vcpu_pu[i];
+            if (pu < 0 || pu >= PIN_MAX_PUS)
                 return NFV_ERR(err, NFV_E_INVAL, "'cpu-map': numbered vCPU %u has no PU", i);
-            for (unsigned j = 0; j < i; j++)
-                if (req->vcpu_mode[j] == PIN_MODE_NUMBERED && req->vcpu_pu[j] == req->vcpu_pu[i])
-                    return NFV_ERR(err, NFV_E_INVAL, "'cpu-map': PU %d is given to vCPUs %u and %u",
-                                   req->vcpu_pu[i], j, i);
+            if (pin_cpuset_test(&seen, (unsigned)pu)) {
+                unsigned j = 0;
+                while (req->vcpu_mode[j] != PIN_MODE_NUMBERED || req->vcpu_pu[j] != pu)
+                    j++;
+                return NFV_ERR(err, NFV_E_INVAL, "'cpu-map': PU %d is given to vCPUs %u and %u", pu,
+                               j, i);
+            }
+            pin_cpuset_set(&seen, (unsigned)pu);
         }
     }
     if (req->emulator == PIN_EMU_SHARED && n_shared == 0)

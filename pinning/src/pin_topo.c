@@ -377,9 +377,10 @@ json_t *pin_topo_to_json(const struct pin_topo *t)
         json_t *pus = json_array();
         for (unsigned k = 0; k < core->n_pus; k++)
             json_array_append_new(pus, json_integer(core->pus[k]));
-        json_array_append_new(cores, json_pack("{s:i,s:i,s:i,s:o}", "core", (int)c, "package",
+        json_array_append_new(cores, json_pack("{s:i,s:i,s:i,s:i,s:o}", "core", (int)c, "package",
                                                (int)core->package, "node",
-                                               (int)t->nodes[core->node].os_index, "pus", pus));
+                                               (int)t->nodes[core->node].os_index, "l3",
+                                               (int)core->l3, "pus", pus));
     }
     for (unsigned i = 0; i < t->n_nics; i++) {
         const struct pin_nic_info *nic = &t->nics[i];

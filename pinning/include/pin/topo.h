@@ -157,7 +157,7 @@ unsigned pin_topo_threads_per_core(const struct pin_topo *t);
 /* JSON view for `vmmgrctl topology --json` and the daemon's host API:
  * {"source","packages","pus","threads_per_core","nodes":[{"node","package",
  *  "memory_bytes","cpus","n_cores","n_pus","hugepages":[{"size_kib","total","free"}]}],
- *  "cores":[{"core","package","node","pus"}],
+ *  "cores":[{"core","package","node","l3","pus"}],
  *  "nics":[{"name","pci","node"}]}. Returns a new reference or NULL. */
 json_t *pin_topo_to_json(const struct pin_topo *t);
 

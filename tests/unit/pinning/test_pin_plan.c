@@ -547,6 +547,42 @@ static void test_request_validation(void **state)
     pin_request_free(r);
 }
 
+/* Drift: what a hypervisor reports against the plan (pure part of the
+ * libvirt adapter's check). */
+static void test_drift_compare(void **state)
+{
+    struct host h;
+    struct pin_request *r = req_new(3, PIN_MODE_EXCLUSIVE);
+    struct pin_cpuset have[3], emu;
+    struct pin_drift_item items[4];
+    char text[256];
+
+    (void)state;
+    host_init(&h, 1, 1, 8, 1, "0");
+    pin_request_set_mode_list(r, "0-1", PIN_MODE_SHARED, NULL);
+    r->n_shared_pus = 2;
+    plan_ok(&h, r);
+    assert_set(&h.plan->shared, "1-2");
+    for (unsigned v = 0; v < 3; v++)
+        pin_plan_vcpu_cpuset(h.plan, v, &have[v]);
+    emu = h.plan->emulator;
+    assert_int_equal(pin_plan_diff(h.plan, have, 3, &emu, items, 4), 0);
+    /* an outside re-pin of vcpu 2 and of the emulator */
+    pin_cpuset_zero(&have[2]);
+    pin_cpuset_set(&have[2], 5);
+    pin_cpuset_set(&emu, 7);
+    assert_int_equal(pin_plan_diff(h.plan, have, 3, &emu, items, 4), 2);
+    pin_drift_format(items, 2, text, sizeof(text));
+    assert_string_equal(text, "vcpu 2: want 3, have 5; emulator: want 0, have 0,7");
+    /* the hypervisor knows fewer vCPUs; a too small item array still counts all */
+    assert_int_equal(pin_plan_diff(h.plan, have, 2, NULL, items, 0), 1);
+    assert_int_equal(pin_plan_diff(h.plan, have, 2, NULL, items, 1), 1);
+    pin_drift_format(items, 1, text, sizeof(text));
+    assert_string_equal(text, "vcpu 2: want 3, have none");
+    pin_request_free(r);
+    host_fini(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -562,6 +598,7 @@ int main(void)
         cmocka_unit_test(test_claim_release_json),
         cmocka_unit_test(test_plan_and_request_json),
         cmocka_unit_test(test_request_validation),
+        cmocka_unit_test(test_drift_compare),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
