@@ -4,8 +4,7 @@
 # Until vmmgrd lands (issue 5) the demo is offline: it prints this host's CPU
 # topology as hwloc sees it, the exclusive pin plan for a 4-vCPU VNF on a
 # simulated 2-socket server (one NUMA node and 16 cores x 2 threads per
-# socket, 2 PUs reserved
-# for the host), with the libvirt <cputune> fragment vmmgr would apply, and a
+# socket, 2 PUs reserved for the host), with the libvirt <cputune> fragment vmmgr would apply, and a
 # mixed plan (vCPU 0 shared, vCPUs 1-3 exclusive) for the same VNF shape.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
