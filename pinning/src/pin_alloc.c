@@ -188,6 +188,43 @@ static void recount_touched(struct pin_alloc *a, const struct pin_cpuset *touche
     recount_total(a);
 }
 
+/* Adds (@sign = 1) or removes (-1) the hugepage memory of a single-node
+ * claim. Spread plans are not accounted (see docs/pinning.md). */
+static void account_hugepages(struct pin_alloc *a, uint64_t node_mask, uint64_t mem_mib,
+                              uint64_t hugepage_kib, int sign)
+{
+    int n, idx;
+
+    if (!hugepage_kib || !mem_mib || !node_mask || (node_mask & (node_mask - 1)))
+        return;
+    n = pin_topo_node_by_os(a->topo, (unsigned)__builtin_ctzll(node_mask));
+    if (n < 0 || (idx = pin_node_hp_index(a->topo, (unsigned)n, hugepage_kib)) < 0)
+        return;
+    if (sign > 0)
+        a->nodes[n].hp_used_kib[idx] += mem_mib * 1024;
+    else
+        a->nodes[n].hp_used_kib[idx] -= mem_mib * 1024;
+}
+
+uint64_t pin_alloc_node_hugepages_free_kib(const struct pin_alloc *a, unsigned node,
+                                           uint64_t size_kib)
+{
+    const struct pin_node_info *ni;
+    uint64_t total;
+    int idx;
+
+    if (node >= a->n_nodes)
+        return 0;
+    ni = &a->topo->nodes[node];
+    if (ni->n_hp == 0)
+        return UINT64_MAX;
+    idx = pin_node_hp_index(a->topo, node, size_kib);
+    if (idx < 0)
+        return 0;
+    total = ni->hp[idx].n_free * size_kib;
+    return total > a->nodes[node].hp_used_kib[idx] ? total - a->nodes[node].hp_used_kib[idx] : 0;
+}
+
 /* ---- life cycle -------------------------------------------------------- */
 
 enum nfv_code pin_alloc_new(struct pin_topo *topo, const struct pin_pools *pools,
@@ -411,6 +448,7 @@ enum nfv_code pin_alloc_claim(struct pin_alloc *a, const struct pin_plan *plan, 
     if (!claim_store(c, plan, owner))
         return NFV_ERR(err, NFV_E_NOMEM, "claim: out of memory");
     a->n_claims++;
+    account_hugepages(a, plan->node_mask, plan->mem_mib, plan->hugepage_kib, 1);
     pin_cpuset_or(&a->used, &a->used, &plan->claimed);
     pin_cpuset_or(&a->blocked, &a->blocked, &plan->blocked);
     pin_cpuset_andnot(&a->free, &a->free, &touched);
@@ -434,6 +472,7 @@ enum nfv_code pin_alloc_release(struct pin_alloc *a, const char *owner, struct n
     pin_cpuset_andnot(&a->used, &a->used, &claimed);
     pin_cpuset_andnot(&a->blocked, &a->blocked, &blocked);
     pin_cpuset_or(&a->free, &a->free, &touched);
+    account_hugepages(a, c->node_mask, c->mem_mib, c->hugepage_kib, -1);
     /* keep claim order; the freed slot (and its blob) moves to the end */
     i = (size_t)(c - a->claims);
     gone = *c;

@@ -206,18 +206,61 @@ static unsigned best_other(const struct planner *p, int skip, unsigned *ret_node
     return best;
 }
 
+/* Does node @n have the request's hugepage memory free? Nodes whose
+ * hugepages the topology does not know pass. */
+static bool hp_fits(const struct planner *p, unsigned n)
+{
+    uint64_t free_kib;
+
+    if (!p->req->hugepage_kib || !p->req->mem_mib)
+        return true;
+    free_kib = pin_alloc_node_hugepages_free_kib(p->a, n, p->req->hugepage_kib);
+    return free_kib == UINT64_MAX || free_kib >= p->req->mem_mib * 1024;
+}
+
+static enum nfv_code hp_error(const struct planner *p, int node, struct nfv_err *err)
+{
+    uint64_t best = 0;
+    unsigned best_node = 0;
+
+    if (node >= 0) {
+        uint64_t f = pin_alloc_node_hugepages_free_kib(p->a, (unsigned)node, p->req->hugepage_kib);
+        return NFV_ERR(err, NFV_E_NOCAP,
+                       "memory: numa node %u has %llu MiB free in %llu KiB hugepages, need %llu "
+                       "MiB",
+                       p->t->nodes[node].os_index, (unsigned long long)(f / 1024),
+                       (unsigned long long)p->req->hugepage_kib,
+                       (unsigned long long)p->req->mem_mib);
+    }
+    for (unsigned n = 0; n < p->t->n_nodes; n++) {
+        uint64_t f = pin_alloc_node_hugepages_free_kib(p->a, n, p->req->hugepage_kib);
+        if (f != UINT64_MAX && f > best) {
+            best = f;
+            best_node = n;
+        }
+    }
+    return NFV_ERR(err, NFV_E_NOCAP,
+                   "memory: no numa node with room for the vCPUs has %llu MiB free in %llu KiB "
+                   "hugepages (most: %llu MiB on node %u)",
+                   (unsigned long long)p->req->mem_mib, (unsigned long long)p->req->hugepage_kib,
+                   (unsigned long long)(best / 1024), p->t->nodes[best_node].os_index);
+}
+
 /* NUMA single: all picks on one node. @forced is a logical node or -1;
  * @first is a node to try first (preferred NIC) or -1. */
 static enum nfv_code plan_single(struct planner *p, int forced, int first, const char *why,
                                  struct nfv_err *err)
 {
     unsigned need = units_needed(p, p->n_picks);
+    bool is_hp_short = false; /* a node had room for the vCPUs but not the memory */
     int chosen = -1;
     char label[32];
 
     if (forced >= 0) {
         unsigned have = node_units(p, (unsigned)forced), other_node;
         if (have >= need) {
+            if (!hp_fits(p, (unsigned)forced))
+                return hp_error(p, forced, err);
             pick_in_node(p, (unsigned)forced, p->n_picks);
             return NFV_OK;
         }
@@ -233,19 +276,25 @@ static enum nfv_code plan_single(struct planner *p, int forced, int first, const
         return NFV_ERR(err, NFV_E_NOCAP, "%s: no free %s on numa node %u%s (need %u, %u free)",
                        label, unit_name(p, 1), p->t->nodes[forced].os_index, why, need, have);
     }
-    if (first >= 0 && node_units(p, (unsigned)first) >= need)
+    if (first >= 0 && node_units(p, (unsigned)first) >= need && hp_fits(p, (unsigned)first))
         chosen = first;
     if (chosen < 0) {
         unsigned best_free = UINT32_MAX;
         for (unsigned n = 0; n < p->t->n_nodes; n++) {
             if (node_units(p, n) < need)
                 continue;
+            if (!hp_fits(p, n)) {
+                is_hp_short = true;
+                continue;
+            }
             if (p->a->nodes[n].counts.n_free_pus < best_free) {
                 best_free = p->a->nodes[n].counts.n_free_pus;
                 chosen = (int)n;
             }
         }
     }
+    if (chosen < 0 && is_hp_short)
+        return hp_error(p, -1, err);
     if (chosen < 0) {
         unsigned best_node, best = best_other(p, -1, &best_node);
         pick_label(p, best, label, sizeof(label));
@@ -436,6 +485,8 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
                                           : plan_single(&p, forced, first, why, err);
         if (rc)
             return rc;
+    } else if (req->numa == PIN_NUMA_SINGLE && forced >= 0 && !hp_fits(&p, (unsigned)forced)) {
+        return hp_error(&p, forced, err); /* numbered pins only */
     }
 
     /* Shared vCPUs run on the group's PUs; vcpu_pu holds the first one. */

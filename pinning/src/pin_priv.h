@@ -44,7 +44,17 @@ struct pin_node_state {
     struct pin_alloc_counts counts;
     uint16_t core_first;
     uint16_t core_end;
+    uint64_t hp_used_kib[PIN_MAX_HP_SIZES]; /* per topology hp[] entry, by claims */
 };
+
+/* Index of the hugepage size @size_kib in node @n's hp[], or -1. */
+static inline int pin_node_hp_index(const struct pin_topo *t, unsigned n, uint64_t size_kib)
+{
+    for (unsigned i = 0; i < t->nodes[n].n_hp; i++)
+        if (t->nodes[n].hp[i].size_kib == size_kib)
+            return (int)i;
+    return -1;
+}
 
 struct pin_alloc {
     struct pin_topo *topo; /* one reference */

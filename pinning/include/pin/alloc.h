@@ -76,6 +76,15 @@ void pin_alloc_counts(const struct pin_alloc *a, struct pin_alloc_counts *ret);
 void pin_alloc_node_counts(const struct pin_alloc *a, unsigned node, struct pin_alloc_counts *ret);
 
 /*
+ * Free hugepage memory (KiB) of size @size_kib on logical node @node: the
+ * topology's free count minus what single-node claims with hugepages took.
+ * UINT64_MAX when the topology does not know the node's hugepages (synthetic
+ * hosts); 0 for a size the node does not have.
+ */
+uint64_t pin_alloc_node_hugepages_free_kib(const struct pin_alloc *a, unsigned node,
+                                           uint64_t size_kib);
+
+/*
  * Claims @plan for @owner (copied). Checks that every PU of the plan is in
  * the dedicated pool and free, and that @owner has no claim yet.
  * Errors: NFV_E_INVAL (empty/too long owner, plan PU not dedicated),

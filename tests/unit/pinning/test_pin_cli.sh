@@ -96,9 +96,11 @@ if expect_ok "plan json" --json=short plan --vcpus 2 --cpu-mode numbered --cpu-m
     [ "$(wc -l <"$TMP/out")" = 1 ] || fail "--json=short is not one line"
 fi
 if expect_ok "plan xml" plan --vcpus 4 --shared-vcpus 0 --emulator isolate --nic ens1f0 \
-    --iothreads 1 --memory 2048 --hugepages 2048 --reserved 0-1 --hwloc-xml "$DATA/nic-host.xml" --xml; then
+    --iothreads 1 --memory 1024 --hugepages 2048 --reserved 0-1 --hwloc-xml "$DATA/nic-host.xml" --xml; then
     diff -u "$DATA/golden/mixed-vnf-nic.xml" "$TMP/out" || fail "plan --xml differs from the golden file"
 fi
+expect_bad 5 "memory: numa node 1 has 1024 MiB free in 2048 KiB hugepages, need 2048 MiB" plan --vcpus 2 \
+    --nic ens1f0 --memory 2048 --hugepages 2048 --reserved 0-1 --hwloc-xml "$DATA/nic-host.xml"
 expect_bad 5 "no numa node has 8 free cores" plan --vcpus 8 --reserved 0 --synthetic "package:1 core:4 pu:1"
 expect_bad 2 "'--cpu-map': vcpu 0: PU 0 is not in the dedicated pool" plan --vcpus 1 --cpu-mode numbered \
     --cpu-map 0:0 --reserved 0 --synthetic "package:1 core:4 pu:1"

@@ -109,7 +109,7 @@ static const struct golden_case cases[] = {
     {"numbered", "synthetic:package:1 core:8 pu:2", "0-1", 2, PIN_MODE_NUMBERED, NULL, "0:4,1:6",
      PIN_THREAD_ISOLATE, PIN_EMU_RESERVED, PIN_NUMA_SINGLE, NULL, 0, 0, 0},
     {"mixed-vnf-nic", "xml:tests/data/pinning/nic-host.xml", "0-1", 4, PIN_MODE_EXCLUSIVE, "0",
-     NULL, PIN_THREAD_ISOLATE, PIN_EMU_ISOLATE, PIN_NUMA_SINGLE, "ens1f0", 1, 2048, 2048},
+     NULL, PIN_THREAD_ISOLATE, PIN_EMU_ISOLATE, PIN_NUMA_SINGLE, "ens1f0", 1, 1024, 2048},
     {"spread", "synthetic:package:2 numa:4 core:8 pu:2", "0-1", 4, PIN_MODE_EXCLUSIVE, NULL, NULL,
      PIN_THREAD_ISOLATE, PIN_EMU_RESERVED, PIN_NUMA_SPREAD, NULL, 0, 4096, 0},
 };

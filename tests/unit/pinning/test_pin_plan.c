@@ -583,6 +583,71 @@ static void test_drift_compare(void **state)
     host_fini(&h);
 }
 
+/* Hugepages: a node without enough free hugepage memory is skipped, and
+ * single-node claims consume it. */
+static void test_hugepages(void **state)
+{
+    struct host h;
+    struct pin_request *r = req_new(2, PIN_MODE_EXCLUSIVE);
+    struct pin_pools pools;
+    unsigned n[2];
+
+    (void)state;
+    memset(&h, 0, sizeof(h));
+    h.t = pin_topo_new();
+    for (unsigned i = 0; i < 2; i++) {
+        assert_int_equal(pin_topo_add_node(h.t, i, 4ull << 30, &n[i], NULL), NFV_OK);
+        /* node 0: 512 x 2 MiB free (1 GiB); node 1: 1024 free (2 GiB) */
+        assert_int_equal(pin_topo_add_hugepages(h.t, n[i], 2048, 1024, 512u * (i + 1), NULL),
+                         NFV_OK);
+    }
+    for (unsigned pu = 0; pu < 16; pu++)
+        assert_int_equal(pin_topo_add_pu(h.t, pu, n[pu / 8], pu / 8, pu, 0, NULL), NFV_OK);
+    assert_int_equal(pin_topo_seal(h.t, NULL), NFV_OK);
+    assert_int_equal(pin_pools_parse(h.t, "0", NULL, NULL, &pools, NULL), NFV_OK);
+    assert_int_equal(pin_alloc_new(h.t, &pools, &h.a, NULL), NFV_OK);
+    h.plan = pin_plan_new(8);
+    assert_int_equal(pin_alloc_node_hugepages_free_kib(h.a, 0, 2048), 1024 * 1024);
+    assert_int_equal(pin_alloc_node_hugepages_free_kib(h.a, 0, 1048576), 0);
+
+    r->hugepage_kib = 2048;
+    r->mem_mib = 1536; /* best fit by PUs would be node 0, but only node 1 has 1.5 GiB */
+    plan_ok(&h, r);
+    assert_int_equal(h.plan->node_mask, 2);
+    claim(&h, "hp-1");
+    assert_int_equal(pin_alloc_node_hugepages_free_kib(h.a, 1, 2048), 512 * 1024);
+    plan_fails(&h, r, NFV_E_NOCAP,
+               "memory: no numa node with room for the vCPUs has 1536 MiB free in 2048 KiB "
+               "hugepages (most: 1024 MiB on node 0)");
+    r->numa_node = 1;
+    plan_fails(&h, r, NFV_E_NOCAP,
+               "memory: numa node 1 has 512 MiB free in 2048 KiB hugepages, need 1536 MiB");
+    r->numa_node = -1;
+    r->mem_mib = 1024;
+    plan_ok(&h, r);
+    assert_int_equal(h.plan->node_mask, 1);
+    /* release gives the memory back; JSON restore recounts it */
+    json_t *j = pin_alloc_to_json(h.a);
+    struct pin_alloc *back;
+    assert_int_equal(pin_alloc_from_json(h.t, j, &back, NULL), NFV_OK);
+    assert_int_equal(pin_alloc_node_hugepages_free_kib(back, 1, 2048), 512 * 1024);
+    pin_alloc_free(back);
+    json_decref(j);
+    assert_int_equal(pin_alloc_release(h.a, "hp-1", NULL), NFV_OK);
+    assert_int_equal(pin_alloc_node_hugepages_free_kib(h.a, 1, 2048), 2048 * 1024);
+    /* synthetic hosts do not know their hugepages: no check */
+    pin_request_free(r);
+    host_fini(&h);
+    host_init(&h, 1, 1, 4, 1, "0");
+    r = req_new(1, PIN_MODE_EXCLUSIVE);
+    r->hugepage_kib = 1048576;
+    r->mem_mib = 65536;
+    plan_ok(&h, r);
+    assert_true(pin_alloc_node_hugepages_free_kib(h.a, 0, 2048) == UINT64_MAX);
+    pin_request_free(r);
+    host_fini(&h);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -599,6 +664,7 @@ int main(void)
         cmocka_unit_test(test_plan_and_request_json),
         cmocka_unit_test(test_request_validation),
         cmocka_unit_test(test_drift_compare),
+        cmocka_unit_test(test_hugepages),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
