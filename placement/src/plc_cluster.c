@@ -95,6 +95,7 @@ void plc_cluster_free(struct plc_cluster *c)
     for (size_t i = 0; i < c->n_caps; i++)
         free(c->cap_names[i]);
     plc_reserve_destroy(&c->res);
+    free(c->scratch);
     free(c);
 }
 

@@ -86,6 +86,11 @@ struct plc_cluster {
     char *cap_names[PLC_MAX_CAPS];
     size_t n_caps;
     struct plc_reserve res;
+    /* Engine scratch (candidate lists), reused across requests so a request
+     * at 10,000 hosts does not map and fault in fresh pages. Not copied by
+     * clones. */
+    void *scratch;
+    size_t scratch_size;
 };
 
 /* Claims (sign +1) or releases (-1) the resources of @ch on its host and
