@@ -38,13 +38,13 @@ struct pin_topo *pin_topo_new(void)
 struct pin_topo *pin_topo_ref(struct pin_topo *t)
 {
     if (t)
-        t->refs++;
+        __atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
     return t;
 }
 
 void pin_topo_unref(struct pin_topo *t)
 {
-    if (!t || --t->refs > 0)
+    if (!t || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
         return;
     free(t->pu_by_os);
     free(t->cores);

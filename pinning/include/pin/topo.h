@@ -140,7 +140,8 @@ enum nfv_code pin_topo_new_synthetic(unsigned n_packages, unsigned n_nodes_per_p
                                      uint64_t mem_per_node_mib, struct pin_topo **ret_topo,
                                      struct nfv_err *err);
 
-/* Takes another reference (returns @t). Thread-compatible, not thread-safe. */
+/* Takes another reference (returns @t). The count is atomic, so threads may
+ * share a sealed topology (it is never written after sealing). */
 struct pin_topo *pin_topo_ref(struct pin_topo *t);
 /* Drops a reference; frees at zero. NULL is a no-op. */
 void pin_topo_unref(struct pin_topo *t);
