@@ -548,6 +548,7 @@ static int fw_tel_reload(const char *cmd, const char *params, struct rte_tel_dat
 
 struct fw_cli {
     struct vnf_opts vo;
+    bool is_help;
     const char *rules;
     bool is_stateful;
     const char *default_action;
@@ -601,8 +602,8 @@ static enum nfv_code fw_parse_args(int argc, char **argv, struct fw_cli *cli, st
             cli->default_action = optarg;
             break;
         case 'h':
-            fw_usage(stdout, argv[0]);
-            exit(0);
+            cli->is_help = true;
+            return NFV_OK;
         default:
             return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown option or missing argument",
                            argv[optind - 1]);
@@ -656,6 +657,10 @@ int main(int argc, char **argv)
     fw_conf_init(&ctx->conf);
     if (fw_parse_args(argc, argv, &cli, &err) != NFV_OK)
         goto fail;
+    if (cli.is_help) {
+        fw_usage(stdout, argv[0]);
+        goto out;
+    }
     if (cli.vo.config && fw_conf_load(&ctx->conf, cli.vo.config, &err) != NFV_OK)
         goto fail;
     if (cli.is_stateful)

@@ -334,6 +334,7 @@ static int nat_tel_config(const char *cmd, const char *params, struct rte_tel_da
 
 struct nat_cli {
     struct vnf_opts vo;
+    bool is_help;
     uint32_t inside_port;
     uint32_t outside_port;
     const char *outside_ips;
@@ -400,8 +401,8 @@ static enum nfv_code nat_parse_args(int argc, char **argv, struct nat_cli *cli, 
             cli->is_flows_set = true;
             break;
         case 'h':
-            nat_usage(stdout, argv[0]);
-            exit(0);
+            cli->is_help = true;
+            return NFV_OK;
         default:
             return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown option or missing argument",
                            argv[optind - 1]);
@@ -443,6 +444,10 @@ int main(int argc, char **argv)
     nat_conf_init(conf);
     if (nat_parse_args(argc, argv, &cli, &err) != NFV_OK)
         goto fail;
+    if (cli.is_help) {
+        nat_usage(stdout, argv[0]);
+        goto out;
+    }
     if (cli.vo.config && nat_conf_load(conf, cli.vo.config, &err) != NFV_OK)
         goto fail;
     if (cli.outside_ips && nat_conf_set_outside_ips(conf, cli.outside_ips, &err) != NFV_OK)

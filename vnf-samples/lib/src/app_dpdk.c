@@ -214,6 +214,12 @@ struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t
     }
     app->ts_off = -1;
     app->n_workers = vnf_app_n_workers();
+    if (app->n_workers > VNF_MAX_WORKERS) {
+        NFV_ERR(err, NFV_E_INVAL, "'-l': at most %d lcores, not %u", VNF_MAX_WORKERS,
+                app->n_workers);
+        app->port[0] = app->port[1] = RTE_MAX_ETHPORTS;
+        goto fail;
+    }
     if (o->is_pcap_clock && app->n_workers > 1) {
         NFV_ERR(err, NFV_E_INVAL, "'--test-clock': needs exactly one lcore (-l N), not %u",
                 app->n_workers);
@@ -337,8 +343,8 @@ static uint16_t vnf_dispatch(struct vnf_worker *w, struct rte_mbuf **pkts, uint1
                              unsigned side)
 {
     struct vnf_app *app = w->app;
-    struct rte_mbuf *to[RTE_MAX_LCORE > 64 ? 64 : RTE_MAX_LCORE][VNF_BURST];
-    uint16_t n_to[RTE_MAX_LCORE > 64 ? 64 : RTE_MAX_LCORE] = {0};
+    struct rte_mbuf *to[VNF_MAX_WORKERS][VNF_BURST];
+    uint16_t n_to[VNF_MAX_WORKERS] = {0};
     uint16_t n_mine = 0;
     unsigned n_workers = app->n_workers;
 

@@ -38,8 +38,9 @@
 
 #include "nfv/err.h"
 
-#define VNF_BURST     32
-#define VNF_MAX_STATS 128
+#define VNF_BURST       32
+#define VNF_MAX_STATS   128
+#define VNF_MAX_WORKERS 64 /* lcores; bounds the dispatch staging arrays */
 
 struct vnf_stat {
     const char *name;
