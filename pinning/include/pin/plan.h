@@ -7,13 +7,15 @@
  * request. The result says, per vCPU, which host PU it runs on, plus the
  * emulator and I/O-thread cpusets and the memory nodes; on failure the error
  * names the constraint that failed, e.g.
- *   "vcpu 2: no free core on numa node 1 local to 'ens1f0' (3 free on node 0)".
+ *   "vcpu 2: no free core on numa node 1 local to 'ens1f0' (3 free on node 0;
+ *    need 3, 1 free)".
  *
- * Choice rules (documented in docs/pinning.md): nodes are tried in the order
- * forced node / NIC node / best fit (fewest free PUs that still fit, ties to
- * the lower node), so small VMs fill partly used nodes first; within a node,
- * whole free cores are used before half-used ones for isolate, and half-used
- * ones first for prefer (packing), lowest PU first.
+ * Choice rules (documented in docs/pinning.md): the node is fixed by numbered
+ * pins, a forced node or a required NIC; else a preferred NIC's node is tried
+ * first; else best fit (the fitting node with the fewest free PUs, ties to
+ * the lower node), so small VMs fill partly used nodes first. Within a node,
+ * isolate and require take whole free cores (lowest first); prefer fills
+ * whole free cores thread by thread, then free PUs of half-used cores.
  *
  * Neighbours: request.h (input), alloc.h (host state; claim a plan there),
  * pin_libvirt.h (renders a plan as domain XML and applies it). Pure.

@@ -129,6 +129,51 @@ static void test_bit_ops(void **state)
     assert_true(pin_cpuset_is_empty(&c));
 }
 
+/* Random strings over the list alphabet: the parser either refuses with a
+ * message or accepts, and then formatting and parsing again gives the same
+ * set (run under ASan in CI, this is also a small fuzz of the parser). */
+static void test_random_strings(void **state)
+{
+    static const char alphabet[] = "0123456789,-^ x";
+    uint64_t rng = 0x9e3779b97f4a7c15ull;
+    unsigned n_ok = 0, n_bad = 0;
+
+    (void)state;
+    for (unsigned i = 0; i < 20000; i++) {
+        char text[24], buf[4096];
+        struct pin_cpuset s, back;
+        struct nfv_err err = {0};
+        unsigned len;
+
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        len = (unsigned)(rng % (sizeof(text) - 1));
+        for (unsigned k = 0; k < len; k++) {
+            rng ^= rng << 13;
+            rng ^= rng >> 7;
+            rng ^= rng << 17;
+            text[k] = alphabet[rng % (sizeof(alphabet) - 1)];
+        }
+        text[len] = '\0';
+        if (pin_cpuset_parse(text, 256, true, &s, &err) != NFV_OK) {
+            assert_int_equal(err.code, NFV_E_INVAL);
+            assert_true(err.msg[0] != '\0');
+            n_bad++;
+            continue;
+        }
+        n_ok++;
+        pin_cpuset_format(&s, buf, sizeof(buf));
+        assert_int_equal(pin_cpuset_parse(buf, 256, true, &back, NULL), NFV_OK);
+        assert_true(pin_cpuset_equal(&s, &back));
+        for (int pu = pin_cpuset_first(&s); pu >= 0; pu = pin_cpuset_next(&s, pu + 1))
+            assert_true(pu < 256);
+    }
+    /* both outcomes happened */
+    assert_true(n_ok > 100);
+    assert_true(n_bad > 100);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -136,6 +181,7 @@ int main(void)
         cmocka_unit_test(test_parse_invalid),
         cmocka_unit_test(test_format_truncation_and_roundtrip),
         cmocka_unit_test(test_bit_ops),
+        cmocka_unit_test(test_random_strings),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
