@@ -19,6 +19,7 @@ Usage: perf/vnf/bench_cycles.py --build BUILD_DIR [--cpu N] [--runs 5]
 import argparse
 import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import time
 
-RING_LOG2 = 12  # 4096-slot memif rings (--ring-log2); a window must not drain them
+RING_LOG2 = 14  # 16384-slot memif rings (--ring-log2): a window must not drain them
 # 1,000 source ports x 1,000 destination addresses = 1,000,000 flows, the
 # same traffic for every DUT; the NAT keeps one translation per flow.
 FLOWS = ["--src-ip", "10.0.0.1", "--src-port", "1024-2023",
@@ -61,9 +62,10 @@ def memif(role, d, n):
         n, role, d, n, RING_LOG2)
 
 
-def dut_cmd(kind, build, cpu, d, prefix, rules):
-    eal = ["--no-huge", "--no-pci", "--log-level=error", "--file-prefix", prefix,
-           memif("client", d, 0), memif("client", d, 1)]
+def dut_cmd(kind, build, cpu, d, prefix, rules, huge_dir):
+    mem = ["--in-memory", "--huge-dir", huge_dir] if huge_dir else ["--no-huge"]
+    eal = mem + ["--no-pci", "--log-level=error", "--file-prefix", prefix,
+                 memif("client", d, 0), memif("client", d, 1)]
     if kind == "testpmd":
         return ["dpdk-testpmd", "--lcores", "0@%d,1@%d" % (cpu, cpu), "-m", "512"] + eal + [
             "--", "--forward-mode=io", "--total-num-mbufs=65536", "--rxd=4096", "--txd=4096",
@@ -101,11 +103,17 @@ def run_one(kind, args, d, rules, tag):
     time.sleep(0.5)
     dlog = open(os.path.join(d, "dut-%s.log" % tag), "w")
     p = subprocess.Popen(["taskset", "-c", str(args.cpu)] +
-                         dut_cmd(kind, args.build, args.cpu, d, dut_prefix, rules),
+                         dut_cmd(kind, args.build, args.cpu, d, dut_prefix, rules, args.huge_dir),
                          stdout=dlog, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
     with open(pidfile + ".tmp", "w") as f:
         f.write("%d\n" % p.pid)
     os.rename(pidfile + ".tmp", pidfile)
+    huge_used = []
+    if args.huge_dir:
+        # Record how many hugepages the DUT holds once it runs (proof it uses them).
+        time.sleep(3)
+        mi = dict(l.split(":", 1) for l in open("/proc/meminfo"))
+        huge_used.append(int(mi["HugePages_Total"].split()[0]) - int(mi["HugePages_Free"].split()[0]))
     try:
         out, _ = g.communicate(timeout=600)
     finally:
@@ -120,10 +128,13 @@ def run_one(kind, args, d, rules, tag):
                 proc.kill()
                 proc.wait()
         dlog.close()
+        for prefix in (gen_prefix, dut_prefix):
+            shutil.rmtree("/var/run/dpdk/" + prefix, ignore_errors=True)
     if g.returncode != 0 or not os.path.exists(result):
         sys.stderr.write("%s: generator failed (%s):\n%s\n" % (kind, g.returncode, out))
         return None
     r = json.load(open(result))
+    r["dut_hugepages_used"] = huge_used[0] if huge_used else None
     log = open(os.path.join(d, "dut-%s.log" % tag)).read()
     for line in log.splitlines():
         w = line.split()
@@ -139,11 +150,15 @@ def main():
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--dut", default="testpmd,fw,nat")
     ap.add_argument("--windows", type=int, default=200)
-    ap.add_argument("--window-us", default="40,120")
+    ap.add_argument("--window-us", default="150,450")
     ap.add_argument("--ring-log2", type=int, default=RING_LOG2)
+    ap.add_argument("--huge", type=int, default=0, metavar="PAGES",
+                    help="run the DUTs on PAGES 2 MB hugepages (reserved and mounted here, "
+                         "released after); default: --no-huge like the tests")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)),
                                                   "../results/vnf_cycles.json"))
     args = ap.parse_args()
+    args.huge_dir = None
     globals()["RING_LOG2"] = args.ring_log2
     duts = args.dut.split(",")
     d = tempfile.mkdtemp(prefix="vmmgr-bench-")
@@ -151,6 +166,28 @@ def main():
     fw_rules(rules)
     per = {k: [] for k in duts}
     raw = {k: [] for k in duts}
+    old_pages = None
+    if args.huge:
+        nr = "/proc/sys/vm/nr_hugepages"
+        old_pages = open(nr).read().strip()
+        with open(nr, "w") as f:
+            f.write("%d\n" % args.huge)
+        args.huge_dir = os.path.join(d, "hugetlbfs")
+        os.mkdir(args.huge_dir)
+        subprocess.check_call(["mount", "-t", "hugetlbfs", "-o", "pagesize=2M", "nodev",
+                               args.huge_dir])
+    try:
+        rounds(args, duts, d, rules, per, raw)
+    finally:
+        if args.huge:
+            subprocess.call(["umount", args.huge_dir])
+            with open("/proc/sys/vm/nr_hugepages", "w") as f:
+                f.write(old_pages + "\n")
+    report(args, duts, per, raw)
+    subprocess.call(["rm", "-rf", d])
+
+
+def rounds(args, duts, d, rules, per, raw):
     for r in range(args.runs):
         for k in duts:
             res = run_one(k, args, d, rules, "%s%d" % (k, r))
@@ -169,8 +206,14 @@ def main():
             raw[k].append(res)
             if ok:
                 per[k].append(res["cycles_per_packet"])
+
+
+def report(args, duts, per, raw):
     summary = {"cpu": args.cpu, "runs": args.runs, "frame_size": 64, "flows": N_FLOWS,
                "transport": "net_memif (copy mode, 16384-slot rings), generator as server",
+               "dut_memory": "2 MB hugepages" if args.huge else "--no-huge (4 KB pages)",
+               "window_us": args.window_us, "windows": args.windows,
+               "ring_slots": 1 << args.ring_log2,
                "method": "same core, SIGSTOP/SIGCONT windows, least-squares fit "
                          "(vmmgr-pktgen --dut-pid)",
                "tsc_hz": raw[duts[0]][0]["config"]["tsc_hz"] if raw[duts[0]] else None,
@@ -192,6 +235,8 @@ def main():
                 e["meets_target"] = m - base < targets[k]
         if k == "nat":
             e["flows_active"] = [x.get("dut_flows_active") for x in raw[k]]
+        if args.huge:
+            e["hugepages_used"] = [x.get("dut_hugepages_used") for x in raw[k]]
         summary["duts"][k] = e
     print("\n%-8s %10s %12s %8s  %s" % ("DUT", "cycles/pkt", "vs testpmd", "ratio", "target"))
     for k in duts:
@@ -210,7 +255,6 @@ def main():
         json.dump(summary, f, indent=2)
         f.write("\n")
     print("\nwritten: %s" % os.path.abspath(args.out))
-    subprocess.call(["rm", "-rf", d])
 
 
 if __name__ == "__main__":
