@@ -451,6 +451,8 @@ static enum nfv_code load_demand(struct jctx *j, const struct plc_cluster *c, co
     if (total_vcpus == 0)
         return jfail(j, "needs 'vcpus' (or 'exclusive'/'shared'/'numbered')");
     d->n_vcpus = (uint16_t)total_vcpus;
+    d->n_shared_vcpus = (uint16_t)shared;
+    d->n_shared_cores = (uint16_t)shared_cores;
     d->n_cores = (uint16_t)(excl + shared_cores + d->n_numbered);
     d->numa_nodes = (uint8_t)numa;
     d->mem_mib = (uint32_t)mem;

@@ -8,6 +8,8 @@
  * pure engine (placement/) and print a table or, with --json, the engine's
  * JSON view. Nothing is written back: `place` is a what-if by nature.
  * Bad files exit 2 naming file, JSON path and reason (plc_json's messages).
+ * `place` also maps each placed VM's vCPUs onto the PUs of its cores with
+ * pinning/'s planner (plc_pin_plan), the plan libvirt <cputune> would get.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,10 +17,34 @@
 
 #include "ctl.h"
 #include "plc/json.h"
+#include "plc/pin.h"
 
 enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
                                     struct nfv_err *err);
+
+/* "0:4,1:6" (vCPU:PU) of the pin plan of a placed VM, or the reason none. */
+static void pins_text(const struct plc_cluster *c, const struct plc_vm_req *v,
+                      const struct plc_choice *ch, char *buf, size_t size, json_t **ret_json)
+{
+    struct pin_plan *plan = NULL;
+    struct nfv_err e;
+    size_t off = 0;
+
+    buf[0] = '\0';
+    if (plc_pin_plan(c, &v->demand, ch, &plan, &e) != NFV_OK) {
+        snprintf(buf, size, "(%.200s)", e.msg);
+        if (ret_json)
+            *ret_json = json_pack("{s:s}", "error", e.msg);
+        return;
+    }
+    for (unsigned i = 0; i < plan->n_vcpus && off < size; i++)
+        off +=
+            (size_t)snprintf(buf + off, size - off, "%s%u:%d", i ? "," : "", i, plan->vcpu_pu[i]);
+    if (ret_json)
+        *ret_json = pin_plan_to_json(plan);
+    pin_plan_free(plan);
+}
 
 static enum nfv_code print_explain(struct ctl_ctx *ctx, const struct plc_cluster *c,
                                    const struct plc_req *r, const struct plc_explain *e)
@@ -98,6 +124,10 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
             json_t *v = plc_json_choice(c, &ch[i]);
             json_object_set_new(v, "name", json_string(rd->req.vms[i].name));
             json_object_set_new(v, "role", json_string(plc_role_to_string(rd->req.vms[i].role)));
+            char pins[512];
+            json_t *pj = NULL;
+            pins_text(c, &rd->req.vms[i], &ch[i], pins, sizeof(pins), &pj);
+            json_object_set_new(v, "pin", pj ? pj : json_null());
             json_array_append_new(vms, v);
         }
         json_object_set_new(out, "placed", json_boolean(rc == NFV_OK));
@@ -113,8 +143,9 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
     if (e)
         print_explain(ctx, c, &rd->req, e);
     if (rc == NFV_OK) {
-        static const char *const keys[] = {"vm", "role", "host", "nodes", "cores", "memory_mib"};
-        struct nfv_table *t = nfv_table_new(keys, 6);
+        static const char *const keys[] = {"vm",    "role",       "host",     "nodes",
+                                           "cores", "memory_mib", "vcpu_pins"};
+        struct nfv_table *t = nfv_table_new(keys, 7);
         if (!t) {
             rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
             goto cleanup;
@@ -137,6 +168,9 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
             nfv_table_add_str(t, nodes);
             nfv_table_add_str(t, cores);
             nfv_table_add_int(t, mem);
+            char pins[512];
+            pins_text(c, &rd->req.vms[i], &ch[i], pins, sizeof(pins), NULL);
+            nfv_table_add_str(t, pins);
         }
         rc = ctl_print_table(ctx, t);
         nfv_table_free(t);

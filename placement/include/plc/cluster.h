@@ -105,12 +105,14 @@ struct plc_host {
 /* What one VM needs. Cores = exclusive vCPUs + shared-vCPU cores + numbered. */
 struct plc_demand {
     uint16_t n_vcpus;
-    uint16_t n_cores;    /* physical cores, numbered ones included */
-    uint8_t numa_nodes;  /* exactly this many nodes (1 = single node) */
-    bool is_nic_local;   /* prefer (weigher) nodes with a data-plane NIC */
-    uint32_t mem_mib;    /* normal memory, split evenly over the nodes */
-    uint32_t hp_mib;     /* hugepage-backed memory, split evenly over the nodes */
-    uint64_t caps;       /* required capabilities (cluster bit indexes) */
+    uint16_t n_cores;        /* physical cores, numbered ones included */
+    uint8_t numa_nodes;      /* exactly this many nodes (1 = single node) */
+    bool is_nic_local;       /* prefer (weigher) nodes with a data-plane NIC */
+    uint32_t mem_mib;        /* normal memory, split evenly over the nodes */
+    uint32_t hp_mib;         /* hugepage-backed memory, split evenly over the nodes */
+    uint64_t caps;           /* required capabilities (cluster bit indexes) */
+    uint16_t n_shared_vcpus; /* light vCPUs sharing n_shared_cores cores */
+    uint16_t n_shared_cores;
     uint16_t n_numbered; /* host-wide core ids the operator named */
     uint16_t numbered[PLC_MAX_NUMBERED];
 };

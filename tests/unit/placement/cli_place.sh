@@ -41,8 +41,14 @@ for v in cl["vms"]:
 for v in (a, s):
     assert not (ids(v["cores"]) & used.get(v["host"], set())), v
     assert len(ids(v["cores"])) == 4, v
+    # pinning/'s plan: 4 vCPUs on PUs of exactly those cores (SMT-2: PU = 2*core+t),
+    # vCPU 0 the shared one, the others exclusive, no PU twice
+    pus = [x["pu"] for x in v["pin"]["vcpus"]]
+    assert len(pus) == 4 and len(set(pus)) == 4, v
+    assert {p // 2 for p in pus} <= ids(v["cores"]), v
+    assert [x["mode"] for x in v["pin"]["vcpus"]] == ["shared"] + ["exclusive"] * 3, v
 PY
-check "pair: different racks, 4 free cores each" $?
+check "pair: different racks, 4 free cores each, vCPUs pinned inside them" $?
 
 # Table output has the header and both members.
 expect_exit 0 "place pair (table)" "$ctl" place --cluster "$data/small.json" --request "$data/req_pair.json"
