@@ -3,7 +3,9 @@
  *
  * Both run without the daemon: they load a topology through the hwloc
  * adapter (this host, an hwloc XML file or a synthetic description) and, for
- * `plan`, run the pure planner on an empty host with the given pools, then
+ * `plan`, run the pure planner on an empty host with the given pools (or on
+ * a recorded host state, --allocation FILE; --save FILE --owner NAME claims
+ * the plan there and writes the new state), then
  * print the result as a table, JSON (--json) or the libvirt XML fragment
  * (--xml). Every bad option exits 2 with one line naming the option; a
  * request that does not fit exits 5 (no capacity) with the planner's reason.
@@ -164,7 +166,7 @@ enum nfv_code ctl_cmd_topology(struct ctl_ctx *ctx, int argc, char **argv, struc
 struct plan_opts {
     const char *vcpus, *mode, *map, *shared_vcpus, *shared_pus, *thread, *emulator, *numa_node,
         *nic, *nic_policy, *numa, *iothreads, *memory, *hugepages, *reserved, *dedicated,
-        *shared_pool, *xml_file, *synthetic;
+        *shared_pool, *xml_file, *synthetic, *allocation, *save, *owner;
     bool is_xml;
 };
 
@@ -365,13 +367,54 @@ static enum nfv_code print_plan(const struct ctl_ctx *ctx, const struct pin_topo
     return NFV_OK;
 }
 
+/* Reads a host's allocation (pin_alloc_to_json) for topology @t. */
+static enum nfv_code load_allocation(const char *path, struct pin_topo *t, struct pin_alloc **ret,
+                                     struct nfv_err *err)
+{
+    json_error_t jerr;
+    json_t *v = json_load_file(path, 0, &jerr);
+    enum nfv_code rc;
+
+    if (!v)
+        return NFV_ERR(err, NFV_E_INVAL, "'--allocation': %s: %s", path, jerr.text);
+    rc = pin_alloc_from_json(t, v, ret, err);
+    json_decref(v);
+    if (rc) {
+        nfv_err_prefix(err, "'--allocation': %s", path);
+        if (err)
+            err->code = NFV_E_INVAL;
+        return NFV_E_INVAL;
+    }
+    return NFV_OK;
+}
+
+/* Claims @plan for @owner and writes the host's new allocation to @path. */
+static enum nfv_code save_claim(const char *path, struct pin_alloc *alloc,
+                                const struct pin_plan *plan, const char *owner, struct nfv_err *err)
+{
+    enum nfv_code rc = pin_alloc_claim(alloc, plan, owner, err);
+    json_t *v;
+
+    if (rc) {
+        nfv_err_prefix(err, "'--owner'");
+        return rc;
+    }
+    v = pin_alloc_to_json(alloc);
+    if (!v || json_dump_file(v, path, JSON_INDENT(2) | JSON_SORT_KEYS) < 0) {
+        json_decref(v);
+        return NFV_ERR(err, NFV_E_IO, "'--save': cannot write %s", path);
+    }
+    json_decref(v);
+    return NFV_OK;
+}
+
 enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "vcpus=",     "cpu-mode=",  "cpu-map=",  "shared-vcpus=", "shared-pus=",  "thread-policy=",
-        "emulator=",  "numa-node=", "nic=",      "nic-policy=",   "numa=",        "iothreads=",
-        "memory=",    "hugepages=", "reserved=", "dedicated=",    "shared-pool=", "hwloc-xml=",
-        "synthetic=", "xml",        NULL};
+        "vcpus=",     "cpu-mode=",   "cpu-map=",  "shared-vcpus=", "shared-pus=",  "thread-policy=",
+        "emulator=",  "numa-node=",  "nic=",      "nic-policy=",   "numa=",        "iothreads=",
+        "memory=",    "hugepages=",  "reserved=", "dedicated=",    "shared-pool=", "hwloc-xml=",
+        "synthetic=", "allocation=", "save=",     "owner=",        "xml",          NULL};
     struct plan_opts o = {0};
     const char *opt, *val;
     struct pin_topo *t = NULL;
@@ -383,11 +426,11 @@ enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nf
     int idx = 1;
 
     while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
-        const char **slots[] = {&o.vcpus,       &o.mode,       &o.map,      &o.shared_vcpus,
-                                &o.shared_pus,  &o.thread,     &o.emulator, &o.numa_node,
-                                &o.nic,         &o.nic_policy, &o.numa,     &o.iothreads,
-                                &o.memory,      &o.hugepages,  &o.reserved, &o.dedicated,
-                                &o.shared_pool, &o.xml_file,   &o.synthetic};
+        const char **slots[] = {
+            &o.vcpus,     &o.mode,       &o.map,      &o.shared_vcpus, &o.shared_pus,  &o.thread,
+            &o.emulator,  &o.numa_node,  &o.nic,      &o.nic_policy,   &o.numa,        &o.iothreads,
+            &o.memory,    &o.hugepages,  &o.reserved, &o.dedicated,    &o.shared_pool, &o.xml_file,
+            &o.synthetic, &o.allocation, &o.save,     &o.owner};
         size_t i;
         if (!*opt)
             return NFV_ERR(err, NFV_E_INVAL, "plan: unexpected argument '%s'", val);
@@ -407,16 +450,33 @@ enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nf
     rc = load_topo(o.xml_file, o.synthetic, &t, err);
     if (rc)
         goto out;
-    rc = pin_pools_parse(t, o.reserved, o.dedicated, o.shared_pool, &pools, err);
-    if (rc) {
-        /* "'reserved': ..." -> "'--reserved': ..."; overlap names two pools */
-        field_to_option(err);
+    if ((o.save != NULL) != (o.owner != NULL)) {
+        rc = NFV_ERR(err, NFV_E_INVAL, "'--save' and '--owner' go together");
         goto out;
     }
+    if (o.allocation) {
+        /* a host's recorded state (pin_alloc_to_json) brings its own pools */
+        if (o.reserved || o.dedicated || o.shared_pool) {
+            rc = NFV_ERR(err, NFV_E_INVAL,
+                         "'--allocation' conflicts with --reserved/--dedicated/--shared-pool "
+                         "(the file has the pools)");
+            goto out;
+        }
+        rc = load_allocation(o.allocation, t, &alloc, err);
+        if (rc)
+            goto out;
+    } else {
+        rc = pin_pools_parse(t, o.reserved, o.dedicated, o.shared_pool, &pools, err);
+        if (rc) {
+            /* "'reserved': ..." -> "'--reserved': ..."; overlap names two pools */
+            field_to_option(err);
+            goto out;
+        }
+        rc = pin_alloc_new(t, &pools, &alloc, err);
+        if (rc)
+            goto out;
+    }
     rc = build_request(&o, t, &req, err);
-    if (rc)
-        goto out;
-    rc = pin_alloc_new(t, &pools, &alloc, err);
     if (rc)
         goto out;
     plan = pin_plan_new(req->n_vcpus);
@@ -429,6 +489,11 @@ enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nf
         field_to_option(err);
     if (rc)
         goto out;
+    if (o.save) {
+        rc = save_claim(o.save, alloc, plan, o.owner, err);
+        if (rc)
+            goto out;
+    }
     if (o.is_xml) {
         char *xml;
         rc = pin_libvirt_render(t, plan, PIN_LV_ALL, &xml, err);

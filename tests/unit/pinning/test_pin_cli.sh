@@ -105,6 +105,23 @@ expect_bad 5 "no numa node has 8 free cores" plan --vcpus 8 --reserved 0 --synth
 expect_bad 2 "'--cpu-map': vcpu 0: PU 0 is not in the dedicated pool" plan --vcpus 1 --cpu-mode numbered \
     --cpu-map 0:0 --reserved 0 --synthetic "package:1 core:4 pu:1"
 
+# a recorded host: --save/--owner claim and write the state, --allocation plans on it
+ALLOC=$TMP/host.json
+if expect_ok "save vm1" plan --vcpus 2 --reserved 0-1 --synthetic "$SYN" --save "$ALLOC" --owner vm1; then
+    grep -q '"owner": "vm1"' "$ALLOC" || fail "--save: vm1 not in the saved allocation"
+fi
+if expect_ok "plan on saved" --json=short plan --vcpus 2 --allocation "$ALLOC" --synthetic "$SYN"; then
+    # node 0 has one whole core left: the next 2-vCPU VM goes to node 1
+    json "assert [x['pu'] for x in d['plan']['vcpus']]==[8,10], d" || fail "--allocation: vm1's cores reused"
+fi
+expect_bad 4 "PU 2 is held by 'vm1' (vcpu 0)" plan --vcpus 1 --cpu-mode numbered --cpu-map 0:2 \
+    --allocation "$ALLOC" --synthetic "$SYN"
+expect_bad 4 "'--owner': owner 'vm1': already holds a claim" plan --vcpus 1 --allocation "$ALLOC" \
+    --synthetic "$SYN" --save "$ALLOC" --owner vm1
+expect_bad 2 "'--allocation' conflicts" plan --vcpus 1 --allocation "$ALLOC" --reserved 0 --synthetic "$SYN"
+expect_bad 2 "'--allocation'" plan --vcpus 1 --allocation /nonexistent.json --synthetic "$SYN"
+expect_bad 2 "'--save' and '--owner' go together" plan --vcpus 1 --reserved 0 --synthetic "$SYN" --save "$ALLOC"
+
 # bad input: exit 2, one line naming the option
 expect_bad 2 "'--cpu-mode'" plan --vcpus 2 --cpu-mode bogus --synthetic "$SYN"
 expect_bad 2 "'--vcpus'" plan --vcpus 0 --synthetic "$SYN"
