@@ -92,6 +92,17 @@ uint16_t nat_port_first(const struct nat_conf *c, uint16_t sport, uint32_t flow_
                         unsigned worker, unsigned n_workers);
 /* Next candidate of the same worker after @port, wrapping inside the range. */
 uint16_t nat_port_next(const struct nat_conf *c, uint16_t port, unsigned n_workers);
+/*
+ * The @attempt-th (0-based) port to try for a new flow: first the preserved
+ * source port when nat_port_first() keeps it, then a probe sequence that
+ * starts at the flow's hash and steps by a per-flow stride coprime with the
+ * worker's share of the range (similar source ports of one subnet pile up
+ * into long runs of used ports that a linear walk could not leave within
+ * NAT_PORT_TRIES). Candidates do not repeat before the whole share has been
+ * offered. 0 if none.
+ */
+uint16_t nat_port_candidate(const struct nat_conf *c, uint16_t sport, uint32_t flow_hash,
+                            unsigned worker, unsigned n_workers, unsigned attempt);
 /* The forward for (proto, outside ip, outside port), or NULL. */
 const struct nat_fwd *nat_fwd_find(const struct nat_conf *c, uint8_t proto, uint32_t ip,
                                    uint16_t port);

@@ -229,6 +229,47 @@ uint16_t nat_port_next(const struct nat_conf *c, uint16_t port, unsigned n_worke
     return (uint16_t)(port + n_workers);
 }
 
+static uint32_t nat_gcd(uint32_t a, uint32_t b)
+{
+    while (b) {
+        uint32_t t = a % b;
+        a = b;
+        b = t;
+    }
+    return a;
+}
+
+uint16_t nat_port_candidate(const struct nat_conf *c, uint16_t sport, uint32_t flow_hash,
+                            unsigned worker, unsigned n_workers, unsigned attempt)
+{
+    uint32_t base = nat_port_base(c, worker, n_workers);
+    uint16_t first = nat_port_first(c, sport, flow_hash, worker, n_workers);
+    uint16_t hashed = nat_port_first(c, 0, flow_hash, worker, n_workers);
+    uint32_t count, k, stride;
+
+    if (!base)
+        return 0;
+    if (attempt == 0)
+        return first;
+    /* After a preserved port, attempt 1 is the hashed start itself. */
+    k = first != hashed ? attempt - 1 : attempt;
+    count = (c->port_hi - base) / n_workers + 1;
+    if (count == 1)
+        return (uint16_t)base;
+    /*
+     * Double hashing: a per-flow stride coprime with the share size visits every
+     * port once per cycle and, unlike a linear walk, does not run along blocks of
+     * used ports (preserved source ports of one inside subnet form such blocks).
+     */
+    stride = 1 + ((flow_hash >> 16) ^ (flow_hash * 0x9e3779b1u)) % (count - 1);
+    while (nat_gcd(stride, count) != 1)
+        stride = stride % (count - 1) + 1;
+    return (uint16_t)(base +
+                      (uint32_t)((((uint64_t)hashed - base) / n_workers + (uint64_t)k * stride) %
+                                 count) *
+                          n_workers);
+}
+
 const struct nat_fwd *nat_fwd_find(const struct nat_conf *c, uint8_t proto, uint32_t ip,
                                    uint16_t port)
 {

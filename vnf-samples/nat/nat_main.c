@@ -118,15 +118,16 @@ static struct vnf_ct_flow *nat_flow_new_out(struct nat_ctx *ctx, struct nat_work
     const struct nat_conf *c = ctx->conf;
     uint32_t out_ip = c->outside_ip[nat_pick_outside(c, p->src_ip)];
     unsigned widx = (unsigned)(w - ctx->w);
-    uint16_t port = nat_port_first(
-        c, p->sport, nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto), widx,
-        ctx->n_workers);
+    uint32_t h = nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto);
     struct vnf_ct_key k1;
     struct vnf_ct_flow *f;
     int e = 0;
 
-    for (unsigned i = 0; port && i < NAT_PORT_TRIES;
-         i++, port = nat_port_next(c, port, ctx->n_workers)) {
+    for (unsigned i = 0; i < NAT_PORT_TRIES; i++) {
+        uint16_t port = nat_port_candidate(c, p->sport, h, widx, ctx->n_workers, i);
+
+        if (!port)
+            break;
         /* The reply tuple; for ICMP echo both "ports" are the identifier. */
         vnf_ct_key_set(&k1, p->proto, p->dst_ip, p->proto == VNF_PROTO_ICMP ? port : p->dport,
                        out_ip, port);

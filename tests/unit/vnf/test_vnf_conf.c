@@ -269,6 +269,28 @@ static void test_nat_worker_ports(void **state)
         assert_int_equal(nat_port_first(c, 1002, 1, 1002 % 3, 3), 1002);
         assert_int_not_equal(nat_port_first(c, 1002, 1, (1002 + 1) % 3, 3), 1002);
     }
+    /* Candidates: preserved port first, then a hash walk; no repeats within the share. */
+    for (unsigned w = 0; w < 3; w++) {
+        static uint8_t seen[65536];
+        uint16_t sport = (uint16_t)(1002 + w); /* in range and of worker w (1002 % 3 == 0) */
+        unsigned share = 0;
+
+        memset(seen, 0, sizeof(seen));
+        for (uint32_t p = 1000; p <= 1100; p++)
+            share += p % 3 == w;
+        assert_int_equal(nat_port_candidate(c, sport, 99, w, 3, 0), sport);
+        /* Attempt 1 is the hash start, unless that is the preserved port itself. */
+        uint16_t hashed = nat_port_first(c, 0, 99, w, 3);
+        if (hashed != sport)
+            assert_int_equal(nat_port_candidate(c, sport, 99, w, 3, 1), hashed);
+        for (unsigned i = 0; i < share; i++) {
+            uint16_t p = nat_port_candidate(c, sport, 99, w, 3, i);
+            assert_true(p >= 1000 && p <= 1100 && p % 3 == w);
+            /* Only the preserved port may come round again, once the hash walk reaches it. */
+            if (p != sport)
+                assert_int_equal(seen[p]++, 0);
+        }
+    }
     /* A range too small for a worker gives it no port. */
     c->port_lo = 2000;
     c->port_hi = 2001;
@@ -291,6 +313,38 @@ static void test_nat_worker_ports(void **state)
     struct vnf_pkt in = {.proto = 17, .src_ip = 0x0a000001u, .sport = 5, .dst_ip = 7, .dport = 53};
     assert_int_equal(nat_owner(c, &in, 0, 4),
                      nat_flow_hash(in.src_ip, in.sport, in.dst_ip, in.dport, in.proto) % 4);
+    free(c);
+}
+
+/*
+ * Regression: with a linear walk, a flow whose hash start fell into the block of
+ * ports that one subnet's preserved source ports occupy (1024-2023 here) ran out
+ * of its NAT_PORT_TRIES inside the block and was dropped with drop_no_port,
+ * although 98% of the ports were free.
+ */
+static void test_nat_port_search_leaves_used_blocks(void **state)
+{
+    struct nat_conf *c = malloc(sizeof(*c));
+    static uint8_t used[65536];
+    unsigned n_failed = 0;
+
+    (void)state;
+    nat_conf_init(c);
+    memset(used, 0, sizeof(used));
+    for (unsigned p = 1024; p <= 2023; p++)
+        used[p] = 1;
+    for (uint32_t f = 0; f < 5000; f++) {
+        uint32_t h = nat_flow_hash(0x0a000000u + f, (uint16_t)(1024 + f % 1000), 7, 53, 17);
+        unsigned i;
+
+        for (i = 0; i < NAT_PORT_TRIES; i++) {
+            uint16_t p = nat_port_candidate(c, (uint16_t)(1024 + f % 1000), h, 0, 1, i);
+            if (!used[p])
+                break;
+        }
+        n_failed += i == NAT_PORT_TRIES;
+    }
+    assert_int_equal(n_failed, 0);
     free(c);
 }
 
@@ -419,6 +473,7 @@ int main(void)
         cmocka_unit_test(test_nat_conf_errors),
         cmocka_unit_test(test_nat_mapping_choices),
         cmocka_unit_test(test_nat_worker_ports),
+        cmocka_unit_test(test_nat_port_search_leaves_used_blocks),
         cmocka_unit_test(test_fw_owner_is_symmetric),
         cmocka_unit_test(test_fw_rules),
         cmocka_unit_test(test_fw_rule_errors),
