@@ -37,6 +37,18 @@ enum nfv_code ctl_cmd_host_list(struct ctl_ctx *ctx, int argc, char **argv, stru
 enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_set(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_remove(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+/* ctl_vm.c */
+enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_start(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_stop(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_reboot(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_delete(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_group_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 static const struct ctl_verb verbs[] = {
     {"version", "", "Print the vmmgrctl version.", ctl_cmd_version},
@@ -53,6 +65,25 @@ static const struct ctl_verb verbs[] = {
     {"host set", "NAME --state up|maintenance", "Put a host in or out of maintenance.",
      ctl_cmd_host_set},
     {"host remove", "NAME [--if-exists]", "Forget a host that has no VMs.", ctl_cmd_host_remove},
+    {"vm create",
+     "NAME --vcpus N --memory MIB [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] "
+     "[--shared-vcpus LIST] [--thread-policy P] [--emulator E] [--numa-node N] [--host H] "
+     "[--group G --role act|sby] [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] "
+     "[--dry-run]",
+     "Place, pin, define and start a VM; verify its pins.", ctl_cmd_vm_create},
+    {"vm list", "", "List VMs with host, state, role and PUs.", ctl_cmd_vm_list},
+    {"vm show", "NAME", "Show a VM, its peers and its pin plan.", ctl_cmd_vm_show},
+    {"vm pins", "NAME", "Show the live pins libvirt reports next to the plan.", ctl_cmd_vm_pins},
+    {"vm start", "NAME", "Start a VM (pins verified).", ctl_cmd_vm_start},
+    {"vm stop", "NAME [--force]", "Shut a VM down (destroyed after 10 s, or at once with --force).",
+     ctl_cmd_vm_stop},
+    {"vm reboot", "NAME", "Reset a VM (pins verified).", ctl_cmd_vm_reboot},
+    {"vm delete", "NAME [--if-exists]", "Destroy and undefine a VM; release its PUs.",
+     ctl_cmd_vm_delete},
+    {"group create", "NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run]",
+     "Create an ACT/SBY group: all members placed and started, or none.", ctl_cmd_group_create},
+    {"group list", "", "List redundancy groups.", ctl_cmd_group_list},
+    {"group show", "NAME", "Show a group's members, roles and hosts.", ctl_cmd_group_show},
     {"place", "--cluster FILE --request FILE [--explain]",
      "Place a VM or an ACT/SBY group on a cluster file (offline what-if).", ctl_cmd_place},
     {"evacuate-plan", "--cluster FILE (--host NAME | --rack NAME)",

@@ -216,12 +216,141 @@ static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *re
     return NFV_OK;
 }
 
+static enum nfv_code r_vm_list(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_vm_list(a->d, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_vm_create(struct route_args *a, struct vm_http_response *resp,
+                                 struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_vm_create(a->d, a->body, &v, err)))
+        return code;
+    ok(resp, json_is_true(json_object_get(v, "dry_run")) ? 200 : 201, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_vm_show(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_vm_show(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_vm_pins(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_vm_pins(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_vm_action(struct route_args *a, struct vm_http_response *resp,
+                                 struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_vm_action(a->d, a->cap[0], a->cap[1], a->body, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_vm_delete(struct route_args *a, struct vm_http_response *resp,
+                                 struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_vm_delete(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_group_list(struct route_args *a, struct vm_http_response *resp,
+                                  struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_group_list(a->d, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_group_create(struct route_args *a, struct vm_http_response *resp,
+                                    struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_group_create(a->d, a->body, &v, err)))
+        return code;
+    ok(resp, json_is_true(json_object_get(v, "dry_run")) ? 200 : 201, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_group_show(struct route_args *a, struct vm_http_response *resp,
+                                  struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_group_show(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
 static const struct route routes[] = {
-    {"GET", "/v1/status", r_status},         {"GET", "/v1/events", r_events},
-    {"GET", "/metrics", r_metrics},          {"GET", "/v1/hosts", r_host_list},
-    {"POST", "/v1/hosts", r_host_add},       {"GET", "/v1/hosts/*", r_host_show},
-    {"PATCH", "/v1/hosts/*", r_host_update}, {"DELETE", "/v1/hosts/*", r_host_remove},
-    {"GET", "/v1/operations", r_op_list},    {"GET", "/v1/operations/*", r_op_show},
+    {"GET", "/v1/vms", r_vm_list},
+    {"POST", "/v1/vms", r_vm_create},
+    {"GET", "/v1/vms/*", r_vm_show},
+    {"DELETE", "/v1/vms/*", r_vm_delete},
+    {"GET", "/v1/vms/*/pins", r_vm_pins},
+    {"POST", "/v1/vms/*/*", r_vm_action},
+    {"GET", "/v1/groups", r_group_list},
+    {"POST", "/v1/groups", r_group_create},
+    {"GET", "/v1/groups/*", r_group_show},
+    {"GET", "/v1/status", r_status},
+    {"GET", "/v1/events", r_events},
+    {"GET", "/metrics", r_metrics},
+    {"GET", "/v1/hosts", r_host_list},
+    {"POST", "/v1/hosts", r_host_add},
+    {"GET", "/v1/hosts/*", r_host_show},
+    {"PATCH", "/v1/hosts/*", r_host_update},
+    {"DELETE", "/v1/hosts/*", r_host_remove},
+    {"GET", "/v1/operations", r_op_list},
+    {"GET", "/v1/operations/*", r_op_show},
 };
 
 /* Splits @path into at most MAX_SEGS segments in @buf; returns the count or -1. */

@@ -31,43 +31,9 @@
 #include "vm_journal.h"
 #include "vm_req.h"
 #include "vm_topo.h"
+#include "vm_daemon_priv.h"
 
 #define MOD "daemon"
-
-/* Runtime view of one host; the database row is the durable half. */
-struct host_rt {
-    int64_t id;
-    char name[VM_NAME_MAX];
-    char uri[VM_URI_MAX];        /* what the operator gave */
-    char eff_uri[PATH_MAX + 16]; /* what we open (generated node file for test:///) */
-    char node_xml[PATH_MAX];     /* generated node file, "" if none */
-    enum vm_host_state admin;
-    enum vm_topo_source topo_source;
-    struct vm_hv_conn *conn; /* NULL while unreachable */
-    atomic_bool is_lost;     /* set by libvirt's event thread */
-    bool is_connecting;      /* the monitor is opening it without the lock */
-    unsigned backoff_ms;
-    int64_t next_retry_ms;
-    struct pin_topo *topo; /* NULL until known (live hosts never reached) */
-    struct pin_pools pools;
-    struct vm_daemon *d;
-};
-
-struct vm_daemon {
-    struct vm_config cfg;
-    const struct vm_hv_driver *hv;
-    struct vm_db *db;
-    pthread_mutex_t lock;
-    pthread_cond_t cond; /* new event, or stopping */
-    int64_t last_event_id;
-    bool is_stopping;
-    struct host_rt **hosts;
-    size_t n_hosts;
-    struct vm_metrics_ops metrics;
-    int64_t started_ms;
-    pthread_t monitor;
-    bool has_monitor;
-};
 
 int64_t vm_daemon_now_ms(void)
 {
@@ -77,7 +43,7 @@ int64_t vm_daemon_now_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static int64_t mono_ms(void)
+int64_t vm_d_mono_ms(void)
 {
     struct timespec ts;
 
@@ -113,9 +79,8 @@ static void event_locked(struct vm_daemon *d, enum vm_severity sev, const char *
     pthread_cond_broadcast(&d->cond);
 }
 
-static void __attribute__((format(printf, 5, 6)))
-event(struct vm_daemon *d, enum vm_severity sev, const char *type, const char *object,
-      const char *fmt, ...)
+void vm_d_event(struct vm_daemon *d, enum vm_severity sev, const char *type, const char *object,
+                const char *fmt, ...)
 {
     va_list ap;
 
@@ -147,7 +112,7 @@ void vm_daemon_count_http(struct vm_daemon *d, int status)
 
 /* ---- hosts: runtime ---- */
 
-static struct host_rt *host_find(struct vm_daemon *d, const char *name)
+struct host_rt *vm_d_host_find(struct vm_daemon *d, const char *name)
 {
     for (size_t i = 0; i < d->n_hosts; i++)
         if (strcmp(d->hosts[i]->name, name) == 0)
@@ -169,8 +134,20 @@ static void host_rt_free(struct vm_daemon *d, struct host_rt *h)
         return;
     if (h->conn)
         d->hv->close(h->conn);
+    pin_alloc_free(h->alloc);
     pin_topo_unref(h->topo);
     free(h);
+}
+
+/* Keeps the failure-domain labels placement uses (rack, zone, power). */
+static void host_set_labels(struct host_rt *h, const json_t *labels)
+{
+    static const char *const keys[3] = {"rack", "zone", "power"};
+
+    for (int i = 0; i < 3; i++) {
+        const char *v = json_string_value(json_object_get(labels, keys[i]));
+        snprintf(h->labels[i], sizeof(h->labels[i]), "%s", v ? v : "");
+    }
 }
 
 static enum nfv_code host_append(struct vm_daemon *d, struct host_rt *h, struct nfv_err *err)
@@ -207,10 +184,11 @@ static void on_lost(void *opaque, struct vm_hv_conn *conn, const char *reason)
 static void on_domain(void *opaque, struct vm_hv_conn *conn, const char *name,
                       enum vm_hv_dom_event ev)
 {
-    (void)opaque;
+    struct host_rt *h = opaque;
+
     (void)conn;
-    /* Pin enforcement hooks in here once VMs exist (issue 5, step 3). */
-    NFV_LOG_DEBUG(MOD, "domain '%s': %s", name, vm_hv_dom_event_to_string(ev));
+    /* Runs on libvirt's event thread: queue it for the monitor thread. */
+    vm_vm_note(h->d, h, name, ev);
 }
 
 static const struct vm_hv_events hv_events = {
@@ -368,15 +346,14 @@ static json_t *pools_json(const struct host_rt *h, const char *reserved, const c
 
 static json_t *host_json(struct vm_daemon *d, const struct vm_db_host *row, bool is_full)
 {
-    struct host_rt *h = host_find(d, row->name);
+    struct host_rt *h = vm_d_host_find(d, row->name);
     bool is_connected = h && h->conn;
     enum vm_host_state st = vm_host_state_effective(row->admin_state, is_connected);
     json_t *labels = json_loads(row->labels_json ? row->labels_json : "{}", 0, NULL);
     json_t *pools = pools_json(h, row->reserved, row->dedicated);
-    unsigned n_vms = 0;
+    unsigned n_vms = h ? vm_vm_count_on(d, h) : 0;
     json_t *o;
 
-    vm_db_host_count_vms(d->db, row->id, &n_vms, NULL);
     o = json_pack("{s:s,s:s,s:s,s:s,s:b,s:s,s:i,s:I,s:o,s:o,s:i}", "name", row->name, "uri",
                   row->uri, "state", vm_host_state_to_string(st), "admin_state",
                   vm_host_state_to_string(row->admin_state), "connected", is_connected,
@@ -408,9 +385,20 @@ static json_t *host_json(struct vm_daemon *d, const struct vm_db_host *row, bool
                                    : pin_cpuset_test(&h->pools.dedicated, (unsigned)pu)
                                        ? "dedicated"
                                        : "other";
-                json_array_append_new(map, json_pack("{s:i,s:i,s:i,s:i,s:s,s:n,s:n}", "pu", pu,
+                const char *owner = NULL;
+                int vcpu = 0;
+                char vc[16] = "";
+                if (h->alloc && pin_alloc_pu_owner(h->alloc, (unsigned)pu, &owner, &vcpu))
+                    snprintf(vc, sizeof(vc), "%s",
+                             vcpu == PIN_OWNER_EMULATOR  ? "emulator"
+                             : vcpu == PIN_OWNER_BLOCKED ? "blocked"
+                                                         : "");
+                if (owner && !vc[0])
+                    snprintf(vc, sizeof(vc), "%d", vcpu);
+                json_array_append_new(map, json_pack("{s:i,s:i,s:i,s:i,s:s,s:s?,s:s?}", "pu", pu,
                                                      "core", pi->core, "node", pi->node, "package",
-                                                     pi->package, "pool", pool, "vm", "vcpus"));
+                                                     pi->package, "pool", pool, "vm", owner,
+                                                     "vcpus", owner ? vc : NULL));
             }
         }
         json_object_set_new(o, "core_map", map ? map : json_array());
@@ -434,7 +422,7 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     struct vm_hv_node_info info;
     char *payload = NULL, *topo_json_text = NULL, *labels = NULL;
     json_t *tj;
-    int64_t op_id = 0, t0 = mono_ms();
+    int64_t op_id = 0, t0 = vm_d_mono_ms();
     enum nfv_code code;
     bool is_generated;
 
@@ -452,7 +440,7 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     h->admin = VM_HOST_UP;
 
     pthread_mutex_lock(&d->lock);
-    if (host_find(d, spec.name)) {
+    if (vm_d_host_find(d, spec.name)) {
         code = NFV_ERR(err, NFV_E_EXIST, "host '%s' already exists", spec.name);
         goto fail_early;
     }
@@ -538,8 +526,14 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
         vm_db_rollback(d->db);
         goto fail;
     }
-    if ((code = host_append(d, h, err)) != NFV_OK) {
+    host_set_labels(h, spec.labels);
+    snprintf(h->reserved, sizeof(h->reserved), "%s", row.reserved);
+    snprintf(h->dedicated, sizeof(h->dedicated), "%s", row.dedicated);
+    if ((code = host_append(d, h, err)) == NFV_OK)
+        code = vm_vm_host_ready(d, h, err);
+    if (code != NFV_OK) {
         /* Durable but not in memory: a restart picks it up. */
+        host_detach(d, h);
         pthread_mutex_unlock(&d->lock);
         host_rt_free(d, h);
         free(payload);
@@ -547,9 +541,9 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
         free(labels);
         return code;
     }
-    vm_metrics_observe(&d->metrics, VM_OP_HOST_ADD, 0, (double)(mono_ms() - t0));
-    event(d, VM_SEV_INFO, "host_added", spec.name, "%s, %u PUs, %u cores, %u NUMA nodes", spec.uri,
-          h->topo->n_pus, h->topo->n_cores, h->topo->n_nodes);
+    vm_metrics_observe(&d->metrics, VM_OP_HOST_ADD, 0, (double)(vm_d_mono_ms() - t0));
+    vm_d_event(d, VM_SEV_INFO, "host_added", spec.name, "%s, %u PUs, %u cores, %u NUMA nodes",
+               spec.uri, h->topo->n_pus, h->topo->n_cores, h->topo->n_nodes);
     {
         struct vm_db_host stored;
         if (vm_db_host_get(d->db, spec.name, &stored, NULL) == NFV_OK) {
@@ -574,7 +568,7 @@ fail:
         unlink(h->node_xml);
     vm_db_op_finish(d->db, op_id, VM_OPS_FAILED, err ? err->msg : "failed", vm_daemon_now_ms(),
                     NULL);
-    vm_metrics_observe(&d->metrics, VM_OP_HOST_ADD, 1, (double)(mono_ms() - t0));
+    vm_metrics_observe(&d->metrics, VM_OP_HOST_ADD, 1, (double)(vm_d_mono_ms() - t0));
 fail_early:
     if (spec.topo_source == VM_TOPO_XML && code != NFV_E_EXIST) {
         char path[PATH_MAX];
@@ -658,7 +652,7 @@ enum nfv_code vm_daemon_host_update(struct vm_daemon *d, const char *name, const
     if ((code = vm_host_state_check_request(st, err)) != NFV_OK)
         return code;
     pthread_mutex_lock(&d->lock);
-    h = host_find(d, name);
+    h = vm_d_host_find(d, name);
     if (!h) {
         pthread_mutex_unlock(&d->lock);
         return NFV_ERR(err, NFV_E_NOENT, "host '%s' not found", name);
@@ -669,8 +663,8 @@ enum nfv_code vm_daemon_host_update(struct vm_daemon *d, const char *name, const
             return code;
         }
         h->admin = st;
-        event(d, st == VM_HOST_MAINTENANCE ? VM_SEV_WARN : VM_SEV_INFO, "host_state", name,
-              "operator set the host %s", vm_host_state_to_string(st));
+        vm_d_event(d, st == VM_HOST_MAINTENANCE ? VM_SEV_WARN : VM_SEV_INFO, "host_state", name,
+                   "operator set the host %s", vm_host_state_to_string(st));
     }
     pthread_mutex_unlock(&d->lock);
     return vm_daemon_host_show(d, name, ret, err);
@@ -681,7 +675,7 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
 {
     struct vm_db_host row;
     struct host_rt *h;
-    int64_t op_id = 0, t0 = mono_ms();
+    int64_t op_id = 0, t0 = vm_d_mono_ms();
     unsigned n_vms = 0;
     enum nfv_code code;
 
@@ -708,7 +702,7 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
         if (code != NFV_OK)
             goto out;
     }
-    h = host_find(d, name);
+    h = vm_d_host_find(d, name);
     if (h) {
         host_detach(d, h);
         host_rt_free(d, h);
@@ -733,8 +727,8 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
         vm_db_rollback(d->db);
         goto out;
     }
-    vm_metrics_observe(&d->metrics, VM_OP_HOST_REMOVE, 0, (double)(mono_ms() - t0));
-    event(d, VM_SEV_INFO, "host_removed", name, "removed");
+    vm_metrics_observe(&d->metrics, VM_OP_HOST_REMOVE, 0, (double)(vm_d_mono_ms() - t0));
+    vm_d_event(d, VM_SEV_INFO, "host_removed", name, "removed");
     *ret = json_pack("{s:s,s:b}", "name", name, "removed", 1);
 out:
     pthread_mutex_unlock(&d->lock);
@@ -887,7 +881,14 @@ enum nfv_code vm_daemon_metrics(struct vm_daemon *d, char **ret_text, struct nfv
         s.pus_total[VM_POOL_RESERVED] += n_res;
         s.pus_total[VM_POOL_DEDICATED] += n_ded;
         s.pus_total[VM_POOL_OTHER] += h->topo->n_pus - n_res - n_ded;
+        if (h->alloc) {
+            struct pin_cpuset used;
+            pin_cpuset_and(&used, pin_alloc_used(h->alloc), &h->pools.dedicated);
+            s.pus_used[VM_POOL_DEDICATED] += pin_cpuset_count(&used);
+        }
     }
+    for (size_t i = 0; i < d->n_vms; i++)
+        s.vms[d->vms[i]->state][d->vms[i]->role]++;
     vm_db_op_count_pending(d->db, &s.journal_pending, NULL);
     s.events_total = (uint64_t)d->last_event_id;
     s.uptime_s = (double)(vm_daemon_now_ms() - d->started_ms) / 1000.0;
@@ -927,6 +928,13 @@ static int load_host_cb(void *opaque, const struct vm_db_host *row)
         snprintf(h->eff_uri, sizeof(h->eff_uri), "%s", h->uri);
     h->admin = row->admin_state;
     h->topo_source = row->topo_source;
+    snprintf(h->reserved, sizeof(h->reserved), "%s", row->reserved);
+    snprintf(h->dedicated, sizeof(h->dedicated), "%s", row->dedicated);
+    {
+        json_t *labels = json_loads(row->labels_json ? row->labels_json : "{}", 0, NULL);
+        host_set_labels(h, labels);
+        json_decref(labels);
+    }
     if (row->topo_source != VM_TOPO_LIVE &&
         topo_load(d, row->name, row->uri, row->topo_source, row->topo ? row->topo : "", NULL,
                   &h->topo, &e) != NFV_OK)
@@ -971,9 +979,9 @@ static void host_connect_locked(struct vm_daemon *d, struct host_rt *h, bool is_
         bool was_first = h->backoff_ms == 0;
         h->backoff_ms =
             vm_backoff_next(h->backoff_ms, d->cfg.reconnect_min_ms, d->cfg.reconnect_max_ms);
-        h->next_retry_ms = mono_ms() + h->backoff_ms;
+        h->next_retry_ms = vm_d_mono_ms() + h->backoff_ms;
         if (is_startup || was_first)
-            event(d, VM_SEV_WARN, "host_unreachable", h->name, "%s", e.msg);
+            vm_d_event(d, VM_SEV_WARN, "host_unreachable", h->name, "%s", e.msg);
         return;
     }
     atomic_store(&h->is_lost, false);
@@ -981,9 +989,17 @@ static void host_connect_locked(struct vm_daemon *d, struct host_rt *h, bool is_
     if (!h->topo) {
         if (topo_load(d, h->name, h->uri, VM_TOPO_LIVE, NULL, conn, &h->topo, &e) != NFV_OK)
             NFV_LOG_WARN(MOD, "host '%s': no topology: %s", h->name, e.msg);
+        else if (pin_pools_parse(h->topo, h->reserved[0] ? h->reserved : NULL,
+                                 h->dedicated[0] ? h->dedicated : NULL, NULL, &h->pools,
+                                 &e) != NFV_OK)
+            NFV_LOG_WARN(MOD, "host '%s': pools: %s", h->name, e.msg);
     }
+    if (vm_vm_host_ready(d, h, &e) != NFV_OK)
+        NFV_LOG_WARN(MOD, "host '%s': %s", h->name, e.msg);
+    if (!is_startup)
+        vm_vm_reconcile(d);
     if (!is_startup || h->backoff_ms)
-        event(d, VM_SEV_INFO, "host_reconnected", h->name, "connected to %s", h->uri);
+        vm_d_event(d, VM_SEV_INFO, "host_reconnected", h->name, "connected to %s", h->uri);
     h->backoff_ms = 0;
 }
 
@@ -996,7 +1012,7 @@ static void *monitor_main(void *arg)
     pthread_mutex_lock(&d->lock);
     while (!d->is_stopping) {
         struct timespec ts;
-        int64_t now = mono_ms();
+        int64_t now = vm_d_mono_ms();
 
         for (size_t i = 0; i < d->n_hosts && !d->is_stopping; i++) {
             struct host_rt *h = d->hosts[i];
@@ -1009,13 +1025,14 @@ static void *monitor_main(void *arg)
                 h->backoff_ms =
                     vm_backoff_next(0, d->cfg.reconnect_min_ms, d->cfg.reconnect_max_ms);
                 h->next_retry_ms = now + h->backoff_ms;
-                event(d, VM_SEV_WARN, "host_unreachable", h->name,
-                      "lost the connection to %s; reconnecting", h->uri);
+                vm_d_event(d, VM_SEV_WARN, "host_unreachable", h->name,
+                           "lost the connection to %s; reconnecting", h->uri);
             } else if (!h->conn && now >= h->next_retry_ms) {
                 host_connect_locked(d, h, false);
                 break; /* the host list may have changed while unlocked */
             }
         }
+        vm_vm_handle_notes(d);
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 200 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -1091,9 +1108,7 @@ static void recover_journal(struct vm_daemon *d)
             }
             break;
         default:
-            /* VM operations arrive with the VM lifecycle (issue 5, step 3);
-             * until then nothing can have journaled them. */
-            r = VM_RECOVER_DEFER;
+            r = vm_vm_recover(d, op);
             break;
         }
         json_decref(payload);
@@ -1107,13 +1122,13 @@ static void recover_journal(struct vm_daemon *d)
             n_finished++;
         else
             n_rolled++;
-        event(d, VM_SEV_WARN, "journal_recovered", op->target, "%s #%lld: %s",
-              vm_op_kind_to_string(op->kind), (long long)op->id, vm_recovery_to_string(r));
+        vm_d_event(d, VM_SEV_WARN, "journal_recovered", op->target, "%s #%lld: %s",
+                   vm_op_kind_to_string(op->kind), (long long)op->id, vm_recovery_to_string(r));
     }
     if (pc.n)
-        event(d, VM_SEV_INFO, "journal_recovery", "vmmgrd",
-              "%zu unfinished operation(s): %u finished, %u rolled back, %u deferred", pc.n,
-              n_finished, n_rolled, n_deferred);
+        vm_d_event(d, VM_SEV_INFO, "journal_recovery", "vmmgrd",
+                   "%zu unfinished operation(s): %u finished, %u rolled back, %u deferred", pc.n,
+                   n_finished, n_rolled, n_deferred);
     for (size_t i = 0; i < pc.n; i++)
         vm_db_op_clear(&pc.ops[i]);
     free(pc.ops);
@@ -1132,6 +1147,7 @@ enum nfv_code vm_daemon_new(const struct vm_config *cfg, const struct vm_hv_driv
     d->hv = hv;
     d->started_ms = vm_daemon_now_ms();
     pthread_mutex_init(&d->lock, NULL);
+    pthread_mutex_init(&d->note_lock, NULL);
     pthread_cond_init(&d->cond, NULL);
     if (mkdir(cfg->state_dir, 0750) != 0 && errno != EEXIST) {
         code = NFV_ERR_ERRNO(err, NFV_E_IO, errno, "'%s': %s", cfg->state_dir, strerror(errno));
@@ -1152,11 +1168,17 @@ enum nfv_code vm_daemon_new(const struct vm_config *cfg, const struct vm_hv_driv
         return code;
     }
     pthread_mutex_lock(&d->lock);
-    event(d, VM_SEV_INFO, "daemon_started", "vmmgrd", "vmmgrd %s started (pid %d, %zu hosts)",
-          VMMGR_VERSION, (int)getpid(), d->n_hosts);
+    vm_d_event(d, VM_SEV_INFO, "daemon_started", "vmmgrd", "vmmgrd %s started (pid %d, %zu hosts)",
+               VMMGR_VERSION, (int)getpid(), d->n_hosts);
     for (size_t i = 0; i < d->n_hosts; i++)
         host_connect_locked(d, d->hosts[i], true);
+    for (size_t i = 0; i < d->n_hosts; i++)
+        if (vm_vm_host_ready(d, d->hosts[i], err) != NFV_OK)
+            NFV_LOG_ERR(MOD, "host '%s': %s", d->hosts[i]->name, err->msg);
     recover_journal(d);
+    if (vm_vm_load(d, err) != NFV_OK)
+        NFV_LOG_ERR(MOD, "loading VMs: %s", err->msg);
+    vm_vm_reconcile(d);
     vm_db_event_prune(d->db, cfg->event_keep, NULL);
     pthread_mutex_unlock(&d->lock);
     if (pthread_create(&d->monitor, NULL, monitor_main, d) != 0) {
@@ -1174,7 +1196,7 @@ void vm_daemon_stop(struct vm_daemon *d)
         return;
     pthread_mutex_lock(&d->lock);
     if (!d->is_stopping && d->has_monitor)
-        event(d, VM_SEV_INFO, "daemon_stopping", "vmmgrd", "shutting down");
+        vm_d_event(d, VM_SEV_INFO, "daemon_stopping", "vmmgrd", "shutting down");
     d->is_stopping = true;
     pthread_cond_broadcast(&d->cond);
     pthread_mutex_unlock(&d->lock);
@@ -1189,11 +1211,13 @@ void vm_daemon_free(struct vm_daemon *d)
     if (!d)
         return;
     vm_daemon_stop(d);
+    vm_vm_free_all(d);
     for (size_t i = 0; i < d->n_hosts; i++)
         host_rt_free(d, d->hosts[i]);
     free(d->hosts);
     vm_db_close(d->db);
     pthread_cond_destroy(&d->cond);
+    pthread_mutex_destroy(&d->note_lock);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }

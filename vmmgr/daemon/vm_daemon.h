@@ -71,6 +71,27 @@ enum nfv_code vm_daemon_host_update(struct vm_daemon *d, const char *name, const
 enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_t **ret,
                                     struct nfv_err *err);
 
+/* VMs: body as documented in docs/vmmgrd.md (POST /v1/vms). */
+enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, json_t **ret,
+                                  struct nfv_err *err);
+enum nfv_code vm_daemon_vm_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err);
+enum nfv_code vm_daemon_vm_show(struct vm_daemon *d, const char *name, json_t **ret,
+                                struct nfv_err *err);
+/* @action: start, stop, reboot (POST /v1/vms/NAME/ACTION). */
+enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const char *action,
+                                  const json_t *body, json_t **ret, struct nfv_err *err);
+enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t **ret,
+                                  struct nfv_err *err);
+/* Plan next to the live pins libvirt reports. */
+enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **ret,
+                                struct nfv_err *err);
+/* Groups: create places all members or none. */
+enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, json_t **ret,
+                                     struct nfv_err *err);
+enum nfv_code vm_daemon_group_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err);
+enum nfv_code vm_daemon_group_show(struct vm_daemon *d, const char *name, json_t **ret,
+                                   struct nfv_err *err);
+
 enum nfv_code vm_daemon_op_list(struct vm_daemon *d, unsigned limit, json_t **ret,
                                 struct nfv_err *err);
 enum nfv_code vm_daemon_op_show(struct vm_daemon *d, int64_t id, json_t **ret, struct nfv_err *err);

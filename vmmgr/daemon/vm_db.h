@@ -130,4 +130,65 @@ enum nfv_code vm_db_event_last_id(struct vm_db *db, int64_t *ret, struct nfv_err
 /* Deletes all but the newest @keep events. */
 enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err *err);
 
+/* ---- VMs, their allocations, groups ---- */
+
+struct vm_db_vm {
+    int64_t id;
+    char name[VM_NAME_MAX];
+    int64_t host_id;
+    char host[VM_NAME_MAX]; /* the host's name (joined) */
+    enum vm_guest_state state;
+    char group[VM_NAME_MAX]; /* "" when not in a group */
+    enum vm_role role;
+    char *spec; /* owned JSON: the create request as stored */
+    char *plan; /* owned JSON: pin_plan_to_json() */
+    int64_t created_ms;
+    int64_t updated_ms;
+};
+
+void vm_db_vm_clear(struct vm_db_vm *vm);
+
+/* One PU held by a VM: the allocations table, whose primary key (host, pu)
+ * makes double-booking a PU impossible. */
+struct vm_db_alloc {
+    unsigned pu;
+    char vcpus[32]; /* "2", "0-1" (shared group), "emulator", "blocked" */
+    char mode[16];  /* exclusive, shared, numbered, emulator, blocked */
+};
+
+/*
+ * Inserts @vm (id, host and updated_ms ignored; host_id and group used) and
+ * its @n_allocs PUs. Call inside a transaction. NFV_E_EXIST if the name is
+ * taken or a PU is already held (the message names the PU).
+ */
+enum nfv_code vm_db_vm_insert(struct vm_db *db, const struct vm_db_vm *vm,
+                              const struct vm_db_alloc *allocs, size_t n_allocs, int64_t *ret_id,
+                              struct nfv_err *err);
+enum nfv_code vm_db_vm_get(struct vm_db *db, const char *name, struct vm_db_vm *ret,
+                           struct nfv_err *err);
+typedef int (*vm_db_vm_cb)(void *opaque, const struct vm_db_vm *vm);
+/* All VMs ordered by name (@host_id > 0: only that host's). */
+enum nfv_code vm_db_vm_list(struct vm_db *db, int64_t host_id, vm_db_vm_cb cb, void *opaque,
+                            struct nfv_err *err);
+enum nfv_code vm_db_vm_set_state(struct vm_db *db, const char *name, enum vm_guest_state state,
+                                 int64_t now_ms, struct nfv_err *err);
+/* Deletes the VM and (cascade) its allocations. NFV_E_NOENT if absent. */
+enum nfv_code vm_db_vm_delete(struct vm_db *db, const char *name, struct nfv_err *err);
+/* Counts the allocation rows of a host (for checks and metrics). */
+enum nfv_code vm_db_alloc_count(struct vm_db *db, int64_t host_id, unsigned *ret,
+                                struct nfv_err *err);
+
+/* Inserts group @name; NFV_E_EXIST if taken. */
+enum nfv_code vm_db_group_insert(struct vm_db *db, const char *name, enum vm_scope scope,
+                                 int64_t now_ms, int64_t *ret_id, struct nfv_err *err);
+/* Looks a group up; *ret_id 0 and NFV_E_NOENT if absent. */
+enum nfv_code vm_db_group_get(struct vm_db *db, const char *name, int64_t *ret_id,
+                              enum vm_scope *ret_scope, struct nfv_err *err);
+typedef int (*vm_db_group_cb)(void *opaque, const char *name, enum vm_scope scope,
+                              unsigned n_members);
+enum nfv_code vm_db_group_list(struct vm_db *db, vm_db_group_cb cb, void *opaque,
+                               struct nfv_err *err);
+/* Deletes a group that has no members left (no-op otherwise). */
+enum nfv_code vm_db_group_prune(struct vm_db *db, struct nfv_err *err);
+
 #endif /* VM_DB_H */

@@ -21,7 +21,13 @@ CONF="$T/vmmgrd.conf"
 PIDS=""
 n_checks=0
 
+KVM_DOMAINS=""
+
 cleanup() {
+    for dom in $KVM_DOMAINS; do
+        virsh -q -c qemu:///system destroy "$dom" >/dev/null 2>&1
+        virsh -q -c qemu:///system undefine "$dom" >/dev/null 2>&1
+    done
     for p in $PIDS; do
         kill -TERM "$p" 2>/dev/null
     done
@@ -106,6 +112,18 @@ api() {
             "http://vmmgrd$path")
     fi
     body=$(cat "$T/body")
+}
+
+# wait_for SECONDS DESCRIPTION COMMAND... : polls every 0.1 s until COMMAND succeeds.
+wait_for() {
+    local secs=$1 what=$2
+    shift 2
+    n_checks=$((n_checks + 1))
+    for _ in $(seq $((secs * 10))); do
+        "$@" && return 0
+        sleep 0.1
+    done
+    fail "timed out: $what"
 }
 
 # jget EXPR : evaluates a Python expression on the JSON document "d" read from stdin.

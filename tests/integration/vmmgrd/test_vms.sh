@@ -1,0 +1,179 @@
+#!/usr/bin/env bash
+# VMs and ACT/SBY groups end to end: placement, pinning, libvirt define/start
+# and pin verification on simulated hosts (libvirt's test driver) and on this
+# machine's real KVM host: pins checked in /proc, reboot, an outside virsh
+# vcpupin repaired and recorded, outside stop/start, bad input leaving no
+# trace, all-or-nothing groups, restart (reconcile, simulated hosts restored)
+# and journal recovery of interrupted creates/deletes.
+. "$(dirname "$0")/lib.sh"
+
+write_config ""
+start_daemon
+syn="package:2 numa:2(memory=16GB) core:4 pu:2" # 32 PUs, 16 cores, 4 nodes
+expect_rc 0 ctl host add sim1 --uri test:/// --synthetic "$syn" --reserved 0-1 --label rack=r1
+expect_rc 0 ctl host add sim2 --uri test:/// --synthetic "$syn" --reserved 0-1 --label rack=r2
+
+allocs() { sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*) FROM allocations"; }
+pending() { sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*) FROM journal WHERE state='pending'"; }
+nvms() { ctl --json vm list | jget 'len(d)'; }
+
+# Bad input: usage errors exit 2, unknown objects 3, conflicts 4, no room 5;
+# nothing is left behind.
+expect_rc 2 ctl vm create v0 --vcpus 0 --memory 256
+check "vcpus named" grep -q "'--vcpus'" "$T/err"
+expect_rc 2 ctl vm create v0 --vcpus 2 --memory -5
+expect_rc 2 ctl vm create v0 --vcpus 2
+expect_rc 2 ctl vm create v0 --vcpus 2 --memory 256 --cpu-mode turbo
+check "cpu_mode named" grep -q "'cpu_mode'" "$T/err"
+expect_rc 2 ctl vm create v0 --vcpus 2 --memory 256 --cpu-mode numbered --cpu-map 0:4,1:6
+check "numbered needs a host" grep -q "'host'" "$T/err"
+expect_rc 2 ctl vm create v0 --vcpus 2 --memory 256 --shared-vcpus 5
+expect_rc 2 ctl vm create v0 --vcpus 2 --memory 256 --nic "tap:x"
+expect_rc 2 ctl vm create v0 --vcpus 2 --memory 256 --role act
+expect_rc 3 ctl vm create v0 --vcpus 2 --memory 256 --host nohost
+expect_rc 5 ctl vm create v0 --vcpus 40 --memory 256
+check "no-capacity message" grep -qi "no host fits" "$T/err"
+expect_api_error 400 INVALID_ARGUMENT POST /v1/vms '{"name":"v0","vcpus":2,"memory_mib":256,"turbo":true}'
+expect_api_error 400 INVALID_ARGUMENT POST /v1/vms '{"name":"v0","vcpus":-2,"memory_mib":256}'
+expect_api_error 404 NOT_FOUND POST /v1/vms/ghost/start '{}'
+expect_api_error 404 NOT_FOUND POST /v1/vms/ghost/explode '{}'
+check "no VM after bad input" [ "$(nvms)" = 0 ]
+check "no allocation after bad input" [ "$(allocs)" = 0 ]
+
+# Dry run: a plan, nothing created.
+expect_rc 0 ctl vm create v1 --vcpus 3 --memory 256 --shared-vcpus 0 --dry-run
+check "dry run shows a plan" grep -q "would go to host" "$T/out"
+check "dry run created nothing" [ "$(nvms)" = 0 ]
+
+# A VNF shape: vCPU 0 shared (control), vCPUs 1-2 exclusive (data plane).
+expect_rc 0 ctl vm create v1 --vcpus 3 --memory 256 --shared-vcpus 0
+expect_rc 0 ctl --json vm pins v1
+check "v1 pins live" [ "$(jget 'd["live"]' <"$T/out")" = True ]
+check "v1 pins match the plan" [ "$(jget 'd["drift"]' <"$T/out")" = 0 ]
+check "v1 vcpu 0 shared" [ "$(jget 'd["vcpus"][0]["mode"]' <"$T/out")" = shared ]
+v1_host=$(ctl --json vm show v1 | jget 'd["host"]')
+v1_pus=$(ctl --json vm show v1 | jget 'd["pus"]')
+expect_rc 0 ctl --json host show "$v1_host"
+check "core map names v1's PUs" [ "$(jget '",".join(str(e["pu"]) for e in d["core_map"] if e["vm"]=="v1" and e["vcpus"] not in ("blocked","emulator"))' <"$T/out")" != "" ]
+check "PU rows = allocations" [ "$(jget 'len([e for e in d["core_map"] if e["vm"]])' <"$T/out")" = "$(allocs)" ]
+expect_rc 4 ctl vm create v1 --vcpus 1 --memory 64
+
+# Group: ACT and SBY in different racks, created together.
+expect_rc 0 ctl group create nat --scope rack --member nat-act:act:vcpus=2,memory=256 \
+    --member nat-sby:sby:vcpus=2,memory=256
+a=$(ctl --json vm show nat-act | jget 'd["host"]')
+s=$(ctl --json vm show nat-sby | jget 'd["host"]')
+check "ACT and SBY on different hosts ($a, $s)" [ "$a" != "$s" ]
+expect_rc 0 ctl --json vm show nat-act
+check "vm show names the peer" [ "$(jget 'd["peers"][0]["name"]+":"+d["peers"][0]["role"]' <"$T/out")" = "nat-sby:sby" ]
+# All or nothing: a member that cannot fit means no member is created.
+before=$(nvms)
+before_allocs=$(allocs)
+expect_rc 5 ctl group create fw --scope host --member fw-act:act:vcpus=2,memory=256 \
+    --member fw-sby:sby:vcpus=40,memory=256
+check "no member of the refused group" [ "$(nvms)" = "$before" ]
+check "no PU held by the refused group" [ "$(allocs)" = "$before_allocs" ]
+expect_rc 3 ctl group show fw
+expect_rc 4 ctl group create nat --member x:act:vcpus=1,memory=64
+# A third member joins as SBY: kept out of the ACT's rack.
+expect_rc 0 ctl vm create nat-3 --vcpus 1 --memory 64 --group nat --role sby
+check "joining SBY avoids the ACT's rack" [ "$(ctl --json vm show nat-3 | jget 'd["host"]')" != "$a" ]
+check "group has 3 members" [ "$(ctl --json group show nat | jget 'len(d["members"])')" = 3 ]
+
+# Lifecycle, idempotent.
+expect_rc 0 ctl vm stop v1 --force
+expect_rc 0 ctl vm stop v1
+check "stop twice is a no-op" grep -q stopped "$T/out"
+expect_rc 4 ctl vm reboot v1
+check "reboot of a stopped VM refused" grep -q "cannot reboot a VM that is stopped" "$T/err"
+expect_rc 0 ctl vm start v1
+expect_rc 0 ctl vm start v1
+expect_rc 0 ctl vm reboot v1
+expect_rc 0 ctl --json vm pins v1
+check "pins after reboot" [ "$(jget 'd["drift"]' <"$T/out")" = 0 ]
+
+# The real KVM host: ACT on this machine, SBY on a simulated host.
+kvm=0
+if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 2 ]; then
+    kvm=1
+    act=vmmgr-test-act-$$
+    sby=vmmgr-test-sby-$$
+    KVM_DOMAINS="$act"
+    expect_rc 0 ctl host add kvm --uri qemu:///system --reserved 0 --label rack=r0
+    expect_rc 0 ctl group create kvmpair --scope host --member "$act:act:vcpus=1,memory=64,host=kvm" \
+        --member "$sby:sby:vcpus=1,memory=64,host=sim2"
+    want=$(ctl --json vm show "$act" | jget 'd["plan"]["vcpus"][0]["pu"]')
+    qpid=$(cat "/run/libvirt/qemu/$act.pid")
+    affinity() { # the kernel's view of vCPU 0's thread
+        local t
+        for t in /proc/"$qpid"/task/*; do
+            case "$(cat "$t/comm" 2>/dev/null)" in
+            "CPU 0/"*) sed -n 's/^Cpus_allowed_list:\t//p' "$t/status" ;;
+            esac
+        done
+    }
+    affinity_is() { [ "$(affinity)" = "$1" ]; }
+    state_is() { [ "$(ctl --json vm show "$1" | jget 'd["state"]')" = "$2" ]; }
+    check "vCPU 0 thread pinned to PU $want in /proc (have $(affinity))" [ "$(affinity)" = "$want" ]
+    # Someone re-pins by hand: vmmgrd repairs it and records drift.
+    other=$(python3 -c "print(0 if $want != 0 else 1)")
+    virsh -q -c qemu:///system vcpupin "$act" 0 "$other" --live >/dev/null || fail "virsh vcpupin"
+    wait_for 5 "drift repaired in /proc" affinity_is "$want"
+    expect_rc 0 ctl events
+    check "drift event recorded" grep -q "pin_drift .*$act .*changed outside vmmgrd" "$T/out"
+    # Reboot through vmmgrctl: the same PUs afterwards.
+    expect_rc 0 ctl vm reboot "$act"
+    check "pins after reboot in /proc" [ "$(affinity)" = "$want" ]
+    # Stopped and started outside vmmgrd: noticed, pins verified.
+    virsh -q -c qemu:///system destroy "$act" >/dev/null
+    wait_for 5 "outside stop noticed" state_is "$act" stopped
+    virsh -q -c qemu:///system start "$act" >/dev/null
+    wait_for 5 "outside start noticed" state_is "$act" running
+    qpid=$(cat "/run/libvirt/qemu/$act.pid")
+    check "pins after outside restart" [ "$(affinity)" = "$want" ]
+    expect_rc 0 ctl vm pins "$act"
+    check "vm pins table" grep -q "live pins match the plan" "$T/out"
+else
+    echo "note: no usable qemu:///system here; KVM checks skipped"
+fi
+
+# Restart: VMs come back; simulated hosts (libvirt's in-memory driver) get
+# their domains defined again, real ones are reconciled.
+n_before=$(nvms)
+stop_daemon
+start_daemon
+check "VMs persisted" [ "$(nvms)" = "$n_before" ]
+expect_rc 0 ctl events
+check "reconcile reported" grep -q "reconcile .*checked against libvirt: 0 lost" "$T/out"
+expect_rc 0 ctl --json vm pins v1
+check "simulated VM running again" [ "$(jget 'd["state"]+str(d["drift"])' <"$T/out")" = running0 ]
+
+# Crash recovery: a create interrupted before its domain ran, and a delete
+# interrupted half-way (as a kill -9 would leave them).
+stop_daemon
+sqlite3 "$STATE/vmmgr.db" "INSERT INTO journal (kind, state, target, payload, created_ms)
+  VALUES ('vm_create', 'pending', 'half', '{\"host\":\"sim1\"}', 1);
+  INSERT INTO journal (kind, state, target, payload, created_ms)
+  VALUES ('vm_delete', 'pending', 'v1', '{}', 2);" || fail sqlite3
+start_daemon
+check "journal empty after recovery" [ "$(pending)" = 0 ]
+expect_rc 3 ctl vm show v1
+expect_rc 3 ctl vm show half
+expect_rc 0 ctl events
+check "recovery reported" grep -q "journal_recovery .*1 finished, 1 rolled back" "$T/out"
+
+# Delete everything: PUs free, domains gone, idempotent.
+for v in $(ctl --json vm list | jget '" ".join(x["name"] for x in d)'); do
+    expect_rc 0 ctl vm delete "$v"
+done
+expect_rc 3 ctl vm delete v1
+expect_rc 0 ctl vm delete v1 --if-exists
+check "no allocation left" [ "$(allocs)" = 0 ]
+check "groups pruned" [ "$(ctl --json group list | jget 'len(d)')" = 0 ]
+if [ $kvm = 1 ]; then
+    check "KVM domain undefined" bash -c "! virsh -q -c qemu:///system dominfo $act >/dev/null 2>&1"
+fi
+api GET /metrics
+check "delete latency recorded (metrics are per run)" grep -q '^vmmgr_operation_duration_seconds_count{op="vm_delete",result="ok"}' "$T/body"
+stop_daemon
+echo "PASS: $n_checks checks"

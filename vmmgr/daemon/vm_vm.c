@@ -1,0 +1,1615 @@
+/*
+ * vm_vm.c - VMs and redundancy groups in vmmgrd: create (place -> plan ->
+ * domain XML -> define -> start -> verify pins), start/stop/reboot/delete,
+ * live pins, pin enforcement on libvirt events, start-up recovery and
+ * reconciliation. Hosts, events and the monitor thread are vm_daemon.c's.
+ *
+ * Two models, one truth. Placement (placement/, plc_) chooses the host and
+ * NUMA node with ACT/SBY anti-affinity on a cluster built from the hosts and
+ * VMs each time it is asked (cheap at this scale, and never stale); pinning
+ * (pinning/, pin_) then plans the exact PUs on that node against the host's
+ * pin_alloc, which is the truth about who holds which PU, and the database's
+ * allocations table (primary key host+PU) makes that durable.
+ *
+ * Every step that touches libvirt is journaled first; a create reserves its
+ * PUs in the same transaction as its journal entry, so after a crash the
+ * entry says what to finish or undo (vm_vm_recover, vm_journal_decide).
+ */
+#define _GNU_SOURCE /* asprintf, open_memstream */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "nfv/log.h"
+#include "pin/pin_libvirt.h"
+#include "plc/cluster.h"
+#include "plc/engine.h"
+#include "vm_daemon_priv.h"
+#include "vm_journal.h"
+#include "vm_topo.h"
+
+#define MOD "vm"
+
+/* What a create request asks for (strings borrow from the request JSON). */
+struct vm_spec {
+    const char *name;
+    uint64_t memory_mib;
+    const char *host;
+    const char *group;
+    enum vm_role role;
+    const char *disk;
+    const json_t *nics;
+    bool is_dry_run;
+    struct pin_request *req; /* owned */
+};
+
+static void spec_clear(struct vm_spec *s)
+{
+    pin_request_free(s->req);
+    s->req = NULL;
+}
+
+/* ---- lookup ---- */
+
+static struct vm_rt *vm_find(struct vm_daemon *d, const char *name)
+{
+    for (size_t i = 0; i < d->n_vms; i++)
+        if (strcmp(d->vms[i]->name, name) == 0)
+            return d->vms[i];
+    return NULL;
+}
+
+static void vm_rt_free(struct vm_rt *vm)
+{
+    if (!vm)
+        return;
+    pin_request_free(vm->req);
+    pin_plan_free(vm->plan);
+    free(vm);
+}
+
+static void vm_detach(struct vm_daemon *d, struct vm_rt *vm)
+{
+    for (size_t i = 0; i < d->n_vms; i++) {
+        if (d->vms[i] == vm) {
+            memmove(&d->vms[i], &d->vms[i + 1], (d->n_vms - i - 1) * sizeof(*d->vms));
+            d->n_vms--;
+            return;
+        }
+    }
+}
+
+static enum nfv_code vm_append(struct vm_daemon *d, struct vm_rt *vm, struct nfv_err *err)
+{
+    struct vm_rt **v = realloc(d->vms, (d->n_vms + 1) * sizeof(*v));
+
+    if (!v)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    d->vms = v;
+    d->vms[d->n_vms++] = vm;
+    return NFV_OK;
+}
+
+unsigned vm_vm_count_on(struct vm_daemon *d, const struct host_rt *h)
+{
+    unsigned n = 0;
+
+    for (size_t i = 0; i < d->n_vms; i++)
+        n += d->vms[i]->host == h;
+    return n;
+}
+
+void vm_vm_free_all(struct vm_daemon *d)
+{
+    for (size_t i = 0; i < d->n_vms; i++)
+        vm_rt_free(d->vms[i]);
+    free(d->vms);
+    d->vms = NULL;
+    d->n_vms = 0;
+}
+
+/* ---- request parsing ---- */
+
+static const char *const vm_fields[] = {"name",      "vcpus",        "memory_mib",    "cpu_mode",
+                                        "cpu_map",   "shared_vcpus", "thread_policy", "emulator",
+                                        "numa_node", "host",         "group",         "role",
+                                        "disk",      "nics",         "dry_run",       NULL};
+
+/* A path or bridge name goes into domain XML: no markup characters. */
+static enum nfv_code xml_safe(const char *field, const char *s, struct nfv_err *err)
+{
+    if (strpbrk(s, "<>&'\"") || !*s)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is empty or has <>&'\" characters", field, s);
+    return NFV_OK;
+}
+
+static enum nfv_code spec_parse(const json_t *body, const char *const *allowed, struct vm_spec *s,
+                                struct nfv_err *err)
+{
+    const char *mode_s = "exclusive", *cpu_map = NULL, *shared = NULL, *thread = NULL, *emu = NULL,
+               *role = NULL;
+    uint64_t n_vcpus = 0, numa = UINT64_MAX;
+    enum pin_cpu_mode mode;
+    const json_t *dr;
+
+    memset(s, 0, sizeof(*s));
+    s->role = VM_ROLE_NONE;
+    if (vm_req_check_fields(body, allowed, err) ||
+        vm_req_get_str(body, "name", true, &s->name, err) ||
+        vm_req_name_check("name", s->name, err) ||
+        vm_req_get_uint(body, "vcpus", true, 1, PIN_MAX_VCPUS, &n_vcpus, err) ||
+        vm_req_get_uint(body, "memory_mib", true, 16, 16u << 20, &s->memory_mib, err) ||
+        vm_req_get_str(body, "cpu_mode", false, &mode_s, err) ||
+        vm_req_get_str(body, "cpu_map", false, &cpu_map, err) ||
+        vm_req_get_str(body, "shared_vcpus", false, &shared, err) ||
+        vm_req_get_str(body, "thread_policy", false, &thread, err) ||
+        vm_req_get_str(body, "emulator", false, &emu, err) ||
+        vm_req_get_uint(body, "numa_node", false, 0, 63, &numa, err) ||
+        vm_req_get_str(body, "host", false, &s->host, err) ||
+        vm_req_get_str(body, "group", false, &s->group, err) ||
+        vm_req_get_str(body, "role", false, &role, err) ||
+        vm_req_get_str(body, "disk", false, &s->disk, err))
+        return NFV_E_INVAL;
+    dr = json_object_get(body, "dry_run");
+    if (dr && !json_is_boolean(dr))
+        return NFV_ERR(err, NFV_E_INVAL, "'dry_run': must be true or false");
+    s->is_dry_run = json_is_true(dr);
+    if (s->host && vm_req_name_check("host", s->host, err))
+        return NFV_E_INVAL;
+    if (s->group && vm_req_name_check("group", s->group, err))
+        return NFV_E_INVAL;
+    if (role) {
+        s->role = vm_role_from_string(role);
+        if (s->role != VM_ROLE_ACT && s->role != VM_ROLE_SBY)
+            return NFV_ERR(err, NFV_E_INVAL, "'role': '%s' is not act or sby", role);
+    }
+    if (s->disk && xml_safe("disk", s->disk, err))
+        return NFV_E_INVAL;
+    s->nics = json_object_get(body, "nics");
+    if (s->nics) {
+        size_t i;
+        const json_t *n;
+        if (!json_is_array(s->nics))
+            return NFV_ERR(err, NFV_E_INVAL,
+                           "'nics': must be a list of \"bridge:NAME\", "
+                           "\"network:NAME\" or \"vhostuser:PATH\"");
+        json_array_foreach(s->nics, i, n)
+        {
+            const char *v = json_string_value(n), *colon = v ? strchr(v, ':') : NULL;
+            if (!colon || (strncmp(v, "bridge:", 7) && strncmp(v, "network:", 8) &&
+                           strncmp(v, "vhostuser:", 10)))
+                return NFV_ERR(err, NFV_E_INVAL,
+                               "'nics[%zu]': must be bridge:NAME, network:NAME or vhostuser:PATH",
+                               i);
+            if (xml_safe("nics", colon + 1, err))
+                return NFV_E_INVAL;
+        }
+    }
+    mode = pin_cpu_mode_from_string(mode_s);
+    if (mode == PIN_MODE__COUNT)
+        return NFV_ERR(err, NFV_E_INVAL, "'cpu_mode': '%s' is not exclusive, shared or numbered",
+                       mode_s);
+    if (cpu_map && mode != PIN_MODE_NUMBERED)
+        mode = PIN_MODE_EXCLUSIVE; /* a map names some vCPUs; the rest keep @mode */
+    if (pin_request_new((unsigned)n_vcpus,
+                        mode == PIN_MODE_NUMBERED && !cpu_map
+                            ? PIN_MODE_NUMBERED
+                            : (mode == PIN_MODE_NUMBERED ? PIN_MODE_EXCLUSIVE : mode),
+                        &s->req, err))
+        return NFV_E_INVAL;
+    s->req->mem_mib = s->memory_mib;
+    if (numa != UINT64_MAX)
+        s->req->numa_node = (int)numa;
+    if (thread) {
+        s->req->thread_policy = pin_thread_policy_from_string(thread);
+        if (s->req->thread_policy == PIN_THREAD__COUNT)
+            return NFV_ERR(err, NFV_E_INVAL,
+                           "'thread_policy': '%s' is not isolate, prefer or require", thread);
+    }
+    if (emu) {
+        s->req->emulator = pin_emulator_policy_from_string(emu);
+        if (s->req->emulator == PIN_EMU__COUNT)
+            return NFV_ERR(err, NFV_E_INVAL, "'emulator': '%s' is not a policy", emu);
+    }
+    if (shared && pin_request_set_mode_list(s->req, shared, PIN_MODE_SHARED, err)) {
+        nfv_err_prefix(err, "'shared_vcpus'");
+        return NFV_E_INVAL;
+    }
+    if (cpu_map && pin_request_set_cpu_map(s->req, cpu_map, PIN_MAX_PUS, err)) {
+        nfv_err_prefix(err, "'cpu_map'");
+        return NFV_E_INVAL;
+    }
+    if (pin_request_validate(s->req, err))
+        return NFV_E_INVAL;
+    if (mode == PIN_MODE_NUMBERED && !s->host)
+        return NFV_ERR(err, NFV_E_INVAL, "'host': numbered vCPUs name PUs of one host");
+    return NFV_OK;
+}
+
+/* ---- placement: the cluster view of hosts and VMs ---- */
+
+/* Placement numbers a host's cores node by node; pinning by core index.
+ * Maps pin core index -> placement host-wide core id. */
+static void core_ids(const struct pin_topo *t, uint16_t *ret_ids)
+{
+    unsigned first[PIN_MAX_NODES] = {0}, used[PIN_MAX_NODES] = {0};
+
+    for (unsigned n = 1; n < t->n_nodes && n < PIN_MAX_NODES; n++)
+        first[n] = first[n - 1] + t->nodes[n - 1].n_cores;
+    for (unsigned c = 0; c < t->n_cores; c++) {
+        unsigned n = t->cores[c].node;
+        ret_ids[c] = (uint16_t)(first[n] + used[n]++);
+    }
+}
+
+static enum plc_host_state plc_state_of(const struct host_rt *h)
+{
+    switch (vm_host_state_effective(h->admin, h->conn != NULL)) {
+    case VM_HOST_UP:
+        return PLC_HOST_UP;
+    case VM_HOST_MAINTENANCE:
+        return PLC_HOST_MAINTENANCE;
+    default:
+        return PLC_HOST_DOWN;
+    }
+}
+
+static uint32_t node_mem_mib(const struct pin_topo *t, unsigned n)
+{
+    uint64_t mib = t->nodes[n].mem_bytes >> 20;
+
+    return (uint32_t)(mib ? mib : VM_TOPO_DEFAULT_NODE_MIB);
+}
+
+static enum nfv_code add_host(struct plc_cluster *c, const struct host_rt *h, struct nfv_err *err)
+{
+    const struct pin_topo *t = h->topo;
+    struct plc_host_spec s;
+    uint64_t reserved[PLC_MAX_NODES * PLC_NODE_WORDS] = {0};
+    uint16_t *ids;
+    uint32_t idx;
+    enum nfv_code code;
+
+    if (t->n_nodes > PLC_MAX_NODES)
+        return NFV_ERR(err, NFV_E_UNSUPPORTED, "host '%s': more than %d NUMA nodes", h->name,
+                       PLC_MAX_NODES);
+    memset(&s, 0, sizeof(s));
+    s.name = h->name;
+    s.state = plc_state_of(h);
+    s.labels[PLC_SCOPE_RACK] = h->labels[0][0] ? h->labels[0] : NULL;
+    s.labels[PLC_SCOPE_ZONE] = h->labels[1][0] ? h->labels[1] : NULL;
+    s.labels[PLC_SCOPE_POWER] = h->labels[2][0] ? h->labels[2] : NULL;
+    s.n_nodes = (uint8_t)t->n_nodes;
+    s.threads_per_core = (uint8_t)pin_topo_threads_per_core(t);
+    for (unsigned n = 0; n < t->n_nodes; n++) {
+        s.cores_per_node[n] = (uint16_t)t->nodes[n].n_cores;
+        s.mem_mib_per_node[n] = node_mem_mib(t, n);
+    }
+    ids = calloc(t->n_cores ? t->n_cores : 1, sizeof(*ids));
+    if (!ids)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    core_ids(t, ids);
+    /* A core with any PU outside the dedicated pool is not the engine's to give. */
+    for (unsigned ci = 0; ci < t->n_cores; ci++) {
+        bool is_ok = true;
+        for (unsigned k = 0; k < t->cores[ci].n_pus; k++)
+            is_ok &= pin_cpuset_test(&h->pools.dedicated, t->cores[ci].pus[k]);
+        if (!is_ok && ids[ci] < PLC_MAX_NODES * PLC_NODE_WORDS * 64)
+            reserved[ids[ci] / 64] |= 1ull << (ids[ci] % 64);
+    }
+    s.reserved_cores = reserved;
+    s.n_reserved_words = PLC_MAX_NODES * PLC_NODE_WORDS;
+    code = plc_cluster_add_host(c, &s, &idx, err);
+    free(ids);
+    return code;
+}
+
+/* Placement demand of a pin request on hosts with @tpc threads per core. */
+static void demand_of(const struct pin_request *req, uint64_t memory_mib, unsigned tpc,
+                      struct plc_demand *d)
+{
+    struct pin_demand pd;
+
+    memset(d, 0, sizeof(*d));
+    pin_request_demand(req, tpc ? tpc : 1, &pd);
+    d->n_vcpus = (uint16_t)req->n_vcpus;
+    d->n_cores = (uint16_t)((pd.n_pus_worst + tpc - 1) / (tpc ? tpc : 1));
+    if (d->n_cores == 0)
+        d->n_cores = 1;
+    d->numa_nodes = req->numa == PIN_NUMA_SPREAD ? 2 : 1;
+    d->mem_mib = (uint32_t)memory_mib;
+}
+
+/* Where an existing VM sits, in placement terms, from its plan. */
+static void choice_of(const struct host_rt *h, uint32_t host_idx, const struct pin_plan *plan,
+                      uint64_t memory_mib, struct plc_choice *ch)
+{
+    const struct pin_topo *t = h->topo;
+    struct pin_cpuset held;
+    uint16_t *ids = calloc(t->n_cores ? t->n_cores : 1, sizeof(*ids));
+    int part_of_node[PIN_MAX_NODES];
+
+    memset(ch, 0, sizeof(*ch));
+    ch->host = host_idx;
+    if (!ids)
+        return;
+    core_ids(t, ids);
+    for (unsigned n = 0; n < PIN_MAX_NODES; n++)
+        part_of_node[n] = -1;
+    pin_cpuset_or(&held, &plan->claimed, &plan->blocked);
+    for (int pu = pin_cpuset_first(&held); pu >= 0; pu = pin_cpuset_next(&held, (unsigned)pu + 1)) {
+        const struct pin_pu_info *pi = pin_topo_pu(t, (unsigned)pu);
+        struct plc_part *p;
+        unsigned local, first = 0;
+        if (!pi || pi->node >= PIN_MAX_NODES)
+            continue;
+        if (part_of_node[pi->node] < 0) {
+            if (ch->n_parts == PLC_MAX_VM_NODES)
+                continue;
+            part_of_node[pi->node] = ch->n_parts;
+            ch->parts[ch->n_parts++].node = (uint8_t)pi->node;
+        }
+        p = &ch->parts[part_of_node[pi->node]];
+        for (unsigned n = 0; n < pi->node; n++)
+            first += t->nodes[n].n_cores;
+        local = ids[pi->core] - first;
+        if (!(p->cores[local / 64] & (1ull << (local % 64)))) {
+            p->cores[local / 64] |= 1ull << (local % 64);
+            p->n_cores++;
+        }
+    }
+    for (unsigned i = 0; i < ch->n_parts; i++)
+        ch->parts[i].mem_mib = (uint32_t)(memory_mib / (ch->n_parts ? ch->n_parts : 1));
+    free(ids);
+}
+
+/*
+ * Builds the placement cluster from the hosts whose allocation is known and
+ * every VM on them. *ret_map[i] is the placement index of d->hosts[i]
+ * (PLC_NONE if left out). Both owned by the caller.
+ */
+static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret,
+                                   uint32_t **ret_map, struct nfv_err *err)
+{
+    struct plc_cluster *c = plc_cluster_new(NULL);
+    uint32_t *map = calloc(d->n_hosts ? d->n_hosts : 1, sizeof(*map));
+    enum nfv_code code = NFV_OK;
+    uint32_t n = 0;
+
+    if (!c || !map) {
+        plc_cluster_free(c);
+        free(map);
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < d->n_hosts; i++) {
+        map[i] = PLC_NONE;
+        if (!d->hosts[i]->alloc)
+            continue;
+        if ((code = add_host(c, d->hosts[i], err)) != NFV_OK)
+            goto fail;
+        map[i] = n++;
+    }
+    for (size_t i = 0; i < d->n_vms; i++) {
+        struct vm_rt *vm = d->vms[i];
+        struct plc_demand dm;
+        struct plc_choice ch;
+        uint32_t group = PLC_NONE, hidx = PLC_NONE, vidx;
+        for (size_t k = 0; k < d->n_hosts; k++)
+            if (d->hosts[k] == vm->host)
+                hidx = map[k];
+        if (hidx == PLC_NONE)
+            continue;
+        if (vm->group[0]) {
+            int64_t gid;
+            enum vm_scope scope = VM_SCOPE_HOST;
+            vm_db_group_get(d->db, vm->group, &gid, &scope, NULL);
+            group = plc_cluster_find_group(c, vm->group);
+            if (group == PLC_NONE &&
+                (code = plc_cluster_add_group(c, vm->group, (enum plc_scope)scope, false, &group,
+                                              err)) != NFV_OK)
+                goto fail;
+        }
+        demand_of(vm->req, vm->memory_mib, pin_topo_threads_per_core(vm->host->topo), &dm);
+        choice_of(vm->host, hidx, vm->plan, vm->memory_mib, &ch);
+        dm.n_cores = 0;
+        for (unsigned p = 0; p < ch.n_parts; p++)
+            dm.n_cores = (uint16_t)(dm.n_cores + ch.parts[p].n_cores);
+        if ((code = plc_cluster_add_vm(c, vm->name, group, (enum plc_role)vm->role, &dm, &ch, &vidx,
+                                       err)) != NFV_OK) {
+            nfv_err_prefix(err, "cluster view of VM '%s'", vm->name);
+            goto fail;
+        }
+    }
+    *ret = c;
+    *ret_map = map;
+    return NFV_OK;
+fail:
+    plc_cluster_free(c);
+    free(map);
+    return code;
+}
+
+static struct host_rt *host_of_choice(struct vm_daemon *d, const uint32_t *map, uint32_t idx)
+{
+    for (size_t i = 0; i < d->n_hosts; i++)
+        if (map[i] == idx)
+            return d->hosts[i];
+    return NULL;
+}
+
+/* ---- plans, allocations, XML ---- */
+
+/* The allocation rows for @plan: one per held PU. Returns the count. */
+static size_t plan_allocs(const struct pin_plan *plan, struct vm_db_alloc *out, size_t cap)
+{
+    struct pin_cpuset all;
+    size_t n = 0;
+
+    pin_cpuset_or(&all, &plan->claimed, &plan->blocked);
+    for (int pu = pin_cpuset_first(&all); pu >= 0 && n < cap;
+         pu = pin_cpuset_next(&all, (unsigned)pu + 1)) {
+        struct vm_db_alloc *a = &out[n++];
+        struct pin_cpuset vc;
+        memset(a, 0, sizeof(*a));
+        a->pu = (unsigned)pu;
+        pin_cpuset_zero(&vc);
+        for (unsigned v = 0; v < plan->n_vcpus; v++) {
+            struct pin_cpuset s;
+            pin_plan_vcpu_cpuset(plan, v, &s);
+            if (pin_cpuset_test(&s, (unsigned)pu))
+                pin_cpuset_set(&vc, v);
+        }
+        if (!pin_cpuset_is_empty(&vc)) {
+            int v0 = pin_cpuset_first(&vc);
+            pin_cpuset_format(&vc, a->vcpus, sizeof(a->vcpus));
+            snprintf(a->mode, sizeof(a->mode), "%s",
+                     pin_cpu_mode_to_string((enum pin_cpu_mode)plan->vcpu_mode[v0]));
+        } else if (pin_cpuset_test(&plan->blocked, (unsigned)pu)) {
+            snprintf(a->vcpus, sizeof(a->vcpus), "blocked");
+            snprintf(a->mode, sizeof(a->mode), "blocked");
+        } else {
+            snprintf(a->vcpus, sizeof(a->vcpus), "emulator");
+            snprintf(a->mode, sizeof(a->mode), "emulator");
+        }
+    }
+    return n;
+}
+
+static const char *domain_type(const struct host_rt *h)
+{
+    if (vm_uri_is_test(h->uri))
+        return "test";
+    /* A local host without /dev/kvm still runs guests under TCG. */
+    if (strncmp(h->uri, "qemu:///", 8) == 0 && access("/dev/kvm", R_OK | W_OK) != 0)
+        return "qemu";
+    return "kvm";
+}
+
+/* Builds the domain XML for @vm on @h (malloc'ed). */
+static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const struct vm_spec *s,
+                                enum vm_role role, const char *group, const struct pin_plan *plan,
+                                char **ret, struct nfv_err *err)
+{
+    char *frag = NULL, *devs = NULL, *xml = NULL;
+    size_t devs_len = 0;
+    FILE *f;
+    bool is_test = vm_uri_is_test(h->uri);
+
+    if (pin_libvirt_render(h->topo, plan, PIN_LV_ALL, &frag, err) != NFV_OK)
+        return err ? err->code : NFV_E_INTERNAL;
+    f = open_memstream(&devs, &devs_len);
+    if (!f) {
+        free(frag);
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    if (s->disk) {
+        size_t len = strlen(s->disk);
+        bool is_qcow = len > 6 && strcmp(s->disk + len - 6, ".qcow2") == 0;
+        fprintf(f,
+                "    <disk type='file' device='disk'>\n"
+                "      <driver name='qemu' type='%s'/>\n"
+                "      <source file='%s'/>\n"
+                "      <target dev='vda' bus='virtio'/>\n"
+                "    </disk>\n",
+                is_qcow ? "qcow2" : "raw", s->disk);
+    }
+    for (size_t i = 0; s->nics && i < json_array_size(s->nics); i++) {
+        const char *v = json_string_value(json_array_get(s->nics, i));
+        const char *arg = strchr(v, ':') + 1;
+        if (strncmp(v, "bridge:", 7) == 0)
+            fprintf(f,
+                    "    <interface type='bridge'><source bridge='%s'/>"
+                    "<model type='virtio'/></interface>\n",
+                    arg);
+        else if (strncmp(v, "network:", 8) == 0)
+            fprintf(f,
+                    "    <interface type='network'><source network='%s'/>"
+                    "<model type='virtio'/></interface>\n",
+                    arg);
+        else
+            fprintf(f,
+                    "    <interface type='vhostuser'><source type='unix' path='%s' "
+                    "mode='server'/><model type='virtio'/></interface>\n",
+                    arg);
+    }
+    if (!is_test)
+        fprintf(f, "    <console type='pty'/>\n    <memballoon model='none'/>\n");
+    fclose(f);
+    if (asprintf(&xml,
+                 "<domain type='%s'>\n"
+                 "  <name>%s</name>\n"
+                 "  <metadata>\n"
+                 "    <vmmgr:vm xmlns:vmmgr='urn:vmmgr:vm:1' role='%s' group='%s'/>\n"
+                 "  </metadata>\n"
+                 "  <memory unit='MiB'>%llu</memory>\n"
+                 "%s"
+                 "  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>\n"
+                 "  <features><acpi/></features>\n"
+                 "  <on_poweroff>destroy</on_poweroff>\n"
+                 "  <on_reboot>restart</on_reboot>\n"
+                 "  <on_crash>restart</on_crash>\n"
+                 "  <devices>\n%s  </devices>\n"
+                 "</domain>\n",
+                 domain_type(h), name, vm_role_to_string(role), group ? group : "",
+                 (unsigned long long)s->memory_mib, frag, devs ? devs : "") < 0)
+        xml = NULL;
+    free(frag);
+    free(devs);
+    if (!xml)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    *ret = xml;
+    return NFV_OK;
+}
+
+/*
+ * Reads @vm's live pins and re-applies the plan where they differ. Returns
+ * the number of drifted vCPUs (0 = all as planned), or -1 if the pins
+ * cannot be read. @why says what triggered the check, for the event.
+ */
+static int pins_enforce(struct vm_daemon *d, struct vm_rt *vm, const char *why)
+{
+    struct pin_cpuset *have;
+    struct pin_drift_item items[16];
+    struct nfv_err e = {0};
+    unsigned n_drift;
+    char desc[512];
+
+    if (!vm->host->conn)
+        return -1;
+    have = calloc(vm->plan->n_vcpus, sizeof(*have));
+    if (!have)
+        return -1;
+    if (d->hv->vcpu_pins(vm->host->conn, vm->name, vm->plan->n_vcpus, have, &e) != NFV_OK) {
+        NFV_LOG_DEBUG(MOD, "'%s': cannot read pins: %s", vm->name, e.msg);
+        free(have);
+        return -1;
+    }
+    n_drift = pin_plan_diff(vm->plan, have, vm->plan->n_vcpus, NULL, items, 16);
+    free(have);
+    if (n_drift == 0)
+        return 0;
+    pin_drift_format(items, n_drift < 16 ? n_drift : 16, desc, sizeof(desc));
+    for (unsigned v = 0; v < vm->plan->n_vcpus; v++) {
+        struct pin_cpuset want;
+        pin_plan_vcpu_cpuset(vm->plan, v, &want);
+        if (d->hv->vcpu_pin(vm->host->conn, vm->name, v, &want, &e) != NFV_OK)
+            NFV_LOG_WARN(MOD, "'%s': re-pin of vcpu %u failed: %s", vm->name, v, e.msg);
+    }
+    d->metrics.drift_events++;
+    vm_d_event(d, VM_SEV_WARN, "pin_drift", vm->name, "%s: %s; plan re-applied", why, desc);
+    return (int)n_drift;
+}
+
+/* ---- JSON views ---- */
+
+static json_t *vm_json(struct vm_daemon *d, const struct vm_rt *vm, bool is_full)
+{
+    char pus[256];
+    json_t *o;
+
+    pin_cpuset_format(&vm->plan->claimed, pus, sizeof(pus));
+    o = json_pack("{s:s,s:s,s:s,s:s,s:i,s:I,s:s}", "name", vm->name, "host", vm->host->name,
+                  "state", vm_guest_state_to_string(vm->state), "role", vm_role_to_string(vm->role),
+                  "vcpus", (int)vm->plan->n_vcpus, "memory_mib", (json_int_t)vm->memory_mib, "pus",
+                  pus);
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "group", vm->group[0] ? json_string(vm->group) : json_null());
+    if (is_full) {
+        json_t *peers = json_array();
+        for (size_t i = 0; vm->group[0] && i < d->n_vms; i++) {
+            const struct vm_rt *p = d->vms[i];
+            if (p != vm && strcmp(p->group, vm->group) == 0)
+                json_array_append_new(peers,
+                                      json_pack("{s:s,s:s,s:s,s:s}", "name", p->name, "role",
+                                                vm_role_to_string(p->role), "host", p->host->name,
+                                                "state", vm_guest_state_to_string(p->state)));
+        }
+        json_object_set_new(o, "peers", peers);
+        json_object_set_new(o, "plan", pin_plan_to_json(vm->plan));
+        json_object_set_new(o, "request", pin_request_to_json(vm->req));
+    }
+    return o;
+}
+
+/* ---- create ---- */
+
+struct member {
+    struct vm_spec spec;
+    struct host_rt *host;
+    struct pin_plan *plan;
+    bool is_claimed;
+    bool is_defined;
+    int64_t op_id;
+    char *spec_text;
+};
+
+static void member_clear(struct member *m)
+{
+    spec_clear(&m->spec);
+    pin_plan_free(m->plan);
+    free(m->spec_text);
+}
+
+/*
+ * Places and plans @n members together (a group when @group is set) and
+ * claims their PUs in the hosts' allocations. On error nothing is claimed.
+ */
+static enum nfv_code place_and_claim(struct vm_daemon *d, struct member *m, size_t n,
+                                     const char *group, enum vm_scope scope, struct nfv_err *err)
+{
+    struct plc_cluster *c = NULL;
+    uint32_t *map = NULL;
+    struct plc_vm_req *vr = calloc(n, sizeof(*vr));
+    struct plc_choice *ch = calloc(n, sizeof(*ch));
+    struct plc_req r = {0};
+    enum nfv_code code;
+    size_t i;
+
+    if (!vr || !ch) {
+        code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if ((code = cluster_build(d, &c, &map, err)) != NFV_OK)
+        goto out;
+    for (i = 0; i < n; i++) {
+        struct host_rt *fh = m[i].spec.host ? vm_d_host_find(d, m[i].spec.host) : NULL;
+        unsigned tpc = 1;
+        if (m[i].spec.host && !fh) {
+            code = NFV_ERR(err, NFV_E_NOENT, "host '%s' not found", m[i].spec.host);
+            goto out;
+        }
+        if (fh && !fh->alloc) {
+            code = NFV_ERR(err, NFV_E_UNREACHABLE, "host '%s' has no known topology yet", fh->name);
+            goto out;
+        }
+        /* Core counts depend on SMT; hosts of one cluster usually agree. */
+        for (size_t k = 0; k < d->n_hosts; k++)
+            if (d->hosts[k]->topo && (!fh || d->hosts[k] == fh)) {
+                tpc = pin_topo_threads_per_core(d->hosts[k]->topo);
+                break;
+            }
+        vr[i].name = m[i].spec.name;
+        vr[i].role = (enum plc_role)m[i].spec.role;
+        vr[i].force_host = m[i].spec.host;
+        demand_of(m[i].spec.req, m[i].spec.memory_mib, tpc, &vr[i].demand);
+    }
+    r.group = group;
+    r.scope = (enum plc_scope)scope;
+    r.n_vms = n;
+    r.vms = vr;
+    /* The healing reserve is the healing engine's business (issue 6). */
+    r.is_reserve_waived = true;
+    if ((code = plc_place(c, &r, false, ch, err)) != NFV_OK)
+        goto out;
+    for (i = 0; i < n; i++) {
+        struct host_rt *h = host_of_choice(d, map, ch[i].host);
+        struct pin_request *req = pin_request_dup(m[i].spec.req);
+        if (!h || !req) {
+            pin_request_free(req);
+            code = NFV_ERR(err, NFV_E_INTERNAL, "placement chose an unknown host");
+            break;
+        }
+        /* Pin on the node placement chose (unless the operator named PUs). */
+        if (req->numa == PIN_NUMA_SINGLE && req->numa_node < 0 && ch[i].n_parts == 1)
+            req->numa_node = (int)h->topo->nodes[ch[i].parts[0].node].os_index;
+        m[i].host = h;
+        m[i].plan = pin_plan_new(req->n_vcpus);
+        if (!m[i].plan) {
+            pin_request_free(req);
+            code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            break;
+        }
+        code = pin_plan_compute(h->alloc, req, m[i].plan, err);
+        pin_request_free(req);
+        if (code != NFV_OK) {
+            nfv_err_prefix(err, "'%s' on host '%s'", m[i].spec.name, h->name);
+            break;
+        }
+        if ((code = pin_alloc_claim(h->alloc, m[i].plan, m[i].spec.name, err)) != NFV_OK)
+            break;
+        m[i].is_claimed = true;
+    }
+    if (code != NFV_OK) {
+        for (i = 0; i < n; i++) {
+            if (m[i].is_claimed)
+                pin_alloc_release(m[i].host->alloc, m[i].spec.name, NULL);
+            m[i].is_claimed = false;
+        }
+    }
+out:
+    plc_cluster_free(c);
+    free(map);
+    free(vr);
+    free(ch);
+    return code;
+}
+
+static void release_members(struct member *m, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (m[i].is_claimed)
+            pin_alloc_release(m[i].host->alloc, m[i].spec.name, NULL);
+        m[i].is_claimed = false;
+    }
+}
+
+/* Journals the members and reserves their PUs in one transaction. */
+static enum nfv_code journal_members(struct vm_daemon *d, struct member *m, size_t n,
+                                     const char *group, enum vm_scope scope, int64_t *ret_group_op,
+                                     struct nfv_err *err)
+{
+    int64_t now = vm_daemon_now_ms(), gid = 0;
+    enum nfv_code code;
+
+    if ((code = vm_db_begin(d->db, err)) != NFV_OK)
+        return code;
+    /* Joining an existing group adds members; a new group is created here. */
+    if (group && vm_db_group_get(d->db, group, &gid, NULL, NULL) != NFV_OK) {
+        if ((code = vm_db_group_insert(d->db, group, scope, now, NULL, err)) != NFV_OK ||
+            (code = vm_db_op_begin(d->db, VM_OP_GROUP_CREATE, group, NULL, now, ret_group_op,
+                                   err)) != NFV_OK)
+            goto fail;
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct vm_db_alloc allocs[PIN_MAX_PUS / 8];
+        struct vm_db_vm row = {0};
+        json_t *payload = json_pack("{s:s}", "host", m[i].host->name);
+        char *ptext = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
+        json_t *pj = pin_plan_to_json(m[i].plan);
+        size_t n_allocs = plan_allocs(m[i].plan, allocs, sizeof(allocs) / sizeof(allocs[0]));
+
+        json_decref(payload);
+        snprintf(row.name, sizeof(row.name), "%s", m[i].spec.name);
+        row.host_id = m[i].host->id;
+        row.state = VM_GUEST_CREATING;
+        snprintf(row.group, sizeof(row.group), "%s", group ? group : "");
+        row.role = m[i].spec.role;
+        row.spec = m[i].spec_text;
+        row.plan = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+        json_decref(pj);
+        row.created_ms = now;
+        code = vm_db_op_begin(d->db, VM_OP_VM_CREATE, m[i].spec.name, ptext, now, &m[i].op_id, err);
+        if (code == NFV_OK)
+            code = vm_db_vm_insert(d->db, &row, allocs, n_allocs, NULL, err);
+        free(ptext);
+        free(row.plan);
+        if (code != NFV_OK)
+            goto fail;
+    }
+    return vm_db_commit(d->db, err);
+fail:
+    vm_db_rollback(d->db);
+    return code;
+}
+
+/* Undoes created members after a failure: undefine, drop rows, fail ops. */
+static void undo_members(struct vm_daemon *d, struct member *m, size_t n, const char *group,
+                         int64_t group_op, const char *why)
+{
+    int64_t now = vm_daemon_now_ms();
+
+    for (size_t i = 0; i < n; i++)
+        if (m[i].is_defined && m[i].host->conn)
+            d->hv->domain_undefine(m[i].host->conn, m[i].spec.name, NULL);
+    vm_db_begin(d->db, NULL);
+    for (size_t i = 0; i < n; i++) {
+        vm_db_vm_delete(d->db, m[i].spec.name, NULL);
+        if (m[i].op_id)
+            vm_db_op_finish(d->db, m[i].op_id, VM_OPS_FAILED, why, now, NULL);
+    }
+    if (group) {
+        vm_db_group_prune(d->db, NULL);
+        if (group_op)
+            vm_db_op_finish(d->db, group_op, VM_OPS_FAILED, why, now, NULL);
+    }
+    vm_db_commit(d->db, NULL);
+    release_members(m, n);
+}
+
+/* define -> start -> verify pins, for one member. */
+static enum nfv_code bring_up(struct vm_daemon *d, struct member *m, const char *group,
+                              struct nfv_err *err)
+{
+    char *xml = NULL;
+    enum nfv_code code;
+    struct vm_rt tmp = {0};
+
+    if (!m->host->conn)
+        return NFV_ERR(err, NFV_E_UNREACHABLE, "host '%s' is unreachable", m->host->name);
+    if ((code = domain_xml(m->host, m->spec.name, &m->spec, m->spec.role, group, m->plan, &xml,
+                           err)) != NFV_OK)
+        return code;
+    code = d->hv->domain_define(m->host->conn, xml, err);
+    free(xml);
+    if (code != NFV_OK)
+        return code;
+    m->is_defined = true;
+    if ((code = d->hv->domain_start(m->host->conn, m->spec.name, err)) != NFV_OK)
+        return code;
+    /* Verify what libvirt applied; repair (and report) any difference. */
+    snprintf(tmp.name, sizeof(tmp.name), "%s", m->spec.name);
+    tmp.host = m->host;
+    tmp.plan = m->plan;
+    if (pins_enforce(d, &tmp, "after start") < 0)
+        NFV_LOG_WARN(MOD, "'%s': pins could not be verified", m->spec.name);
+    return NFV_OK;
+}
+
+static enum nfv_code create_members(struct vm_daemon *d, struct member *m, size_t n,
+                                    const char *group, enum vm_scope scope, json_t **ret,
+                                    struct nfv_err *err)
+{
+    int64_t t0 = vm_d_mono_ms(), group_op = 0, now;
+    enum nfv_code code;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (vm_find(d, m[i].spec.name))
+            return NFV_ERR(err, NFV_E_EXIST, "VM '%s' already exists", m[i].spec.name);
+        for (size_t k = 0; k < i; k++)
+            if (strcmp(m[k].spec.name, m[i].spec.name) == 0)
+                return NFV_ERR(err, NFV_E_INVAL, "'members': '%s' appears twice", m[i].spec.name);
+    }
+    if ((code = place_and_claim(d, m, n, group, scope, err)) != NFV_OK)
+        return code;
+    if (m[0].spec.is_dry_run) {
+        json_t *arr = json_array();
+        for (i = 0; i < n; i++)
+            json_array_append_new(arr,
+                                  json_pack("{s:s,s:s,s:o}", "name", m[i].spec.name, "host",
+                                            m[i].host->name, "plan", pin_plan_to_json(m[i].plan)));
+        release_members(m, n);
+        *ret = json_pack("{s:b,s:o}", "dry_run", 1, "vms", arr);
+        return NFV_OK;
+    }
+    if ((code = journal_members(d, m, n, group, scope, &group_op, err)) != NFV_OK) {
+        release_members(m, n);
+        return code;
+    }
+    for (i = 0; i < n; i++) {
+        if ((code = bring_up(d, &m[i], group, err)) != NFV_OK) {
+            nfv_err_prefix(err, "VM '%s'", m[i].spec.name);
+            undo_members(d, m, n, group, group_op, err ? err->msg : "failed");
+            vm_metrics_observe(&d->metrics, VM_OP_VM_CREATE, 1, (double)(vm_d_mono_ms() - t0));
+            return code;
+        }
+    }
+    now = vm_daemon_now_ms();
+    if ((code = vm_db_begin(d->db, err)) != NFV_OK)
+        return code; /* journal stays pending: recovery finishes it */
+    for (i = 0; i < n; i++) {
+        vm_db_vm_set_state(d->db, m[i].spec.name, VM_GUEST_RUNNING, now, NULL);
+        vm_db_op_finish(d->db, m[i].op_id, VM_OPS_DONE, NULL, now, NULL);
+    }
+    if (group_op)
+        vm_db_op_finish(d->db, group_op, VM_OPS_DONE, NULL, now, NULL);
+    if ((code = vm_db_commit(d->db, err)) != NFV_OK) {
+        vm_db_rollback(d->db);
+        return code;
+    }
+    *ret = json_array();
+    for (i = 0; i < n; i++) {
+        struct vm_rt *vm = calloc(1, sizeof(*vm));
+        char pus[128];
+        if (!vm || vm_append(d, vm, NULL) != NFV_OK) {
+            free(vm);
+            continue; /* durable; a restart loads it */
+        }
+        snprintf(vm->name, sizeof(vm->name), "%s", m[i].spec.name);
+        vm->host = m[i].host;
+        vm->state = VM_GUEST_RUNNING;
+        vm->role = m[i].spec.role;
+        snprintf(vm->group, sizeof(vm->group), "%s", group ? group : "");
+        vm->req = m[i].spec.req;
+        m[i].spec.req = NULL;
+        vm->plan = m[i].plan;
+        m[i].plan = NULL;
+        vm->memory_mib = m[i].spec.memory_mib;
+        pin_cpuset_format(&vm->plan->claimed, pus, sizeof(pus));
+        vm_d_event(d, VM_SEV_INFO, "vm_created", vm->name, "on %s%s%s, PUs %s", vm->host->name,
+                   group ? " in group " : "", group ? group : "", pus);
+        json_array_append_new(*ret, vm_json(d, vm, true));
+        vm_metrics_observe(&d->metrics, VM_OP_VM_CREATE, 0, (double)(vm_d_mono_ms() - t0));
+    }
+    if (group && group_op) {
+        vm_d_event(d, VM_SEV_INFO, "group_created", group, "%zu members, scope %s", n,
+                   vm_scope_to_string(scope));
+        vm_metrics_observe(&d->metrics, VM_OP_GROUP_CREATE, 0, (double)(vm_d_mono_ms() - t0));
+    }
+    return NFV_OK;
+}
+
+enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, json_t **ret,
+                                  struct nfv_err *err)
+{
+    struct member m = {0};
+    json_t *arr = NULL, *stored;
+    enum nfv_code code;
+
+    if ((code = spec_parse(body, vm_fields, &m.spec, err)) != NFV_OK) {
+        member_clear(&m);
+        return code;
+    }
+    if (m.spec.group && m.spec.role == VM_ROLE_NONE) {
+        member_clear(&m);
+        return NFV_ERR(err, NFV_E_INVAL, "'role': a group member needs act or sby");
+    }
+    if (!m.spec.group && m.spec.role != VM_ROLE_NONE) {
+        member_clear(&m);
+        return NFV_ERR(err, NFV_E_INVAL, "'role': only members of a group have a role");
+    }
+    stored = json_deep_copy(body);
+    json_object_del(stored, "dry_run");
+    m.spec_text = stored ? json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(stored);
+    pthread_mutex_lock(&d->lock);
+    {
+        /* An existing group keeps its scope; a new one gets "host". */
+        enum vm_scope scope = VM_SCOPE_HOST;
+        int64_t gid;
+        if (m.spec.group)
+            vm_db_group_get(d->db, m.spec.group, &gid, &scope, NULL);
+        code = create_members(d, &m, 1, m.spec.group, scope, &arr, err);
+    }
+    pthread_mutex_unlock(&d->lock);
+    member_clear(&m);
+    if (code != NFV_OK)
+        return code;
+    if (json_is_array(arr)) {
+        *ret = json_incref(json_array_get(arr, 0));
+        json_decref(arr);
+    } else {
+        *ret = arr; /* dry run */
+    }
+    return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+}
+
+enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, json_t **ret,
+                                     struct nfv_err *err)
+{
+    static const char *const fields[] = {"name", "scope", "members", "dry_run", NULL};
+    static const char *const member_fields[] = {
+        "name",         "vcpus",         "memory_mib", "cpu_mode",  "cpu_map",
+        "shared_vcpus", "thread_policy", "emulator",   "numa_node", "host",
+        "role",         "disk",          "nics",       NULL};
+    const char *name = NULL, *scope_s = "host";
+    const json_t *members, *mj, *dr;
+    struct member *m = NULL;
+    enum vm_scope scope;
+    json_t *arr = NULL;
+    enum nfv_code code;
+    size_t n, i;
+    int64_t gid;
+
+    if (vm_req_check_fields(body, fields, err) || vm_req_get_str(body, "name", true, &name, err) ||
+        vm_req_name_check("name", name, err) || vm_req_get_str(body, "scope", false, &scope_s, err))
+        return NFV_E_INVAL;
+    scope = vm_scope_from_string(scope_s);
+    if (scope == VM_SCOPE__COUNT)
+        return NFV_ERR(err, NFV_E_INVAL, "'scope': '%s' is not host, rack, zone or power", scope_s);
+    members = json_object_get(body, "members");
+    n = json_array_size(members);
+    if (!json_is_array(members) || n == 0 || n > 64)
+        return NFV_ERR(err, NFV_E_INVAL, "'members': must be a list of 1..64 VMs");
+    dr = json_object_get(body, "dry_run");
+    m = calloc(n, sizeof(*m));
+    if (!m)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    json_array_foreach(members, i, mj)
+    {
+        if (!json_is_object(mj)) {
+            code = NFV_ERR(err, NFV_E_INVAL, "'members[%zu]': must be an object", i);
+            goto out;
+        }
+        if ((code = spec_parse(mj, member_fields, &m[i].spec, err)) != NFV_OK) {
+            nfv_err_prefix(err, "'members[%zu]'", i);
+            goto out;
+        }
+        if (m[i].spec.role == VM_ROLE_NONE) {
+            code = NFV_ERR(err, NFV_E_INVAL, "'members[%zu].role': is required (act or sby)", i);
+            goto out;
+        }
+        m[i].spec.is_dry_run = json_is_true(dr);
+        m[i].spec_text = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
+    }
+    pthread_mutex_lock(&d->lock);
+    if (vm_db_group_get(d->db, name, &gid, NULL, NULL) == NFV_OK)
+        code = NFV_ERR(err, NFV_E_EXIST, "group '%s' already exists", name);
+    else
+        code = create_members(d, m, n, name, scope, &arr, err);
+    pthread_mutex_unlock(&d->lock);
+    if (code == NFV_OK)
+        *ret = json_is_array(arr) ? json_pack("{s:s,s:s,s:o}", "name", name, "scope",
+                                              vm_scope_to_string(scope), "members", arr)
+                                  : arr;
+out:
+    for (i = 0; i < n; i++)
+        member_clear(&m[i]);
+    free(m);
+    return code;
+}
+
+/* ---- queries ---- */
+
+enum nfv_code vm_daemon_vm_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err)
+{
+    json_t *arr = json_array();
+
+    if (!arr)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    pthread_mutex_lock(&d->lock);
+    for (size_t i = 0; i < d->n_vms; i++)
+        json_array_append_new(arr, vm_json(d, d->vms[i], false));
+    pthread_mutex_unlock(&d->lock);
+    *ret = json_pack("{s:o}", "vms", arr);
+    return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+}
+
+enum nfv_code vm_daemon_vm_show(struct vm_daemon *d, const char *name, json_t **ret,
+                                struct nfv_err *err)
+{
+    struct vm_rt *vm;
+
+    pthread_mutex_lock(&d->lock);
+    vm = vm_find(d, name);
+    *ret = vm ? vm_json(d, vm, true) : NULL;
+    pthread_mutex_unlock(&d->lock);
+    if (!vm)
+        return NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
+    return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+}
+
+enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **ret,
+                                struct nfv_err *err)
+{
+    struct pin_cpuset *have = NULL;
+    struct vm_rt *vm;
+    json_t *arr;
+    enum nfv_code code = NFV_OK;
+    bool is_live = false;
+    unsigned n_drift = 0;
+
+    pthread_mutex_lock(&d->lock);
+    vm = vm_find(d, name);
+    if (!vm) {
+        pthread_mutex_unlock(&d->lock);
+        return NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
+    }
+    have = calloc(vm->plan->n_vcpus, sizeof(*have));
+    arr = json_array();
+    if (!have || !arr) {
+        code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto out;
+    }
+    if (vm->host->conn) {
+        struct nfv_err e = {0};
+        is_live = d->hv->vcpu_pins(vm->host->conn, vm->name, vm->plan->n_vcpus, have, &e) == NFV_OK;
+    }
+    for (unsigned v = 0; v < vm->plan->n_vcpus; v++) {
+        struct pin_cpuset want;
+        char w[128], h[128];
+        bool is_ok;
+        pin_plan_vcpu_cpuset(vm->plan, v, &want);
+        pin_cpuset_format(&want, w, sizeof(w));
+        pin_cpuset_format(&have[v], h, sizeof(h));
+        is_ok = is_live && pin_cpuset_equal(&want, &have[v]);
+        n_drift += is_live && !is_ok;
+        json_array_append_new(
+            arr, json_pack("{s:i,s:s,s:s,s:s*,s:b}", "vcpu", (int)v, "mode",
+                           pin_cpu_mode_to_string((enum pin_cpu_mode)vm->plan->vcpu_mode[v]),
+                           "plan", w, "live", is_live ? h : NULL, "ok", is_ok));
+    }
+    {
+        char emu[128];
+        pin_cpuset_format(&vm->plan->emulator, emu, sizeof(emu));
+        *ret = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:o}", "name", vm->name, "host", vm->host->name,
+                         "state", vm_guest_state_to_string(vm->state), "live", is_live, "drift",
+                         (int)n_drift, "emulator_plan", emu, "vcpus", arr);
+        arr = NULL;
+    }
+out:
+    pthread_mutex_unlock(&d->lock);
+    json_decref(arr);
+    free(have);
+    return code;
+}
+
+static int group_cb(void *opaque, const char *name, enum vm_scope scope, unsigned n)
+{
+    json_array_append_new(opaque, json_pack("{s:s,s:s,s:i}", "name", name, "scope",
+                                            vm_scope_to_string(scope), "members", (int)n));
+    return 0;
+}
+
+enum nfv_code vm_daemon_group_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err)
+{
+    json_t *arr = json_array();
+    enum nfv_code code;
+
+    pthread_mutex_lock(&d->lock);
+    code = vm_db_group_list(d->db, group_cb, arr, err);
+    pthread_mutex_unlock(&d->lock);
+    if (code != NFV_OK) {
+        json_decref(arr);
+        return code;
+    }
+    *ret = json_pack("{s:o}", "groups", arr);
+    return NFV_OK;
+}
+
+enum nfv_code vm_daemon_group_show(struct vm_daemon *d, const char *name, json_t **ret,
+                                   struct nfv_err *err)
+{
+    enum vm_scope scope = VM_SCOPE_HOST;
+    json_t *arr = json_array();
+    enum nfv_code code;
+    int64_t gid;
+
+    pthread_mutex_lock(&d->lock);
+    code = vm_db_group_get(d->db, name, &gid, &scope, err);
+    for (size_t i = 0; code == NFV_OK && i < d->n_vms; i++)
+        if (strcmp(d->vms[i]->group, name) == 0)
+            json_array_append_new(arr, vm_json(d, d->vms[i], false));
+    pthread_mutex_unlock(&d->lock);
+    if (code != NFV_OK) {
+        json_decref(arr);
+        return code;
+    }
+    *ret = json_pack("{s:s,s:s,s:o}", "name", name, "scope", vm_scope_to_string(scope), "members",
+                     arr);
+    return NFV_OK;
+}
+
+/* ---- actions ---- */
+
+static enum nfv_code wait_state(struct vm_daemon *d, struct vm_rt *vm, enum vm_hv_dom_state want,
+                                unsigned timeout_ms)
+{
+    enum vm_hv_dom_state st;
+
+    for (unsigned waited = 0; waited <= timeout_ms; waited += 100) {
+        if (d->hv->domain_state(vm->host->conn, vm->name, &st, NULL) == NFV_OK && st == want)
+            return NFV_OK;
+        usleep(100 * 1000);
+    }
+    return NFV_E_TIMEOUT;
+}
+
+enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const char *action_s,
+                                  const json_t *body, json_t **ret, struct nfv_err *err)
+{
+    static const char *const fields[] = {"force", NULL};
+    static const enum vm_op_kind kinds[VM_ACT__COUNT] = {
+        [VM_ACT_START] = VM_OP_VM_START,
+        [VM_ACT_STOP] = VM_OP_VM_STOP,
+        [VM_ACT_REBOOT] = VM_OP_VM_REBOOT,
+        [VM_ACT_DELETE] = VM_OP_VM_DELETE,
+    };
+    enum vm_guest_action action = vm_guest_action_from_string(action_s);
+    enum vm_guest_step step;
+    enum vm_guest_state next;
+    struct vm_rt *vm;
+    int64_t op_id = 0, t0 = vm_d_mono_ms();
+    bool is_force = json_is_true(json_object_get(body, "force"));
+    enum nfv_code code;
+
+    if (action == VM_ACT__COUNT || action == VM_ACT_DELETE)
+        return NFV_ERR(err, NFV_E_NOENT, "'%s': no such VM action", action_s);
+    if (body && vm_req_check_fields(body, fields, err))
+        return NFV_E_INVAL;
+    pthread_mutex_lock(&d->lock);
+    vm = vm_find(d, name);
+    if (!vm) {
+        code = NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
+        goto out;
+    }
+    if ((code = vm_guest_next(vm->state, action, &step, &next, err)) != NFV_OK)
+        goto out;
+    if (step == VM_STEP_DO) {
+        if (!vm->host->conn) {
+            code = NFV_ERR(err, NFV_E_UNREACHABLE, "host '%s' is unreachable", vm->host->name);
+            goto out;
+        }
+        if ((code = vm_db_op_begin(d->db, kinds[action], name, NULL, vm_daemon_now_ms(), &op_id,
+                                   err)) != NFV_OK)
+            goto out;
+        switch (action) {
+        case VM_ACT_START:
+            code = d->hv->domain_start(vm->host->conn, name, err);
+            break;
+        case VM_ACT_STOP:
+            code = d->hv->domain_stop(vm->host->conn, name, is_force, err);
+            /* A guest that ignores ACPI is destroyed after 10 s, as virsh users
+             * would do by hand. */
+            if (code == NFV_OK && !is_force &&
+                wait_state(d, vm, VM_HV_DOM_SHUTOFF, 10000) != NFV_OK)
+                code = d->hv->domain_stop(vm->host->conn, name, true, err);
+            break;
+        case VM_ACT_REBOOT:
+            code = d->hv->domain_reboot(vm->host->conn, name, err);
+            break;
+        default:
+            break;
+        }
+        if (code == NFV_OK && next == VM_GUEST_RUNNING)
+            pins_enforce(d, vm, action == VM_ACT_REBOOT ? "after reboot" : "after start");
+        vm_db_begin(d->db, NULL);
+        if (code == NFV_OK)
+            vm_db_vm_set_state(d->db, name, next, vm_daemon_now_ms(), NULL);
+        vm_db_op_finish(d->db, op_id, code == NFV_OK ? VM_OPS_DONE : VM_OPS_FAILED,
+                        code == NFV_OK ? NULL : err->msg, vm_daemon_now_ms(), NULL);
+        vm_db_commit(d->db, NULL);
+        vm_metrics_observe(&d->metrics, kinds[action], code != NFV_OK,
+                           (double)(vm_d_mono_ms() - t0));
+        if (code != NFV_OK)
+            goto out;
+        vm->state = next;
+        vm_d_event(d, VM_SEV_INFO,
+                   action == VM_ACT_START  ? "vm_started"
+                   : action == VM_ACT_STOP ? "vm_stopped"
+                                           : "vm_rebooted",
+                   name, "%s%s", vm_guest_action_to_string(action), is_force ? " (forced)" : "");
+    }
+    *ret = vm_json(d, vm, false);
+out:
+    pthread_mutex_unlock(&d->lock);
+    return code;
+}
+
+enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t **ret,
+                                  struct nfv_err *err)
+{
+    enum vm_guest_step step;
+    enum vm_guest_state next;
+    struct vm_rt *vm;
+    int64_t op_id = 0, t0 = vm_d_mono_ms();
+    enum nfv_code code;
+
+    pthread_mutex_lock(&d->lock);
+    vm = vm_find(d, name);
+    if (!vm) {
+        code = NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
+        goto out;
+    }
+    if ((code = vm_guest_next(vm->state, VM_ACT_DELETE, &step, &next, err)) != NFV_OK)
+        goto out;
+    if (!vm->host->conn) {
+        code = NFV_ERR(err, NFV_E_UNREACHABLE,
+                       "host '%s' is unreachable; the domain cannot "
+                       "be removed now",
+                       vm->host->name);
+        goto out;
+    }
+    if ((code = vm_db_op_begin(d->db, VM_OP_VM_DELETE, name, NULL, vm_daemon_now_ms(), &op_id,
+                               err)) != NFV_OK)
+        goto out;
+    code = d->hv->domain_undefine(vm->host->conn, name, err);
+    if (code == NFV_E_NOENT) /* already gone: deleting is idempotent */
+        code = NFV_OK;
+    if (code != NFV_OK) {
+        vm_db_op_finish(d->db, op_id, VM_OPS_FAILED, err->msg, vm_daemon_now_ms(), NULL);
+        goto out;
+    }
+    if ((code = vm_db_begin(d->db, err)) != NFV_OK)
+        goto out;
+    vm_db_vm_delete(d->db, name, NULL);
+    vm_db_group_prune(d->db, NULL);
+    vm_db_op_finish(d->db, op_id, VM_OPS_DONE, NULL, vm_daemon_now_ms(), NULL);
+    if ((code = vm_db_commit(d->db, err)) != NFV_OK) {
+        vm_db_rollback(d->db);
+        goto out;
+    }
+    if (vm->host->alloc)
+        pin_alloc_release(vm->host->alloc, name, NULL);
+    vm_detach(d, vm);
+    vm_metrics_observe(&d->metrics, VM_OP_VM_DELETE, 0, (double)(vm_d_mono_ms() - t0));
+    vm_d_event(d, VM_SEV_INFO, "vm_deleted", name, "deleted from %s; its PUs are free",
+               vm->host->name);
+    vm_rt_free(vm);
+    *ret = json_pack("{s:s,s:b}", "name", name, "deleted", 1);
+out:
+    pthread_mutex_unlock(&d->lock);
+    return code;
+}
+
+/* ---- start-up: allocations, recovery, reconcile ---- */
+
+enum nfv_code vm_vm_host_ready(struct vm_daemon *d, struct host_rt *h, struct nfv_err *err)
+{
+    enum nfv_code code;
+
+    if (!h->topo || h->alloc)
+        return NFV_OK;
+    if ((code = pin_alloc_new(h->topo, &h->pools, &h->alloc, err)) != NFV_OK)
+        return code;
+    for (size_t i = 0; i < d->n_vms; i++) {
+        struct vm_rt *vm = d->vms[i];
+        struct nfv_err e = {0};
+        if (vm->host == h && pin_alloc_claim(h->alloc, vm->plan, vm->name, &e) != NFV_OK)
+            vm_d_event(d, VM_SEV_ERR, "alloc_conflict", vm->name, "%s", e.msg);
+    }
+    return NFV_OK;
+}
+
+static int load_vm_cb(void *opaque, const struct vm_db_vm *row)
+{
+    struct vm_daemon *d = opaque;
+    struct vm_rt *vm = calloc(1, sizeof(*vm));
+    json_t *spec = json_loads(row->spec, 0, NULL), *plan = json_loads(row->plan, 0, NULL);
+    struct vm_spec s;
+    struct nfv_err e = {0};
+    bool is_ok = false;
+
+    if (vm && spec && plan && (vm->host = vm_d_host_find(d, row->host)) &&
+        pin_plan_from_json(plan, &vm->plan, &e) == NFV_OK) {
+        json_object_del(spec, "group");
+        json_object_del(spec, "role");
+        if (spec_parse(spec, vm_fields, &s, &e) == NFV_OK) {
+            vm->req = s.req;
+            s.req = NULL;
+            vm->memory_mib = s.memory_mib;
+            is_ok = true;
+        }
+        spec_clear(&s);
+    }
+    if (is_ok) {
+        snprintf(vm->name, sizeof(vm->name), "%s", row->name);
+        vm->state = row->state;
+        vm->role = row->role;
+        snprintf(vm->group, sizeof(vm->group), "%s", row->group);
+        if (vm->host->alloc && pin_alloc_claim(vm->host->alloc, vm->plan, vm->name, &e))
+            vm_d_event(d, VM_SEV_ERR, "alloc_conflict", vm->name, "%s", e.msg);
+        is_ok = vm_append(d, vm, NULL) == NFV_OK;
+    } else {
+        NFV_LOG_ERR(MOD, "VM '%s': cannot load its row: %s", row->name, e.msg);
+    }
+    if (!is_ok)
+        vm_rt_free(vm);
+    json_decref(spec);
+    json_decref(plan);
+    return 0;
+}
+
+enum nfv_code vm_vm_load(struct vm_daemon *d, struct nfv_err *err)
+{
+    return vm_db_vm_list(d->db, 0, load_vm_cb, d, err);
+}
+
+enum vm_recovery vm_vm_recover(struct vm_daemon *d, const struct vm_db_op *op)
+{
+    struct vm_op_observed obs = {0};
+    struct vm_db_vm row;
+    struct host_rt *h = NULL;
+    enum vm_hv_dom_state st = VM_HV_DOM_SHUTOFF;
+    enum vm_recovery r;
+    int64_t now = vm_daemon_now_ms();
+
+    if (op->kind == VM_OP_GROUP_CREATE) {
+        int64_t gid = 0;
+        obs.is_db_present = vm_db_group_get(d->db, op->target, &gid, NULL, NULL) == NFV_OK;
+        return vm_journal_decide(op->kind, &obs);
+    }
+    if (vm_db_vm_get(d->db, op->target, &row, NULL) == NFV_OK) {
+        obs.is_db_present = true;
+        h = vm_d_host_find(d, row.host);
+        vm_db_vm_clear(&row);
+    } else {
+        json_t *p = json_loads(op->payload ? op->payload : "{}", 0, NULL);
+        const char *hn = json_string_value(json_object_get(p, "host"));
+        h = hn ? vm_d_host_find(d, hn) : NULL;
+        json_decref(p);
+    }
+    obs.is_host_reachable = h && h->conn;
+    if (obs.is_host_reachable) {
+        enum nfv_code c = d->hv->domain_state(h->conn, op->target, &st, NULL);
+        obs.is_domain_defined = c == NFV_OK;
+        obs.is_domain_running = c == NFV_OK && st == VM_HV_DOM_RUNNING;
+    } else if (!obs.is_db_present && op->kind != VM_OP_VM_CREATE) {
+        obs.is_host_reachable = true; /* nothing left to look at */
+    }
+    r = vm_journal_decide(op->kind, &obs);
+    switch (op->kind) {
+    case VM_OP_VM_CREATE:
+        if (r == VM_RECOVER_FINISH) {
+            vm_db_vm_set_state(d->db, op->target, VM_GUEST_RUNNING, now, NULL);
+        } else if (r == VM_RECOVER_ROLLBACK) {
+            if (obs.is_domain_defined)
+                d->hv->domain_undefine(h->conn, op->target, NULL);
+            vm_db_vm_delete(d->db, op->target, NULL);
+        }
+        break;
+    case VM_OP_VM_DELETE:
+        if (r == VM_RECOVER_FINISH) {
+            if (obs.is_domain_defined)
+                d->hv->domain_undefine(h->conn, op->target, NULL);
+            vm_db_vm_delete(d->db, op->target, NULL);
+        }
+        break;
+    default:
+        if (r == VM_RECOVER_FINISH && obs.is_db_present)
+            vm_db_vm_set_state(d->db, op->target,
+                               !obs.is_domain_defined  ? VM_GUEST_ERROR
+                               : obs.is_domain_running ? VM_GUEST_RUNNING
+                                                       : VM_GUEST_STOPPED,
+                               now, NULL);
+        break;
+    }
+    vm_db_group_prune(d->db, NULL);
+    return r;
+}
+
+/*
+ * libvirt's test driver keeps its domains in the connection's memory, so a
+ * simulated host forgets them whenever vmmgrd restarts or reconnects. The
+ * simulation's truth is vmmgrd's database: define (and start) them again.
+ */
+static bool sim_restore(struct vm_daemon *d, struct vm_rt *vm)
+{
+    struct vm_db_vm row;
+    struct vm_spec s = {0};
+    json_t *spec;
+    char *xml = NULL;
+    bool is_ok = false;
+
+    if (!vm_uri_is_test(vm->host->uri) || vm_db_vm_get(d->db, vm->name, &row, NULL) != NFV_OK)
+        return false;
+    spec = json_loads(row.spec, 0, NULL);
+    json_object_del(spec, "group");
+    json_object_del(spec, "role");
+    if (spec && spec_parse(spec, vm_fields, &s, NULL) == NFV_OK) {
+        is_ok = domain_xml(vm->host, vm->name, &s, vm->role, vm->group, vm->plan, &xml, NULL) ==
+                    NFV_OK &&
+                d->hv->domain_define(vm->host->conn, xml, NULL) == NFV_OK &&
+                (vm->state != VM_GUEST_RUNNING ||
+                 d->hv->domain_start(vm->host->conn, vm->name, NULL) == NFV_OK);
+    }
+    spec_clear(&s);
+    free(xml);
+    json_decref(spec);
+    vm_db_vm_clear(&row);
+    return is_ok;
+}
+
+void vm_vm_reconcile(struct vm_daemon *d)
+{
+    unsigned n_checked = 0, n_lost = 0, n_changed = 0, n_repaired = 0, n_restored = 0;
+
+    for (size_t i = 0; i < d->n_vms; i++) {
+        struct vm_rt *vm = d->vms[i];
+        enum vm_hv_dom_state st;
+        enum vm_guest_state want;
+        if (!vm->host->conn || vm->state == VM_GUEST_CREATING || vm->state == VM_GUEST_DELETING)
+            continue;
+        n_checked++;
+        if (d->hv->domain_state(vm->host->conn, vm->name, &st, NULL) != NFV_OK &&
+            vm->state != VM_GUEST_ERROR && sim_restore(d, vm)) {
+            n_restored++;
+            continue;
+        }
+        if (d->hv->domain_state(vm->host->conn, vm->name, &st, NULL) != NFV_OK) {
+            if (vm->state != VM_GUEST_ERROR) {
+                n_lost++;
+                vm->state = VM_GUEST_ERROR;
+                vm_db_vm_set_state(d->db, vm->name, VM_GUEST_ERROR, vm_daemon_now_ms(), NULL);
+                vm_d_event(d, VM_SEV_ERR, "vm_lost", vm->name,
+                           "host '%s' no longer has the domain; its PUs stay reserved until "
+                           "the VM is deleted",
+                           vm->host->name);
+            }
+            continue;
+        }
+        want = st == VM_HV_DOM_RUNNING ? VM_GUEST_RUNNING : VM_GUEST_STOPPED;
+        if (want != vm->state) {
+            n_changed++;
+            vm_d_event(d, VM_SEV_WARN, "vm_state", vm->name, "libvirt says %s, was %s",
+                       vm_hv_dom_state_to_string(st), vm_guest_state_to_string(vm->state));
+            vm->state = want;
+            vm_db_vm_set_state(d->db, vm->name, want, vm_daemon_now_ms(), NULL);
+        }
+        if (want == VM_GUEST_RUNNING && pins_enforce(d, vm, "reconcile") > 0)
+            n_repaired++;
+    }
+    if (n_checked)
+        vm_d_event(d, VM_SEV_INFO, "reconcile", "vmmgrd",
+                   "%u VM(s) checked against libvirt: %u lost, %u state change(s), %u re-pinned, "
+                   "%u simulated restored",
+                   n_checked, n_lost, n_changed, n_repaired, n_restored);
+}
+
+/* ---- pin enforcement ---- */
+
+void vm_vm_note(struct vm_daemon *d, struct host_rt *h, const char *domain, enum vm_hv_dom_event ev)
+{
+    pthread_mutex_lock(&d->note_lock);
+    if (d->n_notes < VM_NOTE_QUEUE) {
+        struct dom_note *n = &d->notes[d->n_notes++];
+        n->host = h;
+        snprintf(n->domain, sizeof(n->domain), "%s", domain);
+        n->ev = ev;
+    } else {
+        d->n_notes_dropped++;
+    }
+    pthread_mutex_unlock(&d->note_lock);
+    pthread_cond_broadcast(&d->cond);
+}
+
+void vm_vm_handle_notes(struct vm_daemon *d)
+{
+    struct dom_note notes[VM_NOTE_QUEUE];
+    unsigned n, dropped;
+
+    pthread_mutex_lock(&d->note_lock);
+    n = d->n_notes;
+    memcpy(notes, d->notes, n * sizeof(notes[0]));
+    d->n_notes = 0;
+    dropped = d->n_notes_dropped;
+    d->n_notes_dropped = 0;
+    pthread_mutex_unlock(&d->note_lock);
+    if (dropped) {
+        /* Events were lost: check every running VM instead. */
+        NFV_LOG_WARN(MOD, "%u domain events dropped; reconciling", dropped);
+        vm_vm_reconcile(d);
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct vm_rt *vm = vm_find(d, notes[i].domain);
+        bool is_host_known = false;
+        for (size_t k = 0; k < d->n_hosts; k++)
+            is_host_known |= d->hosts[k] == notes[i].host;
+        if (!vm || !is_host_known || vm->host != notes[i].host || vm->state == VM_GUEST_CREATING ||
+            vm->state == VM_GUEST_DELETING)
+            continue;
+        switch (notes[i].ev) {
+        case VM_HV_EV_STARTED:
+        case VM_HV_EV_REBOOTED:
+        case VM_HV_EV_TUNED:
+            if (vm->state != VM_GUEST_RUNNING && notes[i].ev == VM_HV_EV_STARTED) {
+                vm->state = VM_GUEST_RUNNING;
+                vm_db_vm_set_state(d->db, vm->name, vm->state, vm_daemon_now_ms(), NULL);
+                vm_d_event(d, VM_SEV_WARN, "vm_state", vm->name, "started outside vmmgrd");
+            }
+            if (vm->state == VM_GUEST_RUNNING)
+                pins_enforce(d, vm,
+                             notes[i].ev == VM_HV_EV_TUNED      ? "changed outside vmmgrd"
+                             : notes[i].ev == VM_HV_EV_REBOOTED ? "after reboot"
+                                                                : "after start");
+            break;
+        case VM_HV_EV_STOPPED:
+            if (vm->state == VM_GUEST_RUNNING) {
+                vm->state = VM_GUEST_STOPPED;
+                vm_db_vm_set_state(d->db, vm->name, vm->state, vm_daemon_now_ms(), NULL);
+                vm_d_event(d, VM_SEV_WARN, "vm_state", vm->name, "stopped outside vmmgrd");
+            }
+            break;
+        case VM_HV_EV_UNDEFINED:
+            vm->state = VM_GUEST_ERROR;
+            vm_db_vm_set_state(d->db, vm->name, vm->state, vm_daemon_now_ms(), NULL);
+            vm_d_event(d, VM_SEV_ERR, "vm_lost", vm->name, "undefined outside vmmgrd");
+            break;
+        default:
+            break;
+        }
+    }
+}
