@@ -7,7 +7,8 @@
  * through the plc_cluster_* API, so the model's invariants are checked in
  * one place. Topologies are synthetic strings in hwloc's syntax
  * ("package:2 numa:1 core:32 pu:2"; levels other than package, numa, core
- * and pu multiply into the core count) or an explicit node list. The format
+ * and pu multiply into the core count), hwloc XML files loaded through
+ * pinning's hwloc adapter (pin_hwloc), or an explicit node list. The format
  * is documented in docs/cluster-file.md.
  */
 #include <errno.h>
@@ -18,6 +19,8 @@
 #include <strings.h>
 
 #include "pin/cpuset.h"
+#include "pin/pin_hwloc.h"
+#include "pin/topo.h"
 #include "plc/json.h"
 
 /* ---- error helpers: "file: $.path: reason" ---- */
@@ -26,6 +29,8 @@ struct jctx {
     const char *file;
     char path[256];
     struct nfv_err *err;
+    struct pin_topo **topos; /* per host, XML topologies (NULL: not an XML host) */
+    size_t n_topos;
 };
 
 static enum nfv_code jfail(struct jctx *j, const char *fmt, ...)
@@ -217,6 +222,43 @@ static enum nfv_code parse_synthetic(struct jctx *j, const char *s, unsigned *re
     return NFV_OK;
 }
 
+/* Loads "xml:PATH" or "PATH.xml" (relative to the cluster file) through
+ * pinning's hwloc adapter and checks the model can mirror it. */
+static enum nfv_code load_xml_topo(struct jctx *j, const char *spec, struct pin_topo **ret)
+{
+    const char *p = strncmp(spec, "xml:", 4) == 0 ? spec + 4 : spec;
+    char full[1024];
+    struct nfv_err e2;
+    struct pin_topo *t = NULL;
+    const char *slash = strrchr(j->file, '/');
+
+    if (p[0] != '/' && slash)
+        snprintf(full, sizeof(full), "%.*s/%s", (int)(slash - j->file), j->file, p);
+    else
+        snprintf(full, sizeof(full), "%s", p);
+    if (pin_hwloc_load_xml(full, &t, &e2) != NFV_OK)
+        return jfail(j, "%s", e2.msg);
+    if (t->n_nodes == 0 || t->n_nodes > PLC_MAX_NODES) {
+        pin_topo_unref(t);
+        return jfail(j, "'%s': %u NUMA nodes (1..%d supported)", full, t->n_nodes, PLC_MAX_NODES);
+    }
+    /* The model numbers cores node by node; pinning orders them by
+     * (package, node, first PU). They agree when nodes never interleave. */
+    for (unsigned k = 1; k < t->n_cores; k++)
+        if (t->cores[k].node < t->cores[k - 1].node) {
+            pin_topo_unref(t);
+            return jfail(j, "'%s': cores of NUMA nodes interleave; not supported", full);
+        }
+    for (unsigned n = 0; n < t->n_nodes; n++)
+        if (t->nodes[n].n_cores > PLC_NODE_WORDS * 64) {
+            pin_topo_unref(t);
+            return jfail(j, "'%s': node %u has %u cores (at most %d)", full, n, t->nodes[n].n_cores,
+                         PLC_NODE_WORDS * 64);
+        }
+    *ret = t;
+    return NFV_OK;
+}
+
 static const char *const host_keys[] = {
     "name",   "state",        "topology", "nodes",          "memory_mib",       "hugepages_mib",
     "labels", "capabilities", "nic_numa", "reserved_cores", "threads_per_core", NULL};
@@ -231,6 +273,7 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
     struct pin_cpuset rs;
     enum nfv_code rc;
     unsigned n_nodes = 0, cores = 0, threads = 1;
+    struct pin_topo *xml_topo = NULL; /* owned until handed to j->topos */
 
     memset(&sp, 0, sizeof(sp));
     if (!json_is_object(h))
@@ -260,22 +303,41 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
                           "\"package:2 core:32 pu:2\"");
         } else {
             topo = json_string_value(tv);
-            if (strncmp(topo, "xml:", 4) == 0 || strchr(topo, '/'))
-                rc = jfail(j,
-                           "'%s': hwloc XML topologies need pinning's pin_hwloc adapter, "
-                           "not available in this build",
-                           topo);
+            size_t tl = strlen(topo);
+            if (strncmp(topo, "xml:", 4) == 0 || (tl > 4 && strcmp(topo + tl - 4, ".xml") == 0))
+                rc = load_xml_topo(j, topo, &xml_topo);
             else
                 rc = parse_synthetic(j, topo, &n_nodes, &cores, &threads);
         }
         jpop(j, n);
         if (rc)
             return rc;
+        if (xml_topo) {
+            /* Nodes, cores, threads and NICs from the XML; memory from the
+             * file when given, else from the topology. */
+            n_nodes = xml_topo->n_nodes;
+            threads = pin_topo_threads_per_core(xml_topo);
+            for (unsigned k = 0; k < xml_topo->n_nics; k++)
+                if (xml_topo->nics[k].node >= 0 && xml_topo->nics[k].node < PLC_MAX_NODES)
+                    sp.nic_nodes |= (uint8_t)(1u << xml_topo->nics[k].node);
+        }
         sp.n_nodes = (uint8_t)n_nodes;
         for (unsigned i = 0; i < n_nodes; i++) {
+            uint64_t hp_kib = 0, mem_node = 0;
             sp.cores_per_node[i] = (uint16_t)cores;
-            sp.mem_mib_per_node[i] = (uint32_t)(mem / n_nodes + (i < mem % n_nodes));
-            sp.hp_mib_per_node[i] = (uint32_t)(hp / n_nodes + (i < hp % n_nodes));
+            if (xml_topo) {
+                const struct pin_node_info *ni = &xml_topo->nodes[i];
+                sp.cores_per_node[i] = (uint16_t)ni->n_cores;
+                for (unsigned k = 0; k < ni->n_hp; k++)
+                    hp_kib += ni->hp[k].size_kib * ni->hp[k].n_total;
+                mem_node = ni->mem_bytes >> 20;
+            }
+            sp.mem_mib_per_node[i] = json_object_get(h, "memory_mib") || !xml_topo
+                                         ? (uint32_t)(mem / n_nodes + (i < mem % n_nodes))
+                                         : (uint32_t)mem_node;
+            sp.hp_mib_per_node[i] = json_object_get(h, "hugepages_mib") || !xml_topo
+                                        ? (uint32_t)(hp / n_nodes + (i < hp % n_nodes))
+                                        : (uint32_t)(hp_kib / 1024);
         }
         sp.threads_per_core = (uint8_t)threads;
     } else {
@@ -390,10 +452,18 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
         sp.reserved_cores = rs.w;
         sp.n_reserved_words = PIN_CPUSET_WORDS;
     }
-    rc = plc_cluster_add_host(c, &sp, NULL, j->err);
-    if (rc)
+    uint32_t hi = PLC_NONE;
+    rc = plc_cluster_add_host(c, &sp, &hi, j->err);
+    if (rc) {
+        pin_topo_unref(xml_topo);
         nfv_err_prefix(j->err, "%s: %s", j->file, j->path);
-    return rc == NFV_E_NOMEM ? rc : (rc ? NFV_E_INVAL : NFV_OK);
+        return rc == NFV_E_NOMEM ? rc : NFV_E_INVAL;
+    }
+    if (j->topos && hi < j->n_topos)
+        j->topos[hi] = xml_topo;
+    else
+        pin_topo_unref(xml_topo);
+    return NFV_OK;
 }
 
 static const char *const vm_keys[] = {"name",     "role",       "host",       "group",
@@ -575,8 +645,28 @@ static enum nfv_code load_vm(struct jctx *j, struct plc_cluster *c, const json_t
     return NFV_OK;
 }
 
+static enum nfv_code cluster_from(const json_t *doc, const char *file,
+                                  struct plc_cluster **ret_cluster, struct pin_topo ***ret_topos,
+                                  struct nfv_err *err);
+
 enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
                                     struct plc_cluster **ret_cluster, struct nfv_err *err)
+{
+    return cluster_from(doc, file, ret_cluster, NULL, err);
+}
+
+void plc_json_topos_free(struct pin_topo **topos, size_t n)
+{
+    if (!topos)
+        return;
+    for (size_t i = 0; i < n; i++)
+        pin_topo_unref(topos[i]);
+    free(topos);
+}
+
+static enum nfv_code cluster_from(const json_t *doc, const char *file,
+                                  struct plc_cluster **ret_cluster, struct pin_topo ***ret_topos,
+                                  struct nfv_err *err)
 {
     static const char *const top_keys[] = {"reserve", "weighers", "hosts", "groups", "vms", NULL};
     struct jctx j = {.file = file, .path = "$", .err = err};
@@ -648,6 +738,12 @@ enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
         rc = jfail(&j, "must be a non-empty array of hosts");
         goto fail;
     }
+    j.n_topos = json_array_size(hosts);
+    j.topos = calloc(j.n_topos, sizeof(*j.topos));
+    if (!j.topos) {
+        rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto fail;
+    }
     for (size_t i = 0; i < json_array_size(hosts); i++) {
         size_t m = jpush_idx(&j, i);
         if ((rc = load_host(&j, c, json_array_get(hosts, i))))
@@ -707,9 +803,26 @@ enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
         jpop(&j, n);
     }
     *ret_cluster = c;
+    if (ret_topos)
+        *ret_topos = j.topos;
+    else
+        plc_json_topos_free(j.topos, j.n_topos);
     return NFV_OK;
 fail:
+    plc_json_topos_free(j.topos, j.n_topos);
     plc_cluster_free(c);
+    return rc;
+}
+
+enum nfv_code plc_json_load_cluster_topos(const char *path, struct plc_cluster **ret_cluster,
+                                          struct pin_topo ***ret_topos, struct nfv_err *err)
+{
+    json_t *doc;
+    enum nfv_code rc = load_file(path, &doc, err);
+    if (rc)
+        return rc;
+    rc = cluster_from(doc, path, ret_cluster, ret_topos, err);
+    json_decref(doc);
     return rc;
 }
 

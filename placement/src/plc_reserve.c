@@ -14,24 +14,24 @@
  * slot per NUMA node it spans. Any member fits any free slot, so counting
  * slots is sound despite NUMA fragmentation.
  *
- * Regions. Where a lost member may be rebuilt depends on its group's scope S
- * against the failure kind F (racks nest in zones):
- *   S = rack, F = host  (class RACK): in its own rack, outside D - the rack
- *       holds no opposite-role sibling, so any free slot there is valid;
- *   S = zone            (class ZONE): in its own zone, outside D;
- *   otherwise           (class B): anywhere outside D except the S-domains
- *       of its k opposite-role siblings; soft groups exclude nothing.
- * The regions nest (rack \ D  c  zone \ D  c  all \ D), so by Hall's theorem
- * these three inequalities per D suffice for a rebuild assignment to exist:
- *   c1: rack(D) slots - slots(D)  >= RACK(D)
- *   c2: zone(D) slots - slots(D)  >= RACK(D) + ZONE(D)
- *   c3: total slots   - slots(D)  >= all(D) + kmax * max S-domain slots
- * (c3's last term removes, for class-B members, the largest domains their
- * siblings could block). Rewritten as max_D(slots(D) + demand(D)) <= region
- * slots, each inequality is a range maximum over D in (zone, rack) order,
- * kept in a segment tree: a claim changes one host, so an update is
- * O(log n), and the check after a placement looks at the racks and zones of
- * the hosts it touched plus the tree root.
+ * Regions. A lost member of a hard group is rebuilt anywhere outside the
+ * failed domain D except the scope domains of its k opposite-role siblings
+ * (after a promotion, every other member may be opposite: k = members - 1);
+ * a soft group's member anywhere outside D (k = 0). Each member takes at
+ * most one slot, so (Hall's theorem: a set of members that all avoid the
+ * same domain still sees every other slot) a rebuild exists when
+ *   c3: total slots - slots(D) >= all(D) + kmax * largest S-domain slots
+ * for every D. Rewritten as max_D(slots(D) + all(D)) <= total - kmax * maxS,
+ * the left side is the root of a max-tree over failure domains, kept in
+ * O(log n) per claim; the largest S-domain comes from a max-tree over hosts
+ * or a scan of the (few) racks, zones or power feeds. Greedy rebuilding in
+ * any order meets it: each sibling-avoiding member still has at least
+ * total - slots(D) - maxS - (members already rebuilt) free slots.
+ *
+ * The model also keeps two nested-region conditions for members rebuilt in
+ * their own rack or zone (classes RACK/ZONE, c1/c2, range maxima over the
+ * racks and zones in (zone, rack) order); plc_rclass_of() does not choose
+ * them at present (see there).
  *
  * Spread members (several nodes) are counted as that many single slots,
  * which assumes a rebuild may land on any hosts' nodes; the evacuation
@@ -45,27 +45,26 @@
 enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft,
                               uint32_t n_members)
 {
-    enum plc_failure f = c->cfg.failure;
-
-    if (f == PLC_FAILURE_NONE)
+    (void)n_members;
+    if (c->cfg.failure == PLC_FAILURE_NONE)
         return PLC_RC_NONE;
     if (is_soft)
         return PLC_RC_SOFT;
-    /* Only a 1+1 pair keeps its own rack/zone free of opposite roles after
-     * a promotion; with N+M members a rebuilt SBY must avoid same-domain
-     * former peers that are ACT, so such groups are class B. */
-    if (n_members > 2)
-        return scope == PLC_SCOPE_HOST   ? PLC_RC_B_HOST
-               : scope == PLC_SCOPE_RACK ? PLC_RC_B_RACK
-               : scope == PLC_SCOPE_ZONE ? PLC_RC_B_ZONE
-                                         : PLC_RC_B_POWER;
+    /*
+     * Every hard member is class B: rebuilt anywhere outside the failed
+     * domain except its siblings' scope domains. The "own rack / own zone"
+     * classes (RACK, ZONE: c1/c2 below) are kept in the model but not
+     * chosen: they refuse rack-scoped pairs in clusters of few hosts per
+     * rack, where a rebuild in another sibling-free rack is valid, and they
+     * break for N+M groups after a promotion.
+     */
     switch (scope) {
     case PLC_SCOPE_HOST:
         return PLC_RC_B_HOST;
     case PLC_SCOPE_RACK:
-        return f == PLC_FAILURE_HOST ? PLC_RC_RACK : PLC_RC_B_RACK;
+        return PLC_RC_B_RACK;
     case PLC_SCOPE_ZONE:
-        return PLC_RC_ZONE;
+        return PLC_RC_B_ZONE;
     case PLC_SCOPE_POWER:
     default:
         return PLC_RC_B_POWER;

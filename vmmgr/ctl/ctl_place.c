@@ -24,15 +24,16 @@ enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
                                     struct nfv_err *err);
 
 /* "0:4,1:6" (vCPU:PU) of the pin plan of a placed VM, or the reason none. */
-static void pins_text(const struct plc_cluster *c, const struct plc_vm_req *v,
-                      const struct plc_choice *ch, char *buf, size_t size, json_t **ret_json)
+static void pins_text(const struct plc_cluster *c, struct pin_topo **topos,
+                      const struct plc_vm_req *v, const struct plc_choice *ch, char *buf,
+                      size_t size, json_t **ret_json)
 {
     struct pin_plan *plan = NULL;
     struct nfv_err e;
     size_t off = 0;
 
     buf[0] = '\0';
-    if (plc_pin_plan(c, &v->demand, ch, &plan, &e) != NFV_OK) {
+    if (plc_pin_plan_on(c, topos[ch->host], &v->demand, ch, &plan, &e) != NFV_OK) {
         snprintf(buf, size, "(%.200s)", e.msg);
         if (ret_json)
             *ret_json = json_pack("{s:s}", "error", e.msg);
@@ -82,6 +83,7 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
     struct plc_req_doc *rd = NULL;
     struct plc_choice *ch = NULL;
     struct plc_explain *e = NULL;
+    struct pin_topo **topos = NULL;
     enum nfv_code rc;
     int idx = 1;
 
@@ -101,9 +103,22 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
         return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
     if (!request)
         return NFV_ERR(err, NFV_E_INVAL, "'--request': required (a request file)");
-    if ((rc = plc_json_load_cluster(cluster, &c, err)) ||
+    if ((rc = plc_json_load_cluster_topos(cluster, &c, &topos, err)) ||
         (rc = plc_json_load_request(request, c, &rd, err)))
         goto cleanup;
+    uint32_t broken;
+    if (!ctx->is_quiet && !plc_reserve_holds(c, &broken))
+        fprintf(stderr,
+                "vmmgrctl: warning: the healing reserve of '%s' does not hold as loaded "
+                "(failure domain %s '%s'); only requests that do not make it worse pass\n",
+                cluster, plc_failure_to_string(plc_cluster_config(c)->failure),
+                broken == PLC_NONE
+                    ? "-"
+                    : plc_cluster_domain_name(c,
+                                              plc_cluster_config(c)->failure == PLC_FAILURE_RACK
+                                                  ? PLC_SCOPE_RACK
+                                                  : PLC_SCOPE_HOST,
+                                              broken));
     ch = calloc(rd->req.n_vms, sizeof(*ch));
     if (!ch) {
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
@@ -126,7 +141,7 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
             json_object_set_new(v, "role", json_string(plc_role_to_string(rd->req.vms[i].role)));
             char pins[512];
             json_t *pj = NULL;
-            pins_text(c, &rd->req.vms[i], &ch[i], pins, sizeof(pins), &pj);
+            pins_text(c, topos, &rd->req.vms[i], &ch[i], pins, sizeof(pins), &pj);
             json_object_set_new(v, "pin", pj ? pj : json_null());
             json_array_append_new(vms, v);
         }
@@ -169,7 +184,7 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
             nfv_table_add_str(t, cores);
             nfv_table_add_int(t, mem);
             char pins[512];
-            pins_text(c, &rd->req.vms[i], &ch[i], pins, sizeof(pins), NULL);
+            pins_text(c, topos, &rd->req.vms[i], &ch[i], pins, sizeof(pins), NULL);
             nfv_table_add_str(t, pins);
         }
         rc = ctl_print_table(ctx, t);
@@ -179,6 +194,8 @@ cleanup:
     plc_explain_free(e);
     free(ch);
     plc_req_doc_free(rd);
+    if (topos)
+        plc_json_topos_free(topos, plc_cluster_n_hosts(c));
     plc_cluster_free(c);
     return rc;
 }

@@ -18,6 +18,17 @@
 /* Loads a cluster file into a new cluster (owned by the caller). */
 enum nfv_code plc_json_load_cluster(const char *path, struct plc_cluster **ret_cluster,
                                     struct nfv_err *err);
+/*
+ * Same, also returning (in *ret_topos, an owned array indexed by host) the
+ * hwloc topology of every host whose "topology" is an XML file (NULL for
+ * the others), so pins can be planned on real PU numbers. Free the array
+ * with plc_json_topos_free().
+ */
+struct pin_topo;
+enum nfv_code plc_json_load_cluster_topos(const char *path, struct plc_cluster **ret_cluster,
+                                          struct pin_topo ***ret_topos, struct nfv_err *err);
+void plc_json_topos_free(struct pin_topo **topos, size_t n);
+
 /* Same, from an already parsed document; @file names it in errors. */
 enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
                                     struct plc_cluster **ret_cluster, struct nfv_err *err);

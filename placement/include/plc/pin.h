@@ -10,7 +10,8 @@
  *
  * Neighbours: cluster.h/engine.h (the decision), pin/plan.h (the planner).
  * Pure: builds the topology from the model (hwloc-compatible numbering:
- * cores node by node, SMT siblings adjacent), no I/O.
+ * cores node by node, SMT siblings adjacent) unless the caller passes the
+ * host's real one, no I/O.
  */
 #ifndef PLC_PIN_H
 #define PLC_PIN_H
@@ -29,5 +30,14 @@
 enum nfv_code plc_pin_plan(const struct plc_cluster *c, const struct plc_demand *d,
                            const struct plc_choice *ch, struct pin_plan **ret_plan,
                            struct nfv_err *err);
+
+/*
+ * Same on the host's real topology @topo (from hwloc XML: real PU numbers);
+ * @topo's logical core k must be the model's host-wide core k (true for any
+ * topology the cluster-file loader accepted). NULL = built from the model.
+ */
+enum nfv_code plc_pin_plan_on(const struct plc_cluster *c, struct pin_topo *topo,
+                              const struct plc_demand *d, const struct plc_choice *ch,
+                              struct pin_plan **ret_plan, struct nfv_err *err);
 
 #endif /* PLC_PIN_H */

@@ -85,6 +85,27 @@ assert p["lost"]==0' "$tmp/out"
 check "promotion then rebuild away from failed and SBY hosts" $?
 expect_exit 0 "evacuate-plan rack r2" "$ctl" evacuate-plan --cluster "$data/small.json" --rack r2
 
+# hwloc XML hosts (through pinning's hwloc adapter, paths relative to the file):
+# nodes, cores, memory and hugepages come from the XML.
+expect_exit 5 "XML hosts have no 'nic' capability" "$ctl" place --cluster "$data/xml-cluster.json" --request "$data/req_single.json"
+printf '{"name":"w","exclusive":6,"memory_mib":512}' >"$tmp/six.json"
+expect_exit 0 "6 cores on an XML host node" "$ctl" place --cluster "$data/xml-cluster.json" --request "$tmp/six.json" --json=short
+python3 -c '
+import json,sys
+v=json.load(open(sys.argv[1]))["vms"][0]
+# the XML hosts have 1024 MiB per node: with 512 MiB the VM fits them too
+assert v["host"] in ("x1","x2","x3"), v
+pus=[x["pu"] for x in v["pin"]["vcpus"]]
+assert len(set(pus))==6, v
+cores={int(c) for p in v["cores"].split(",") for c in range(int(p.split("-")[0]), int(p.split("-")[-1])+1)}
+assert {p//2 for p in pus} <= cores, v
+' "$tmp/out"
+check "XML cluster: 6 vCPUs pinned on distinct PUs" $?
+printf '{"hosts":[{"name":"a","topology":"xml:nope.xml"}]}' >"$tmp/badxml.json"
+expect_exit 2 "missing XML topology" "$ctl" place --cluster "$tmp/badxml.json" --request "$data/req_single.json"
+grep -q "badxml.json: \$.hosts\[0\].topology: " "$tmp/err"
+check "missing XML names file and path: $(cat "$tmp/err")" $?
+
 # Bad files: exit 2 naming file, JSON path and reason.
 printf '{"hosts": [ {"name": "x", "topology": "package:1 core:4", "labels": {"rack": 3}} ]}' >"$tmp/badlabel.json"
 expect_exit 2 "bad label" "$ctl" place --cluster "$tmp/badlabel.json" --request "$data/req_single.json"
