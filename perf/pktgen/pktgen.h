@@ -18,6 +18,8 @@
  *   pktgen_pkt.c     Ethernet/IPv4/UDP|TCP frame building, checksums, the
  *                    payload stamp (sequence number + TX TSC) and its parser
  *   pktgen_pcap.c    classic pcap file reader for replay
+ *   pktgen_fit.c     line fits of the same-core cycles windows
+ * Option parsing (also pure) is pktgen_opts.h.
  */
 #ifndef PKTGEN_H
 #define PKTGEN_H
@@ -313,5 +315,23 @@ struct pktgen_pcap {
 enum nfv_code pktgen_pcap_load(const char *path, size_t max_len, struct pktgen_pcap **ret_pcap,
                                size_t *ret_n_truncated, struct nfv_err *err);
 void pktgen_pcap_free(struct pktgen_pcap *pcap);
+
+/* ---- line fits (pktgen_fit.c) --------------------------------------------- */
+
+/* Least-squares slope and intercept of @y over @x (n points; 0, 0 if n < 2
+ * or all x are equal). */
+void pktgen_fit_line(const double *x, const double *y, unsigned n, double *ret_slope,
+                     double *ret_icpt);
+/*
+ * The same fit over the points whose x is at least the median x of their
+ * class (@cls[i] is 0 or 1: the two window lengths). Windows in which another
+ * process took the core carry fewer frames for the same cycles; dropping the
+ * lower half of each class keeps them out of the slope. *ret_n gets the
+ * number of points fitted.
+ */
+void pktgen_fit_best_half(const double *x, const double *y, const unsigned *cls, unsigned n,
+                          double *ret_slope, double *ret_icpt, unsigned *ret_n);
+/* qsort comparator for doubles, ascending. */
+int pktgen_cmp_double(const void *a, const void *b);
 
 #endif /* PKTGEN_H */

@@ -201,6 +201,35 @@ static void test_rfc2544_edges(void **state)
     assert_non_null(strstr(err.msg, "'loss-ratio'"));
 }
 
+static void test_fit_recovers_slope_despite_contended_windows(void **state)
+{
+    /* 40 windows of two lengths: cycles = 5000 + 120 * frames. In every
+     * fourth window another process held the core for part of it, so it
+     * forwarded a third fewer frames for the same cycles. */
+    double x[40], y[40], slope, icpt, s_all, i_all;
+    unsigned cls[40], n;
+
+    (void)state;
+    for (unsigned i = 0; i < 40; i++) {
+        double frames = (i % 2 ? 3000 : 1000) + (double)(i % 5); /* a little jitter */
+
+        cls[i] = i % 2;
+        y[i] = 5000 + 120 * frames;
+        x[i] = i % 4 == 3 ? frames * 2 / 3 : frames;
+    }
+    pktgen_fit_line(x, y, 40, &s_all, &i_all);
+    pktgen_fit_best_half(x, y, cls, 40, &slope, &icpt, &n);
+    assert_true(n >= 20 && n < 40);
+    assert_float_equal(slope, 120, 0.5);
+    assert_float_equal(icpt, 5000, 500);
+    assert_true(s_all > 125 || i_all < 0 || i_all > 5500); /* the plain fit is biased */
+    /* Degenerate input: no points, one x. */
+    pktgen_fit_line(x, y, 0, &slope, &icpt);
+    assert_true(slope == 0 && icpt == 0);
+    pktgen_fit_line(x, y, 1, &slope, &icpt);
+    assert_true(slope == 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -211,6 +240,7 @@ int main(void)
         cmocka_unit_test(test_lat_exact_small_and_merge),
         cmocka_unit_test(test_rfc2544_converges),
         cmocka_unit_test(test_rfc2544_edges),
+        cmocka_unit_test(test_fit_recovers_slope_despite_contended_windows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
