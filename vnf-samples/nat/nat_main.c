@@ -32,7 +32,7 @@
 #include "vnf/ct.h"
 #include "vnf/pkt.h"
 
-#define NAT_SWEEP_BUDGET 64
+#define NAT_SWEEP_BUDGET 32
 
 enum nat_drop {
     NAT_DROP_NON_IPV4,
@@ -94,13 +94,17 @@ static inline void nat_drop(struct nat_worker *w, struct rte_mbuf *m, enum nat_d
     rte_pktmbuf_free(m);
 }
 
-/* Returns the live flow for @key, deleting it first if it has expired. */
+/*
+ * Returns the live flow for @key given the burst lookup's answer @f/@dir:
+ * re-checked when earlier packets of the burst changed the table, and deleted
+ * (NULL returned) if it has expired.
+ */
 static struct vnf_ct_flow *nat_flow_get(struct nat_ctx *ctx, struct nat_worker *w,
-                                        const struct vnf_ct_key *key, uint64_t now_ms,
-                                        unsigned *ret_dir)
+                                        const struct vnf_ct_key *key, struct vnf_ct_flow *f,
+                                        unsigned *dir, bool is_table_changed, uint64_t now_ms)
 {
-    struct vnf_ct_flow *f = vnf_ct_lookup(w->ct, key, ret_dir);
-
+    if (is_table_changed && (!f || !vnf_ct_flow_matches(f, *dir, key)))
+        f = vnf_ct_lookup(w->ct, key, dir);
     if (f && vnf_flow_expired(&ctx->conf->tmo, f->key[0].proto, (enum vnf_flow_state)f->state,
                               f->last_ms, now_ms)) {
         vnf_ct_del(w->ct, f);
@@ -173,72 +177,113 @@ static struct vnf_ct_flow *nat_flow_new_in(struct nat_ctx *ctx, struct nat_worke
     return f;
 }
 
-static void nat_handle_one(struct nat_ctx *ctx, struct nat_worker *w, struct rte_mbuf *m,
-                           unsigned side, uint64_t now_ms, struct vnf_tx *tx)
+/*
+ * One parsed packet with its burst lookup result. Returns true if the
+ * connection table changed (a flow was added or deleted).
+ */
+static bool nat_handle_one(struct nat_ctx *ctx, struct nat_worker *w, struct rte_mbuf *m,
+                           struct vnf_pkt *p, const struct vnf_ct_key *key, struct vnf_ct_flow *f,
+                           unsigned dir, bool is_table_changed, unsigned side, uint64_t now_ms,
+                           struct vnf_tx *tx)
 {
     uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
-    struct vnf_pkt p;
-    enum vnf_pkt_verdict v = vnf_pkt_parse(frame, rte_pktmbuf_data_len(m), &p);
     enum nat_drop why = NAT_DROP_NO_FLOW;
-    struct vnf_ct_key key;
-    struct vnf_ct_flow *f;
-    unsigned dir = 0;
+    uint64_t n_flows = w->flows_created + w->flows_expired;
 
-    if (v != VNF_PKT_OK)
-        return nat_drop(w, m, nat_drop_of_verdict[v]);
-    if (p.proto != VNF_PROTO_TCP && p.proto != VNF_PROTO_UDP && p.proto != VNF_PROTO_ICMP)
-        return nat_drop(w, m, NAT_DROP_UNSUPPORTED_PROTO);
-    /* ICMP errors would need their embedded header translated (RFC 5508): not done. */
-    if (p.proto == VNF_PROTO_ICMP && !p.is_echo)
-        return nat_drop(w, m, NAT_DROP_ICMP_NOT_ECHO);
-
-    vnf_ct_key_set(&key, p.proto, p.src_ip, p.sport, p.dst_ip, p.dport);
-    f = nat_flow_get(ctx, w, &key, now_ms, &dir);
+    f = nat_flow_get(ctx, w, key, f, &dir, is_table_changed, now_ms);
     if (side == 0) {
-        if (f && dir != 0)
-            return nat_drop(w, m, NAT_DROP_NO_FLOW);
+        if (f && dir != 0) {
+            nat_drop(w, m, NAT_DROP_NO_FLOW);
+            goto out;
+        }
         if (!f) {
             /* Only an echo request opens an ICMP flow. */
-            if (p.proto == VNF_PROTO_ICMP && p.icmp_type != VNF_ICMP_ECHO_REQUEST)
-                return nat_drop(w, m, NAT_DROP_NO_FLOW);
-            f = nat_flow_new_out(ctx, w, &p, &key, now_ms, &why);
-            if (!f)
-                return nat_drop(w, m, why);
+            if (p->proto == VNF_PROTO_ICMP && p->icmp_type != VNF_ICMP_ECHO_REQUEST) {
+                nat_drop(w, m, NAT_DROP_NO_FLOW);
+                goto out;
+            }
+            f = nat_flow_new_out(ctx, w, p, key, now_ms, &why);
+            if (!f) {
+                nat_drop(w, m, why);
+                goto out;
+            }
         }
-        vnf_csum_set_ip(frame, &p, 1, f->key[1].dst_ip);
-        vnf_csum_set_port(frame, &p, 1, f->key[1].dport);
+        vnf_csum_set_ip(frame, p, 1, f->key[1].dst_ip);
+        vnf_csum_set_port(frame, p, 1, f->key[1].dport);
         VNF_CNT_ADD(w->translated_out, 1);
         dir = 0;
     } else {
-        if (f && dir != 1)
-            return nat_drop(w, m, NAT_DROP_NO_FLOW);
-        if (!f) {
-            f = nat_flow_new_in(ctx, w, &p, &key, now_ms, &why);
-            if (!f)
-                return nat_drop(w, m, why);
+        if (f && dir != 1) {
+            nat_drop(w, m, NAT_DROP_NO_FLOW);
+            goto out;
         }
-        vnf_csum_set_ip(frame, &p, 0, f->key[0].src_ip);
-        vnf_csum_set_port(frame, &p, 0, f->key[0].sport);
+        if (!f) {
+            f = nat_flow_new_in(ctx, w, p, key, now_ms, &why);
+            if (!f) {
+                nat_drop(w, m, why);
+                goto out;
+            }
+        }
+        vnf_csum_set_ip(frame, p, 0, f->key[0].src_ip);
+        vnf_csum_set_port(frame, p, 0, f->key[0].sport);
         VNF_CNT_ADD(w->translated_in, 1);
         dir = 1;
     }
-    f->state = (uint8_t)vnf_flow_next((enum vnf_flow_state)f->state, p.proto, p.tcp_flags,
+    f->state = (uint8_t)vnf_flow_next((enum vnf_flow_state)f->state, p->proto, p->tcp_flags,
                                       dir != f->init_dir);
     f->last_ms = now_ms;
     vnf_tx_put(tx, side ^ 1, m);
+out:
+    return w->flows_created + w->flows_expired != n_flows;
 }
 
+/*
+ * A burst: parse and filter every packet, look all flows up at once (the
+ * cache misses overlap), then translate in arrival order.
+ */
 static void nat_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uint16_t n,
                        unsigned side, uint64_t now_ms, struct vnf_tx *tx)
 {
     struct nat_ctx *ctx = opaque;
     struct nat_worker *w = &ctx->w[worker];
+    struct vnf_pkt pk[VNF_BURST];
+    struct vnf_ct_key keys[VNF_BURST];
+    const struct vnf_ct_key *kp[VNF_BURST] = {0};
+    struct vnf_ct_flow *fl[VNF_BURST];
+    uint8_t dirs[VNF_BURST];
+    struct rte_mbuf *ok[VNF_BURST];
+    unsigned n_ok = 0;
+    bool is_changed = false;
 
     for (uint16_t i = 0; i < n; i++) {
+        struct rte_mbuf *m = pkts[i];
+        struct vnf_pkt *p = &pk[n_ok];
+        enum vnf_pkt_verdict v =
+            vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p);
+
         if (i + 1 < n)
             rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
-        nat_handle_one(ctx, w, pkts[i], side, now_ms, tx);
+        if (v != VNF_PKT_OK) {
+            nat_drop(w, m, nat_drop_of_verdict[v]);
+            continue;
+        }
+        if (p->proto != VNF_PROTO_TCP && p->proto != VNF_PROTO_UDP && p->proto != VNF_PROTO_ICMP) {
+            nat_drop(w, m, NAT_DROP_UNSUPPORTED_PROTO);
+            continue;
+        }
+        /* ICMP errors would need their embedded header translated (RFC 5508): not done. */
+        if (p->proto == VNF_PROTO_ICMP && !p->is_echo) {
+            nat_drop(w, m, NAT_DROP_ICMP_NOT_ECHO);
+            continue;
+        }
+        vnf_ct_key_set(&keys[n_ok], p->proto, p->src_ip, p->sport, p->dst_ip, p->dport);
+        kp[n_ok] = &keys[n_ok];
+        ok[n_ok++] = m;
     }
+    vnf_ct_lookup_bulk(w->ct, kp, n_ok, fl, dirs);
+    for (unsigned j = 0; j < n_ok; j++)
+        is_changed |= nat_handle_one(ctx, w, ok[j], &pk[j], &keys[j], fl[j], dirs[j], is_changed,
+                                     side, now_ms, tx);
 }
 
 static void nat_idle(void *opaque, unsigned worker, uint64_t now_ms)

@@ -14,18 +14,90 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
+
+#include <arpa/inet.h>
 
 #include "vnf/pkt.h"
 
 /* One's-complement sum of @len bytes (odd tail padded with zero), folded, not inverted. */
 uint32_t vnf_csum_partial(const void *data, size_t len, uint32_t sum);
+
+/* The per-packet helpers below are inline: they run several times per forwarded packet. */
+
 /* Folds @sum to 16 bits and inverts it: the value to store in a checksum field. */
-uint16_t vnf_csum_fold(uint32_t sum);
+static inline uint16_t vnf_csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
 
 /* RFC 1624 eqn. 3 for one 16-bit word @old_w replaced by @new_w; returns the new checksum. */
-uint16_t vnf_csum_update16(uint16_t csum, uint16_t old_w, uint16_t new_w);
+static inline uint16_t vnf_csum_update16(uint16_t csum, uint16_t old_w, uint16_t new_w)
+{
+    uint32_t sum = (uint16_t)~csum;
+    sum += (uint16_t)~old_w;
+    sum += new_w;
+    return vnf_csum_fold(sum);
+}
+
 /* Same for a 32-bit field (an IPv4 address): two words at once. */
-uint16_t vnf_csum_update32(uint16_t csum, uint32_t old_w, uint32_t new_w);
+static inline uint16_t vnf_csum_update32(uint16_t csum, uint32_t old_w, uint32_t new_w)
+{
+    uint32_t sum = (uint16_t)~csum;
+    sum += (uint16_t) ~(old_w & 0xffff);
+    sum += (uint16_t) ~(old_w >> 16);
+    sum += new_w & 0xffff;
+    sum += new_w >> 16;
+    return vnf_csum_fold(sum);
+}
+
+static inline uint16_t vnf_ld16(const uint8_t *p)
+{
+    uint16_t v;
+    memcpy(&v, p, 2);
+    return v;
+}
+
+static inline void vnf_st16(uint8_t *p, uint16_t v)
+{
+    memcpy(p, &v, 2);
+}
+
+/* Offset of the L4 checksum field, or 0 when the protocol has none we patch. */
+static inline size_t vnf_l4_csum_off(const struct vnf_pkt *p)
+{
+    switch (p->proto) {
+    case VNF_PROTO_TCP:
+        return (size_t)p->l4_off + 16;
+    case VNF_PROTO_UDP:
+        return (size_t)p->l4_off + 6;
+    case VNF_PROTO_ICMP:
+        return (size_t)p->l4_off + 2;
+    default:
+        return 0;
+    }
+}
+
+/* Patches the L4 checksum for one changed word pair; UDP's "no checksum" stays. */
+static inline void vnf_l4_patch(uint8_t *frame, const struct vnf_pkt *p, uint32_t old_w,
+                                uint32_t new_w, int is_32)
+{
+    size_t off = vnf_l4_csum_off(p);
+    uint16_t c;
+
+    if (!off)
+        return;
+    c = vnf_ld16(frame + off);
+    if (p->proto == VNF_PROTO_UDP && c == 0)
+        return;
+    c = is_32 ? vnf_csum_update32(c, old_w, new_w)
+              : vnf_csum_update16(c, (uint16_t)old_w, (uint16_t)new_w);
+    if (p->proto == VNF_PROTO_UDP && c == 0)
+        c = 0xffff;
+    vnf_st16(frame + off, c);
+}
 
 /*
  * Rewrites the source (is_src != 0) or destination IPv4 address of the parsed
@@ -34,12 +106,58 @@ uint16_t vnf_csum_update32(uint16_t csum, uint32_t old_w, uint32_t new_w);
  * checksum of 0 (none) stays 0; an updated UDP checksum of 0 is sent as 0xffff
  * (RFC 768). @p is updated too.
  */
-void vnf_csum_set_ip(uint8_t *frame, struct vnf_pkt *p, int is_src, uint32_t new_ip);
+static inline void vnf_csum_set_ip(uint8_t *frame, struct vnf_pkt *p, int is_src, uint32_t new_ip)
+{
+    uint8_t *ip = frame + p->l3_off;
+    size_t off = is_src ? 12 : 16;
+    uint32_t old_w, new_w = htonl(new_ip);
+    uint16_t c;
+
+    memcpy(&old_w, ip + off, 4);
+    memcpy(ip + off, &new_w, 4);
+    c = vnf_ld16(ip + 10);
+    vnf_st16(ip + 10, vnf_csum_update32(c, old_w, new_w));
+    /* ICMP has no pseudo-header: only TCP and UDP cover the addresses. */
+    if (p->proto == VNF_PROTO_TCP || p->proto == VNF_PROTO_UDP)
+        vnf_l4_patch(frame, p, old_w, new_w, 1);
+    if (is_src)
+        p->src_ip = new_ip;
+    else
+        p->dst_ip = new_ip;
+}
+
 /*
  * Rewrites the source or destination port of a TCP/UDP packet, or the echo
  * identifier of an ICMP echo (is_src ignored: both tuple ports change), to
  * @new_port (host order), updating the L4 checksum. @p is updated too.
  */
-void vnf_csum_set_port(uint8_t *frame, struct vnf_pkt *p, int is_src, uint16_t new_port);
+static inline void vnf_csum_set_port(uint8_t *frame, struct vnf_pkt *p, int is_src,
+                                     uint16_t new_port)
+{
+    uint8_t *l4 = frame + p->l4_off;
+    size_t off;
+    uint16_t old_w, new_w = htons(new_port);
+
+    if (p->proto == VNF_PROTO_ICMP) {
+        if (!p->is_echo)
+            return;
+        off = 4;
+    } else if (p->proto == VNF_PROTO_TCP || p->proto == VNF_PROTO_UDP) {
+        off = is_src ? 0 : 2;
+    } else {
+        return;
+    }
+    old_w = vnf_ld16(l4 + off);
+    vnf_st16(l4 + off, new_w);
+    vnf_l4_patch(frame, p, old_w, new_w, 0);
+    if (p->proto == VNF_PROTO_ICMP) {
+        p->sport = new_port;
+        p->dport = new_port;
+    } else if (is_src) {
+        p->sport = new_port;
+    } else {
+        p->dport = new_port;
+    }
+}
 
 #endif /* VNF_CSUM_H */

@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "nfv/err.h"
 #include "vnf/flow.h"
@@ -58,6 +59,25 @@ void vnf_ct_free(struct vnf_ct *ct);
 /* Finds @key; returns the flow and stores its direction in *ret_dir, or NULL. */
 struct vnf_ct_flow *vnf_ct_lookup(struct vnf_ct *ct, const struct vnf_ct_key *key,
                                   unsigned *ret_dir);
+#define VNF_CT_BULK_MAX 64 /* RTE_HASH_LOOKUP_BULK_MAX */
+
+/*
+ * Looks up @n (<= VNF_CT_BULK_MAX) keys at once (the misses of all lookups
+ * overlap) and prefetches the flows found. ret_flows[i] is NULL when keys[i]
+ * is absent. The results describe the table at the time of the call: a caller
+ * that adds or deletes flows while working through them must re-check an
+ * entry with vnf_ct_flow_matches() before trusting it.
+ */
+void vnf_ct_lookup_bulk(struct vnf_ct *ct, const struct vnf_ct_key *const *keys, unsigned n,
+                        struct vnf_ct_flow **ret_flows, uint8_t *ret_dirs);
+
+/* True if @flow is in use and its key @dir is @key. */
+static inline bool vnf_ct_flow_matches(const struct vnf_ct_flow *flow, unsigned dir,
+                                       const struct vnf_ct_key *key)
+{
+    return flow->is_used && memcmp(&flow->key[dir], key, sizeof(*key)) == 0;
+}
+
 /* True if @key is in the table (expired or not). */
 bool vnf_ct_has(struct vnf_ct *ct, const struct vnf_ct_key *key);
 /*
