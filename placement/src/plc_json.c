@@ -847,15 +847,68 @@ void plc_req_doc_free(struct plc_req_doc *d)
     free(d);
 }
 
+static enum nfv_code request_from(json_t *take_doc, const char *file, const char *root,
+                                  const struct plc_cluster *c, struct plc_req_doc **ret_doc,
+                                  struct nfv_err *err);
+
 enum nfv_code plc_json_request_from(json_t *take_doc, const char *file, const struct plc_cluster *c,
                                     struct plc_req_doc **ret_doc, struct nfv_err *err)
 {
+    return request_from(take_doc, file, "$", c, ret_doc, err);
+}
+
+enum nfv_code plc_json_load_requests(const char *path, const struct plc_cluster *c,
+                                     struct plc_req_doc ***ret_docs, size_t *ret_n,
+                                     struct nfv_err *err)
+{
+    json_t *doc;
+    enum nfv_code rc = load_file(path, &doc, err);
+    struct plc_req_doc **docs;
+    size_t n;
+
+    if (rc)
+        return rc;
+    n = json_is_array(doc) ? json_array_size(doc) : 1;
+    if (n == 0) {
+        json_decref(doc);
+        return NFV_ERR(err, NFV_E_INVAL, "%s: $: an empty list of requests", path);
+    }
+    docs = calloc(n, sizeof(*docs));
+    if (!docs) {
+        json_decref(doc);
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        char root[32] = "$";
+        json_t *one = json_is_array(doc) ? json_array_get(doc, i) : doc;
+        if (json_is_array(doc))
+            snprintf(root, sizeof(root), "$[%zu]", i);
+        rc = request_from(json_incref(one), path, root, c, &docs[i], err);
+        if (rc) {
+            for (size_t k = 0; k < i; k++)
+                plc_req_doc_free(docs[k]);
+            free(docs);
+            json_decref(doc);
+            return rc;
+        }
+    }
+    json_decref(doc);
+    *ret_docs = docs;
+    *ret_n = n;
+    return NFV_OK;
+}
+
+static enum nfv_code request_from(json_t *take_doc, const char *file, const char *root,
+                                  const struct plc_cluster *c, struct plc_req_doc **ret_doc,
+                                  struct nfv_err *err)
+{
     static const char *const top_keys[] = {"group", "ignore_reserve", "vms", NULL};
-    struct jctx j = {.file = file, .path = "$", .err = err};
+    struct jctx j = {.file = file, .err = err};
     struct plc_req_doc *d = calloc(1, sizeof(*d));
     enum nfv_code rc;
     json_t *list, *single = NULL;
 
+    snprintf(j.path, sizeof(j.path), "%s", root);
     if (!d) {
         json_decref(take_doc);
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");

@@ -2,6 +2,8 @@
  * ctl_place.c - offline placement verbs of vmmgrctl (no daemon needed).
  *
  *   vmmgrctl place --cluster FILE --request FILE [--explain]
+ *     (a request file holding a JSON array is a what-if list: placed in
+ *     order, each seeing the ones before, nothing written back)
  *   vmmgrctl evacuate-plan --cluster FILE (--host NAME | --rack NAME)
  *
  * Both load a cluster file (docs/cluster-file.md) through plc_json, run the
@@ -74,6 +76,84 @@ static enum nfv_code print_explain(struct ctl_ctx *ctx, const struct plc_cluster
     return rc;
 }
 
+/* A JSON array of requests: what-if, each placed in order on the loaded
+ * (private) cluster, later ones seeing earlier ones; nothing is written. */
+static enum nfv_code place_list(struct ctl_ctx *ctx, struct plc_cluster *c, struct pin_topo **topos,
+                                struct plc_req_doc **docs, size_t n, struct nfv_err *err)
+{
+    static const char *const keys[] = {"request", "vm", "role", "host", "cores", "vcpu_pins"};
+    struct nfv_table *t = nfv_table_new(keys, 6);
+    json_t *out = json_array();
+    size_t n_refused = 0;
+    char first_why[NFV_ERR_MSG_SIZE] = "";
+    enum nfv_code rc = NFV_OK;
+
+    if (!t || !out) {
+        nfv_table_free(t);
+        json_decref(out);
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n; i++) {
+        const struct plc_req *r = &docs[i]->req;
+        struct plc_choice *ch = calloc(r->n_vms, sizeof(*ch));
+        struct nfv_err e;
+        if (!ch) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            break;
+        }
+        enum nfv_code prc = plc_place(c, r, true, ch, &e);
+        json_t *vms = json_array();
+        for (size_t k = 0; k < r->n_vms; k++) {
+            char cores[512] = "", pins[512] = "";
+            json_t *pj = NULL;
+            nfv_table_add_row(t);
+            nfv_table_add_int(t, (int64_t)i);
+            nfv_table_add_str(t, r->vms[k].name);
+            nfv_table_add_str(t, r->group ? plc_role_to_string(r->vms[k].role) : NULL);
+            if (prc != NFV_OK) {
+                nfv_table_add_str(t, NULL);
+                nfv_table_add_str(t, NULL);
+                nfv_table_add_fmt(t, "refused: %s", e.msg);
+                continue;
+            }
+            plc_choice_cores_format(c, &ch[k], cores, sizeof(cores));
+            pins_text(c, topos, &r->vms[k], &ch[k], pins, sizeof(pins), &pj);
+            nfv_table_add_str(t, plc_cluster_host(c, ch[k].host)->name);
+            nfv_table_add_str(t, cores);
+            nfv_table_add_str(t, pins);
+            json_t *v = plc_json_choice(c, &ch[k]);
+            json_object_set_new(v, "name", json_string(r->vms[k].name));
+            json_object_set_new(v, "pin", pj ? pj : json_null());
+            json_array_append_new(vms, v);
+        }
+        json_t *one = json_pack("{s:I,s:b,s:o}", "request", (json_int_t)i, "placed", prc == NFV_OK,
+                                "vms", vms);
+        if (prc != NFV_OK) {
+            json_object_set_new(one, "error", json_string(e.msg));
+            if (!n_refused++)
+                snprintf(first_why, sizeof(first_why), "request %zu: %.400s", i, e.msg);
+        }
+        json_array_append_new(out, one);
+        free(ch);
+    }
+    if (rc == NFV_OK) {
+        if (ctx->fmt != NFV_OUT_TABLE) {
+            json_t *doc = json_pack("{s:o}", "requests", out);
+            out = NULL;
+            ctl_print_json(ctx, doc);
+            json_decref(doc);
+        } else {
+            rc = ctl_print_table(ctx, t);
+        }
+    }
+    if (rc == NFV_OK && n_refused)
+        rc = NFV_ERR(err, NFV_E_NOCAP, "%zu of %zu requests refused (first: %.300s)", n_refused, n,
+                     first_why);
+    json_decref(out);
+    nfv_table_free(t);
+    return rc;
+}
+
 enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"cluster=", "request=", "explain", NULL};
@@ -84,6 +164,8 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
     struct plc_choice *ch = NULL;
     struct plc_explain *e = NULL;
     struct pin_topo **topos = NULL;
+    struct plc_req_doc **docs = NULL;
+    size_t n_docs = 0;
     enum nfv_code rc;
     int idx = 1;
 
@@ -104,7 +186,7 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
     if (!request)
         return NFV_ERR(err, NFV_E_INVAL, "'--request': required (a request file)");
     if ((rc = plc_json_load_cluster_topos(cluster, &c, &topos, err)) ||
-        (rc = plc_json_load_request(request, c, &rd, err)))
+        (rc = plc_json_load_requests(request, c, &docs, &n_docs, err)))
         goto cleanup;
     uint32_t broken;
     if (!ctx->is_quiet && !plc_reserve_holds(c, &broken))
@@ -119,6 +201,15 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
                                                   ? PLC_SCOPE_RACK
                                                   : PLC_SCOPE_HOST,
                                               broken));
+    if (n_docs > 1) {
+        if (is_explain) {
+            rc = NFV_ERR(err, NFV_E_INVAL, "'--explain': takes a single request, not a list");
+            goto cleanup;
+        }
+        rc = place_list(ctx, c, topos, docs, n_docs, err);
+        goto cleanup;
+    }
+    rd = docs[0];
     ch = calloc(rd->req.n_vms, sizeof(*ch));
     if (!ch) {
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
@@ -193,7 +284,9 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
 cleanup:
     plc_explain_free(e);
     free(ch);
-    plc_req_doc_free(rd);
+    for (size_t i = 0; i < n_docs; i++)
+        plc_req_doc_free(docs[i]);
+    free(docs);
     if (topos)
         plc_json_topos_free(topos, plc_cluster_n_hosts(c));
     plc_cluster_free(c);

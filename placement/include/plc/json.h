@@ -42,6 +42,12 @@ struct plc_req_doc {
 /* Loads a request file against @c (capability names resolve to @c's bits). */
 enum nfv_code plc_json_load_request(const char *path, const struct plc_cluster *c,
                                     struct plc_req_doc **ret_doc, struct nfv_err *err);
+/* Loads a file holding one request or a JSON array of requests (what-if
+ * lists); *ret_docs is an owned array of *ret_n owned docs. Errors name
+ * the element ("f.json: $[2].vms[0].vcpus: ..."). */
+enum nfv_code plc_json_load_requests(const char *path, const struct plc_cluster *c,
+                                     struct plc_req_doc ***ret_docs, size_t *ret_n,
+                                     struct nfv_err *err);
 enum nfv_code plc_json_request_from(json_t *take_doc, const char *file, const struct plc_cluster *c,
                                     struct plc_req_doc **ret_doc, struct nfv_err *err);
 void plc_req_doc_free(struct plc_req_doc *d);

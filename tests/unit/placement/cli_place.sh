@@ -85,6 +85,30 @@ assert p["lost"]==0' "$tmp/out"
 check "promotion then rebuild away from failed and SBY hosts" $?
 expect_exit 0 "evacuate-plan rack r2" "$ctl" evacuate-plan --cluster "$data/small.json" --rack r2
 
+# What-if list: placed in order on a private copy, later requests see earlier ones.
+expect_exit 5 "what-if list with one refusal" "$ctl" place --cluster "$data/small.json" --request "$data/req_list.json" --json=short
+python3 - "$tmp/out" <<'PY'
+import json, sys
+reqs = json.load(open(sys.argv[1]))["requests"]
+assert [r["placed"] for r in reqs] == [True, True, True, False], reqs
+def ids(t):
+    r = set()
+    for p in t.split(","):
+        lo, _, hi = p.partition("-"); r |= set(range(int(lo), int(hi or lo) + 1))
+    return r
+held = {}
+for r in reqs:
+    for v in r["vms"]:
+        c = ids(v["cores"])
+        assert not (held.get(v["host"], set()) & c), (v, held)
+        held.setdefault(v["host"], set()).update(c)
+act, sby = reqs[1]["vms"]
+assert act["host"] != sby["host"]
+PY
+check "what-if list: earlier placements hold their cores, pair apart" $?
+grep -q "1 of 4 requests refused" "$tmp/err"
+check "what-if list: refusal counted" $?
+
 # hwloc XML hosts (through pinning's hwloc adapter, paths relative to the file):
 # nodes, cores, memory and hugepages come from the XML.
 expect_exit 5 "XML hosts have no 'nic' capability" "$ctl" place --cluster "$data/xml-cluster.json" --request "$data/req_single.json"
