@@ -3,7 +3,8 @@
 #
 #   vmmgr-pktgen (memif server, port 0) -> VNF (memif client) -> vmmgr-pktgen (port 1)
 #
-# 64 flows (4 inside hosts x 16 source ports), 20,000 frames at a low rate
+# 256 flows (16 inside hosts sharing 16 source ports, so the NAT must move
+# most of them to other outside ports), 20,000 frames at a low rate
 # (10 kpps, --no-huge --no-pci; 4096-slot rings absorb 400 ms of a stalled
 # VNF on a busy machine): every frame must come back, with no loss, no
 # reordering, no duplicate and valid checksums.
@@ -66,7 +67,7 @@ MEMIF1=net_memif1,role=server,socket=$DIR/out.sock,socket-abstract=no,id=0,rsize
 
 "$PKTGEN" --lcores 0@$CPU --no-huge --no-pci -m 256 --log-level=error --file-prefix ${PFX}-gen \
     --vdev=$MEMIF0 --vdev=$MEMIF1 -- \
-    --tx-port 0 --rate 10000 --count 20000 --size 64 --src-ip 10.0.0.1-10.0.0.4 \
+    --tx-port 0 --rate 10000 --count 20000 --size 64 --src-ip 10.0.0.1-10.0.0.16 \
     --src-port 1024-1039 --dst-ip 192.0.2.1 --dst-port 53 --link-wait 20 --wait-return 20 \
     --verify-rx --json --stats-interval 0 --results $DIR/gen.json \
     > $DIR/gen.out 2> $DIR/gen.err &
@@ -107,7 +108,7 @@ if mode == "nat":
     assert s["rx_src_ip_min"] == s["rx_src_ip_max"] == "198.51.100.1", s
 else:
     assert s["rx_translated"] == 0, s
-    assert (s["rx_src_ip_min"], s["rx_src_ip_max"]) == ("10.0.0.1", "10.0.0.4"), s
+    assert (s["rx_src_ip_min"], s["rx_src_ip_max"]) == ("10.0.0.1", "10.0.0.16"), s
 assert s["rx_dst_ip_min"] == s["rx_dst_ip_max"] == "192.0.2.1", s
 print("%s: %d frames sent, %d received, 0 lost, latency p99 %d ns"
       % (mode, s["tx"], s["rx_stream"], s["latency_ns"]["p99"]))
