@@ -196,6 +196,28 @@ def main():
         }
         for k, v in want_st.items():
             check(st.get(k) == v, "counter %s = %s, expected %d" % (k, st.get(k), v))
+
+        # Run 3: the production loop (bursts of 32, TSC clock). Packets of new flows
+        # follow each other inside one burst, whose flows are looked up in bulk before
+        # any is created: every packet must still get its flow's one mapping.
+        burst = []
+        for n in range(40):
+            for k in range(3):
+                burst.append(pkt(T + len(burst) * 1e-6, IP(src="10.2.0.%d" % (n % 20 + 1),
+                                                           dst="203.0.113.%d" % (n % 3 + 1)),
+                                 UDP(sport=6000 + n // 20, dport=53), b"n=%02d k=%d" % (n, k)))
+        st, o0, o1, _, _ = vt.run_pcap(wd, exe, burst, [], ["--flows", "1024"],
+                                       name="burst", test_clock=False)
+        check(len(o1) == len(burst), "burst: %d of %d packets out" % (len(o1), len(burst)))
+        mapping = {}
+        for got, src in zip(o1, burst):
+            key = (src[IP].src, src[UDP].sport, src[IP].dst)
+            port = got[UDP].sport
+            check(mapping.setdefault(key, port) == port, "burst: flow %s changed port" % (key,))
+            vt.assert_same_bytes(got, translated_src(src, OUT_IP, port), "burst packet")
+        for k, v in {"flows_created": 40, "flows_active": 40, "translated_out": 120,
+                     "drop_no_port": 0}.items():
+            check(st.get(k) == v, "burst: counter %s = %s, expected %d" % (k, st.get(k), v))
     vt.finish()
 
 
