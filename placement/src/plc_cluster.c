@@ -224,6 +224,7 @@ struct plc_cluster *plc_cluster_clone(const struct plc_cluster *src)
     c->res.slot_mem_mib = src->res.slot_mem_mib;
     c->res.slot_hp_mib = src->res.slot_hp_mib;
     c->res.kmax = src->res.kmax;
+    c->res.spread_w = src->res.spread_w;
     return c;
 }
 

@@ -148,10 +148,12 @@ static enum plc_filter fit_host(const struct plc_cluster *c, uint32_t hi,
             unsigned y = order[j - 1];
             bool xn = d->is_nic_local && ((h->nic_nodes >> x) & 1u);
             bool yn = d->is_nic_local && ((h->nic_nodes >> y) & 1u);
-            bool before = xn != yn ? xn
-                                   : (h->nodes[x].n_free != h->nodes[y].n_free
-                                          ? h->nodes[x].n_free < h->nodes[y].n_free
-                                          : x < y);
+            /* best fit for one node; a spread VM takes the freest nodes,
+             * which is what keeps the reserve's W-set count exact */
+            bool fewer = k == 1 ? h->nodes[x].n_free < h->nodes[y].n_free
+                                : h->nodes[x].n_free > h->nodes[y].n_free;
+            bool before =
+                xn != yn ? xn : (h->nodes[x].n_free != h->nodes[y].n_free ? fewer : x < y);
             if (!before)
                 break;
             order[j] = y;
@@ -608,6 +610,7 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
     struct placed *tent = NULL;
     uint16_t old_sc = c->res.slot_cores;
     uint32_t old_sm = c->res.slot_mem_mib, old_sh = c->res.slot_hp_mib;
+    uint8_t old_w = c->res.spread_w;
     bool is_slot_grown = false;
 
     rc = ctx_init(&x, c, r, err);
@@ -682,7 +685,7 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
     rc = NFV_OK;
 cleanup:
     if (is_slot_grown)
-        plc_reserve_set_slot(c, old_sc, old_sm, old_sh);
+        plc_reserve_set_slot(c, old_sc, old_sm, old_sh, old_w);
     free(tent);
     ctx_free(&x);
     return rc;
@@ -695,6 +698,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
     struct plc_explain *e = NULL;
     uint16_t old_sc = c->res.slot_cores;
     uint32_t old_sm = c->res.slot_mem_mib, old_sh = c->res.slot_hp_mib;
+    uint8_t old_w = c->res.spread_w;
     bool is_slot_grown = false;
 
     if (ctx_init(&x, c, r, err) != NFV_OK)
@@ -742,7 +746,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
         }
     }
     if (is_slot_grown) {
-        plc_reserve_set_slot(c, old_sc, old_sm, old_sh);
+        plc_reserve_set_slot(c, old_sc, old_sm, old_sh, old_w);
         is_slot_grown = false;
     }
     {
@@ -758,7 +762,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
     return e;
 fail:
     if (is_slot_grown)
-        plc_reserve_set_slot(c, old_sc, old_sm, old_sh);
+        plc_reserve_set_slot(c, old_sc, old_sm, old_sh, old_w);
     ctx_free(&x);
     plc_explain_free(e);
     return NULL;

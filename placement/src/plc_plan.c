@@ -75,15 +75,17 @@ static int vm_key_cmp(const void *a, const void *b)
 static uint8_t vm_rank(const struct plc_cluster *c, const struct plc_vm *vm)
 {
     if (vm->group == PLC_NONE)
-        return 3;
+        return 4;
+    if (vm->demand.numa_nodes >= 2)
+        return 0; /* spread members first: the reserve's W-set argument */
     const struct plc_group *g = &c->groups[vm->group];
     switch (plc_rclass_of(c, g->scope, g->is_soft, g->n_members)) {
     case PLC_RC_RACK:
-        return 0;
-    case PLC_RC_ZONE:
         return 1;
-    default:
+    case PLC_RC_ZONE:
         return 2;
+    default:
+        return 3;
     }
 }
 

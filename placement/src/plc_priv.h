@@ -65,7 +65,13 @@ struct plc_reserve {
     int64_t total;
     struct plc_maxtree t1, t2, t3, thost; /* v1, v2, v3 by position; host supply by host */
     int64_t n_class[PLC_RC__COUNT];       /* protected slots per class */
-    uint32_t kmax;                        /* most opposite-role siblings a member has */
+    /* Spread members (several NUMA nodes): a rebuild needs W nodes with a
+     * free slot on one host. hsup = such disjoint W-node sets per fdom. */
+    uint8_t spread_w;    /* widest spread member (0: none yet) */
+    int64_t *hsup, *spr; /* per fdom: W-sets, spread members */
+    int64_t htotal;
+    struct plc_maxtree t4; /* hsup + spr by position */
+    uint32_t kmax;         /* most opposite-role siblings a member has */
 };
 
 struct plc_cluster {
@@ -115,7 +121,8 @@ void plc_reserve_destroy(struct plc_reserve *r);
 /* Grows the slot shape to cover @d (recomputing every supply). Returns true
  * if it changed. */
 bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d);
-void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp);
+void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp,
+                          uint8_t spread_w);
 /* Checks the reserve conditions that changes on @hosts can have broken
  * (their racks and zones, plus the global one), with @extra_k siblings. */
 bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_t n_hosts,

@@ -33,9 +33,14 @@
  * racks and zones in (zone, rack) order); plc_rclass_of() does not choose
  * them at present (see there).
  *
- * Spread members (several nodes) are counted as that many single slots,
- * which assumes a rebuild may land on any hosts' nodes; the evacuation
- * planner does the exact placement and reports anything it cannot rebuild.
+ * Spread members (W NUMA nodes at most) count as that many slots in c3 and,
+ * in c4, as one "W-set" - W distinct nodes of one host with a slot each:
+ *   c4: W-sets outside D - kmax * (largest S-domain slots / W) >= spread
+ *       members in D.
+ * Rebuilding spread members first, each on the nodes with the most free
+ * cores (plc_fit_host ranks nodes that way for multi-node VMs), lowers the
+ * W-sets by one per member and the slots by its width, so c4 and then c3
+ * carry the greedy rebuild through.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -76,11 +81,19 @@ uint32_t plc_slots_of(const struct plc_demand *d)
     return d->numa_nodes ? d->numa_nodes : 1;
 }
 
-static uint32_t host_supply(const struct plc_cluster *c, const struct plc_host *h)
+/*
+ * Slots of a host, and the number of disjoint sets of W distinct nodes with
+ * a slot each (how many W-wide spread members it can take): the largest t
+ * with sum_n min(slots_n, t) >= W t - taking one slot from each of the W
+ * fullest nodes is optimal and lowers it by exactly one.
+ */
+static uint32_t host_supply(const struct plc_cluster *c, const struct plc_host *h,
+                            uint32_t *ret_hsupply)
 {
     const struct plc_reserve *r = &c->res;
-    uint32_t s = 0;
+    uint32_t s = 0, per[PLC_MAX_NODES];
 
+    *ret_hsupply = 0;
     if (h->state != PLC_HOST_UP || r->slot_cores == 0)
         return 0;
     for (unsigned n = 0; n < h->n_nodes; n++) {
@@ -90,7 +103,19 @@ static uint32_t host_supply(const struct plc_cluster *c, const struct plc_host *
             k = nd->free_mem_mib / r->slot_mem_mib;
         if (r->slot_hp_mib && nd->free_hp_mib / r->slot_hp_mib < k)
             k = nd->free_hp_mib / r->slot_hp_mib;
+        per[n] = k;
         s += k;
+    }
+    if (r->spread_w >= 2 && r->spread_w <= h->n_nodes) {
+        uint32_t t = s / r->spread_w;
+        for (; t > 0; t--) {
+            uint64_t sum = 0;
+            for (unsigned n = 0; n < h->n_nodes; n++)
+                sum += per[n] < t ? per[n] : t;
+            if (sum >= (uint64_t)r->spread_w * t)
+                break;
+        }
+        *ret_hsupply = t;
     }
     return s;
 }
@@ -109,13 +134,18 @@ void plc_reserve_destroy(struct plc_reserve *r)
     free(r->rack_supply);
     free(r->zone_supply);
     free(r->power_supply);
+    free(r->hsup);
+    free(r->spr);
+    plc_maxtree_destroy(&r->t4);
     plc_maxtree_destroy(&r->t1);
     plc_maxtree_destroy(&r->t2);
     plc_maxtree_destroy(&r->t3);
     plc_maxtree_destroy(&r->thost);
     uint16_t sc = r->slot_cores;
     uint32_t sm = r->slot_mem_mib, sh = r->slot_hp_mib, k = r->kmax;
+    uint8_t w = r->spread_w;
     memset(r, 0, sizeof(*r));
+    r->spread_w = w;
     r->slot_cores = sc;
     r->slot_mem_mib = sm;
     r->slot_hp_mib = sh;
@@ -129,6 +159,7 @@ static void refresh_fdom(struct plc_cluster *c, uint32_t f)
     plc_maxtree_set(&r->t1, pos, r->supply[f] + r->a_rack[f]);
     plc_maxtree_set(&r->t2, pos, r->supply[f] + r->a_rack[f] + r->a_zone[f]);
     plc_maxtree_set(&r->t3, pos, r->supply[f] + r->all[f]);
+    plc_maxtree_set(&r->t4, pos, r->hsup[f] + r->spr[f]);
 }
 
 /* Sort keys for the (zone, rack, index) order of failure domains. */
@@ -166,6 +197,8 @@ enum nfv_code plc_reserve_build(struct plc_cluster *c)
     r->a_rack = calloc(nf, sizeof(int64_t));
     r->a_zone = calloc(nf, sizeof(int64_t));
     r->all = calloc(nf, sizeof(int64_t));
+    r->hsup = calloc(nf, sizeof(int64_t));
+    r->spr = calloc(nf, sizeof(int64_t));
     r->fdom_pos = calloc(nf, sizeof(uint32_t));
     r->rack_lo = calloc(n_racks + 1, sizeof(uint32_t));
     r->rack_hi = calloc(n_racks + 1, sizeof(uint32_t));
@@ -175,9 +208,10 @@ enum nfv_code plc_reserve_build(struct plc_cluster *c)
     r->zone_supply = calloc(n_zones + 1, sizeof(int64_t));
     r->power_supply = calloc(n_power + 1, sizeof(int64_t));
     keys = calloc(nf, sizeof(*keys));
-    if (!r->supply || !r->a_rack || !r->a_zone || !r->all || !r->fdom_pos || !r->rack_lo ||
-        !r->rack_hi || !r->zone_lo || !r->zone_hi || !r->rack_supply || !r->zone_supply ||
-        !r->power_supply || !keys || plc_maxtree_init(&r->t1, nf) || plc_maxtree_init(&r->t2, nf) ||
+    if (!r->supply || !r->a_rack || !r->a_zone || !r->all || !r->hsup || !r->spr ||
+        plc_maxtree_init(&r->t4, nf) || !r->fdom_pos || !r->rack_lo || !r->rack_hi || !r->zone_lo ||
+        !r->zone_hi || !r->rack_supply || !r->zone_supply || !r->power_supply || !keys ||
+        plc_maxtree_init(&r->t1, nf) || plc_maxtree_init(&r->t2, nf) ||
         plc_maxtree_init(&r->t3, nf) || plc_maxtree_init(&r->thost, c->n_hosts ? c->n_hosts : 1)) {
         free(keys);
         plc_reserve_destroy(r);
@@ -212,8 +246,10 @@ enum nfv_code plc_reserve_build(struct plc_cluster *c)
     for (size_t i = 0; i < c->n_hosts; i++) {
         struct plc_host *h = &c->hosts[i];
         h->fdom = by_host ? (uint32_t)i : h->dom[PLC_SCOPE_RACK];
-        h->supply = host_supply(c, h);
+        h->supply = host_supply(c, h, &h->hsupply);
         r->supply[h->fdom] += h->supply;
+        r->hsup[h->fdom] += h->hsupply;
+        r->htotal += h->hsupply;
         r->rack_supply[h->dom[PLC_SCOPE_RACK]] += h->supply;
         r->zone_supply[h->dom[PLC_SCOPE_ZONE]] += h->supply;
         r->power_supply[h->dom[PLC_SCOPE_POWER]] += h->supply;
@@ -230,6 +266,8 @@ enum nfv_code plc_reserve_build(struct plc_cluster *c)
         uint32_t slots = plc_slots_of(&vm->demand);
         uint32_t f = c->hosts[vm->at.host].fdom;
         r->all[f] += slots;
+        if (slots >= 2)
+            r->spr[f]++;
         if (rc == PLC_RC_RACK)
             r->a_rack[f] += slots;
         else if (rc == PLC_RC_ZONE)
@@ -250,12 +288,17 @@ void plc_reserve_host_changed(struct plc_cluster *c, uint32_t host)
 {
     struct plc_reserve *r = &c->res;
     struct plc_host *h = &c->hosts[host];
-    uint32_t s = host_supply(c, h);
+    uint32_t hs;
+    uint32_t s = host_supply(c, h, &hs);
     int64_t delta = (int64_t)s - (int64_t)h->supply;
+    int64_t hdelta = (int64_t)hs - (int64_t)h->hsupply;
 
-    if (!delta)
+    if (!delta && !hdelta)
         return;
     h->supply = s;
+    h->hsupply = hs;
+    r->hsup[h->fdom] += hdelta;
+    r->htotal += hdelta;
     r->supply[h->fdom] += delta;
     r->rack_supply[h->dom[PLC_SCOPE_RACK]] += delta;
     r->zone_supply[h->dom[PLC_SCOPE_ZONE]] += delta;
@@ -273,6 +316,8 @@ void plc_protect(struct plc_cluster *c, uint32_t host, enum plc_rclass rc, uint3
     uint32_t f = c->hosts[host].fdom;
     int64_t d = sign * (int64_t)slots;
     r->all[f] += d;
+    if (slots >= 2)
+        r->spr[f] += sign;
     if (rc == PLC_RC_RACK)
         r->a_rack[f] += d;
     else if (rc == PLC_RC_ZONE)
@@ -296,9 +341,11 @@ void plc_reclass(struct plc_cluster *c, uint32_t g, uint32_t skip, enum plc_rcla
     }
 }
 
-void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp)
+void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp,
+                          uint8_t spread_w)
 {
     struct plc_reserve *r = &c->res;
+    r->spread_w = spread_w;
     r->slot_cores = cores;
     r->slot_mem_mib = mem;
     r->slot_hp_mib = hp;
@@ -314,11 +361,14 @@ bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d)
     uint32_t cores = (d->n_cores + k - 1) / k, mem = (d->mem_mib + k - 1) / k;
     uint32_t hp = (d->hp_mib + k - 1) / k;
 
-    if (cores <= r->slot_cores && mem <= r->slot_mem_mib && hp <= r->slot_hp_mib)
+    uint8_t w = k >= 2 && k > r->spread_w ? (uint8_t)k : r->spread_w;
+
+    if (cores <= r->slot_cores && mem <= r->slot_mem_mib && hp <= r->slot_hp_mib &&
+        w == r->spread_w)
         return false;
     plc_reserve_set_slot(c, (uint16_t)(cores > r->slot_cores ? cores : r->slot_cores),
                          mem > r->slot_mem_mib ? mem : r->slot_mem_mib,
-                         hp > r->slot_hp_mib ? hp : r->slot_hp_mib);
+                         hp > r->slot_hp_mib ? hp : r->slot_hp_mib, w);
     return true;
 }
 
@@ -351,8 +401,18 @@ static int64_t blocked_max(const struct plc_cluster *c)
 static bool check_global(const struct plc_cluster *c, uint32_t kmax)
 {
     const struct plc_reserve *r = &c->res;
+    int64_t bmax = blocked_max(c);
     int64_t need = plc_maxtree_query(&r->t3, 0, r->n_fdom);
-    return need <= r->total - (int64_t)kmax * blocked_max(c);
+    if (need > r->total - (int64_t)kmax * bmax)
+        return false;
+    /* c4: spread members of D need W-sets outside D; a sibling's domain
+     * holds at most bmax / W of them. */
+    if (r->spread_w >= 2) {
+        int64_t hneed = plc_maxtree_query(&r->t4, 0, r->n_fdom);
+        if (hneed > r->htotal - (int64_t)kmax * ((bmax + r->spread_w - 1) / r->spread_w))
+            return false;
+    }
+    return true;
 }
 
 static bool check_rack(const struct plc_cluster *c, uint32_t rack)

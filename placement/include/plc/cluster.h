@@ -97,8 +97,9 @@ struct plc_host {
     uint8_t nic_nodes;
     uint16_t n_cores; /* total, including reserved ones */
     uint32_t n_vms;
-    uint32_t supply; /* reserve slots this host can absorb (0 unless up) */
-    uint32_t fdom;   /* failure-domain index for the reserve (host or rack) */
+    uint32_t supply;  /* reserve slots this host can absorb (0 unless up) */
+    uint32_t hsupply; /* disjoint sets of W slotted nodes (spread rebuilds) */
+    uint32_t fdom;    /* failure-domain index for the reserve (host or rack) */
     struct plc_node nodes[PLC_MAX_NODES];
 };
 

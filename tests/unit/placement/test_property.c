@@ -8,8 +8,9 @@
  *   - no ACT and SBY of a hard group share their scope domain;
  *   - no core is double-booked and every counter matches the VMs;
  *   - the healing reserve holds (the aggregate condition), and
- *     every failure domain's evacuation plan rebuilds every group member
- *     (checked on a sample after each placement and for all at the end);
+ *     every failure domain's evacuation plan rebuilds every group member,
+ *     single- and multi-NUMA-node ones (checked on a sample after each
+ *     placement and for all at the end);
  *   - executing an evacuation plan leaves every group protected again;
  *   - the same seed gives the same placements (run twice, compared).
  * Seeds: PLC_PROPERTY_SEEDS (default 12) starting at PLC_PROPERTY_SEED0.
@@ -91,21 +92,14 @@ static void check_evacuation(const struct plc_cluster *c, enum plc_scope scope, 
 {
     struct plc_plan *p = NULL;
     assert_int_equal(plc_plan_evacuate(c, scope, dom, &p, NULL), NFV_OK);
-    bool is_spread_lost = false;
     for (size_t i = 0; i < p->n_steps; i++) {
         if (p->steps[i].kind != PLC_STEP_LOST)
             continue;
         const struct plc_vm *vm = plc_cluster_vm(c, p->steps[i].vm);
         if (vm->group == PLC_NONE)
             continue;
-        /* Known limit (plc_reserve.c): the slot count does not guarantee
-         * that a member spanning several NUMA nodes finds them on one host.
-         * Single-node members must always be rebuilt. */
-        if (vm->demand.numa_nodes > 1) {
+        if (vm->demand.numa_nodes > 1)
             (*n_spread_lost)++;
-            is_spread_lost = true;
-            continue;
-        }
         fail_msg("seed %llu: evacuating %s %u: group member %s is lost although the reserve "
                  "holds",
                  (unsigned long long)cur_seed, plc_scope_to_string(scope), dom, vm->name);
@@ -113,7 +107,7 @@ static void check_evacuation(const struct plc_cluster *c, enum plc_scope scope, 
     struct plc_cluster *w = plc_cluster_clone(c);
     assert_non_null(w);
     assert_int_equal(plc_plan_apply(w, p, scope, dom, NULL), NFV_OK);
-    const char *bad = is_spread_lost ? NULL : pt_check_groups(w);
+    const char *bad = pt_check_groups(w);
     if (bad)
         fail_msg("after evacuating %s %u: %s", plc_scope_to_string(scope), dom, bad);
     bad = pt_check_invariants(w);
@@ -224,9 +218,9 @@ static void test_random_clusters(void **state)
         evac += a.evac_checked;
         spread_lost += a.spread_lost;
     }
-    printf("property: %u seeds, %u placed, %u refused, %u evacuations checked, %u multi-node "
-           "members not rebuilt (known limit)\n",
-           n_seeds, placed, refused, evac, spread_lost);
+    printf("property: %u seeds, %u placed, %u refused, %u evacuations checked\n", n_seeds, placed,
+           refused, evac);
+    assert_int_equal(spread_lost, 0);
     assert_true(placed > 0);
 }
 
