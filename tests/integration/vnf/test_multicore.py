@@ -55,7 +55,7 @@ def run2(wd, exe, q0, app_args, name):
            % (files["in0a"], files["in0b"], files["out0a"], files["out0b"]),
            "--vdev", "net_pcap1,rx_pcap=%s,rx_pcap=%s,tx_pcap=%s,tx_pcap=%s"
            % (files["in1a"], files["in1b"], files["out1a"], files["out1b"])]
-    r = subprocess.run([exe] + eal + ["--"] + app_args + ["--exit-on-idle", "500", "--json"],
+    r = subprocess.run([exe] + eal + ["--"] + app_args + ["--exit-on-idle", "1000", "--json"],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, timeout=60)
     if r.returncode != 0:
         raise SystemExit("FAIL: %s exited %d: %s" % (exe, r.returncode, r.stderr))

@@ -153,7 +153,7 @@ def main():
         in1 = list(r.values()) + [x1, x2, frag, late]
         in1.sort(key=lambda p: p.time)
 
-        st, o0, o1, f0, f1 = vt.run_pcap(wd, exe, in0, in1, args, mem=1024, idle_ms=800,
+        st, o0, o1, f0, f1 = vt.run_pcap(wd, exe, in0, in1, args, mem=1024, idle_ms=1000,
                                          name="full")
 
         # Outside port: every inside packet translated, in order, nothing else.

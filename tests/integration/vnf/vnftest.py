@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import struct
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,10 @@ def skip(reason):
     print("SKIP: " + reason)
     sys.exit(SKIP)
 
+
+import logging
+
+logging.getLogger("scapy.runtime").setLevel(logging.ERROR)  # raw frames have no link type
 
 try:
     from scapy.all import ARP, ICMP, IP, TCP, UDP, Ether, IPv6, Raw, rdpcap, wrpcap  # noqa: F401
@@ -95,11 +100,23 @@ def write_pcap(path, pkts):
     w.close()
 
 
-def read_pcap(path):
-    return list(rdpcap(path)) if os.path.getsize(path) > 24 else []
+def read_pcap(path, parse=True):
+    """Packets of a capture: scapy packets, or raw frame bytes with parse=False (fast)."""
+    if parse:
+        return list(rdpcap(path)) if os.path.getsize(path) > 24 else []
+    with open(path, "rb") as f:
+        data = f.read()
+    order = "<" if data[:4] in (b"\xd4\xc3\xb2\xa1", b"\x4d\x3c\xb2\xa1") else ">"
+    out, off = [], 24
+    while off + 16 <= len(data):
+        caplen = struct.unpack(order + "I", data[off + 8:off + 12])[0]
+        out.append(data[off + 16:off + 16 + caplen])
+        off += 16 + caplen
+    return out
 
 
-def run_pcap(wd, exe, in0, in1, app_args, mem=256, idle_ms=500, name="run", test_clock=True):
+def run_pcap(wd, exe, in0, in1, app_args, mem=256, idle_ms=1000, name="run", test_clock=True,
+             parse=True):
     """Runs @exe with two pcap ports; returns (final JSON stats, out0 packets, out1 packets).
 
     With test_clock=False the VNF runs its production loop: bursts of up to 32
@@ -120,7 +137,7 @@ def run_pcap(wd, exe, in0, in1, app_args, mem=256, idle_ms=500, name="run", test
     lines = [ln for ln in r.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         raise SystemExit("FAIL: no JSON statistics on stdout:\n" + r.stdout)
-    return json.loads(lines[-1]), read_pcap(o0), read_pcap(o1), o0, o1
+    return json.loads(lines[-1]), read_pcap(o0, parse), read_pcap(o1, parse), o0, o1
 
 
 def with_checksums(pkt):

@@ -5,8 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdlib.h>
 #include <string.h>
 
+#include "vnf/csum.h"
 #include "vnf/pkt.h"
 #include "vnf_frame.h"
 
@@ -188,6 +190,74 @@ static void test_bad_checksum_and_fragments(void **state)
     assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
 }
 
+static uint64_t fz_state = 0x2545f4914f6cdd1dull;
+
+static uint32_t fz_rnd(void)
+{
+    fz_state ^= fz_state << 13;
+    fz_state ^= fz_state >> 7;
+    fz_state ^= fz_state << 17;
+    return (uint32_t)fz_state;
+}
+
+/*
+ * Robustness: mutated and truncated frames, each in a heap buffer of exactly
+ * its length (so ASan sees any read or write past it). The parser must never
+ * touch bytes beyond the frame, and whatever it accepts must be safe for the
+ * NAT's rewrites: headers inside the frame, ports where it says.
+ */
+static void test_mutated_frames(void **state)
+{
+    uint8_t base[1600];
+    unsigned n_ok = 0;
+
+    (void)state;
+    for (unsigned it = 0; it < 100000; it++) {
+        static const uint8_t protos[] = {6, 17, 1, 47};
+        struct vf_spec s = {.proto = protos[fz_rnd() % 4],
+                            .src = fz_rnd(),
+                            .dst = fz_rnd(),
+                            .sport = (uint16_t)fz_rnd(),
+                            .dport = (uint16_t)fz_rnd(),
+                            .icmp_type = (uint8_t)(fz_rnd() % 3 ? 8 : fz_rnd()),
+                            .ihl = (uint8_t)(5 + fz_rnd() % 3),
+                            .payload_size = fz_rnd() % 40};
+        size_t n = vf_build(base, &s);
+        unsigned n_flips = fz_rnd() % 4;
+        struct vnf_pkt p;
+
+        for (unsigned f = 0; f < n_flips; f++) {
+            /* Aim most flips at the headers, where the parser looks. */
+            size_t at = fz_rnd() % (fz_rnd() % 2 ? 60 : n);
+            base[at] ^= (uint8_t)(1u << (fz_rnd() % 8));
+        }
+        if (fz_rnd() % 3 == 0)
+            vf_fix_ip_csum(base); /* let header mutations past the checksum check */
+        if (fz_rnd() % 4 == 0)
+            n = fz_rnd() % (n + 1);
+
+        uint8_t *frame = malloc(n ? n : 1);
+        assert_non_null(frame);
+        memcpy(frame, base, n);
+        if (vnf_pkt_parse(frame, n, &p) == VNF_PKT_OK) {
+            n_ok++;
+            assert_true(p.l4_off >= 34 && p.l4_off <= n);
+            assert_true(14 + (size_t)p.ip_len <= n);
+            if (p.proto == 6)
+                assert_true((size_t)p.l4_off + 20 <= n);
+            if (p.proto == 17 || p.proto == 1)
+                assert_true((size_t)p.l4_off + 8 <= n);
+            vnf_csum_set_ip(frame, &p, 1, 0xc6336401u);
+            vnf_csum_set_port(frame, &p, 1, 4242);
+            vnf_csum_set_ip(frame, &p, 0, 0x0a000001u);
+            vnf_csum_set_port(frame, &p, 0, 80);
+        }
+        free(frame);
+    }
+    /* The generator must also produce accepted frames, or the test proves little. */
+    assert_true(n_ok > 10000);
+}
+
 static void test_verdict_names(void **state)
 {
     (void)state;
@@ -206,6 +276,7 @@ int main(void)
         cmocka_unit_test(test_truncated),
         cmocka_unit_test(test_bad_header),
         cmocka_unit_test(test_bad_checksum_and_fragments),
+        cmocka_unit_test(test_mutated_frames),
         cmocka_unit_test(test_verdict_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
