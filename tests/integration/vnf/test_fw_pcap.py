@@ -156,7 +156,7 @@ def expect(tr, stateful, default, udp_timeout=30.0):
     return out, hits, c
 
 
-def run_case(wd, exe, tr, name, args, stateful, default):
+def run_case(wd, exe, tr, name, args, stateful, default, tshark=False):
     in0 = [p for s, p in tr if s == 0]
     in1 = [p for s, p in tr if s == 1]
     st, o0, o1, f0, f1 = vt.run_pcap(wd, exe, in0, in1, args, name=name)
@@ -167,8 +167,9 @@ def run_case(wd, exe, tr, name, args, stateful, default):
               % (name, side, len(got), len(want)))
         for n, (g, w) in enumerate(zip(got, want)):
             vt.assert_same_bytes(g, w, "%s: port %d packet %d" % (name, side, n + 1))
-    vt.tshark_validate(f0, len(out[0]))
-    vt.tshark_validate(f1, len(out[1]))
+    if tshark:  # the firewall rewrites nothing; one tshark pass is enough (it is slow)
+        vt.tshark_validate(f0, len(out[0]))
+        vt.tshark_validate(f1, len(out[1]))
     got_hits = [(h["line"], h["action"], h["hits"]) for h in st["rule_hits"]]
     want_hits = [(r[0], r[1], hits[i]) for i, r in enumerate(RULES)]
     check(got_hits == want_hits, "%s: rule hits %s, expected %s" % (name, got_hits, want_hits))
@@ -195,7 +196,8 @@ def main():
             f.write("stateful on\nflows 4096\ntimeout udp 30\n")
 
         run_case(wd, exe, tr, "stateless", ["-r", rules], False, "drop")
-        st, c = run_case(wd, exe, tr, "stateful", ["-r", rules, "-f", conf], True, "drop")
+        st, c = run_case(wd, exe, tr, "stateful", ["-r", rules, "-f", conf], True, "drop",
+                         tshark=True)
         # The late UDP reply came after 30 s idle: judged by the rules (default drop).
         check(c["accepted_state"] == 3, "model: expected 3 state-accepted replies, got %d"
               % c["accepted_state"])

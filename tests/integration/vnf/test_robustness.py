@@ -15,7 +15,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vnftest as vt  # noqa: E402
 from vnftest import ICMP, IP, TCP, UDP, Ether, Raw, check  # noqa: E402
 
-N = 1500
+N = 1000
 
 
 def frames(rng, t0, src_net, dst):
