@@ -1,10 +1,12 @@
 /*
  * app_dpdk.c - EAL-side runtime of the sample VNFs (see vnf/app.h).
  *
- * Threads: the worker loop runs on the main lcore; a DPDK control thread
- * wakes every 10 ms to act on the flags that signal handlers raise (stats on
- * SIGUSR1, reload on SIGHUP), to print periodic statistics and to detect
- * --exit-on-idle. The worker never prints, sleeps or takes a lock.
+ * Threads: one worker loop per EAL lcore (worker 0 on the main lcore, the
+ * others launched with rte_eal_remote_launch); with several workers each one
+ * passes packets it does not own to the owner's ring (vnf_dispatch). A DPDK
+ * control thread wakes every 10 ms to act on the flags that signal handlers
+ * raise (stats on SIGUSR1, reload on SIGHUP), to print periodic statistics
+ * and to detect --exit-on-idle. Workers never print, sleep or take a lock.
  *
  * The signal flags are the one piece of file-scope state outside a main.c:
  * a signal handler has no context argument (STYLE.md "Globals" exception).
