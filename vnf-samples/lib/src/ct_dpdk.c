@@ -31,7 +31,9 @@ struct vnf_ct *vnf_ct_new(const char *name, uint32_t max_flows, struct nfv_err *
     struct vnf_ct *ct;
     struct rte_hash_parameters hp = {
         .name = name,
-        .entries = max_flows * 2,
+        /* Two keys per flow plus 25% headroom: a cuckoo table near 100% occupancy
+         * spills into extendable buckets and slows every lookup down. */
+        .entries = max_flows * 2 + max_flows / 2,
         .key_len = sizeof(struct vnf_ct_key),
         /* CRC32 (SSE4.2 on x86, with a software fallback): far cheaper than jhash on
          * a 16-byte key, and as good a spread for 5-tuples. */
