@@ -132,6 +132,15 @@ static enum nfv_code ports_setup(struct pktgen_ctx *ctx, struct nfv_err *err)
     {
         struct rte_eth_conf conf = {0};
 
+        struct rte_eth_dev_info info;
+
+        /* Jumbo frames need the MTU raised on real NICs, as far as the port
+         * allows (memif allows 1500 and chains longer frames instead). */
+        if (max_frame > RTE_ETHER_MAX_LEN && rte_eth_dev_info_get(port, &info) == 0)
+            conf.rxmode.mtu = RTE_MIN(RTE_MIN(max_frame, info.max_rx_pktlen) - RTE_ETHER_HDR_LEN -
+                                          RTE_ETHER_CRC_LEN,
+                                      info.max_mtu);
+
         if (port >= ctx->n_ports)
             break;
         rc = rte_eth_dev_configure(port, 1, 1, &conf);
@@ -262,7 +271,9 @@ static void rx_account(struct pktgen_ctx *ctx, const uint8_t *buf, size_t len, u
     c->n_rx_stream++;
     pktgen_seq_rx(&c->seq[in.stamp.stream & ((1u << STREAM_PORT_BITS) - 1)], in.stamp.seq);
     if (now >= in.stamp.tsc)
-        pktgen_lat_add(&c->lat, (now - in.stamp.tsc) * 1000000000ull / ctx->hz);
+        /* In double: cycles * 1e9 overflows 64 bits after 8 s at 2.3 GHz (a
+         * frame replayed from an old capture carries an old TSC). */
+        pktgen_lat_add(&c->lat, (uint64_t)((double)(now - in.stamp.tsc) * 1e9 / (double)ctx->hz));
 }
 
 /* Polls every port once; returns the number of frames received. */
