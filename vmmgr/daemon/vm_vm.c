@@ -931,7 +931,13 @@ static enum nfv_code create_members(struct vm_daemon *d, struct member *m, size_
         pin_cpuset_format(&vm->plan->claimed, pus, sizeof(pus));
         vm_d_event(d, VM_SEV_INFO, "vm_created", vm->name, "on %s%s%s, PUs %s", vm->host->name,
                    group ? " in group " : "", group ? group : "", pus);
-        json_array_append_new(*ret, vm_json(d, vm, true));
+        {
+            json_t *vj = vm_json(d, vm, true);
+            /* The journal entry that did it: GET /v1/operations/ID. */
+            if (vj)
+                json_object_set_new(vj, "operation_id", json_integer(m[i].op_id));
+            json_array_append_new(*ret, vj);
+        }
         vm_metrics_observe(&d->metrics, VM_OP_VM_CREATE, 0, (double)(vm_d_mono_ms() - t0));
     }
     if (group && group_op) {
