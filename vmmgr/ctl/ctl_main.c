@@ -27,6 +27,7 @@ enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nf
 enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
                                     struct nfv_err *err);
+enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 /* ctl_daemon.c, ctl_host.c: clients of vmmgrd's native API */
 enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
@@ -88,6 +89,9 @@ static const struct ctl_verb verbs[] = {
      "Place a VM or an ACT/SBY group on a cluster file (offline what-if).", ctl_cmd_place},
     {"evacuate-plan", "--cluster FILE (--host NAME | --rack NAME)",
      "Plan the promotions and rebuilds after a host or rack fails.", ctl_cmd_evacuate_plan},
+    {"drain-plan", "--cluster FILE (--host NAME | --request FILE [--max-moves N])",
+     "Plan the fewest moves that empty a host, or that make room for a request.",
+     ctl_cmd_drain_plan},
     {"topology", "[--hwloc-xml FILE | --synthetic DESC]",
      "Show a host's packages, NUMA nodes, cores with their PUs, and NICs.", ctl_cmd_topology},
     {"plan",

@@ -24,6 +24,10 @@
 enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
                                     struct nfv_err *err);
+enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+
+static enum nfv_code print_plan(struct ctl_ctx *ctx, const struct plc_cluster *c,
+                                const struct plc_plan *p, struct nfv_err *err);
 
 /* "0:4,1:6" (vCPU:PU) of the pin plan of a placed VM, or the reason none. */
 static void pins_text(const struct plc_cluster *c, struct pin_topo **topos,
@@ -329,6 +333,21 @@ enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv, 
     }
     if ((rc = plc_plan_evacuate(c, scope, dom, &p, err)))
         goto cleanup;
+    rc = print_plan(ctx, c, p, err);
+    if (rc == NFV_OK && p->n_lost)
+        rc = NFV_ERR(err, NFV_E_NOCAP, "%zu VM%s cannot be rebuilt on the surviving hosts",
+                     p->n_lost, p->n_lost == 1 ? "" : "s");
+cleanup:
+    plc_plan_free(p);
+    plc_cluster_free(c);
+    return rc;
+}
+
+static enum nfv_code print_plan(struct ctl_ctx *ctx, const struct plc_cluster *c,
+                                const struct plc_plan *p, struct nfv_err *err)
+{
+    enum nfv_code rc = NFV_OK;
+
     if (ctx->fmt != NFV_OUT_TABLE) {
         json_t *out = plc_json_plan(c, p);
         ctl_print_json(ctx, out);
@@ -338,7 +357,7 @@ enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv, 
         struct nfv_table *t = nfv_table_new(keys, 7);
         if (!t) {
             rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-            goto cleanup;
+            return rc;
         }
         for (size_t i = 0; i < p->n_steps; i++) {
             const struct plc_step *s = &p->steps[i];
@@ -361,11 +380,66 @@ enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv, 
         rc = ctl_print_table(ctx, t);
         nfv_table_free(t);
     }
-    if (rc == NFV_OK && p->n_lost)
-        rc = NFV_ERR(err, NFV_E_NOCAP, "%zu VM%s cannot be rebuilt on the surviving hosts",
-                     p->n_lost, p->n_lost == 1 ? "" : "s");
+    return rc;
+}
+
+/*
+ *   vmmgrctl drain-plan --cluster FILE --host NAME
+ *   vmmgrctl drain-plan --cluster FILE --request FILE [--max-moves N]
+ * The first empties a host for maintenance (one move per VM, every
+ * constraint - anti-affinity, capacity, reserve - true after each move);
+ * the second is a defragment plan: the fewest moves after which a refused
+ * request places (its placements are the last steps, vm "-").
+ */
+enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    static const char *const spec[] = {"cluster=", "host=", "request=", "max-moves=", NULL};
+    const char *cluster = NULL, *host = NULL, *request = NULL, *opt, *val;
+    unsigned long max_moves = 8;
+    struct plc_cluster *c = NULL;
+    struct plc_req_doc *rd = NULL;
+    struct plc_plan *p = NULL;
+    enum nfv_code rc;
+    int idx = 1;
+
+    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
+        if (!strcmp(opt, "cluster="))
+            cluster = val;
+        else if (!strcmp(opt, "host="))
+            host = val;
+        else if (!strcmp(opt, "request="))
+            request = val;
+        else if (!strcmp(opt, "max-moves=")) {
+            if ((rc = ctl_opt_uint("max-moves", val, 1, 1000, &max_moves, err)))
+                return rc;
+        } else
+            return NFV_ERR(err, NFV_E_INVAL, "drain-plan: unexpected argument '%s'", val);
+    }
+    if (err && err->code)
+        return err->code;
+    if (!cluster)
+        return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
+    if (!host == !request)
+        return NFV_ERR(err, NFV_E_INVAL, "'--host': give exactly one of --host or --request");
+    if ((rc = plc_json_load_cluster(cluster, &c, err)))
+        return rc;
+    if (host) {
+        uint32_t h = plc_cluster_find_host(c, host);
+        if (h == PLC_NONE) {
+            rc = NFV_ERR(err, NFV_E_NOENT, "'--host': '%s' is not in %s", host, cluster);
+            goto cleanup;
+        }
+        rc = plc_plan_drain(c, h, &p, err);
+    } else {
+        if ((rc = plc_json_load_request(request, c, &rd, err)))
+            goto cleanup;
+        rc = plc_plan_defrag(c, &rd->req, max_moves, &p, err);
+    }
+    if (rc == NFV_OK)
+        rc = print_plan(ctx, c, p, err);
 cleanup:
     plc_plan_free(p);
+    plc_req_doc_free(rd);
     plc_cluster_free(c);
     return rc;
 }

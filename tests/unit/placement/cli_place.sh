@@ -130,6 +130,16 @@ expect_exit 2 "missing XML topology" "$ctl" place --cluster "$tmp/badxml.json" -
 grep -q "badxml.json: \$.hosts\[0\].topology: " "$tmp/err"
 check "missing XML names file and path: $(cat "$tmp/err")" $?
 
+# Drain h1: its one VM moves off, not next to its SBY (h3).
+expect_exit 0 "drain-plan h1" "$ctl" drain-plan --cluster "$data/small.json" --host h1 --json=short
+python3 -c '
+import json,sys
+p=json.load(open(sys.argv[1]))
+assert [s["step"] for s in p["steps"]]==["move"] and p["moves"]==1, p
+assert p["steps"][0]["vm"]=="nat-a-act" and p["steps"][0]["to"]["host"] not in ("h1","h3"), p' "$tmp/out"
+check "drain moves nat-a-act away from h1 and its SBY" $?
+expect_exit 2 "drain-plan needs --host or --request" "$ctl" drain-plan --cluster "$data/small.json"
+
 # Bad files: exit 2 naming file, JSON path and reason.
 printf '{"hosts": [ {"name": "x", "topology": "package:1 core:4", "labels": {"rack": 3}} ]}' >"$tmp/badlabel.json"
 expect_exit 2 "bad label" "$ctl" place --cluster "$tmp/badlabel.json" --request "$data/req_single.json"
