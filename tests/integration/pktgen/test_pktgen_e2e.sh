@@ -69,7 +69,7 @@ MEMIF1=net_memif1,role=server,socket=$DIR/out.sock,socket-abstract=no,id=0,rsize
     --vdev=$MEMIF0 --vdev=$MEMIF1 -- \
     --tx-port 0 --rate 10000 --count 20000 --size 64 --src-ip 10.0.0.1-10.0.0.16 \
     --src-port 1024-1039 --dst-ip 192.0.2.1 --dst-port 53 --link-wait 20 --wait-return 20 \
-    --verify-rx --json --stats-interval 0 --results $DIR/gen.json \
+    --verify-rx --json --stats-interval 0.5 --results $DIR/gen.json \
     > $DIR/gen.out 2> $DIR/gen.err &
 GEN_PID=$!
 for _ in $(seq 100); do
@@ -94,10 +94,18 @@ wait $GEN_PID
 rc=$?
 GEN_PID=
 [ $rc = 0 ] || fail "generator exited with $rc"
-$PY - "$DIR/gen.json" "$MODE" <<'PYEOF' || fail "end-to-end result: $(cat $DIR/gen.json)"
+$PY - "$DIR/gen.json" "$MODE" "$DIR/gen.out" <<'PYEOF' || fail "end-to-end result: $(cat $DIR/gen.json)"
 import json, sys
 s = json.load(open(sys.argv[1]))
 mode = sys.argv[2]
+# --json on stdout: one line per 0.5 s interval (20,000 frames at 10 kpps take
+# at least 2 s), counters never going back, then the summary, equal to --results.
+lines = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+ticks = [l for l in lines if "t" in l]
+assert len(ticks) >= 3, ("per-interval lines", len(ticks))
+assert all(a["tx"] <= b["tx"] and a["rx"] <= b["rx"] and a["t"] < b["t"]
+           for a, b in zip(ticks, ticks[1:])), ticks
+assert lines[-1] == s, "last stdout line differs from --results"
 assert s["tx"] == 20000, ("frames sent", s["tx"])
 assert s["rx_stream"] == s["tx"] and s["lost"] == 0, ("loss", s["tx"], s["rx_stream"])
 assert s["reordered"] == 0 and s["duplicated"] == 0, s
