@@ -219,12 +219,15 @@ static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *re
 static enum nfv_code r_vm_list(struct route_args *a, struct vm_http_response *resp,
                                struct nfv_err *err)
 {
-    json_t *v;
     enum nfv_code code;
+    char *text;
 
-    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_vm_list(a->d, &v, err)))
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_vm_list_text(a->d, &text, err)))
         return code;
-    ok(resp, 200, v);
+    resp->status = 200;
+    resp->text = text;
+    resp->content_type = "application/json";
     return NFV_OK;
 }
 

@@ -74,7 +74,8 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
 /* VMs: body as documented in docs/vmmgrd.md (POST /v1/vms). */
 enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, json_t **ret,
                                   struct nfv_err *err);
-enum nfv_code vm_daemon_vm_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err);
+/* GET /v1/vms as JSON text (malloc'ed), built without a JSON tree: fast at 10,000 VMs. */
+enum nfv_code vm_daemon_vm_list_text(struct vm_daemon *d, char **ret_text, struct nfv_err *err);
 enum nfv_code vm_daemon_vm_show(struct vm_daemon *d, const char *name, json_t **ret,
                                 struct nfv_err *err);
 /* @action: start, stop, reboot (POST /v1/vms/NAME/ACTION). */

@@ -1060,18 +1060,45 @@ out:
 
 /* ---- queries ---- */
 
-enum nfv_code vm_daemon_vm_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err)
+/*
+ * GET /v1/vms as text, written directly: with 10,000 VMs building a jansson
+ * tree (8 objects per VM) and dumping it costs more than the 50 ms budget.
+ * Every string here is a validated name ([A-Za-z0-9._-]), a fixed enum name
+ * or a CPU list, so none needs JSON escaping.
+ */
+enum nfv_code vm_daemon_vm_list_text(struct vm_daemon *d, char **ret_text, struct nfv_err *err)
 {
-    json_t *arr = json_array();
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
 
-    if (!arr)
+    if (!f)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     pthread_mutex_lock(&d->lock);
-    for (size_t i = 0; i < d->n_vms; i++)
-        json_array_append_new(arr, vm_json(d, d->vms[i], false));
+    fputs("{\"vms\":[", f);
+    for (size_t i = 0; i < d->n_vms; i++) {
+        const struct vm_rt *vm = d->vms[i];
+        char pus[256];
+        pin_cpuset_format(&vm->plan->claimed, pus, sizeof(pus));
+        fprintf(f,
+                "%s{\"name\":\"%s\",\"host\":\"%s\",\"state\":\"%s\",\"role\":\"%s\","
+                "\"vcpus\":%u,\"memory_mib\":%llu,\"pus\":\"%s\",\"group\":",
+                i ? "," : "", vm->name, vm->host->name, vm_guest_state_to_string(vm->state),
+                vm_role_to_string(vm->role), vm->plan->n_vcpus, (unsigned long long)vm->memory_mib,
+                pus);
+        if (vm->group[0])
+            fprintf(f, "\"%s\"}", vm->group);
+        else
+            fputs("null}", f);
+    }
     pthread_mutex_unlock(&d->lock);
-    *ret = json_pack("{s:o}", "vms", arr);
-    return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    fputs("]}\n", f);
+    if (fclose(f) != 0 || !buf) {
+        free(buf);
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    *ret_text = buf;
+    return NFV_OK;
 }
 
 enum nfv_code vm_daemon_vm_show(struct vm_daemon *d, const char *name, json_t **ret,
