@@ -526,12 +526,6 @@ static double run_traffic(struct pktgen_ctx *ctx, double pps, double seconds, bo
     return (double)(end_tx - start) / (double)ctx->hz;
 }
 
-/*
- * Warm-up: a VNF's link is up before it forwards (it may still be starting
- * its lcores), and frames sent in between would count as lost. Send one
- * probe every 10 ms on a stream of its own until one comes back, then let
- * the path drain for 100 ms. NFV_E_TIMEOUT if nothing returns in time.
- */
 static bool all_streams_returned(const struct pktgen_ctx *ctx)
 {
     for (unsigned i = 0; i < ctx->o->n_tx_ports; i++)
@@ -540,6 +534,12 @@ static bool all_streams_returned(const struct pktgen_ctx *ctx)
     return true;
 }
 
+/*
+ * Warm-up: a VNF's link is up before it forwards (it may still be starting
+ * its lcores), and frames sent in between would count as lost. Send one
+ * probe every 10 ms on a stream of its own until one has come back on every TX port, then let
+ * the path drain for 100 ms. NFV_E_TIMEOUT if nothing returns in time.
+ */
 static enum nfv_code wait_return(struct pktgen_ctx *ctx, struct nfv_err *err)
 {
     uint64_t start = rte_rdtsc(), now = start, next_probe = start;
