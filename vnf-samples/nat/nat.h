@@ -116,6 +116,13 @@ const struct nat_fwd *nat_fwd_find_inside(const struct nat_conf *c, uint8_t prot
  */
 unsigned nat_owner(const struct nat_conf *c, const struct vnf_pkt *p, unsigned side,
                    unsigned n_workers);
+/*
+ * The worker owning the flow an ICMP error entering @side is about: the
+ * owner of the quoted packet's reverse, i.e. of the flow's own packets
+ * travelling in the error's direction.
+ */
+unsigned nat_owner_icmp_error(const struct nat_conf *c, const struct vnf_pkt_inner *in,
+                              unsigned side, unsigned n_workers);
 /* A 32-bit mix of a flow's inside tuple (deterministic; spreads port searches). */
 uint32_t nat_flow_hash(uint32_t src_ip, uint16_t sport, uint32_t dst_ip, uint16_t dport,
                        uint8_t proto);

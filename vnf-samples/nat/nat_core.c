@@ -312,3 +312,15 @@ unsigned nat_owner(const struct nat_conf *c, const struct vnf_pkt *p, unsigned s
         return f->out_port % n_workers;
     return nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto) % n_workers;
 }
+
+unsigned nat_owner_icmp_error(const struct nat_conf *c, const struct vnf_pkt_inner *in,
+                              unsigned side, unsigned n_workers)
+{
+    struct vnf_pkt rev = {.proto = in->proto,
+                          .src_ip = in->dst_ip,
+                          .sport = in->dport,
+                          .dst_ip = in->src_ip,
+                          .dport = in->sport};
+
+    return nat_owner(c, &rev, side, n_workers);
+}

@@ -45,6 +45,7 @@ enum nat_drop {
     NAT_DROP_NO_FLOW,
     NAT_DROP_NO_PORT,
     NAT_DROP_TABLE_FULL,
+    NAT_DROP_BAD_ICMP_ERROR,
     NAT_DROP__COUNT
 };
 
@@ -59,6 +60,7 @@ static const char *const nat_drop_names[NAT_DROP__COUNT] = {
     [NAT_DROP_NO_FLOW] = "drop_no_flow",
     [NAT_DROP_NO_PORT] = "drop_no_port",
     [NAT_DROP_TABLE_FULL] = "drop_table_full",
+    [NAT_DROP_BAD_ICMP_ERROR] = "drop_bad_icmp_error",
 };
 
 /* Parser verdict -> drop reason (VNF_PKT_OK has none). */
@@ -77,6 +79,7 @@ struct nat_worker {
     uint64_t flows_created;
     uint64_t flows_expired;
     uint64_t forwards_used; /* flows created by a static forward */
+    uint64_t icmp_errors;   /* ICMP errors translated (RFC 5508) */
 } __rte_cache_aligned;
 
 struct nat_ctx {
@@ -238,6 +241,45 @@ out:
 }
 
 /*
+ * An ICMP error about a flow (RFC 5508): the quoted packet travelled the
+ * other way, so its reversed tuple is the flow's key for this direction.
+ * Outside -> inside: the destination and the quote's source go back to the
+ * inside host; inside -> outside: the source and the quote's destination
+ * become the outside address/port. Errors do not refresh the flow's timer.
+ */
+static void nat_icmp_error(struct nat_ctx *ctx, struct nat_worker *w, struct rte_mbuf *m,
+                           struct vnf_pkt *p, unsigned side, uint64_t now_ms, struct vnf_tx *tx)
+{
+    uint8_t *frame = rte_pktmbuf_mtod(m, uint8_t *);
+    struct vnf_pkt_inner in;
+    struct vnf_ct_key key;
+    struct vnf_ct_flow *f;
+    unsigned dir = 0;
+
+    if (vnf_pkt_parse_icmp_inner(frame, p, &in) != VNF_PKT_OK) {
+        nat_drop(w, m, NAT_DROP_BAD_ICMP_ERROR);
+        return;
+    }
+    vnf_ct_key_set(&key, in.proto, in.dst_ip, in.dport, in.src_ip, in.sport);
+    f = vnf_ct_lookup(w->ct, &key, &dir);
+    if (!f || dir != side ||
+        vnf_flow_expired(&ctx->conf->tmo, f->key[0].proto, (enum vnf_flow_state)f->state,
+                         f->last_ms, now_ms)) {
+        nat_drop(w, m, NAT_DROP_NO_FLOW);
+        return;
+    }
+    if (side == 1) {
+        vnf_csum_set_ip(frame, p, 0, f->key[0].src_ip);
+        vnf_csum_set_inner(frame, p, &in, 1, f->key[0].src_ip, f->key[0].sport);
+    } else {
+        vnf_csum_set_ip(frame, p, 1, f->key[1].dst_ip);
+        vnf_csum_set_inner(frame, p, &in, 0, f->key[1].dst_ip, f->key[1].dport);
+    }
+    VNF_CNT_ADD(w->icmp_errors, 1);
+    vnf_tx_put(tx, side ^ 1, m);
+}
+
+/*
  * A burst: parse and filter every packet, look all flows up at once (the
  * cache misses overlap), then translate in arrival order.
  */
@@ -252,6 +294,7 @@ static void nat_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, ui
     struct vnf_ct_flow *fl[VNF_BURST];
     uint8_t dirs[VNF_BURST];
     struct rte_mbuf *ok[VNF_BURST];
+    uint8_t is_err[VNF_BURST];
     unsigned n_ok = 0;
     bool is_changed = false;
 
@@ -271,8 +314,11 @@ static void nat_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, ui
             nat_drop(w, m, NAT_DROP_UNSUPPORTED_PROTO);
             continue;
         }
-        /* ICMP errors would need their embedded header translated (RFC 5508): not done. */
-        if (p->proto == VNF_PROTO_ICMP && !p->is_echo) {
+        /* ICMP: echo is a flow of its own, errors follow the flow they quote (handled in
+         * order with the others below; their bulk lookup result is not used), the rest is
+         * dropped. */
+        is_err[n_ok] = p->proto == VNF_PROTO_ICMP && !p->is_echo;
+        if (is_err[n_ok] && !vnf_icmp_is_error(p->icmp_type)) {
             nat_drop(w, m, NAT_DROP_ICMP_NOT_ECHO);
             continue;
         }
@@ -281,9 +327,13 @@ static void nat_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, ui
         ok[n_ok++] = m;
     }
     vnf_ct_lookup_bulk(w->ct, kp, n_ok, fl, dirs);
-    for (unsigned j = 0; j < n_ok; j++)
-        is_changed |= nat_handle_one(ctx, w, ok[j], &pk[j], &keys[j], fl[j], dirs[j], is_changed,
-                                     side, now_ms, tx);
+    for (unsigned j = 0; j < n_ok; j++) {
+        if (is_err[j])
+            nat_icmp_error(ctx, w, ok[j], &pk[j], side, now_ms, tx);
+        else
+            is_changed |= nat_handle_one(ctx, w, ok[j], &pk[j], &keys[j], fl[j], dirs[j],
+                                         is_changed, side, now_ms, tx);
+    }
 }
 
 static void nat_idle(void *opaque, unsigned worker, uint64_t now_ms)
@@ -302,10 +352,18 @@ static unsigned nat_owner_of(void *opaque, const struct rte_mbuf *m, unsigned si
     struct nat_ctx *ctx = opaque;
     struct vnf_pkt p;
 
+    const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+    struct vnf_pkt_inner in;
+
     /* Malformed packets belong to no flow: whoever received them counts them. */
-    if (vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) !=
-        VNF_PKT_OK)
+    if (vnf_pkt_parse(frame, rte_pktmbuf_data_len(m), &p) != VNF_PKT_OK)
         return self;
+    if (p.proto == VNF_PROTO_ICMP && !p.is_echo) {
+        if (!vnf_icmp_is_error(p.icmp_type) ||
+            vnf_pkt_parse_icmp_inner(frame, &p, &in) != VNF_PKT_OK)
+            return self;
+        return nat_owner_icmp_error(ctx->conf, &in, side, n_workers);
+    }
     return nat_owner(ctx->conf, &p, side, n_workers);
 }
 
@@ -316,7 +374,7 @@ static unsigned nat_stats(void *opaque, struct vnf_stat *out, unsigned max)
     uint64_t active = 0, cap = 0;
     unsigned n = 0;
 
-    if (max < 7 + NAT_DROP__COUNT)
+    if (max < 8 + NAT_DROP__COUNT)
         return 0;
     for (unsigned i = 0; i < ctx->n_workers; i++) {
         const struct nat_worker *w = &ctx->w[i];
@@ -328,6 +386,7 @@ static unsigned nat_stats(void *opaque, struct vnf_stat *out, unsigned max)
         sum.flows_created += VNF_CNT_GET(w->flows_created);
         sum.flows_expired += VNF_CNT_GET(w->flows_expired);
         sum.forwards_used += VNF_CNT_GET(w->forwards_used);
+        sum.icmp_errors += VNF_CNT_GET(w->icmp_errors);
         /* Flows created minus flows deleted: exact for a reader on another thread. */
         active += vnf_ct_count(w->ct);
         cap += vnf_ct_capacity(w->ct);
@@ -339,6 +398,7 @@ static unsigned nat_stats(void *opaque, struct vnf_stat *out, unsigned max)
     out[n++] = (struct vnf_stat){"flows_created", sum.flows_created};
     out[n++] = (struct vnf_stat){"flows_expired", sum.flows_expired};
     out[n++] = (struct vnf_stat){"forwards_used", sum.forwards_used};
+    out[n++] = (struct vnf_stat){"icmp_errors_translated", sum.icmp_errors};
     for (unsigned i = 0; i < NAT_DROP__COUNT; i++)
         out[n++] = (struct vnf_stat){nat_drop_names[i], sum.drops[i]};
     return n;

@@ -122,10 +122,24 @@ def main():
                 b"seq=0009 after expiry")
         gre = pkt(T + 0.040, IP(src="10.0.0.1", dst="203.0.113.5", proto=47), Raw(b"\0\0\x08\0"),
                   b"gre")
+        # An ICMP error about no flow, one that is neither echo nor error, one whose quote
+        # is cut short.
         unreach = pkt(T + 0.041, IP(src="10.0.0.1", dst="203.0.113.5"), ICMP(type=3, code=1),
                       bytes(IP(src="203.0.113.5", dst="10.0.0.1") / UDP(sport=1, dport=2)))
+        tstamp = pkt(T + 0.042, IP(src="10.0.0.1", dst="203.0.113.5"), ICMP(type=13), b"\0" * 12)
+        short = pkt(T + 0.043, IP(src="10.0.0.1", dst="203.0.113.5"), ICMP(type=3, code=3),
+                    bytes(IP(src="203.0.113.5", dst="10.0.0.1") / UDP(sport=1, dport=2))[:10])
         mal_in = vt.malformed(T + 0.050)
-        in0 += [g, h, gre, unreach] + [p for _, p in mal_in] + [i]
+        # RFC 5508, inside -> outside: 10.0.0.5 answers the forwarded connection with a port
+        # unreachable quoting (IP header + 8 bytes) the packet it received, i.e. the NAT's
+        # translation of fw1 below. Outside, the quote must be fw1 as its sender sent it.
+        fw1 = pkt(T + 0.015, IP(src="192.0.2.77", dst=OUT_IP),
+                  TCP(sport=33333, dport=8080, flags="S", seq=1000), b"to the forward")
+        fw1_in = translated_dst(fw1, "10.0.0.5", 80)
+        quote = bytes(fw1_in[IP])[:28]
+        err_in = pkt(T + 0.0205, IP(src="10.0.0.5", dst="192.0.2.77"), ICMP(type=3, code=3),
+                     quote)
+        in0 += [g, h, gre, unreach, tstamp, short, err_in] + [p for _, p in mal_in] + [i]
         in0.sort(key=lambda p: p.time)
 
         r = {
@@ -139,9 +153,14 @@ def main():
                       ICMP(type=0, id=port["d"], seq=1), b"ping-payload-0004"),
             "r5": pkt(T + 0.014, IP(src="203.0.113.6", dst=OUT_IP), UDP(sport=53, dport=port["e"]),
                       b"reply e"),
-            "fw1": pkt(T + 0.015, IP(src="192.0.2.77", dst=OUT_IP),
-                       TCP(sport=33333, dport=8080, flags="S", seq=1000), b"to the forward"),
+            "fw1": fw1,
         }
+        # RFC 5508, outside -> inside: a router says flow e's packet (as the NAT sent it, the
+        # whole datagram quoted, so its UDP checksum is inside the quote) ran out of TTL.
+        # Inside, the quote must be flow e's packet exactly as 10.0.0.1 sent it.
+        e_out = translated_src(dict(flows)["e"], OUT_IP, port["e"])
+        err_out = pkt(T + 0.0195, IP(src="192.0.2.254", dst=OUT_IP), ICMP(type=11, code=0),
+                      bytes(e_out[IP]))
         x1 = pkt(T + 0.016, IP(src="203.0.113.99", dst=OUT_IP), UDP(sport=53, dport=port["a"]),
                  b"other remote, same port")
         x2 = pkt(T + 0.017, IP(src="192.0.2.77", dst=OUT_IP), TCP(sport=1, dport=9999, flags="S"),
@@ -150,7 +169,7 @@ def main():
                    UDP(sport=53, dport=port["a"]), b"fragment")
         late = pkt(T + 100.0, IP(src="203.0.113.5", dst=OUT_IP), UDP(sport=53, dport=port["a"]),
                    b"late reply: flow a idle for 99.97 s > 30 s")
-        in1 = list(r.values()) + [x1, x2, frag, late]
+        in1 = list(r.values()) + [x1, x2, frag, late, err_out]
         in1.sort(key=lambda p: p.time)
 
         st, o0, o1, f0, f1 = vt.run_pcap(wd, exe, in0, in1, args, mem=1024, idle_ms=1000,
@@ -158,8 +177,12 @@ def main():
 
         # Outside port: every inside packet translated, in order, nothing else.
         want1 = [translated_src(p, OUT_IP, port[k]) for k, p in flows]
-        want1 += [translated_src(g, OUT_IP, 8080), translated_src(h, OUT_IP, port["a"]),
-                  translated_src(i, OUT_IP, 5000)]
+        err_in_want = Ether(bytes(err_in))
+        err_in_want[IP].src = OUT_IP
+        err_in_want[ICMP].remove_payload()
+        err_in_want = vt.with_checksums(err_in_want / Raw(bytes(fw1[IP])[:28]))
+        want1 += [translated_src(g, OUT_IP, 8080), err_in_want,
+                  translated_src(h, OUT_IP, port["a"]), translated_src(i, OUT_IP, 5000)]
         check(len(o1) == len(want1), "outside port sent %d packets, expected %d"
               % (len(o1), len(want1)))
         for n, (got, want) in enumerate(zip(o1, want1)):
@@ -171,6 +194,10 @@ def main():
                  translated_dst(r["r4"], "10.0.0.3", 0x1234),
                  translated_dst(r["r5"], "10.0.0.1", 80),
                  translated_dst(r["fw1"], "10.0.0.5", 80)]
+        err_out_want = Ether(bytes(err_out))
+        err_out_want[IP].dst = "10.0.0.1"
+        err_out_want[ICMP].remove_payload()
+        want0.append(vt.with_checksums(err_out_want / Raw(bytes(dict(flows)["e"][IP]))))
         check(len(o0) == len(want0), "inside port sent %d packets, expected %d"
               % (len(o0), len(want0)))
         for n, (got, want) in enumerate(zip(o0, want0)):
@@ -183,13 +210,14 @@ def main():
         want_st = {
             "rx_inside": len(in0), "rx_outside": len(in1),
             "tx_inside": len(want0), "tx_outside": len(want1),
-            "translated_out": len(want1), "translated_in": len(want0),
+            "translated_out": len(want1) - 1, "translated_in": len(want0) - 1,
+            "icmp_errors_translated": 2, "drop_bad_icmp_error": 1,
             # a b c d e f, the forward, and a re-created after expiry
             "flows_created": 8, "forwards_used": 1,
             # a (on the late reply), b, d, e, f by timeout; c and the forward are
             # established TCP (7440 s), the new a is fresh
             "flows_expired": 5, "flows_active": 3,
-            "drop_no_flow": 3, "drop_unsupported_proto": 1, "drop_icmp_not_echo": 1,
+            "drop_no_flow": 4, "drop_unsupported_proto": 1, "drop_icmp_not_echo": 1,
             "drop_truncated": 1, "drop_bad_header": 1, "drop_bad_ip_checksum": 1,
             "drop_fragment": 2, "drop_non_ipv4": 2, "drop_no_port": 0, "drop_table_full": 0,
             "tx_full_inside": 0, "tx_full_outside": 0,

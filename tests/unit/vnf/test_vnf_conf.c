@@ -313,6 +313,13 @@ static void test_nat_worker_ports(void **state)
     struct vnf_pkt in = {.proto = 17, .src_ip = 0x0a000001u, .sport = 5, .dst_ip = 7, .dport = 53};
     assert_int_equal(nat_owner(c, &in, 0, 4),
                      nat_flow_hash(in.src_ip, in.sport, in.dst_ip, in.dport, in.proto) % 4);
+    /* ICMP errors go to the owner of the flow they quote. */
+    struct vnf_pkt_inner q_out = {
+        .proto = 17, .src_ip = 0xc6336401u, .sport = 4001, .dst_ip = 7, .dport = 53};
+    assert_int_equal(nat_owner_icmp_error(c, &q_out, 1, 4), 4001 % 4);
+    struct vnf_pkt_inner q_in = {
+        .proto = 6, .src_ip = 7, .sport = 1234, .dst_ip = 0x0a000005u, .dport = 80};
+    assert_int_equal(nat_owner_icmp_error(c, &q_in, 0, 4), 8081 % 4);
     free(c);
 }
 

@@ -116,6 +116,105 @@ static void test_icmp_echo_rewrite(void **state)
     rewrite_and_check(VNF_PROTO_ICMP, 0);
 }
 
+/* Wraps the first @quote_len bytes of IPv4 datagram @inner (a frame) in an ICMP error. */
+static size_t build_icmp_error(uint8_t *f, const uint8_t *inner, size_t quote_len, uint8_t type)
+{
+    size_t n = vf_build(f, &(struct vf_spec){.proto = 1,
+                                             .src = 0xc0000201u,
+                                             .dst = 0xc6336401u,
+                                             .icmp_type = type,
+                                             .payload_size = quote_len});
+    uint8_t *icmp = f + 34;
+
+    memcpy(icmp + 8, inner + 14, quote_len);
+    icmp[2] = icmp[3] = 0;
+    uint16_t c = vf_ref_csum(icmp, 8 + quote_len, 0);
+    icmp[2] = (uint8_t)(c >> 8);
+    icmp[3] = (uint8_t)c;
+    return n;
+}
+
+static void test_icmp_error_quote_rewrite(void **state)
+{
+    uint8_t inner[1600], f[1600];
+
+    (void)state;
+    for (int it = 0; it < 2000; it++) {
+        static const uint8_t protos[] = {6, 17, 1};
+        struct vf_spec s = {.proto = protos[rnd() % 3],
+                            .src = rnd(),
+                            .dst = rnd(),
+                            .sport = (uint16_t)rnd(),
+                            .dport = (uint16_t)rnd(),
+                            .icmp_type = 8,
+                            .payload_size = rnd() % 48,
+                            .udp_no_csum = (int)(rnd() % 8 == 0),
+                            .ihl = (uint8_t)(5 + rnd() % 2)};
+        size_t in_len = vf_build(inner, &s) - 14;
+        /* Routers quote 8 bytes (RFC 792) or as much as fits (RFC 1812). */
+        int is_full = (int)(rnd() & 1);
+        size_t quote = is_full ? in_len : (size_t)s.ihl * 4 + 8;
+        size_t n = build_icmp_error(f, inner, quote, (uint8_t)(rnd() & 1 ? 3 : 11));
+        struct vnf_pkt p;
+        struct vnf_pkt_inner in;
+        uint32_t ip = rnd();
+        uint16_t port = (uint16_t)rnd();
+        int is_src = (int)(rnd() & 1);
+
+        assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+        assert_false(p.is_echo);
+        assert_int_equal(vnf_pkt_parse_icmp_inner(f, &p, &in), VNF_PKT_OK);
+        assert_int_equal(in.proto, s.proto);
+        assert_int_equal(in.src_ip, s.src);
+        assert_int_equal(in.sport, s.sport);
+        assert_int_equal(in.l4_size, quote - (size_t)s.ihl * 4);
+        vnf_csum_set_inner(f, &p, &in, is_src, ip, port);
+        /* Outer ICMP checksum over the whole message, and the quote's IPv4 header. */
+        assert_int_equal(vf_ref_csum(f + 34, n - 34, 0), 0);
+        assert_int_equal(vf_ref_csum(f + 42, (size_t)s.ihl * 4, 0), 0);
+        /* A whole quoted datagram verifies as a packet of its own. */
+        if (is_full) {
+            uint8_t q[1600];
+            memcpy(q, f + 42 - 14, 14 + quote);
+            assert_true(vf_verify(q, 14 + quote));
+        }
+        struct vnf_pkt_inner again;
+        assert_int_equal(vnf_pkt_parse_icmp_inner(f, &p, &again), VNF_PKT_OK);
+        assert_int_equal(is_src ? again.src_ip : again.dst_ip, ip);
+        if (s.proto == 1)
+            assert_int_equal(again.sport, port);
+        else
+            assert_int_equal(is_src ? again.sport : again.dport, port);
+    }
+}
+
+static void test_icmp_error_bad_quotes(void **state)
+{
+    uint8_t inner[1600], f[1600];
+    struct vnf_pkt p;
+    struct vnf_pkt_inner in;
+    size_t n;
+
+    (void)state;
+    vf_build(inner, &(struct vf_spec){.proto = 17, .src = 1, .dst = 2, .sport = 3, .dport = 4});
+    n = build_icmp_error(f, inner, 27, 3); /* header + 7 bytes: no full 8 */
+    assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+    assert_int_equal(vnf_pkt_parse_icmp_inner(f, &p, &in), VNF_PKT_TRUNCATED);
+    inner[14] = 0x65; /* quoted IPv6 version */
+    n = build_icmp_error(f, inner, 28, 3);
+    assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+    assert_int_equal(vnf_pkt_parse_icmp_inner(f, &p, &in), VNF_PKT_BAD_HEADER);
+    vf_build(inner, &(struct vf_spec){.proto = 47, .src = 1, .dst = 2});
+    n = build_icmp_error(f, inner, 28, 3);
+    assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+    assert_int_equal(vnf_pkt_parse_icmp_inner(f, &p, &in), VNF_PKT_BAD_HEADER);
+    vf_build(inner, &(struct vf_spec){.proto = 17, .src = 1, .dst = 2, .sport = 3, .dport = 4});
+    inner[14 + 7] = 0x08; /* a later fragment quotes no ports */
+    n = build_icmp_error(f, inner, 28, 3);
+    assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+    assert_int_equal(vnf_pkt_parse_icmp_inner(f, &p, &in), VNF_PKT_BAD_HEADER);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -125,6 +224,8 @@ int main(void)
         cmocka_unit_test(test_udp_rewrite),
         cmocka_unit_test(test_udp_without_checksum_stays_without),
         cmocka_unit_test(test_icmp_echo_rewrite),
+        cmocka_unit_test(test_icmp_error_quote_rewrite),
+        cmocka_unit_test(test_icmp_error_bad_quotes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -119,3 +119,50 @@ enum vnf_pkt_verdict vnf_pkt_parse(const uint8_t *frame, size_t len, struct vnf_
     *ret_pkt = p;
     return VNF_PKT_OK;
 }
+
+enum vnf_pkt_verdict vnf_pkt_parse_icmp_inner(const uint8_t *frame, const struct vnf_pkt *outer,
+                                              struct vnf_pkt_inner *ret_inner)
+{
+    struct vnf_pkt_inner in = {0};
+    /* The quote lies inside the outer datagram, after the 8-byte ICMP header. */
+    size_t end = (size_t)outer->l3_off + outer->ip_len;
+    size_t at = (size_t)outer->l4_off + 8;
+    const uint8_t *ip = frame + at;
+    size_t ihl_size;
+
+    if (at + 20 > end)
+        return VNF_PKT_TRUNCATED;
+    if ((ip[0] >> 4) != 4 || (ip[0] & 0x0f) < 5)
+        return VNF_PKT_BAD_HEADER;
+    ihl_size = (size_t)(ip[0] & 0x0f) * 4;
+    if (at + ihl_size + 8 > end)
+        return VNF_PKT_TRUNCATED;
+    /* A non-first fragment quotes no ports. */
+    if ((vnf_rd16(ip + 6) & 0x1fff) != 0)
+        return VNF_PKT_BAD_HEADER;
+    in.l3_off = (uint16_t)at;
+    in.l4_off = (uint16_t)(at + ihl_size);
+    in.l4_size = (uint16_t)(end - in.l4_off);
+    in.proto = ip[9];
+    in.src_ip = vnf_rd32(ip + 12);
+    in.dst_ip = vnf_rd32(ip + 16);
+    const uint8_t *l4 = frame + in.l4_off;
+    switch (in.proto) {
+    case VNF_PROTO_TCP:
+    case VNF_PROTO_UDP:
+        in.sport = vnf_rd16(l4);
+        in.dport = vnf_rd16(l4 + 2);
+        break;
+    case VNF_PROTO_ICMP:
+        if (l4[0] != VNF_ICMP_ECHO_REQUEST && l4[0] != VNF_ICMP_ECHO_REPLY)
+            return VNF_PKT_BAD_HEADER;
+        in.is_echo = 1;
+        in.sport = vnf_rd16(l4 + 4);
+        in.dport = in.sport;
+        break;
+    default:
+        return VNF_PKT_BAD_HEADER;
+    }
+    *ret_inner = in;
+    return VNF_PKT_OK;
+}

@@ -160,4 +160,72 @@ static inline void vnf_csum_set_port(uint8_t *frame, struct vnf_pkt *p, int is_s
     }
 }
 
+/*
+ * Rewrites the source (is_src != 0) or destination address and port (echo
+ * identifier) of the packet quoted by ICMP error @outer, keeping every
+ * checksum right: the quote's IPv4 header checksum, its TCP/UDP checksum when
+ * quoted (TCP's needs 18 quoted bytes) and non-zero (UDP), its ICMP echo
+ * checksum, and the outer ICMP checksum, which covers the whole quote. Each
+ * changed word is patched with RFC 1624; the quote starts at an even offset
+ * of the ICMP message, so its words are the message's words.
+ */
+static inline void vnf_csum_set_inner(uint8_t *frame, const struct vnf_pkt *outer,
+                                      struct vnf_pkt_inner *in, int is_src, uint32_t new_ip,
+                                      uint16_t new_port)
+{
+    uint8_t *icmp = frame + outer->l4_off;
+    uint8_t *ip = frame + in->l3_off;
+    uint8_t *l4 = frame + in->l4_off;
+    uint16_t ic = vnf_ld16(icmp + 2);
+    uint32_t old_ip, nip = htonl(new_ip);
+    uint16_t old_c, new_c, old_p, np = htons(new_port);
+    size_t ip_off = is_src ? 12 : 16, port_off, csum_off = 0;
+
+    /* Address, then the quote's IPv4 header checksum. */
+    memcpy(&old_ip, ip + ip_off, 4);
+    memcpy(ip + ip_off, &nip, 4);
+    ic = vnf_csum_update32(ic, old_ip, nip);
+    old_c = vnf_ld16(ip + 10);
+    new_c = vnf_csum_update32(old_c, old_ip, nip);
+    vnf_st16(ip + 10, new_c);
+    ic = vnf_csum_update16(ic, old_c, new_c);
+
+    /* Port or echo identifier, and the quoted L4 checksum if it is there. */
+    if (in->proto == VNF_PROTO_ICMP) {
+        port_off = 4;
+        csum_off = 2;
+    } else {
+        port_off = is_src ? 0 : 2;
+        if (in->proto == VNF_PROTO_UDP)
+            csum_off = 6;
+        else if (in->l4_size >= 18)
+            csum_off = 16;
+    }
+    old_p = vnf_ld16(l4 + port_off);
+    vnf_st16(l4 + port_off, np);
+    ic = vnf_csum_update16(ic, old_p, np);
+    if (csum_off) {
+        old_c = vnf_ld16(l4 + csum_off);
+        if (!(in->proto == VNF_PROTO_UDP && old_c == 0)) {
+            /* TCP/UDP checksums cover the pseudo-header address too; ICMP's does not. */
+            new_c = in->proto == VNF_PROTO_ICMP ? old_c : vnf_csum_update32(old_c, old_ip, nip);
+            new_c = vnf_csum_update16(new_c, old_p, np);
+            if (in->proto == VNF_PROTO_UDP && new_c == 0)
+                new_c = 0xffff;
+            vnf_st16(l4 + csum_off, new_c);
+            ic = vnf_csum_update16(ic, old_c, new_c);
+        }
+    }
+    vnf_st16(icmp + 2, ic);
+    if (is_src) {
+        in->src_ip = new_ip;
+        in->sport = new_port;
+    } else {
+        in->dst_ip = new_ip;
+        in->dport = new_port;
+    }
+    if (in->proto == VNF_PROTO_ICMP)
+        in->sport = in->dport = new_port;
+}
+
 #endif /* VNF_CSUM_H */

@@ -27,6 +27,9 @@
 
 #define VNF_ICMP_ECHO_REPLY   0
 #define VNF_ICMP_ECHO_REQUEST 8
+#define VNF_ICMP_UNREACH      3
+#define VNF_ICMP_TIME_EXCEED  11
+#define VNF_ICMP_PARAM_PROB   12
 
 #define VNF_TCP_FIN 0x01
 #define VNF_TCP_SYN 0x02
@@ -73,5 +76,41 @@ struct vnf_pkt {
  * IPv4 total length; other protocols are accepted without ports.
  */
 enum vnf_pkt_verdict vnf_pkt_parse(const uint8_t *frame, size_t len, struct vnf_pkt *ret_pkt);
+
+/* True for the ICMP error types whose payload quotes the offending packet (3, 11, 12). */
+static inline int vnf_icmp_is_error(uint8_t type)
+{
+    return type == VNF_ICMP_UNREACH || type == VNF_ICMP_TIME_EXCEED || type == VNF_ICMP_PARAM_PROB;
+}
+
+/*
+ * The packet an ICMP error quotes (RFC 792: its IPv4 header and at least the
+ * first 8 bytes of its payload). Offsets are from the start of the frame;
+ * addresses and ports in host order, ports = echo identifier for a quoted
+ * ICMP echo, as in struct vnf_pkt. l4_size is how many quoted L4 bytes the
+ * frame holds (>= 8).
+ */
+struct vnf_pkt_inner {
+    uint16_t l3_off;
+    uint16_t l4_off;
+    uint16_t l4_size;
+    uint8_t proto;
+    uint8_t is_echo;
+    uint32_t src_ip;
+    uint32_t dst_ip;
+    uint16_t sport;
+    uint16_t dport;
+};
+
+/*
+ * Parses the quoted packet of ICMP error @outer (already accepted by
+ * vnf_pkt_parse(), vnf_icmp_is_error(outer->icmp_type)). Returns VNF_PKT_OK,
+ * VNF_PKT_TRUNCATED (quote shorter than its IPv4 header + 8 bytes) or
+ * VNF_PKT_BAD_HEADER (not IPv4, IHL < 5, quoted protocol not TCP, UDP or ICMP
+ * echo, or a quoted fragment other than the first). The quote's own checksums
+ * are not verified: routers quote packets as they were.
+ */
+enum vnf_pkt_verdict vnf_pkt_parse_icmp_inner(const uint8_t *frame, const struct vnf_pkt *outer,
+                                              struct vnf_pkt_inner *ret_inner);
 
 #endif /* VNF_PKT_H */
