@@ -287,6 +287,13 @@ bool pktgen_pkt_build(uint8_t *buf, size_t frame_len, const struct pktgen_pkt_tm
  */
 bool pktgen_pkt_parse(const uint8_t *buf, size_t len, struct pktgen_pkt_info *ret_info);
 
+/*
+ * Turns a received UDP/TCP frame into its reply in place: Ethernet, IPv4 and
+ * port fields swapped, payload (and stamp) kept; checksums stay valid. This
+ * is the far end of a NAT test (the "server" answering). False, frame
+ * untouched, for anything pktgen_pkt_parse() rejects or that is not UDP/TCP.
+ */
+bool pktgen_pkt_reflect(uint8_t *buf, size_t len);
 /* RFC 1071 one's complement sum of @len bytes added to @sum (not folded). */
 uint32_t pktgen_csum_add(uint32_t sum, const void *data, size_t len);
 /* Folds and complements a sum into a checksum field value (network order

@@ -61,6 +61,7 @@ struct pktgen_counters {
     uint64_t n_rx_other;  /* not ours: unstamped, other stream, not IPv4 */
     uint64_t n_rx_csum_bad;
     uint64_t n_rx_translated; /* source address outside the generated range */
+    uint64_t n_reflected;     /* answered on the --reflect port */
     uint32_t rx_src_ip_min, rx_src_ip_max;
     uint32_t rx_dst_ip_min, rx_dst_ip_max;
     struct pktgen_seq seq[MAX_PORTS]; /* one stream per TX port */
@@ -117,6 +118,13 @@ static enum nfv_code ports_setup(struct pktgen_ctx *ctx, struct nfv_err *err)
         if (ctx->o->tx_port[i] >= ctx->n_ports)
             return NFV_ERR(err, NFV_E_INVAL, "'tx-port': port %u does not exist (%u ports)",
                            ctx->o->tx_port[i], ctx->n_ports);
+    if (ctx->o->reflect_port >= (int)ctx->n_ports)
+        return NFV_ERR(err, NFV_E_INVAL, "'reflect': port %d does not exist (%u ports)",
+                       ctx->o->reflect_port, ctx->n_ports);
+    for (unsigned i = 0; i < ctx->o->n_tx_ports; i++)
+        if ((int)ctx->o->tx_port[i] == ctx->o->reflect_port)
+            return NFV_ERR(err, NFV_E_INVAL, "'reflect': port %d is also a TX port",
+                           ctx->o->reflect_port);
     for (unsigned i = 0; i < ctx->o->imix.n_sizes; i++)
         if (ctx->o->imix.size[i] > max_frame)
             max_frame = ctx->o->imix.size[i];
@@ -274,6 +282,25 @@ static void rx_account(struct pktgen_ctx *ctx, const uint8_t *buf, size_t len, u
         pktgen_lat_add(&c->lat, (uint64_t)((double)(now - in.stamp.tsc) * 1e9 / (double)ctx->hz));
 }
 
+/* The far end of a NAT test: answers what arrives on the --reflect port. */
+static void rx_reflect(struct pktgen_ctx *ctx, uint16_t port, struct rte_mbuf **m, uint16_t n)
+{
+    struct rte_mbuf *out[BURST_MAX];
+    uint16_t n_out = 0, sent;
+
+    for (uint16_t i = 0; i < n; i++) {
+        if (rte_pktmbuf_is_contiguous(m[i]) &&
+            pktgen_pkt_reflect(rte_pktmbuf_mtod(m[i], uint8_t *), rte_pktmbuf_data_len(m[i])))
+            out[n_out++] = m[i];
+        else
+            rte_pktmbuf_free(m[i]);
+    }
+    sent = n_out ? rte_eth_tx_burst(port, 0, out, n_out) : 0;
+    if (sent < n_out)
+        rte_pktmbuf_free_bulk(out + sent, n_out - sent);
+    ctx->c.n_reflected += sent;
+}
+
 /* Polls every port once; returns the number of frames received. */
 static unsigned rx_poll(struct pktgen_ctx *ctx)
 {
@@ -286,6 +313,12 @@ static unsigned rx_poll(struct pktgen_ctx *ctx)
 
         if (n == 0)
             continue;
+        if ((int)port == ctx->o->reflect_port) {
+            ctx->c.n_rx_port[port] += n;
+            rx_reflect(ctx, port, m, n);
+            total += n;
+            continue;
+        }
         now = rte_rdtsc();
         for (uint16_t i = 0; i < n; i++) {
             ctx->c.n_rx++;
@@ -375,6 +408,8 @@ static json_t *counters_json(const struct pktgen_ctx *ctx, const struct pktgen_c
     json_object_set_new(j, "tx_bps",
                         json_real(seconds > 0 ? (double)c->n_tx_bytes * 8 / seconds : 0));
     json_object_set_new(j, "rx_translated", json_integer((json_int_t)c->n_rx_translated));
+    if (ctx->o->reflect_port >= 0)
+        json_object_set_new(j, "reflected", json_integer((json_int_t)c->n_reflected));
     if (ctx->o->is_verify_rx)
         json_object_set_new(j, "rx_checksum_bad", json_integer((json_int_t)c->n_rx_csum_bad));
     if (c->n_rx > c->n_rx_other || c->n_rx_translated > 0) {

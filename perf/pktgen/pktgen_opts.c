@@ -35,6 +35,8 @@ void pktgen_opts_usage(FILE *out)
                  "  --stats-interval S     per-interval counters (default 1, 0 = off)\n"
                  "  --json                 counters and summary as JSON lines\n"
                  "  --verify-rx            verify IPv4/L4 checksums of received frames\n"
+                 "  --reflect N            answer UDP/TCP frames received on port N (swap\n"
+                 "                         addresses and ports, send back on N): a NAT's far end\n"
                  "  --yield                sched_yield() when idle (generator sharing a core)\n"
                  "  --results FILE         write the summary (or RFC 2544 search) as JSON\n"
                  "  --dut-pid PID          same-core cycles/packet of the process PID (which must\n"
@@ -157,6 +159,7 @@ enum {
     OPT_MAX_RATE,
     OPT_RESOLUTION,
     OPT_DUT_PID,
+    OPT_REFLECT,
     OPT_DUT_PID_FILE,
     OPT_WINDOWS,
     OPT_WINDOW_US,
@@ -196,6 +199,7 @@ static const struct option long_opts[] = {
     {"max-rate", required_argument, NULL, OPT_MAX_RATE},
     {"resolution", required_argument, NULL, OPT_RESOLUTION},
     {"dut-pid", required_argument, NULL, OPT_DUT_PID},
+    {"reflect", required_argument, NULL, OPT_REFLECT},
     {"dut-pid-file", required_argument, NULL, OPT_DUT_PID_FILE},
     {"windows", required_argument, NULL, OPT_WINDOWS},
     {"window-us", required_argument, NULL, OPT_WINDOW_US},
@@ -211,6 +215,7 @@ enum nfv_code pktgen_opts_parse(int argc, char **argv, struct pktgen_opts *o, st
 
     *o = (struct pktgen_opts){
         .n_tx_ports = 1,
+        .reflect_port = -1,
         .rate_pct = -1,
         .line_gbps = 10,
         .imix = {.n_sizes = 1, .size = {64}, .weight = {1}},
@@ -334,6 +339,10 @@ enum nfv_code pktgen_opts_parse(int argc, char **argv, struct pktgen_opts *o, st
         case OPT_DUT_PID:
             rc = parse_double(optarg, "dut-pid", 2, 1 << 30, &v, err);
             o->dut_pid = (long)v;
+            break;
+        case OPT_REFLECT:
+            rc = parse_double(optarg, "reflect", 0, PKTGEN_MAX_PORTS - 1, &v, err);
+            o->reflect_port = (int)v;
             break;
         case OPT_DUT_PID_FILE:
             o->dut_pid_file = optarg;

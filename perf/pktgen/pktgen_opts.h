@@ -50,7 +50,8 @@ struct pktgen_opts {
     const char *dut_pid_file; /* read after the warm-up: the DUT starts after us */
     unsigned n_windows;
     unsigned window_us[2];
-    bool is_help; /* --help: print pktgen_opts_usage() and exit 0 */
+    int reflect_port; /* --reflect: answer frames received on this port, -1 = off */
+    bool is_help;     /* --help: print pktgen_opts_usage() and exit 0 */
 };
 
 /*

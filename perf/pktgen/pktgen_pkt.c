@@ -224,3 +224,27 @@ bool pktgen_pkt_csum_ok(const uint8_t *buf, size_t len)
         return true; /* UDP without checksum */
     return pktgen_csum_fold(pktgen_csum_add(pseudo_sum(ip, ip[9], l4_len), ip + ihl, l4_len)) == 0;
 }
+
+bool pktgen_pkt_reflect(uint8_t *buf, size_t len)
+{
+    struct pktgen_pkt_info in;
+    uint8_t tmp[6];
+    uint8_t *ip = buf + ETH_HDR;
+    size_t ihl;
+
+    if (!pktgen_pkt_parse(buf, len, &in) || (in.ip_proto != IPPROTO_U && in.ip_proto != IPPROTO_T))
+        return false;
+    /* Swapping two fields of a one's complement sum leaves the sum as it
+     * was, so the IPv4 and L4 checksums stay valid without recomputation. */
+    memcpy(tmp, buf, 6);
+    memcpy(buf, buf + 6, 6);
+    memcpy(buf + 6, tmp, 6);
+    memcpy(tmp, ip + 12, 4);
+    memcpy(ip + 12, ip + 16, 4);
+    memcpy(ip + 16, tmp, 4);
+    ihl = (size_t)(ip[0] & 0x0f) * 4;
+    memcpy(tmp, ip + ihl, 2);
+    memcpy(ip + ihl, ip + ihl + 2, 2);
+    memcpy(ip + ihl + 2, tmp, 2);
+    return true;
+}

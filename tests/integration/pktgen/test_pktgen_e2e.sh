@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_pktgen_e2e.sh PKTGEN testpmd|nat - end-to-end run through memif.
+# test_pktgen_e2e.sh PKTGEN testpmd|nat|nat-reply - end-to-end run through memif.
 #
 #   vmmgr-pktgen (memif server, port 0) -> VNF (memif client) -> vmmgr-pktgen (port 1)
 #
@@ -12,6 +12,9 @@
 # outside address 198.51.100.1): every received frame must carry that source
 # address and the original destination. With "testpmd" it is
 # `dpdk-testpmd --forward-mode=io`: frames must come back unchanged.
+# With "nat-reply" the generator also plays the far end: it answers every
+# frame that reaches port 1 (--reflect 1), the NAT translates the answers back,
+# and they must arrive on port 0 from 192.0.2.1 to the original inside hosts.
 # Each process gets its own --file-prefix and the sockets a private directory;
 # every process started here is killed on exit, whatever happened.
 set -u
@@ -20,7 +23,13 @@ MODE=$2
 PY=/usr/bin/python3
 BIN=${VMMGR_BINARY_DIR:-$(dirname "$PKTGEN")/../..}
 
+REFLECT=()
 case $MODE in
+nat-reply)
+    VNF=$BIN/vnf-samples/nat/vmmgr-nat
+    [ -x "$VNF" ] || { echo "SKIP: $VNF is not built"; exit 77; }
+    REFLECT=(--reflect 1)
+    ;;
 nat)
     VNF=$BIN/vnf-samples/nat/vmmgr-nat
     [ -x "$VNF" ] || { echo "SKIP: $VNF is not built"; exit 77; }
@@ -29,7 +38,7 @@ testpmd)
     VNF=$(command -v dpdk-testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
     ;;
 *)
-    echo "usage: $0 PKTGEN testpmd|nat"
+    echo "usage: $0 PKTGEN testpmd|nat|nat-reply"
     exit 2
     ;;
 esac
@@ -69,7 +78,7 @@ MEMIF1=net_memif1,role=server,socket=$DIR/out.sock,socket-abstract=no,id=0,rsize
     --vdev=$MEMIF0 --vdev=$MEMIF1 -- \
     --tx-port 0 --rate 10000 --count 20000 --size 64 --src-ip 10.0.0.1-10.0.0.16 \
     --src-port 1024-1039 --dst-ip 192.0.2.1 --dst-port 53 --link-wait 20 --wait-return 20 \
-    --verify-rx --json --stats-interval 0.5 --results $DIR/gen.json \
+    --verify-rx --json --stats-interval 0.5 --results $DIR/gen.json "${REFLECT[@]}" \
     > $DIR/gen.out 2> $DIR/gen.err &
 GEN_PID=$!
 for _ in $(seq 100); do
@@ -80,7 +89,7 @@ done
 
 C0=${MEMIF0/server/client}
 C1=${MEMIF1/server/client}
-if [ $MODE = nat ]; then
+if [ $MODE != testpmd ]; then
     "$VNF" --lcores 0@$VCPU --no-huge --no-pci -m 512 --log-level=error --file-prefix ${PFX}-vnf \
         --vdev=$C0 --vdev=$C1 -- --flows 4096 > $DIR/vnf.log 2>&1 &
 else
@@ -114,10 +123,17 @@ assert s["latency_ns"]["samples"] == s["tx"], s["latency_ns"]
 if mode == "nat":
     assert s["rx_translated"] == s["rx"], ("untranslated frames", s["rx"] - s["rx_translated"])
     assert s["rx_src_ip_min"] == s["rx_src_ip_max"] == "198.51.100.1", s
+    assert s["rx_dst_ip_min"] == s["rx_dst_ip_max"] == "192.0.2.1", s
+elif mode == "nat-reply":
+    # answered on port 1, translated back: from the server to the inside hosts
+    assert s["reflected"] == s["tx"], ("answers sent", s["reflected"])
+    assert s["rx_src_ip_min"] == s["rx_src_ip_max"] == "192.0.2.1", s
+    assert (s["rx_dst_ip_min"], s["rx_dst_ip_max"]) == ("10.0.0.1", "10.0.0.16"), s
+    assert s["ports"][0]["rx"] == s["tx"] and s["ports"][1]["rx"] == s["tx"], s["ports"]
 else:
     assert s["rx_translated"] == 0, s
     assert (s["rx_src_ip_min"], s["rx_src_ip_max"]) == ("10.0.0.1", "10.0.0.16"), s
-assert s["rx_dst_ip_min"] == s["rx_dst_ip_max"] == "192.0.2.1", s
+    assert s["rx_dst_ip_min"] == s["rx_dst_ip_max"] == "192.0.2.1", s
 print("%s: %d frames sent, %d received, 0 lost, latency p99 %d ns"
       % (mode, s["tx"], s["rx_stream"], s["latency_ns"]["p99"]))
 PYEOF

@@ -107,6 +107,38 @@ static void test_parse_rejects(void **state)
     assert_false(pktgen_pkt_parse(f, sizeof(f), &in));
 }
 
+static void test_reflect(void **state)
+{
+    uint8_t f[128], orig[128];
+    struct pktgen_stamp st = {.stream = 9, .seq = 77, .tsc = 5};
+    struct pktgen_pkt_tmpl t = udp_tmpl;
+    struct pktgen_pkt_info in;
+
+    (void)state;
+    for (int proto = 0; proto < PKTGEN_PROTO__COUNT; proto++) {
+        t.proto = (enum pktgen_proto)proto;
+        pktgen_pkt_build(f, sizeof(f), &t, &tuple, &st);
+        memcpy(orig, f, sizeof(f));
+        assert_true(pktgen_pkt_reflect(f, sizeof(f)));
+        assert_true(pktgen_pkt_csum_ok(f, sizeof(f))); /* no recomputation needed */
+        assert_true(pktgen_pkt_parse(f, sizeof(f), &in));
+        assert_int_equal(in.tuple.src_ip, tuple.dst_ip);
+        assert_int_equal(in.tuple.dst_ip, tuple.src_ip);
+        assert_int_equal(in.tuple.src_port, tuple.dst_port);
+        assert_int_equal(in.tuple.dst_port, tuple.src_port);
+        assert_memory_equal(f, orig + 6, 6); /* MACs swapped */
+        assert_memory_equal(f + 6, orig, 6);
+        assert_true(in.is_stamped);
+        assert_int_equal(in.stamp.seq, 77);
+        assert_true(pktgen_pkt_reflect(f, sizeof(f)));
+        assert_memory_equal(f, orig, sizeof(f)); /* twice is the identity */
+    }
+    f[12] = 0x86; /* not IPv4: untouched */
+    memcpy(orig, f, sizeof(f));
+    assert_false(pktgen_pkt_reflect(f, sizeof(f)));
+    assert_memory_equal(f, orig, sizeof(f));
+}
+
 static void put_le32(FILE *f, uint32_t v, int is_be)
 {
     uint8_t b[4];
@@ -196,6 +228,7 @@ int main(void)
         cmocka_unit_test(test_build_udp_64),
         cmocka_unit_test(test_build_tcp_sizes),
         cmocka_unit_test(test_parse_rejects),
+        cmocka_unit_test(test_reflect),
         cmocka_unit_test(test_pcap_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
