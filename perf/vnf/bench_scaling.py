@@ -17,6 +17,7 @@ linearly with N; on a 2-core machine N stops at 1 and the script says so.
 Output: perf/results/vnf_scaling.json and a PNG plot through gnuplot.
 Usage: perf/vnf/bench_scaling.py --build BUILD --gen-cpu 0 --vnf-cpus 1[,2,...]
        [--dut nat|fw|testpmd] [--runs 5] [--duration 3] [--out FILE] [--png FILE]
+       perf/vnf/bench_scaling.py --replot [--out FILE] [--png FILE]
 """
 import argparse
 import json
@@ -111,29 +112,39 @@ def run_one(args, n, pinned, d, rules, tag):
     return json.load(open(result))
 
 
-def plot(png, series, dut, max_n, gen_cpu, vnf_cpus):
+def plot(png, data):
+    """Median with min..max bars of every placement, from the JSON data."""
     if not shutil.which("gnuplot"):
         print("gnuplot not installed: no plot")
         return
+    dut, gen_cpu, vnf_cpus = data["dut"], data["gen_cpu"], data["vnf_cpus"]
+    max_n = len(vnf_cpus)
     d = tempfile.mkdtemp(prefix="vmmgr-bench-plot-")
     files = {}
-    for name, pts in series.items():
+    for name, is_pinned in (("pinned", True), ("unpinned", False)):
+        pts = [p for p in data["points"] if p["pinned"] == is_pinned]
+        if not pts:
+            continue
         files[name] = os.path.join(d, name + ".dat")
         with open(files[name], "w") as f:
-            for n, mpps in pts:
-                f.write("%d %.4f\n" % (n, mpps))
+            for p in pts:
+                # unpinned drawn a little to the right so the bars do not overlap
+                f.write("%.2f %.4f %.4f %.4f\n" % (
+                    p["n"] + (0 if is_pinned else 0.08), p["rx_pps_median"] / 1e6,
+                    min(p["rx_pps_runs"]) / 1e6, max(p["rx_pps_runs"]) / 1e6))
     terms = subprocess.run(["gnuplot", "-e", "set terminal"], capture_output=True, text=True)
     term = "pngcairo" if "pngcairo" in terms.stdout + terms.stderr else "png"
     script = [
         "set terminal %s size 900,500" % term,
         "set output '%s'" % png,
-        "set title 'vmmgr-%s: aggregate forwarding rate vs instances (64 B, memif; "
-        "generator on CPU %d, VNF CPUs %s)'" % (dut, gen_cpu, ",".join(map(str, vnf_cpus))),
+        "set title \"vmmgr-%s: aggregate forwarding rate vs instances (64 B, memif; generator "
+        "on CPU %d, VNF CPUs %s)\\nmedian of %d runs, bars min..max\"" % (
+            dut, gen_cpu, ",".join(map(str, vnf_cpus)), data["runs"]),
         "set xlabel 'VNF instances (N)'", "set ylabel 'aggregate Mpps received'",
         "set xrange [0.5:%f]" % (max_n + 0.5), "set xtics 1", "set yrange [0:*]", "set grid",
         "set key left top",
-        "plot " + ", ".join("'%s' using 1:2 with linespoints lw 2 pt 7 ps 1.5 title '%s'"
-                            % (files[k], k) for k in series)]
+        "plot " + ", ".join("'%s' using 1:2:3:4 with yerrorlines lw 2 pt 7 ps 1.5 title '%s'"
+                            % (files[k], k) for k in files)]
     subprocess.run(["gnuplot"], input="\n".join(script) + "\n", text=True, check=True)
     shutil.rmtree(d)
     print("plot: %s" % os.path.abspath(png))
@@ -142,15 +153,21 @@ def plot(png, series, dut, max_n, gen_cpu, vnf_cpus):
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--build", required=True)
-    ap.add_argument("--gen-cpu", type=int, required=True)
-    ap.add_argument("--vnf-cpus", required=True, help="comma-separated, one per instance")
+    ap.add_argument("--build")
+    ap.add_argument("--gen-cpu", type=int)
+    ap.add_argument("--vnf-cpus", help="comma-separated, one per instance")
     ap.add_argument("--dut", default="nat", choices=["nat", "fw", "testpmd"])
     ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--duration", type=float, default=3)
     ap.add_argument("--out", default=os.path.join(here, "../results/vnf_scaling.json"))
     ap.add_argument("--png", default=os.path.join(here, "../results/vnf_scaling.png"))
+    ap.add_argument("--replot", action="store_true", help="only redraw --png from --out")
     args = ap.parse_args()
+    if args.replot:
+        plot(args.png, json.load(open(args.out)))
+        return
+    if args.build is None or args.gen_cpu is None or args.vnf_cpus is None:
+        ap.error("--build, --gen-cpu and --vnf-cpus are required (unless --replot)")
     args.vnf_cpus = [int(c) for c in args.vnf_cpus.split(",")]
     if len(set(args.vnf_cpus)) != len(args.vnf_cpus):
         sys.exit("--vnf-cpus lists a CPU twice: each instance needs a core of its own")
@@ -169,7 +186,6 @@ def main():
             "flows_per_instance": 1024, "transport": "net_memif, generator as server",
             "metric": "aggregate received frames/s at unlimited offered rate (median of runs)",
             "points": []}
-    series = {"pinned": [], "unpinned": []}
     try:
         for n in range(1, len(args.vnf_cpus) + 1):
             for pinned in (True, False):
@@ -197,8 +213,6 @@ def main():
                      "tx_pps_median": statistics.median(tx),
                      "rx_pps_spread": (max(rx) - min(rx)) / statistics.median(rx)}
                 data["points"].append(p)
-                series["pinned" if pinned else "unpinned"].append(
-                    (n, p["rx_pps_median"] / 1e6))
     finally:
         shutil.rmtree(d, ignore_errors=True)
     print("\n%3s %10s %14s %14s" % ("N", "placement", "rx Mpps (med)", "spread"))
@@ -210,7 +224,7 @@ def main():
         json.dump(data, f, indent=2)
         f.write("\n")
     print("written: %s" % os.path.abspath(args.out))
-    plot(args.png, series, args.dut, len(args.vnf_cpus), args.gen_cpu, args.vnf_cpus)
+    plot(args.png, data)
 
 
 if __name__ == "__main__":
