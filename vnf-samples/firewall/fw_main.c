@@ -18,7 +18,9 @@
  *
  * Stateful mode: a packet accepted by a rule opens a flow in the connection
  * table (vnf/ct.h); packets of either direction that match a live flow are
- * accepted without consulting the rules (the return traffic).
+ * accepted without consulting the rules (the return traffic), and so are ICMP
+ * errors that quote a packet of a live flow (related traffic, e.g. path MTU
+ * discovery), without refreshing it.
  *
  * File-scope state: the context pointer for the telemetry callbacks (they
  * take no argument), as STYLE.md allows in a main.c.
@@ -102,6 +104,7 @@ enum fw_cnt {
     FW_CNT_DROP_BAD_HEADER,
     FW_CNT_DROP_BAD_IP_CSUM,
     FW_CNT_DROP_FRAGMENT,
+    FW_CNT_ACCEPT_RELATED,
     FW_CNT__COUNT
 };
 
@@ -119,6 +122,7 @@ static const char *const fw_cnt_names[FW_CNT__COUNT] = {
     [FW_CNT_DROP_BAD_HEADER] = "drop_bad_header",
     [FW_CNT_DROP_BAD_IP_CSUM] = "drop_bad_ip_checksum",
     [FW_CNT_DROP_FRAGMENT] = "drop_fragment",
+    [FW_CNT_ACCEPT_RELATED] = "accepted_related",
 };
 
 static const enum fw_cnt fw_cnt_of_verdict[VNF_PKT__COUNT] = {
@@ -319,6 +323,28 @@ static bool fw_state_accept(struct fw_ctx *ctx, struct fw_worker *w, const struc
     return true;
 }
 
+/*
+ * Stateful mode: true if @p is an ICMP error quoting a packet of a live
+ * connection (as conntrack's RELATED), e.g. a router's "fragmentation needed"
+ * for path MTU discovery. The connection's timer is not refreshed.
+ */
+static bool fw_related_accept(struct fw_ctx *ctx, struct fw_worker *w, const uint8_t *frame,
+                              const struct vnf_pkt *p, uint64_t now_ms)
+{
+    struct vnf_pkt_inner in;
+    struct vnf_ct_key key;
+    struct vnf_ct_flow *f;
+    unsigned dir;
+
+    if (p->proto != VNF_PROTO_ICMP || p->is_echo || !vnf_icmp_is_error(p->icmp_type) ||
+        vnf_pkt_parse_icmp_inner(frame, p, &in) != VNF_PKT_OK)
+        return false;
+    vnf_ct_key_set(&key, in.proto, in.src_ip, in.sport, in.dst_ip, in.dport);
+    f = vnf_ct_lookup(w->ct, &key, &dir);
+    return f && !vnf_flow_expired(&ctx->conf.tmo, f->key[0].proto, (enum vnf_flow_state)f->state,
+                                  f->last_ms, now_ms);
+}
+
 static void fw_state_open(struct fw_worker *w, const struct vnf_pkt *p, uint64_t now_ms)
 {
     struct vnf_ct_key k0, k1;
@@ -363,6 +389,11 @@ static void fw_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uin
         }
         if (w->ct && fw_state_accept(ctx, w, p, now_ms)) {
             fw_count(w, FW_CNT_ACCEPT_STATE);
+            vnf_tx_put(tx, side ^ 1, m);
+            continue;
+        }
+        if (w->ct && fw_related_accept(ctx, w, rte_pktmbuf_mtod(m, const uint8_t *), p, now_ms)) {
+            fw_count(w, FW_CNT_ACCEPT_RELATED);
             vnf_tx_put(tx, side ^ 1, m);
             continue;
         }
@@ -417,14 +448,25 @@ static void fw_idle(void *opaque, unsigned worker, uint64_t now_ms)
 static unsigned fw_owner_of(void *opaque, const struct rte_mbuf *m, unsigned side, unsigned self,
                             unsigned n_workers)
 {
+    const uint8_t *frame = rte_pktmbuf_mtod(m, const uint8_t *);
+    struct vnf_pkt_inner in;
     struct vnf_pkt p;
 
     (void)opaque;
     (void)side;
     /* Malformed packets belong to no connection: whoever received them counts them. */
-    if (vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), &p) !=
-        VNF_PKT_OK)
+    if (vnf_pkt_parse(frame, rte_pktmbuf_data_len(m), &p) != VNF_PKT_OK)
         return self;
+    /* An ICMP error belongs with the connection it quotes (the hash is symmetric). */
+    if (p.proto == VNF_PROTO_ICMP && !p.is_echo && vnf_icmp_is_error(p.icmp_type) &&
+        vnf_pkt_parse_icmp_inner(frame, &p, &in) == VNF_PKT_OK) {
+        struct vnf_pkt q = {.proto = in.proto,
+                            .src_ip = in.src_ip,
+                            .sport = in.sport,
+                            .dst_ip = in.dst_ip,
+                            .dport = in.dport};
+        return fw_flow_owner(&q, n_workers);
+    }
     return fw_flow_owner(&p, n_workers);
 }
 

@@ -100,6 +100,19 @@ def traffic():
     add(1, IP(src="203.0.113.9", dst="10.0.0.8"), TCP(sport=443, dport=35000, flags="A"))
     add(1, IP(src="203.0.113.9", dst="10.0.0.8"), TCP(sport=443, dport=45000, flags="A"))
     add(1, IP(src="198.18.0.1", dst="10.0.0.7"), UDP(sport=53, dport=9999))
+    # ICMP errors: a router on port 1 about the accepted UDP flow of 10.0.0.7:5354 (related
+    # in stateful mode), one about no flow, and 10.0.0.7 itself about a stray datagram
+    # (accepted by the icmp rule on line 6 in any mode).
+    for src, dst, quote_l3, quote_l4, side in (
+            ("192.0.2.254", "10.0.0.7", IP(src="10.0.0.7", dst="8.8.8.8"),
+             UDP(sport=5354, dport=53), 1),
+            ("192.0.2.254", "10.0.0.7", IP(src="10.0.0.7", dst="9.9.9.9"),
+             UDP(sport=5354, dport=53), 1),
+            ("10.0.0.7", "8.8.8.8", IP(src="8.8.8.8", dst="10.0.0.7"),
+             UDP(sport=53, dport=9999), 0)):
+        n[0] += 1
+        s.append((side, pkt(T + n[0] * 0.001, IP(src=src, dst=dst), ICMP(type=3, code=4),
+                            bytes(quote_l3 / quote_l4 / Raw(b"q" * 12))[:28])))
     # malformed, both ports
     for counter, p in vt.malformed(T + 0.5):
         s.append((0, p))
@@ -124,7 +137,7 @@ def expect(tr, stateful, default, udp_timeout=30.0):
     out = {0: [], 1: []}
     hits = [0] * len(RULES)
     c = {"accepted_rule": 0, "accepted_default": 0, "accepted_state": 0, "dropped_rule": 0,
-         "dropped_default": 0, "flows_created": 0}
+         "dropped_default": 0, "flows_created": 0, "accepted_related": 0}
     flows = {}  # normalized tuple -> last time
     for side, p in tr:
         if IP not in p or p[IP].ihl != 5 or p[IP].flags.MF or len(bytes(p)) < 14 + p[IP].len \
@@ -140,6 +153,14 @@ def expect(tr, stateful, default, udp_timeout=30.0):
                 out[side ^ 1].append(p)
                 continue
             del flows[key]
+        if stateful and ICMP in p and p[ICMP].type in (3, 11, 12):
+            q = IP(bytes(p[ICMP].payload))  # the quoted packet
+            qt = (q.proto, q.src, q.dst, q.sport, q.dport) if q.proto in (6, 17) else None
+            qkey = qt and (frozenset([(qt[1], qt[3]), (qt[2], qt[4])]), qt[0])
+            if qkey in flows and p.time - flows[qkey] <= udp_timeout:
+                c["accepted_related"] += 1  # the flow's timer is not refreshed
+                out[side ^ 1].append(p)
+                continue
         idx = ref_match(p)
         if idx is not None:
             hits[idx] += 1
@@ -201,11 +222,14 @@ def main():
         # The late UDP reply came after 30 s idle: judged by the rules (default drop).
         check(c["accepted_state"] == 3, "model: expected 3 state-accepted replies, got %d"
               % c["accepted_state"])
-        # Expired by T+100: the UDP flow (on its late reply) and the ICMP flow (60 s); the four
-        # TCP flows are established (7440 s) or opening (240 s) and stay.
-        check(st.get("flows_created") == 6, "stateful: flows_created %s, expected 6"
+        check(c["accepted_related"] == 1, "model: expected 1 related ICMP error, got %d"
+              % c["accepted_related"])
+        # Expired by T+100: the UDP flow (on its late reply) and the two ICMP flows (echo, and
+        # the accepted error from 10.0.0.7; 60 s); the four TCP flows are established
+        # (7440 s) or opening (240 s) and stay.
+        check(st.get("flows_created") == 7, "stateful: flows_created %s, expected 7"
               % st.get("flows_created"))
-        check(st.get("flows_expired") == 2, "stateful: flows_expired %s, expected 2"
+        check(st.get("flows_expired") == 3, "stateful: flows_expired %s, expected 3"
               % st.get("flows_expired"))
         check(st.get("flows_active") == 4, "stateful: flows_active %s, expected 4"
               % st.get("flows_active"))
