@@ -208,8 +208,16 @@ def nat_telemetry(wd, nat):
     cmd = [nat] + wd.eal_args(extra=[
         "--vdev", "net_pcap0,rx_pcap=%s" % wd.path("empty.pcap"),
         "--vdev", "net_pcap1,rx_pcap=%s" % wd.path("empty.pcap")]) + [
-        "--", "--outside-ip", "192.0.2.1,192.0.2.2", "--flows", "1000", "--json"]
+        "--", "--outside-ip", "192.0.2.1,192.0.2.2", "--flows", "1000", "--json",
+        "--stats-interval", "1"]
     v = Vnf(wd, cmd)
+    # --stats-interval 1: a statistics line arrives by itself within about a second.
+    try:
+        periodic = v.q.get(timeout=5)
+    except queue.Empty:
+        periodic = None
+    check(periodic is not None and periodic.get("flows_max") == 1000,
+          "no periodic statistics with --stats-interval 1 (%s)" % periodic)
     st = v.stats()
     check(st["flows_max"] == 1000 and st["flows_active"] == 0, "nat stats: %s" % st)
     r_stats, r_conf = telemetry(wd, ["/vmmgr_nat/stats", "/vmmgr_nat/config"])
