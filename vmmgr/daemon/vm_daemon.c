@@ -1008,6 +1008,7 @@ static void recover_journal(struct vm_daemon *d);
 static void *monitor_main(void *arg)
 {
     struct vm_daemon *d = arg;
+    int64_t last_retry = 0;
 
     pthread_mutex_lock(&d->lock);
     while (!d->is_stopping) {
@@ -1033,6 +1034,12 @@ static void *monitor_main(void *arg)
             }
         }
         vm_vm_handle_notes(d);
+        /* Entries recovery had to defer (host unreachable, libvirt busy)
+         * are retried once a second. */
+        if (d->has_deferred_ops && now - last_retry >= 1000) {
+            last_retry = now;
+            recover_journal(d);
+        }
         clock_gettime(CLOCK_REALTIME, &ts);
         ts.tv_nsec += 200 * 1000000L;
         if (ts.tv_nsec >= 1000000000L) {
@@ -1125,7 +1132,8 @@ static void recover_journal(struct vm_daemon *d)
         vm_d_event(d, VM_SEV_WARN, "journal_recovered", op->target, "%s #%lld: %s",
                    vm_op_kind_to_string(op->kind), (long long)op->id, vm_recovery_to_string(r));
     }
-    if (pc.n)
+    d->has_deferred_ops = n_deferred > 0;
+    if (pc.n && (n_finished || n_rolled || !d->has_monitor))
         vm_d_event(d, VM_SEV_INFO, "journal_recovery", "vmmgrd",
                    "%zu unfinished operation(s): %u finished, %u rolled back, %u deferred", pc.n,
                    n_finished, n_rolled, n_deferred);

@@ -80,6 +80,7 @@ struct vm_daemon {
     int64_t started_ms;
     pthread_t monitor;
     bool has_monitor;
+    bool has_deferred_ops; /* journal entries recovery could not resolve yet */
     /* Domain events: filled by libvirt's thread under note_lock only. */
     pthread_mutex_t note_lock;
     struct dom_note notes[VM_NOTE_QUEUE];

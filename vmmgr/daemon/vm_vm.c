@@ -1466,20 +1466,25 @@ enum vm_recovery vm_vm_recover(struct vm_daemon *d, const struct vm_db_op *op)
     r = vm_journal_decide(op->kind, &obs);
     switch (op->kind) {
     case VM_OP_VM_CREATE:
-        if (r == VM_RECOVER_FINISH) {
-            vm_db_vm_set_state(d->db, op->target, VM_GUEST_RUNNING, now, NULL);
-        } else if (r == VM_RECOVER_ROLLBACK) {
-            if (obs.is_domain_defined)
-                d->hv->domain_undefine(h->conn, op->target, NULL);
-            vm_db_vm_delete(d->db, op->target, NULL);
-        }
-        break;
     case VM_OP_VM_DELETE:
-        if (r == VM_RECOVER_FINISH) {
-            if (obs.is_domain_defined)
-                d->hv->domain_undefine(h->conn, op->target, NULL);
-            vm_db_vm_delete(d->db, op->target, NULL);
+        if (op->kind == VM_OP_VM_CREATE && r == VM_RECOVER_FINISH) {
+            vm_db_vm_set_state(d->db, op->target, VM_GUEST_RUNNING, now, NULL);
+            break;
         }
+        if (r == VM_RECOVER_DEFER)
+            break;
+        /* Undo a create / finish a delete: the domain must really be gone
+         * before the row (and the PUs) go, or it would leak. libvirt may
+         * still be busy with the killed daemon's destroy: try again later. */
+        if (obs.is_domain_defined) {
+            struct nfv_err e = {0};
+            enum nfv_code c = d->hv->domain_undefine(h->conn, op->target, &e);
+            if (c != NFV_OK && c != NFV_E_NOENT) {
+                NFV_LOG_WARN(MOD, "'%s': recovery deferred: %s", op->target, e.msg);
+                return VM_RECOVER_DEFER;
+            }
+        }
+        vm_db_vm_delete(d->db, op->target, NULL);
         break;
     default:
         if (r == VM_RECOVER_FINISH && obs.is_db_present)
