@@ -8,6 +8,7 @@
  * Packets entering the inside port leave the outside port with their source
  * translated; packets entering the outside port that match a flow (or a
  * static forward) leave the inside port with their destination restored.
+ * ICMP errors about a flow are translated with the flow (RFC 5508).
  * Everything else is dropped and counted by reason. Decisions that need no
  * DPDK (parsing, checksums, mapping choices, timeouts) live in vnf_core and
  * nat_core.c; this file holds the connection table usage and the glue.
