@@ -246,6 +246,28 @@ def main():
         for k, v in {"flows_created": 40, "flows_active": 40, "translated_out": 120,
                      "drop_no_port": 0}.items():
             check(st.get(k) == v, "burst: counter %s = %s, expected %d" % (k, st.get(k), v))
+
+        # Run 4: a full table and a full port range. --flows 4: the fifth and sixth new
+        # flows find no slot (drop_table_full), the first four keep working. Then a range of
+        # two ports: a third flow to the same remote endpoint finds no port (drop_no_port).
+        six = [pkt(T + n * 0.001, IP(src="10.3.0.%d" % (n + 1), dst="203.0.113.5"),
+                   UDP(sport=7000, dport=53), b"six") for n in range(6)]
+        six.append(pkt(T + 0.01, IP(src="10.3.0.1", dst="203.0.113.5"), UDP(sport=7000, dport=53),
+                       b"first flow again"))
+        st, _, o1, _, _ = vt.run_pcap(wd, exe, six, [], ["--flows", "4"], name="full")
+        check([p[IP].src for p in o1] == [OUT_IP] * 5, "full table: %d packets out" % len(o1))
+        for k, v in {"flows_created": 4, "flows_active": 4, "drop_table_full": 2,
+                     "translated_out": 5}.items():
+            check(st.get(k) == v, "full table: counter %s = %s, expected %d" % (k, st.get(k), v))
+        conf2 = wd.path("two-ports.conf")
+        with open(conf2, "w") as f:
+            f.write("outside-ip 198.51.100.1\nport-range 2000-2001\n")
+        st, _, o1, _, _ = vt.run_pcap(wd, exe, six[:3], [], ["-f", conf2, "--flows", "64"],
+                                      name="ports")
+        check(sorted(p[UDP].sport for p in o1) == [2000, 2001],
+              "two ports: sent from %s" % [p[UDP].sport for p in o1])
+        for k, v in {"flows_created": 2, "drop_no_port": 1}.items():
+            check(st.get(k) == v, "two ports: counter %s = %s, expected %d" % (k, st.get(k), v))
     vt.finish()
 
 
