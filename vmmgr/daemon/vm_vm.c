@@ -713,7 +713,11 @@ static enum nfv_code place_and_claim(struct vm_daemon *d, struct member *m, size
             break;
         }
         /* Pin on the node placement chose (unless the operator named PUs). */
-        if (req->numa == PIN_NUMA_SINGLE && req->numa_node < 0 && ch[i].n_parts == 1)
+        bool is_numbered = false;
+        for (unsigned v = 0; v < req->n_vcpus; v++)
+            is_numbered |= req->vcpu_mode[v] == PIN_MODE_NUMBERED;
+        if (!is_numbered && req->numa == PIN_NUMA_SINGLE && req->numa_node < 0 &&
+            ch[i].n_parts == 1)
             req->numa_node = (int)h->topo->nodes[ch[i].parts[0].node].os_index;
         m[i].host = h;
         m[i].plan = pin_plan_new(req->n_vcpus);

@@ -58,6 +58,13 @@ check "core map names v1's PUs" [ "$(jget '",".join(str(e["pu"]) for e in d["cor
 check "PU rows = allocations" [ "$(jget 'len([e for e in d["core_map"] if e["vm"]])' <"$T/out")" = "$(allocs)" ]
 expect_rc 4 ctl vm create v1 --vcpus 1 --memory 64
 
+# Numbered: the operator names PUs, here on the host's third NUMA node
+# (placement must not steer the plan to another node).
+expect_rc 0 ctl vm create dpi --vcpus 2 --memory 128 --cpu-mode numbered --cpu-map 0:20,1:22 --host sim2
+check "numbered PUs as asked" [ "$(ctl --json vm show dpi | jget 'd["pus"]')" = "20,22" ]
+expect_rc 4 ctl vm create dpi2 --vcpus 1 --memory 128 --cpu-mode numbered --cpu-map 0:20 --host sim2
+check "a held numbered PU is a conflict naming the PU" grep -q "20" "$T/err"
+
 # Group: ACT and SBY in different racks, created together.
 expect_rc 0 ctl group create nat --scope rack --member nat-act:act:vcpus=2,memory=256 \
     --member nat-sby:sby:vcpus=2,memory=256
