@@ -246,7 +246,7 @@ nomem:
 }
 
 /* Loads, compiles and installs the rules file; the old rules stay on any error. */
-static enum nfv_code fw_reload(struct fw_ctx *ctx, struct nfv_err *err)
+static enum nfv_code fw_reload(struct fw_ctx *ctx, unsigned *ret_n_rules, struct nfv_err *err)
 {
     struct fw_rules *rules = NULL;
     struct fw_ruleset *rs, *old;
@@ -264,6 +264,8 @@ static enum nfv_code fw_reload(struct fw_ctx *ctx, struct nfv_err *err)
             rte_rcu_qsbr_synchronize(ctx->qs, RTE_QSBR_THRID_INVALID);
             fw_ruleset_free(old);
             __atomic_store_n(&ctx->reloads, ctx->reloads + 1, __ATOMIC_RELAXED);
+            /* Read under the lock: another reload may retire @rs right after. */
+            *ret_n_rules = rs->rules->n_rules;
         }
     }
     if (rc != NFV_OK)
@@ -277,9 +279,10 @@ static void fw_reload_signal(void *opaque)
     struct fw_ctx *ctx = opaque;
     struct nfv_err err = {0};
 
-    if (fw_reload(ctx, &err) == NFV_OK)
-        fprintf(stderr, "vmmgr-fw: reloaded %s: %u rules\n", ctx->rules_path,
-                ctx->active->rules->n_rules);
+    unsigned n_rules = 0;
+
+    if (fw_reload(ctx, &n_rules, &err) == NFV_OK)
+        fprintf(stderr, "vmmgr-fw: reloaded %s: %u rules\n", ctx->rules_path, n_rules);
     else
         fprintf(stderr, "vmmgr-fw: reload failed, old rules stay in force: %s\n", err.msg);
 }
@@ -577,10 +580,11 @@ static int fw_tel_reload(const char *cmd, const char *params, struct rte_tel_dat
     (void)cmd;
     (void)params;
     rte_tel_data_start_dict(d);
-    if (fw_reload(fw_g, &err) == NFV_OK) {
+    unsigned n_rules = 0;
+
+    if (fw_reload(fw_g, &n_rules, &err) == NFV_OK) {
         rte_tel_data_add_dict_string(d, "status", "ok");
-        rte_tel_data_add_dict_u64(d, "rules",
-                                  __atomic_load_n(&fw_g->active, __ATOMIC_ACQUIRE)->rules->n_rules);
+        rte_tel_data_add_dict_u64(d, "rules", n_rules);
     } else {
         rte_tel_data_add_dict_string(d, "status", "error");
         rte_tel_data_add_dict_string(d, "error", err.msg);
