@@ -108,6 +108,9 @@ struct vm_hv_driver {
     /* Calls @cb for every domain (defined or running); nonzero stops. */
     enum nfv_code (*domain_list)(struct vm_hv_conn *conn, vm_hv_domain_cb cb, void *opaque,
                                  struct nfv_err *err);
+    /* True if domain @name carries vmmgr's metadata element (urn:vmmgr:vm:1),
+     * i.e. some vmmgrd defined it. */
+    bool (*domain_is_vmmgr)(struct vm_hv_conn *conn, const char *name);
     /* Live (and persistent) pin of one vCPU. */
     enum nfv_code (*vcpu_pin)(struct vm_hv_conn *conn, const char *name, unsigned vcpu,
                               const struct pin_cpuset *pus, struct nfv_err *err);

@@ -521,6 +521,23 @@ static enum nfv_code hv_domain_list(struct vm_hv_conn *hc, vm_hv_domain_cb cb, v
     return NFV_OK;
 }
 
+static bool hv_domain_is_vmmgr(struct vm_hv_conn *hc, const char *name)
+{
+    virDomainPtr d = virDomainLookupByName(hc->conn, name);
+    char *md;
+
+    if (!d) {
+        virResetLastError();
+        return false;
+    }
+    md = virDomainGetMetadata(d, VIR_DOMAIN_METADATA_ELEMENT, "urn:vmmgr:vm:1",
+                              VIR_DOMAIN_AFFECT_CONFIG);
+    virResetLastError();
+    virDomainFree(d);
+    free(md);
+    return md != NULL;
+}
+
 static enum nfv_code hv_vcpu_pin(struct vm_hv_conn *hc, const char *name, unsigned vcpu,
                                  const struct pin_cpuset *pus, struct nfv_err *err)
 {
@@ -590,6 +607,7 @@ const struct vm_hv_driver vm_hv_libvirt = {
     .domain_reboot = hv_domain_reboot,
     .domain_state = hv_domain_state,
     .domain_list = hv_domain_list,
+    .domain_is_vmmgr = hv_domain_is_vmmgr,
     .vcpu_pin = hv_vcpu_pin,
     .vcpu_pins = hv_vcpu_pins,
 };

@@ -1535,8 +1535,40 @@ static bool sim_restore(struct vm_daemon *d, struct vm_rt *vm)
     return is_ok;
 }
 
+struct foreign_ctx {
+    struct vm_daemon *d;
+    struct host_rt *h;
+    unsigned n_foreign;
+};
+
+static int foreign_cb(void *opaque, const char *name, enum vm_hv_dom_state st)
+{
+    struct foreign_ctx *fc = opaque;
+
+    (void)st;
+    if (vm_find(fc->d, name) || !fc->d->hv->domain_is_vmmgr ||
+        !fc->d->hv->domain_is_vmmgr(fc->h->conn, name))
+        return 0;
+    fc->n_foreign++;
+    vm_d_event(fc->d, VM_SEV_WARN, "domain_unknown", name,
+               "host '%s' has a domain defined by vmmgrd that the state database does not "
+               "know; left untouched (delete it with virsh if it is stale)",
+               fc->h->name);
+    return 0;
+}
+
 void vm_vm_reconcile(struct vm_daemon *d)
 {
+    unsigned n_foreign = 0;
+
+    /* Domains vmmgrd made that it no longer knows (another state database,
+     * a restore from backup): reported, never destroyed automatically. */
+    for (size_t i = 0; i < d->n_hosts; i++) {
+        struct foreign_ctx fc = {d, d->hosts[i], 0};
+        if (d->hosts[i]->conn && d->hv->domain_list)
+            d->hv->domain_list(d->hosts[i]->conn, foreign_cb, &fc, NULL);
+        n_foreign += fc.n_foreign;
+    }
     unsigned n_checked = 0, n_lost = 0, n_changed = 0, n_repaired = 0, n_restored = 0;
 
     for (size_t i = 0; i < d->n_vms; i++) {
@@ -1574,11 +1606,11 @@ void vm_vm_reconcile(struct vm_daemon *d)
         if (want == VM_GUEST_RUNNING && pins_enforce(d, vm, "reconcile") > 0)
             n_repaired++;
     }
-    if (n_checked)
+    if (n_checked || n_foreign)
         vm_d_event(d, VM_SEV_INFO, "reconcile", "vmmgrd",
                    "%u VM(s) checked against libvirt: %u lost, %u state change(s), %u re-pinned, "
-                   "%u simulated restored",
-                   n_checked, n_lost, n_changed, n_repaired, n_restored);
+                   "%u simulated restored, %u unknown vmmgr domain(s)",
+                   n_checked, n_lost, n_changed, n_repaired, n_restored, n_foreign);
 }
 
 /* ---- pin enforcement ---- */

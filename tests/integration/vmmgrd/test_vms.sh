@@ -148,8 +148,25 @@ fi
 # their domains defined again, real ones are reconciled.
 n_before=$(nvms)
 stop_daemon
+if [ $kvm = 1 ]; then
+    # A domain some vmmgrd defined that this state database does not know.
+    orphan=vmmgr-test-orphan-$$
+    KVM_DOMAINS="$KVM_DOMAINS $orphan"
+    cat >"$T/orphan.xml" <<XML
+<domain type='kvm'><name>$orphan</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<metadata><vmmgr:vm xmlns:vmmgr='urn:vmmgr:vm:1' role='none' group=''/></metadata>
+<os><type arch='x86_64'>hvm</type></os></domain>
+XML
+    virsh -q -c qemu:///system define "$T/orphan.xml" >/dev/null || fail "virsh define orphan"
+fi
 start_daemon
 check "VMs persisted" [ "$(nvms)" = "$n_before" ]
+if [ $kvm = 1 ]; then
+    expect_rc 0 ctl events
+    check "unknown vmmgr domain reported" grep -q "domain_unknown .*$orphan" "$T/out"
+    check "unknown domain left untouched" virsh -q -c qemu:///system dominfo "$orphan"
+    virsh -q -c qemu:///system undefine "$orphan" >/dev/null
+fi
 expect_rc 0 ctl events
 check "reconcile reported" grep -q "reconcile .*checked against libvirt: 0 lost" "$T/out"
 expect_rc 0 ctl --json vm pins v1
