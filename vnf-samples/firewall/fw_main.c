@@ -278,7 +278,6 @@ static void fw_reload_signal(void *opaque)
 {
     struct fw_ctx *ctx = opaque;
     struct nfv_err err = {0};
-
     unsigned n_rules = 0;
 
     if (fw_reload(ctx, &n_rules, &err) == NFV_OK)
@@ -576,12 +575,11 @@ static int fw_tel_rules(const char *cmd, const char *params, struct rte_tel_data
 static int fw_tel_reload(const char *cmd, const char *params, struct rte_tel_data *d)
 {
     struct nfv_err err = {0};
+    unsigned n_rules = 0;
 
     (void)cmd;
     (void)params;
     rte_tel_data_start_dict(d);
-    unsigned n_rules = 0;
-
     if (fw_reload(fw_g, &n_rules, &err) == NFV_OK) {
         rte_tel_data_add_dict_string(d, "status", "ok");
         rte_tel_data_add_dict_u64(d, "rules", n_rules);
