@@ -470,6 +470,47 @@ static void test_fw_conf(void **state)
     assert_string_equal(err.msg, "fw.conf:1: 'timeout': unknown class 'tcp'");
 }
 
+/* The example files in tests/data/vnf parse, and say what their comments say. */
+static void test_example_files(void **state)
+{
+    const char *src = getenv("VMMGR_SOURCE_DIR");
+    char path[4096];
+    struct nat_conf *nc = malloc(sizeof(*nc));
+    struct fw_rules *r = NULL;
+    struct fw_conf fc;
+    struct nfv_err err;
+
+    (void)state;
+    if (!src)
+        src = ".";
+    snprintf(path, sizeof(path), "%s/tests/data/vnf/nat.conf", src);
+    nat_conf_init(nc);
+    assert_int_equal(nat_conf_load(nc, path, &err), NFV_OK);
+    assert_int_equal(nat_conf_finish(nc, path, &err), NFV_OK);
+    assert_int_equal(nc->n_outside_ip, 2);
+    assert_int_equal(nc->n_fwd, 2);
+    assert_int_equal(nc->max_flows, 1048576);
+    free(nc);
+
+    snprintf(path, sizeof(path), "%s/tests/data/vnf/fw.rules", src);
+    assert_int_equal(fw_rules_load(path, &r, &err), NFV_OK);
+    assert_int_equal(r->n_rules, 8);
+    struct vnf_pkt ping_out = {.proto = 1, .src_ip = 0x0a010101u, .dst_ip = 0x08080808u};
+    struct vnf_pkt ping_in = {.proto = 1, .src_ip = 0x08080808u, .dst_ip = 0x0a010101u};
+    struct vnf_pkt smb = {
+        .proto = 6, .src_ip = 0x0a010101u, .dst_ip = 0x0a020202u, .sport = 50000, .dport = 445};
+    assert_int_equal(r->rules[fw_rules_match(r, &ping_out)].action, FW_ACCEPT);
+    assert_int_equal(r->rules[fw_rules_match(r, &ping_in)].action, FW_DROP);
+    assert_int_equal(r->rules[fw_rules_match(r, &smb)].action, FW_DROP);
+    fw_rules_free(r);
+
+    snprintf(path, sizeof(path), "%s/tests/data/vnf/fw.conf", src);
+    fw_conf_init(&fc);
+    assert_int_equal(fw_conf_load(&fc, path, &err), NFV_OK);
+    assert_true(fc.is_stateful);
+    assert_int_equal(fc.tmo.sec[VNF_TMO_UDP], 120);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +526,7 @@ int main(void)
         cmocka_unit_test(test_fw_rules),
         cmocka_unit_test(test_fw_rule_errors),
         cmocka_unit_test(test_fw_conf),
+        cmocka_unit_test(test_example_files),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
