@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_client.h"
@@ -14,6 +15,8 @@
 enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
+                                     struct nfv_err *err);
 
 /* "2026-11-21T05:40:01.123Z" */
 static void fmt_ms(int64_t ms, char *buf, size_t size)
@@ -187,4 +190,60 @@ enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct
     fputs(text, stdout);
     free(text);
     return NFV_OK;
+}
+
+/* operation show ID [--wait]: a journal entry; --wait polls until it is no
+ * longer pending (the exit status then follows its result). */
+enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
+                                     struct nfv_err *err)
+{
+    static const char *const spec[] = {"wait", NULL};
+    const char *opt, *val, *id_s = NULL;
+    bool is_wait = false;
+    unsigned long id;
+    char path[64];
+    json_t *doc = NULL;
+    enum nfv_code code;
+    int i = 1;
+
+    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
+        if (*opt)
+            is_wait = true;
+        else if (id_s)
+            return NFV_ERR(err, NFV_E_INVAL, "operation show: unexpected argument '%s'", val);
+        else
+            id_s = val;
+    }
+    if (err && err->code)
+        return err->code;
+    if (!id_s)
+        return NFV_ERR(err, NFV_E_INVAL, "operation show: missing ID");
+    if ((code = ctl_opt_uint("id", id_s, 1, INT64_MAX, &id, err)))
+        return code;
+    snprintf(path, sizeof(path), "/v1/operations/%lu", id);
+    for (unsigned waited = 0;; waited += 200) {
+        if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
+            return code;
+        if (!is_wait || strcmp(json_string_value(json_object_get(doc, "state")), "pending") != 0)
+            break;
+        json_decref(doc);
+        if (waited >= ctx->timeout_ms)
+            return NFV_ERR(err, NFV_E_TIMEOUT, "operation %lu still pending after %u ms", id,
+                           ctx->timeout_ms);
+        usleep(200 * 1000);
+    }
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        ctl_print_json(ctx, doc);
+    } else {
+        const char *e = json_string_value(json_object_get(doc, "error"));
+        printf("operation %lu: %s %s: %s%s%s\n", id,
+               json_string_value(json_object_get(doc, "kind")),
+               json_string_value(json_object_get(doc, "target")),
+               json_string_value(json_object_get(doc, "state")), e ? " - " : "", e ? e : "");
+    }
+    code = strcmp(json_string_value(json_object_get(doc, "state")), "failed") == 0
+               ? NFV_ERR(err, NFV_E_INTERNAL, "operation %lu failed", id)
+               : NFV_OK;
+    json_decref(doc);
+    return code;
 }

@@ -33,6 +33,8 @@ enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, str
 enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
+                                     struct nfv_err *err);
 enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
@@ -57,6 +59,9 @@ static const struct ctl_verb verbs[] = {
     {"events", "[--since ID] [--limit N] [--follow]",
      "List the event log; --follow waits for new events.", ctl_cmd_events},
     {"metrics", "", "Print vmmgrd's Prometheus metrics.", ctl_cmd_metrics},
+    {"operation show", "ID [--wait]",
+     "Show a journaled operation (e.g. an --async create); --wait polls until it ends.",
+     ctl_cmd_operation_show},
     {"host add",
      "NAME --uri URI [--synthetic S | --hwloc-xml F] [--reserved SET] [--dedicated SET] "
      "[--label K=V ...]",
@@ -70,7 +75,7 @@ static const struct ctl_verb verbs[] = {
      "NAME --vcpus N --memory MIB [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] "
      "[--shared-vcpus LIST] [--thread-policy P] [--emulator E] [--numa-node N] [--host H] "
      "[--group G --role act|sby] [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] "
-     "[--dry-run]",
+     "[--dry-run] [--async]",
      "Place, pin, define and start a VM; verify its pins.", ctl_cmd_vm_create},
     {"vm list", "", "List VMs with host, state, role and PUs.", ctl_cmd_vm_list},
     {"vm show", "NAME", "Show a VM, its peers and its pin plan.", ctl_cmd_vm_show},
@@ -81,7 +86,8 @@ static const struct ctl_verb verbs[] = {
     {"vm reboot", "NAME", "Reset a VM (pins verified).", ctl_cmd_vm_reboot},
     {"vm delete", "NAME [--if-exists]", "Destroy and undefine a VM; release its PUs.",
      ctl_cmd_vm_delete},
-    {"group create", "NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run]",
+    {"group create",
+     "NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run] [--async]",
      "Create an ACT/SBY group: all members placed and started, or none.", ctl_cmd_group_create},
     {"group list", "", "List redundancy groups.", ctl_cmd_group_list},
     {"group show", "NAME", "Show a group's members, roles and hosts.", ctl_cmd_group_show},

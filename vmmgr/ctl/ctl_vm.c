@@ -201,12 +201,13 @@ static enum nfv_code set_field(json_t *o, const char *opt, const char *val, stru
 enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "vcpus=",         "memory=",   "cpu-mode=",  "cpu-map=", "shared-vcpus=",
-        "thread-policy=", "emulator=", "numa-node=", "host=",    "group=",
-        "role=",          "disk=",     "nic=",       "dry-run",  NULL};
+        "vcpus=",    "memory=",    "cpu-mode=", "cpu-map=", "shared-vcpus=", "thread-policy=",
+        "emulator=", "numa-node=", "host=",     "group=",   "role=",         "disk=",
+        "nic=",      "dry-run",    "async",     NULL};
     const char *opt, *val, *name = NULL;
     json_t *body = json_object(), *nics = json_array(), *doc = NULL;
     enum nfv_code code = NFV_OK;
+    bool is_async = false;
     int i = 1;
 
     while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
@@ -221,6 +222,10 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
         }
         if (strcmp(opt, "dry-run") == 0) {
             json_object_set_new(body, "dry_run", json_true());
+            continue;
+        }
+        if (strcmp(opt, "async") == 0) {
+            is_async = true;
             continue;
         }
         snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
@@ -250,12 +255,18 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
     json_object_set_new(body, "name", json_string(name));
     if (json_array_size(nics))
         json_object_set(body, "nics", nics);
-    progress_arm(ctx, "creating VM", name);
-    code = ctl_client_call(ctx, "POST", "/v1/vms", body, 0, &doc, err);
+    if (!is_async)
+        progress_arm(ctx, "creating VM", name);
+    code =
+        ctl_client_call(ctx, "POST", is_async ? "/v1/vms?async=1" : "/v1/vms", body, 0, &doc, err);
     progress_disarm();
     if (code != NFV_OK)
         goto out;
-    if (ctx->fmt != NFV_OUT_TABLE) {
+    if (ctx->fmt == NFV_OUT_TABLE && json_object_get(doc, "operation_id")) {
+        printf("operation %lld: creating '%s' (poll with 'vmmgrctl operation show %lld')\n",
+               (long long)json_integer_value(json_object_get(doc, "operation_id")), name,
+               (long long)json_integer_value(json_object_get(doc, "operation_id")));
+    } else if (ctx->fmt != NFV_OUT_TABLE) {
         ctl_print_json(ctx, doc);
     } else if (json_is_true(json_object_get(doc, "dry_run"))) {
         const json_t *v = json_array_get(json_object_get(doc, "vms"), 0);
@@ -501,10 +512,11 @@ static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err 
 
 enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {"scope=", "member=", "dry-run", NULL};
+    static const char *const spec[] = {"scope=", "member=", "dry-run", "async", NULL};
     const char *opt, *val, *name = NULL;
     json_t *body = json_object(), *members = json_array(), *doc = NULL, *m;
     enum nfv_code code = NFV_OK;
+    bool is_async = false;
     int i = 1;
 
     while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
@@ -518,6 +530,8 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
             json_object_set_new(body, "scope", json_string(val));
         } else if (strcmp(opt, "dry-run") == 0) {
             json_object_set_new(body, "dry_run", json_true());
+        } else if (strcmp(opt, "async") == 0) {
+            is_async = true;
         } else {
             if ((code = parse_member(val, &m, err)) != NFV_OK)
                 goto out;
@@ -538,12 +552,17 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
     }
     json_object_set_new(body, "name", json_string(name));
     json_object_set(body, "members", members);
-    progress_arm(ctx, "creating group", name);
-    code = ctl_client_call(ctx, "POST", "/v1/groups", body, 0, &doc, err);
+    if (!is_async)
+        progress_arm(ctx, "creating group", name);
+    code = ctl_client_call(ctx, "POST", is_async ? "/v1/groups?async=1" : "/v1/groups", body, 0,
+                           &doc, err);
     progress_disarm();
     if (code != NFV_OK)
         goto out;
-    if (ctx->fmt != NFV_OUT_TABLE)
+    if (ctx->fmt == NFV_OUT_TABLE && json_object_get(doc, "operation_id"))
+        printf("operation %lld: creating group '%s'\n",
+               (long long)json_integer_value(json_object_get(doc, "operation_id")), name);
+    else if (ctx->fmt != NFV_OUT_TABLE)
         ctl_print_json(ctx, doc);
     else if (json_is_true(json_object_get(doc, "dry_run")))
         code = print_vms(ctx, json_object_get(doc, "vms"), err);

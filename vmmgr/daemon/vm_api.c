@@ -231,16 +231,37 @@ static enum nfv_code r_vm_list(struct route_args *a, struct vm_http_response *re
     return NFV_OK;
 }
 
+/* ?async=1: answer 202 {"operation_id"} at once (see vm_daemon_vm_create). */
+static enum nfv_code query_async(const struct vm_http_request *req, bool *ret, struct nfv_err *err)
+{
+    static const char *const args[] = {"async", NULL};
+    unsigned long long v = 0;
+    enum nfv_code code;
+
+    if ((code = query_check(req, args, err)) || (code = query_uint(req, "async", 1, &v, err)))
+        return code;
+    *ret = v == 1;
+    return NFV_OK;
+}
+
+static int create_status(const json_t *v)
+{
+    if (json_object_get(v, "operation_id"))
+        return 202;
+    return json_is_true(json_object_get(v, "dry_run")) ? 200 : 201;
+}
+
 static enum nfv_code r_vm_create(struct route_args *a, struct vm_http_response *resp,
                                  struct nfv_err *err)
 {
     json_t *v;
+    bool is_async = false;
     enum nfv_code code;
 
-    if ((code = query_check(a->req, no_args, err)) ||
-        (code = vm_daemon_vm_create(a->d, a->body, &v, err)))
+    if ((code = query_async(a->req, &is_async, err)) ||
+        (code = vm_daemon_vm_create(a->d, a->body, is_async, &v, err)))
         return code;
-    ok(resp, json_is_true(json_object_get(v, "dry_run")) ? 200 : 201, v);
+    ok(resp, create_status(v), v);
     return NFV_OK;
 }
 
@@ -314,10 +335,12 @@ static enum nfv_code r_group_create(struct route_args *a, struct vm_http_respons
     json_t *v;
     enum nfv_code code;
 
-    if ((code = query_check(a->req, no_args, err)) ||
-        (code = vm_daemon_group_create(a->d, a->body, &v, err)))
+    bool is_async = false;
+
+    if ((code = query_async(a->req, &is_async, err)) ||
+        (code = vm_daemon_group_create(a->d, a->body, is_async, &v, err)))
         return code;
-    ok(resp, json_is_true(json_object_get(v, "dry_run")) ? 200 : 201, v);
+    ok(resp, create_status(v), v);
     return NFV_OK;
 }
 

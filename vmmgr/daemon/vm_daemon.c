@@ -1207,6 +1207,9 @@ void vm_daemon_stop(struct vm_daemon *d)
         vm_d_event(d, VM_SEV_INFO, "daemon_stopping", "vmmgrd", "shutting down");
     d->is_stopping = true;
     pthread_cond_broadcast(&d->cond);
+    /* Asynchronous creates finish (or fail) before the state goes away. */
+    while (d->n_jobs)
+        pthread_cond_wait(&d->cond, &d->lock);
     pthread_mutex_unlock(&d->lock);
     if (d->has_monitor) {
         pthread_join(d->monitor, NULL);

@@ -72,8 +72,10 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
                                     struct nfv_err *err);
 
 /* VMs: body as documented in docs/vmmgrd.md (POST /v1/vms). */
-enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, json_t **ret,
-                                  struct nfv_err *err);
+/* @is_async: answer {"operation_id"} once the PUs are reserved and journaled,
+ * and finish on a worker thread (poll GET /v1/operations/ID). */
+enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, bool is_async,
+                                  json_t **ret, struct nfv_err *err);
 /* GET /v1/vms as JSON text (malloc'ed), built without a JSON tree: fast at 10,000 VMs. */
 enum nfv_code vm_daemon_vm_list_text(struct vm_daemon *d, char **ret_text, struct nfv_err *err);
 enum nfv_code vm_daemon_vm_show(struct vm_daemon *d, const char *name, json_t **ret,
@@ -87,8 +89,8 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
 enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **ret,
                                 struct nfv_err *err);
 /* Groups: create places all members or none. */
-enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, json_t **ret,
-                                     struct nfv_err *err);
+enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, bool is_async,
+                                     json_t **ret, struct nfv_err *err);
 enum nfv_code vm_daemon_group_list(struct vm_daemon *d, json_t **ret, struct nfv_err *err);
 enum nfv_code vm_daemon_group_show(struct vm_daemon *d, const char *name, json_t **ret,
                                    struct nfv_err *err);

@@ -81,6 +81,7 @@ struct vm_daemon {
     pthread_t monitor;
     bool has_monitor;
     bool has_deferred_ops; /* journal entries recovery could not resolve yet */
+    unsigned n_jobs;       /* asynchronous creates still running */
     /* Domain events: filled by libvirt's thread under note_lock only. */
     pthread_mutex_t note_lock;
     struct dom_note notes[VM_NOTE_QUEUE];

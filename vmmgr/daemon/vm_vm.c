@@ -862,11 +862,22 @@ static enum nfv_code bring_up(struct vm_daemon *d, struct member *m, const char 
     return NFV_OK;
 }
 
+static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_t n,
+                                    const char *group, enum vm_scope scope, int64_t group_op,
+                                    int64_t t0, json_t **ret, struct nfv_err *err);
+
+/*
+ * Creates @n members (one VM, or a group's members): checks, places and
+ * claims, journals and reserves, then (unless @is_async) brings them up and
+ * answers the VMs. With @is_async it stops after journaling and answers
+ * {"operation_id"}; the caller runs finish_members() on a worker thread.
+ * Lock held.
+ */
 static enum nfv_code create_members(struct vm_daemon *d, struct member *m, size_t n,
-                                    const char *group, enum vm_scope scope, json_t **ret,
-                                    struct nfv_err *err)
+                                    const char *group, enum vm_scope scope, bool is_async,
+                                    int64_t *ret_group_op, json_t **ret, struct nfv_err *err)
 {
-    int64_t t0 = vm_d_mono_ms(), group_op = 0, now;
+    int64_t t0 = vm_d_mono_ms(), group_op = 0;
     enum nfv_code code;
     size_t i;
 
@@ -893,6 +904,27 @@ static enum nfv_code create_members(struct vm_daemon *d, struct member *m, size_
         release_members(m, n);
         return code;
     }
+    *ret_group_op = group_op;
+    if (is_async) {
+        int64_t id = group_op ? group_op : m[0].op_id;
+        char href[64];
+        snprintf(href, sizeof(href), "/v1/operations/%lld", (long long)id);
+        *ret = json_pack("{s:I,s:s,s:s}", "operation_id", (json_int_t)id, "state", "pending",
+                         "href", href);
+        return NFV_OK;
+    }
+    return finish_members(d, m, n, group, scope, group_op, t0, ret, err);
+}
+
+/* Second half of a create: define, start, verify, record. Lock held. */
+static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_t n,
+                                    const char *group, enum vm_scope scope, int64_t group_op,
+                                    int64_t t0, json_t **ret, struct nfv_err *err)
+{
+    enum nfv_code code;
+    int64_t now;
+    size_t i;
+
     for (i = 0; i < n; i++) {
         if ((code = bring_up(d, &m[i], group, err)) != NFV_OK) {
             nfv_err_prefix(err, "VM '%s'", m[i].spec.name);
@@ -952,42 +984,139 @@ static enum nfv_code create_members(struct vm_daemon *d, struct member *m, size_
     return NFV_OK;
 }
 
-enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, json_t **ret,
-                                  struct nfv_err *err)
+/* An asynchronous create: the members (owned) and what finish_members needs. */
+struct create_job {
+    struct vm_daemon *d;
+    json_t *body; /* the request: the members' specs borrow its strings */
+    struct member *m;
+    size_t n;
+    char group[VM_NAME_MAX];
+    bool has_group;
+    enum vm_scope scope;
+    int64_t group_op;
+    int64_t t0;
+};
+
+static void *create_job_main(void *arg)
 {
-    struct member m = {0};
+    struct create_job *j = arg;
+    struct vm_daemon *d = j->d;
+    struct nfv_err err = {0};
+    json_t *ret = NULL;
+
+    pthread_mutex_lock(&d->lock);
+    finish_members(d, j->m, j->n, j->has_group ? j->group : NULL, j->scope, j->group_op, j->t0,
+                   &ret, &err);
+    d->n_jobs--;
+    pthread_cond_broadcast(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    json_decref(ret);
+    for (size_t i = 0; i < j->n; i++)
+        member_clear(&j->m[i]);
+    free(j->m);
+    json_decref(j->body);
+    free(j);
+    return NULL;
+}
+
+/* Runs the second half of a create on a detached thread; takes @take_m.
+ * Lock held (n_jobs is counted under it so shutdown can wait). */
+static enum nfv_code start_job(struct vm_daemon *d, struct member *take_m, size_t n,
+                               const char *group, enum vm_scope scope, int64_t group_op,
+                               const json_t *body, struct nfv_err *err)
+{
+    struct create_job *j = calloc(1, sizeof(*j));
+    pthread_attr_t attr;
+    pthread_t t;
+    int rc;
+
+    if (!j)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    j->d = d;
+    j->body = json_incref((json_t *)body);
+    j->m = take_m;
+    j->n = n;
+    j->has_group = group != NULL;
+    snprintf(j->group, sizeof(j->group), "%s", group ? group : "");
+    j->scope = scope;
+    j->group_op = group_op;
+    j->t0 = vm_d_mono_ms();
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&t, &attr, create_job_main, j);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        json_decref(j->body);
+        free(j);
+        return NFV_ERR(err, NFV_E_INTERNAL, "cannot start a worker thread");
+    }
+    d->n_jobs++;
+    return NFV_OK;
+}
+
+enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, bool is_async,
+                                  json_t **ret, struct nfv_err *err)
+{
+    struct member *mp = calloc(1, sizeof(*mp));
     json_t *arr = NULL, *stored;
     enum nfv_code code;
 
-    if ((code = spec_parse(body, vm_fields, &m.spec, err)) != NFV_OK) {
-        member_clear(&m);
+    if (!mp)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    if ((code = spec_parse(body, vm_fields, &mp->spec, err)) != NFV_OK) {
+        member_clear(mp);
+        free(mp);
         return code;
     }
-    if (m.spec.group && m.spec.role == VM_ROLE_NONE) {
-        member_clear(&m);
+    if (mp->spec.group && mp->spec.role == VM_ROLE_NONE) {
+        member_clear(mp);
+        free(mp);
         return NFV_ERR(err, NFV_E_INVAL, "'role': a group member needs act or sby");
     }
-    if (!m.spec.group && m.spec.role != VM_ROLE_NONE) {
-        member_clear(&m);
+    if (!mp->spec.group && mp->spec.role != VM_ROLE_NONE) {
+        member_clear(mp);
+        free(mp);
         return NFV_ERR(err, NFV_E_INVAL, "'role': only members of a group have a role");
     }
     stored = json_deep_copy(body);
     json_object_del(stored, "dry_run");
-    m.spec_text = stored ? json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    mp->spec_text = stored ? json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(stored);
     pthread_mutex_lock(&d->lock);
     {
         /* An existing group keeps its scope; a new one gets "host". */
         enum vm_scope scope = VM_SCOPE_HOST;
-        int64_t gid;
-        if (m.spec.group)
-            vm_db_group_get(d->db, m.spec.group, &gid, &scope, NULL);
-        code = create_members(d, &m, 1, m.spec.group, scope, &arr, err);
+        int64_t gid, group_op = 0;
+        bool is_job = is_async && !mp->spec.is_dry_run;
+        if (mp->spec.group)
+            vm_db_group_get(d->db, mp->spec.group, &gid, &scope, NULL);
+        code = create_members(d, mp, 1, mp->spec.group, scope, is_job, &group_op, &arr, err);
+        if (code == NFV_OK && is_job) {
+            /* The group name borrows from the request: the job copies it. */
+            if (start_job(d, mp, 1, mp->spec.group, scope, group_op, body, err) == NFV_OK) {
+                mp = NULL; /* the job owns it now */
+            } else {
+                /* No thread: finish here rather than leave the reservation. */
+                json_decref(arr);
+                arr = NULL;
+                code = finish_members(d, mp, 1, mp->spec.group, scope, group_op, vm_d_mono_ms(),
+                                      &arr, err);
+            }
+        }
     }
     pthread_mutex_unlock(&d->lock);
-    member_clear(&m);
-    if (code != NFV_OK)
+    if (mp) {
+        member_clear(mp);
+        free(mp);
+    }
+    if (code != NFV_OK) {
+        json_decref(arr);
         return code;
+    }
+    if (json_object_get(arr, "operation_id")) {
+        *ret = arr;
+        return NFV_OK;
+    }
     if (json_is_array(arr)) {
         *ret = json_incref(json_array_get(arr, 0));
         json_decref(arr);
@@ -997,8 +1126,8 @@ enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, json_
     return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
 }
 
-enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, json_t **ret,
-                                     struct nfv_err *err)
+enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, bool is_async,
+                                     json_t **ret, struct nfv_err *err)
 {
     static const char *const fields[] = {"name", "scope", "members", "dry_run", NULL};
     static const char *const member_fields[] = {
@@ -1046,17 +1175,29 @@ enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, js
         m[i].spec_text = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
     }
     pthread_mutex_lock(&d->lock);
-    if (vm_db_group_get(d->db, name, &gid, NULL, NULL) == NFV_OK)
+    if (vm_db_group_get(d->db, name, &gid, NULL, NULL) == NFV_OK) {
         code = NFV_ERR(err, NFV_E_EXIST, "group '%s' already exists", name);
-    else
-        code = create_members(d, m, n, name, scope, &arr, err);
+    } else {
+        bool is_job = is_async && !json_is_true(dr);
+        int64_t group_op = 0;
+        code = create_members(d, m, n, name, scope, is_job, &group_op, &arr, err);
+        if (code == NFV_OK && is_job) {
+            if (start_job(d, m, n, name, scope, group_op, body, err) == NFV_OK) {
+                m = NULL; /* the job owns the members now */
+            } else {
+                json_decref(arr);
+                arr = NULL;
+                code = finish_members(d, m, n, name, scope, group_op, vm_d_mono_ms(), &arr, err);
+            }
+        }
+    }
     pthread_mutex_unlock(&d->lock);
     if (code == NFV_OK)
         *ret = json_is_array(arr) ? json_pack("{s:s,s:s,s:o}", "name", name, "scope",
                                               vm_scope_to_string(scope), "members", arr)
                                   : arr;
 out:
-    for (i = 0; i < n; i++)
+    for (i = 0; m && i < n; i++)
         member_clear(&m[i]);
     free(m);
     return code;

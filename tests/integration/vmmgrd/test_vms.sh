@@ -186,6 +186,21 @@ expect_rc 3 ctl vm show half
 expect_rc 0 ctl events
 check "recovery reported" grep -q "journal_recovery .*1 finished, 1 rolled back" "$T/out"
 
+# Asynchronous create: 202 with an operation id once the PUs are reserved;
+# the operation is polled to its end.
+api POST '/v1/vms?async=1' '{"name":"av1","vcpus":2,"memory_mib":128}'
+check "async create answers 202 (got $status: $body)" [ "$status" = 202 ]
+op=$(printf '%s' "$body" | jget 'd["operation_id"]')
+expect_rc 0 ctl operation show "$op" --wait
+check "operation done" grep -q "vm_create av1: done" "$T/out"
+check "async VM running" [ "$(ctl --json vm show av1 | jget 'd["state"]')" = running ]
+expect_rc 0 ctl vm create av2 --vcpus 1 --memory 64 --async
+op=$(sed -n 's/^operation \([0-9]*\):.*/\1/p' "$T/out")
+expect_rc 0 ctl operation show "$op" --wait
+expect_api_error 400 INVALID_ARGUMENT POST '/v1/vms?async=2' '{"name":"av3","vcpus":1,"memory_mib":64}'
+expect_api_error 400 INVALID_ARGUMENT POST '/v1/vms?async=1' '{"name":"av3","vcpus":0,"memory_mib":64}'
+expect_rc 3 ctl vm show av3
+
 # 20 creates in parallel through the API: each one succeeds or finds no room
 # (exit 5), and no PU is ever given twice.
 expect_rc 0 ctl host add sim3 --uri test:/// --synthetic "package:1 numa:1(memory=64GB) core:16 pu:2" --reserved 0-1
