@@ -110,6 +110,15 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1; then
     check "live PUs = nproc" [ "$(jget 'd["pus"]' <"$T/out")" = "$(nproc --all)" ]
     check "live host up" [ "$(jget 'd["state"]' <"$T/out")" = up ]
     expect_rc 0 ctl host remove kvm
+    # Through libvirt's remote driver (as a qemu+ssh host would be): not this
+    # machine as far as vmmgrd knows, so the topology comes from libvirt's
+    # capabilities, and the connection has keepalive.
+    expect_rc 0 ctl host add remote --uri qemu+unix:///system --reserved 0
+    expect_rc 0 ctl --json host show remote
+    check "capabilities topology: PUs = nproc" [ "$(jget 'd["pus"]' <"$T/out")" = "$(nproc --all)" ]
+    check "capabilities topology: core map" [ "$(jget 'len(d["core_map"])' <"$T/out")" = "$(nproc --all)" ]
+    check "capabilities topology source" [ "$(jget 'd["topology"]["source"]' <"$T/out")" = libvirt-capabilities ]
+    expect_rc 0 ctl host remove remote
 else
     echo "note: qemu:///system not reachable here; live-host checks skipped"
 fi
