@@ -301,16 +301,17 @@ static uint64_t fw_rule_hits(const struct fw_ctx *ctx, const struct fw_ruleset *
     return n;
 }
 
-/* Stateful fast accept: true if @p belongs to a live flow (which is refreshed). */
+/*
+ * Stateful fast accept: true if @p belongs to a live flow (which is refreshed).
+ * @f/@dir come from the burst's bulk lookup; an earlier packet of the burst may
+ * have deleted that flow since (expiry), which vnf_ct_flow_matches() notices.
+ */
 static bool fw_state_accept(struct fw_ctx *ctx, struct fw_worker *w, const struct vnf_pkt *p,
+                            const struct vnf_ct_key *key, struct vnf_ct_flow *f, unsigned dir,
                             uint64_t now_ms)
 {
-    struct vnf_ct_key key;
-    struct vnf_ct_flow *f;
-    unsigned dir;
-
-    vnf_ct_key_set(&key, p->proto, p->src_ip, p->sport, p->dst_ip, p->dport);
-    f = vnf_ct_lookup(w->ct, &key, &dir);
+    if (f && !vnf_ct_flow_matches(f, dir, key))
+        f = vnf_ct_lookup(w->ct, key, &dir);
     if (!f)
         return false;
     if (vnf_flow_expired(&ctx->conf.tmo, f->key[0].proto, (enum vnf_flow_state)f->state, f->last_ms,
@@ -374,13 +375,19 @@ static void fw_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uin
     struct fw_acl_key keys[VNF_BURST];
     const uint8_t *data[VNF_BURST];
     struct vnf_pkt pk[VNF_BURST];
-    struct rte_mbuf *cls[VNF_BURST];
+    struct rte_mbuf *ok[VNF_BURST];
+    struct vnf_ct_key ck[VNF_BURST];
+    const struct vnf_ct_key *ckp[VNF_BURST] = {0};
+    struct vnf_ct_flow *fl[VNF_BURST];
+    uint8_t dirs[VNF_BURST], cls_pk[VNF_BURST];
+    uint8_t is_accepted[VNF_BURST]; /* per parsed packet; sent in arrival order at the end */
     uint32_t res[VNF_BURST];
-    unsigned n_cls = 0;
+    unsigned n_ok = 0, n_cls = 0;
 
+    /* Parse; malformed packets are counted and dropped. */
     for (uint16_t i = 0; i < n; i++) {
         struct rte_mbuf *m = pkts[i];
-        struct vnf_pkt *p = &pk[n_cls];
+        struct vnf_pkt *p = &pk[n_ok];
         enum vnf_pkt_verdict v =
             vnf_pkt_parse(rte_pktmbuf_mtod(m, const uint8_t *), rte_pktmbuf_data_len(m), p);
 
@@ -389,14 +396,26 @@ static void fw_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uin
             rte_pktmbuf_free(m);
             continue;
         }
-        if (w->ct && fw_state_accept(ctx, w, p, now_ms)) {
+        if (w->ct) {
+            vnf_ct_key_set(&ck[n_ok], p->proto, p->src_ip, p->sport, p->dst_ip, p->dport);
+            ckp[n_ok] = &ck[n_ok];
+        }
+        ok[n_ok++] = m;
+    }
+    /* Stateful: all connections of the burst looked up at once, then in order. */
+    if (w->ct)
+        vnf_ct_lookup_bulk(w->ct, ckp, n_ok, fl, dirs);
+    for (unsigned j = 0; j < n_ok; j++) {
+        struct rte_mbuf *m = ok[j];
+        const struct vnf_pkt *p = &pk[j];
+
+        is_accepted[j] = 1;
+        if (w->ct && fw_state_accept(ctx, w, p, &ck[j], fl[j], dirs[j], now_ms)) {
             fw_count(w, FW_CNT_ACCEPT_STATE);
-            vnf_tx_put(tx, side ^ 1, m);
             continue;
         }
         if (w->ct && fw_related_accept(ctx, w, rte_pktmbuf_mtod(m, const uint8_t *), p, now_ms)) {
             fw_count(w, FW_CNT_ACCEPT_RELATED);
-            vnf_tx_put(tx, side ^ 1, m);
             continue;
         }
         keys[n_cls] = (struct fw_acl_key){.proto = p->proto,
@@ -405,13 +424,12 @@ static void fw_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uin
                                           .sport = rte_cpu_to_be_16(p->sport),
                                           .dport = rte_cpu_to_be_16(p->dport)};
         data[n_cls] = (const uint8_t *)&keys[n_cls];
-        cls[n_cls++] = m;
+        cls_pk[n_cls] = (uint8_t)j;
+        n_cls++;
     }
-    if (!n_cls)
-        return;
-    if (rs->acl)
+    if (n_cls && rs->acl)
         rte_acl_classify(rs->acl, data, res, n_cls, 1);
-    else
+    else if (n_cls)
         memset(res, 0, sizeof(res[0]) * n_cls);
     uint64_t *hits = &rs->hits[worker * rs->hits_stride];
     for (unsigned j = 0; j < n_cls; j++) {
@@ -425,13 +443,16 @@ static void fw_handle(void *opaque, unsigned worker, struct rte_mbuf **pkts, uin
             a = ctx->conf.default_action;
             fw_count(w, a == FW_ACCEPT ? FW_CNT_ACCEPT_DEFAULT : FW_CNT_DROP_DEFAULT);
         }
-        if (a != FW_ACCEPT) {
-            rte_pktmbuf_free(cls[j]);
-            continue;
-        }
-        if (w->ct)
-            fw_state_open(w, &pk[j], now_ms);
-        vnf_tx_put(tx, side ^ 1, cls[j]);
+        is_accepted[cls_pk[j]] = a == FW_ACCEPT;
+        if (a == FW_ACCEPT && w->ct)
+            fw_state_open(w, &pk[cls_pk[j]], now_ms);
+    }
+    /* Accepted packets leave in the order they arrived, whichever path accepted them. */
+    for (unsigned j = 0; j < n_ok; j++) {
+        if (is_accepted[j])
+            vnf_tx_put(tx, side ^ 1, ok[j]);
+        else
+            rte_pktmbuf_free(ok[j]);
     }
 }
 

@@ -177,11 +177,17 @@ def expect(tr, stateful, default, udp_timeout=30.0):
     return out, hits, c
 
 
-def run_case(wd, exe, tr, name, args, stateful, default, tshark=False):
+def run_case(wd, exe, tr, name, args, stateful, default, tshark=False, test_clock=True):
     in0 = [p for s, p in tr if s == 0]
     in1 = [p for s, p in tr if s == 1]
-    st, o0, o1, f0, f1 = vt.run_pcap(wd, exe, in0, in1, args, name=name)
-    out, hits, c = expect(tr, stateful, default)
+    st, o0, o1, f0, f1 = vt.run_pcap(wd, exe, in0, in1, args, name=name, test_clock=test_clock)
+    if test_clock:
+        out, hits, c = expect(tr, stateful, default)
+    else:
+        # Production loop: each port's capture (< 32 packets) is one burst, port 0's
+        # handled first; the TSC clock expires nothing within the run.
+        out, hits, c = expect(sorted(tr, key=lambda x: x[0]), stateful, default,
+                              udp_timeout=1e9)
     for side, got in ((0, o0), (1, o1)):
         want = out[side]
         check(len(got) == len(want), "%s: port %d sent %d packets, expected %d"
@@ -235,6 +241,13 @@ def main():
               % st.get("flows_active"))
         run_case(wd, exe, tr, "default-accept", ["-r", rules, "--default", "accept"], False,
                  "accept")
+        # Stateful in the production loop: a burst's connections are looked up in bulk.
+        check(sum(1 for s, _ in tr if s == 0) < 32 and sum(1 for s, _ in tr if s == 1) < 32,
+              "traffic no longer fits one burst per port")
+        st, c = run_case(wd, exe, tr, "stateful-burst", ["-r", rules, "-f", conf], True, "drop",
+                         test_clock=False)
+        check(c["accepted_state"] == 4, "stateful-burst model: %d state-accepted, expected 4"
+              % c["accepted_state"])
     vt.finish()
 
 
