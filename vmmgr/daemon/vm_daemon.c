@@ -1112,6 +1112,14 @@ static void recover_journal(struct vm_daemon *d)
             if (obs.is_db_present && vm_db_host_delete(d->db, op->target, &e) != NFV_OK) {
                 NFV_LOG_ERR(MOD, "journal recovery: %s", e.msg);
                 r = VM_RECOVER_DEFER;
+            } else {
+                /* Loaded at start-up before recovery ran: forget it in memory
+                 * too (its id may be reused by the next host added). */
+                struct host_rt *gone = vm_d_host_find(d, op->target);
+                if (gone) {
+                    host_detach(d, gone);
+                    host_rt_free(d, gone);
+                }
             }
             break;
         default:

@@ -119,6 +119,31 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1; then
     check "capabilities topology: core map" [ "$(jget 'len(d["core_map"])' <"$T/out")" = "$(nproc --all)" ]
     check "capabilities topology source" [ "$(jget 'd["topology"]["source"]' <"$T/out")" = libvirt-capabilities ]
     expect_rc 0 ctl host remove remote
+    # A lost connection: the host goes unreachable (event), vmmgrd retries
+    # with backoff, and the host comes back when libvirt answers again. The
+    # cut is made by a proxy in front of libvirtd's socket.
+    proxy="$T/libvirt-proxy.sock"
+    python3 "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
+    ppid_=$!
+    PIDS="$PIDS $ppid_"
+    wait_for 5 "proxy listening" test -S "$proxy"
+    expect_rc 0 ctl host add cut --uri "qemu+unix:///system?socket=$proxy" --reserved 0
+    host_state_is() { [ "$(ctl --json host show "$1" | jget 'd["state"]')" = "$2" ]; }
+    kill "$ppid_"
+    wait "$ppid_" 2>/dev/null
+    wait_for 10 "host unreachable after the cut" host_state_is cut unreachable
+    expect_rc 0 ctl events
+    check "unreachable event" grep -q "host_unreachable .*cut" "$T/out"
+    python3 "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
+    ppid_=$!
+    PIDS="$PIDS $ppid_"
+    wait_for 10 "host back up after the proxy returns" host_state_is cut up
+    expect_rc 0 ctl events
+    check "reconnected event" grep -q "host_reconnected .*cut" "$T/out"
+    api GET /metrics
+    check "disconnect counted" grep -q '^vmmgr_host_disconnects_total 1$' "$T/body"
+    expect_rc 0 ctl host remove cut
+    kill "$ppid_"
 else
     echo "note: qemu:///system not reachable here; live-host checks skipped"
 fi
