@@ -1,13 +1,23 @@
 #!/usr/bin/env bash
 # scripts/test.sh - run the whole suite: unit, integration and system tests
 # (ctest labels), then, under CI or with --asan, the unit tests again in an
-# ASan+UBSan build. Checks at the end that no test domain was left behind.
+# ASan+UBSan build. Checks at the end that the suite left nothing behind: no
+# test domain, no process it started (vmmgrd, the VNFs, the generator,
+# testpmd, libvirtd), no temp file or DPDK runtime dir.
 # Benchmarks are not part of the suite (see perf/).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 build=${VMMGR_BUILD_DIR:-$src/build}
 jobs=$(nproc)
 status=0
+procs='vmmgrd|vmmgr-nat|vmmgr-fw|vmmgr-pktgen|dpdk-testpmd|libvirtd|virtlogd|ovsdb-server'
+
+# What exists before the suite, so that only what it added counts.
+leftovers() {
+    ls -d /tmp/vmmgr-test-* /var/run/dpdk/vmmgr-test-* /dev/shm/vmmgr-test-* 2>/dev/null
+    pgrep -x "$procs" 2>/dev/null | sed 's/^/pid /'
+}
+before=$(leftovers | sort)
 
 echo "vmmgr-test: running the suite in $build" >&2
 ctest --test-dir "$build" -j"$jobs" --output-on-failure --timeout 900 || status=1
@@ -29,4 +39,17 @@ if [ -n "$left" ]; then
     echo "vmmgr-test: the suite left test domains behind: $left" >&2
     status=1
 fi
+after=$(leftovers | sort)
+added=$(comm -13 <(echo "$before") <(echo "$after") | grep -v '^$' || true)
+if [ -n "$added" ]; then
+    echo "vmmgr-test: the suite left these behind:" >&2
+    while read -r what; do
+        case "$what" in
+        pid\ *) ps -o pid=,comm=,args= -p "${what#pid }" >&2 || true ;;
+        *) echo "  $what" >&2 ;;
+        esac
+    done <<<"$added"
+    status=1
+fi
+[ $status = 0 ] && echo "vmmgr-test: suite passed and left nothing behind" >&2
 exit $status
