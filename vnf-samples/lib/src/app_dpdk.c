@@ -636,13 +636,23 @@ enum nfv_code vnf_app_run(struct vnf_app *app, const struct vnf_app_ops *ops, vo
             app->opts.is_pcap_clock ? ", test clock: pcap" : "");
     RTE_LCORE_FOREACH_WORKER(lcore)
     {
-        rte_eal_remote_launch(vnf_worker_main, &app->w[w], lcore);
+        rc = rte_eal_remote_launch(vnf_worker_main, &app->w[w], lcore);
+        if (rc != 0) {
+            /* Its queues and ring would go unserved: stop everything, say why. */
+            NFV_ERR(err, NFV_E_INTERNAL, "cannot start worker %u on lcore %u: %s", w, lcore,
+                    strerror(-rc));
+            app->quit = 1;
+            break;
+        }
         w++;
     }
-    vnf_worker_main(&app->w[0]);
+    if (!app->quit)
+        vnf_worker_main(&app->w[0]);
     app->quit = 1;
     rte_eal_mp_wait_lcore();
     pthread_join(ctl, NULL);
+    if (err && err->code != NFV_OK)
+        return err->code;
     vnf_app_stats_print(app, stdout, app->opts.is_json);
     return NFV_OK;
 }
