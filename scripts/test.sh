@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # scripts/test.sh - run the whole suite: unit, integration and system tests
-# (ctest labels), then, under CI or with --asan, the unit tests again in an
-# ASan+UBSan build. Checks at the end that the suite left nothing behind: no
+# (ctest labels), then, under CI or with --asan, the unit tests and the
+# packet-path (VNF, generator) tests again in an ASan+UBSan build. Checks at the end that the suite left nothing behind: no
 # test domain, no process it started (vmmgrd, the VNFs, the generator,
 # testpmd, libvirtd), no temp file or DPDK runtime dir.
 # Benchmarks are not part of the suite (see perf/).
@@ -25,8 +25,12 @@ ctest --test-dir "$build" -j"$jobs" --output-on-failure --timeout 900 || status=
 if [ "${CI:-}" = true ] || [ "${1:-}" = --asan ]; then
     echo "vmmgr-test: ASan+UBSan build, unit tests" >&2
     if "$src/scripts/build.sh" --asan; then
-        ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-            ctest --test-dir "${VMMGR_ASAN_BUILD_DIR:-$src/build-asan}" -L unit -j"$jobs" \
+        # Unit tests, plus the packet-path tests: the VNFs parse untrusted
+        # frames, so they run under the sanitizers too.
+        asan_build=${VMMGR_ASAN_BUILD_DIR:-$src/build-asan}
+        export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1
+        ctest --test-dir "$asan_build" -L unit -j"$jobs" --output-on-failure --timeout 900 || status=1
+        ctest --test-dir "$asan_build" -R '^integration_(vnf|pktgen)_' -j"$jobs" \
             --output-on-failure --timeout 900 || status=1
     else
         echo "vmmgr-test: ASan build failed" >&2
