@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # scripts/test.sh - run the whole suite: unit, integration and system tests
 # (ctest labels), then, under CI or with --asan, the unit tests and the
-# packet-path (VNF, generator) tests again in an ASan+UBSan build. Checks at the end that the suite left nothing behind: no
-# test domain, no process it started (vmmgrd, the VNFs, the generator,
-# testpmd, libvirtd), no temp file or DPDK runtime dir.
+# packet-path (VNF, generator) tests again in an ASan+UBSan build. Checks at
+# the end that the suite left nothing behind: no test domain, no process it
+# started (vmmgrd, the VNFs, the generator, testpmd, libvirtd), no temp file
+# or DPDK runtime dir.
 # Benchmarks are not part of the suite (see perf/).
 set -uo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
