@@ -262,7 +262,7 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
     progress_disarm();
     if (code != NFV_OK)
         goto out;
-    if (ctx->fmt == NFV_OUT_TABLE && json_object_get(doc, "operation_id")) {
+    if (ctx->fmt == NFV_OUT_TABLE && is_async && json_object_get(doc, "href")) {
         printf("operation %lld: creating '%s' (poll with 'vmmgrctl operation show %lld')\n",
                (long long)json_integer_value(json_object_get(doc, "operation_id")), name,
                (long long)json_integer_value(json_object_get(doc, "operation_id")));
@@ -559,7 +559,7 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
     progress_disarm();
     if (code != NFV_OK)
         goto out;
-    if (ctx->fmt == NFV_OUT_TABLE && json_object_get(doc, "operation_id"))
+    if (ctx->fmt == NFV_OUT_TABLE && is_async && json_object_get(doc, "href"))
         printf("operation %lld: creating group '%s'\n",
                (long long)json_integer_value(json_object_get(doc, "operation_id")), name);
     else if (ctx->fmt != NFV_OUT_TABLE)

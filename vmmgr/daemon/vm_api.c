@@ -246,7 +246,9 @@ static enum nfv_code query_async(const struct vm_http_request *req, bool *ret, s
 
 static int create_status(const json_t *v)
 {
-    if (json_object_get(v, "operation_id"))
+    /* Only the asynchronous answer has an href to poll; finished creates
+     * carry their operation_id too. */
+    if (json_object_get(v, "href"))
         return 202;
     return json_is_true(json_object_get(v, "dry_run")) ? 200 : 201;
 }

@@ -493,6 +493,7 @@ static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const
                                 char **ret, struct nfv_err *err)
 {
     char *frag = NULL, *devs = NULL, *xml = NULL;
+    const char *membacking = "";
     size_t devs_len = 0;
     FILE *f;
     bool is_test = vm_uri_is_test(h->uri);
@@ -537,6 +538,12 @@ static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const
     if (!is_test)
         fprintf(f, "    <console type='pty'/>\n    <memballoon model='none'/>\n");
     fclose(f);
+    /* vhost-user needs guest memory the switch can map (shared memfd). Not
+     * yet exercised against a real vhost-user backend here. */
+    for (size_t i = 0; s->nics && i < json_array_size(s->nics); i++)
+        if (strncmp(json_string_value(json_array_get(s->nics, i)), "vhostuser:", 10) == 0)
+            membacking = "  <memoryBacking><source type='memfd'/><access mode='shared'/>"
+                         "</memoryBacking>\n";
     if (asprintf(&xml,
                  "<domain type='%s'>\n"
                  "  <name>%s</name>\n"
@@ -544,7 +551,7 @@ static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const
                  "    <vmmgr:vm xmlns:vmmgr='urn:vmmgr:vm:1' role='%s' group='%s'/>\n"
                  "  </metadata>\n"
                  "  <memory unit='MiB'>%llu</memory>\n"
-                 "%s"
+                 "%s%s"
                  "  <os><type arch='x86_64'>hvm</type><boot dev='hd'/></os>\n"
                  "  <features><acpi/></features>\n"
                  "  <on_poweroff>destroy</on_poweroff>\n"
@@ -553,7 +560,7 @@ static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const
                  "  <devices>\n%s  </devices>\n"
                  "</domain>\n",
                  domain_type(h), name, vm_role_to_string(role), group ? group : "",
-                 (unsigned long long)s->memory_mib, frag, devs ? devs : "") < 0)
+                 (unsigned long long)s->memory_mib, frag, membacking, devs ? devs : "") < 0)
         xml = NULL;
     free(frag);
     free(devs);

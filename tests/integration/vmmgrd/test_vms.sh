@@ -47,6 +47,11 @@ check "dry run created nothing" [ "$(nvms)" = 0 ]
 
 # A VNF shape: vCPU 0 shared (control), vCPUs 1-2 exclusive (data plane).
 expect_rc 0 ctl vm create v1 --vcpus 3 --memory 256 --shared-vcpus 0
+check "table output for a finished create" grep -q "^v1 .* running " "$T/out"
+api POST /v1/vms '{"name":"v1b","vcpus":1,"memory_mib":64,"nics":["bridge:br0","vhostuser:/run/vu0.sock"],"disk":"/var/lib/x.qcow2"}'
+check "synchronous create answers 201 (got $status)" [ "$status" = 201 ]
+check "its operation is done" [ "$(printf '%s' "$body" | jget 'd["operation_id"]' | xargs -I{} sh -c 'curl -s --unix-socket '"$SOCK"' http://vmmgrd/v1/operations/{}' | jget 'd["state"]')" = done ]
+expect_rc 0 ctl vm delete v1b
 expect_rc 0 ctl --json vm pins v1
 check "v1 pins live" [ "$(jget 'd["live"]' <"$T/out")" = True ]
 check "v1 pins match the plan" [ "$(jget 'd["drift"]' <"$T/out")" = 0 ]
@@ -57,6 +62,13 @@ expect_rc 0 ctl --json host show "$v1_host"
 check "core map names v1's PUs" [ "$(jget '",".join(str(e["pu"]) for e in d["core_map"] if e["vm"]=="v1" and e["vcpus"] not in ("blocked","emulator"))' <"$T/out")" != "" ]
 check "PU rows = allocations" [ "$(jget 'len([e for e in d["core_map"] if e["vm"]])' <"$T/out")" = "$(allocs)" ]
 expect_rc 4 ctl vm create v1 --vcpus 1 --memory 64
+
+# A host in maintenance takes no new VM.
+expect_rc 0 ctl host set "$v1_host" --state maintenance
+expect_rc 0 ctl vm create mt --vcpus 1 --memory 64
+check "maintenance host avoided" [ "$(ctl --json vm show mt | jget 'd["host"]')" != "$v1_host" ]
+expect_rc 0 ctl vm delete mt
+expect_rc 0 ctl host set "$v1_host" --state up
 
 # Numbered: the operator names PUs, here on the host's third NUMA node
 # (placement must not steer the plan to another node).
