@@ -1017,8 +1017,8 @@ static void *monitor_main(void *arg)
 
         for (size_t i = 0; i < d->n_hosts && !d->is_stopping; i++) {
             struct host_rt *h = d->hosts[i];
-            if (h->is_connecting)
-                continue;
+            if (h->is_connecting || h->n_busy)
+                continue; /* in use without the lock: look again next round */
             if (h->conn && (atomic_load(&h->is_lost) || !d->hv->is_alive(h->conn))) {
                 d->hv->close(h->conn);
                 h->conn = NULL;

@@ -31,6 +31,7 @@ struct host_rt {
     struct vm_hv_conn *conn; /* NULL while unreachable */
     atomic_bool is_lost;     /* set by libvirt's event thread */
     bool is_connecting;      /* the monitor is opening it without the lock */
+    unsigned n_busy;         /* creates using @conn without the lock: do not close it */
     unsigned backoff_ms;
     int64_t next_retry_ms;
     struct pin_topo *topo; /* NULL until known (live hosts never reached) */

@@ -375,6 +375,7 @@ static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret
 {
     struct plc_cluster *c = plc_cluster_new(NULL);
     uint32_t *map = calloc(d->n_hosts ? d->n_hosts : 1, sizeof(*map));
+    struct pin_plan *scratch = NULL;
     enum nfv_code code = NFV_OK;
     uint32_t n = 0;
 
@@ -422,10 +423,43 @@ static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret
             goto fail;
         }
     }
+    /* Creates in flight (PUs claimed, libvirt still working without the
+     * lock) are not listed yet but hold their cores: count them too. */
+    scratch = pin_plan_new(PIN_MAX_VCPUS);
+    if (!scratch) {
+        code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        goto fail;
+    }
+    for (size_t k = 0; k < d->n_hosts; k++) {
+        const struct host_rt *h = d->hosts[k];
+        for (size_t ci = 0; h->alloc && map[k] != PLC_NONE && ci < pin_alloc_n_claims(h->alloc);
+             ci++) {
+            const char *owner = pin_alloc_claim_owner(h->alloc, ci);
+            const struct pin_plan *plan = scratch;
+            struct plc_demand dm = {0};
+            struct plc_choice ch;
+            uint32_t vidx;
+            if (vm_find(d, owner) || pin_alloc_claim_plan(h->alloc, owner, scratch, NULL))
+                continue;
+            choice_of(h, map[k], plan, plan->mem_mib, &ch);
+            dm.n_vcpus = (uint16_t)plan->n_vcpus;
+            dm.numa_nodes = ch.n_parts ? ch.n_parts : 1;
+            dm.mem_mib = (uint32_t)plan->mem_mib;
+            for (unsigned p = 0; p < ch.n_parts; p++)
+                dm.n_cores = (uint16_t)(dm.n_cores + ch.parts[p].n_cores);
+            if ((code = plc_cluster_add_vm(c, owner, PLC_NONE, PLC_ROLE_NONE, &dm, &ch, &vidx,
+                                           err)) != NFV_OK) {
+                nfv_err_prefix(err, "cluster view of in-flight VM '%s'", owner);
+                goto fail;
+            }
+        }
+    }
+    pin_plan_free(scratch);
     *ret = c;
     *ret_map = map;
     return NFV_OK;
 fail:
+    pin_plan_free(scratch);
     plc_cluster_free(c);
     free(map);
     return code;
@@ -821,12 +855,26 @@ static void undo_members(struct vm_daemon *d, struct member *m, size_t n, const 
                          int64_t group_op, const char *why)
 {
     int64_t now = vm_daemon_now_ms();
+    bool is_stuck[64] = {false};
 
-    for (size_t i = 0; i < n; i++)
-        if (m[i].is_defined && m[i].host->conn)
-            d->hv->domain_undefine(m[i].host->conn, m[i].spec.name, NULL);
+    /* A member whose domain cannot be undefined now (host lost meanwhile)
+     * keeps its row, PUs and pending journal entry: start-up recovery and
+     * the monitor's retries finish the rollback, so nothing leaks. */
+    for (size_t i = 0; i < n; i++) {
+        enum nfv_code c = NFV_OK;
+        if (m[i].is_defined)
+            c = m[i].host->conn ? d->hv->domain_undefine(m[i].host->conn, m[i].spec.name, NULL)
+                                : NFV_E_UNREACHABLE;
+        if (c != NFV_OK && c != NFV_E_NOENT && i < 64) {
+            is_stuck[i] = true;
+            d->has_deferred_ops = true;
+            m[i].is_claimed = false; /* keep the claim: release_members skips it */
+        }
+    }
     vm_db_begin(d->db, NULL);
     for (size_t i = 0; i < n; i++) {
+        if (i < 64 && is_stuck[i])
+            continue;
         vm_db_vm_delete(d->db, m[i].spec.name, NULL);
         if (m[i].op_id)
             vm_db_op_finish(d->db, m[i].op_id, VM_OPS_FAILED, why, now, NULL);
@@ -840,33 +888,32 @@ static void undo_members(struct vm_daemon *d, struct member *m, size_t n, const 
     release_members(m, n);
 }
 
-/* define -> start -> verify pins, for one member. */
-static enum nfv_code bring_up(struct vm_daemon *d, struct member *m, const char *group,
-                              struct nfv_err *err)
+/*
+ * define -> start, for one member, WITHOUT the daemon lock: @conn was taken
+ * under the lock with the host marked busy, so the monitor does not close it
+ * meanwhile; @xml was built under the lock. Touches nothing else of @d.
+ */
+static enum nfv_code bring_up(struct vm_daemon *d, struct vm_hv_conn *conn, struct member *m,
+                              const char *xml, struct nfv_err *err)
 {
-    char *xml = NULL;
     enum nfv_code code;
-    struct vm_rt tmp = {0};
 
-    if (!m->host->conn)
-        return NFV_ERR(err, NFV_E_UNREACHABLE, "host '%s' is unreachable", m->host->name);
-    if ((code = domain_xml(m->host, m->spec.name, &m->spec, m->spec.role, group, m->plan, &xml,
-                           err)) != NFV_OK)
-        return code;
-    code = d->hv->domain_define(m->host->conn, xml, err);
-    free(xml);
-    if (code != NFV_OK)
+    if ((code = d->hv->domain_define(conn, xml, err)) != NFV_OK)
         return code;
     m->is_defined = true;
-    if ((code = d->hv->domain_start(m->host->conn, m->spec.name, err)) != NFV_OK)
-        return code;
-    /* Verify what libvirt applied; repair (and report) any difference. */
+    return d->hv->domain_start(conn, m->spec.name, err);
+}
+
+/* Verifies what libvirt applied; repairs (and reports) any difference. Lock held. */
+static void verify_member(struct vm_daemon *d, struct member *m)
+{
+    struct vm_rt tmp = {0};
+
     snprintf(tmp.name, sizeof(tmp.name), "%s", m->spec.name);
     tmp.host = m->host;
     tmp.plan = m->plan;
     if (pins_enforce(d, &tmp, "after start") < 0)
         NFV_LOG_WARN(MOD, "'%s': pins could not be verified", m->spec.name);
-    return NFV_OK;
 }
 
 static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_t n,
@@ -928,18 +975,51 @@ static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_
                                     const char *group, enum vm_scope scope, int64_t group_op,
                                     int64_t t0, json_t **ret, struct nfv_err *err)
 {
-    enum nfv_code code;
+    enum nfv_code code = NFV_OK;
+    struct vm_hv_conn **conns = calloc(n, sizeof(*conns));
+    char **xmls = calloc(n, sizeof(*xmls));
     int64_t now;
     size_t i;
 
-    for (i = 0; i < n; i++) {
-        if ((code = bring_up(d, &m[i], group, err)) != NFV_OK) {
+    /* Under the lock: the XML, and each host's connection pinned busy. */
+    for (i = 0; code == NFV_OK && i < n; i++) {
+        if (!conns || !xmls)
+            code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        else if (!m[i].host->conn)
+            code = NFV_ERR(err, NFV_E_UNREACHABLE, "host '%s' is unreachable", m[i].host->name);
+        else
+            code = domain_xml(m[i].host, m[i].spec.name, &m[i].spec, m[i].spec.role, group,
+                              m[i].plan, &xmls[i], err);
+        if (code == NFV_OK) {
+            conns[i] = m[i].host->conn;
+            m[i].host->n_busy++;
+        } else {
             nfv_err_prefix(err, "VM '%s'", m[i].spec.name);
-            undo_members(d, m, n, group, group_op, err ? err->msg : "failed");
-            vm_metrics_observe(&d->metrics, VM_OP_VM_CREATE, 1, (double)(vm_d_mono_ms() - t0));
-            return code;
         }
     }
+    /* libvirt's define and start (a KVM start takes a few hundred ms) run
+     * without the lock, so other requests are served meanwhile. The PUs are
+     * already claimed and journaled; the VM is not listed until it is up. */
+    pthread_mutex_unlock(&d->lock);
+    for (i = 0; code == NFV_OK && i < n; i++)
+        if ((code = bring_up(d, conns[i], &m[i], xmls[i], err)) != NFV_OK)
+            nfv_err_prefix(err, "VM '%s'", m[i].spec.name);
+    pthread_mutex_lock(&d->lock);
+    for (i = 0; i < n; i++) {
+        if (conns && conns[i])
+            m[i].host->n_busy--;
+        if (xmls)
+            free(xmls[i]);
+    }
+    free(conns);
+    free(xmls);
+    if (code != NFV_OK) {
+        undo_members(d, m, n, group, group_op, err ? err->msg : "failed");
+        vm_metrics_observe(&d->metrics, VM_OP_VM_CREATE, 1, (double)(vm_d_mono_ms() - t0));
+        return code;
+    }
+    for (i = 0; i < n; i++)
+        verify_member(d, &m[i]);
     now = vm_daemon_now_ms();
     if ((code = vm_db_begin(d->db, err)) != NFV_OK)
         return code; /* journal stays pending: recovery finishes it */
@@ -1637,6 +1717,18 @@ enum vm_recovery vm_vm_recover(struct vm_daemon *d, const struct vm_db_op *op)
             }
         }
         vm_db_vm_delete(d->db, op->target, NULL);
+        /* When retried while running, memory holds the VM or its claim. */
+        {
+            struct vm_rt *vm = vm_find(d, op->target);
+            if (vm) {
+                if (vm->host->alloc)
+                    pin_alloc_release(vm->host->alloc, vm->name, NULL);
+                vm_detach(d, vm);
+                vm_rt_free(vm);
+            } else if (h && h->alloc) {
+                pin_alloc_release(h->alloc, op->target, NULL);
+            }
+        }
         break;
     default:
         if (r == VM_RECOVER_FINISH && obs.is_db_present)
