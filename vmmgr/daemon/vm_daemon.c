@@ -1008,7 +1008,7 @@ static void recover_journal(struct vm_daemon *d);
 static void *monitor_main(void *arg)
 {
     struct vm_daemon *d = arg;
-    int64_t last_retry = 0;
+    int64_t last_retry = 0, last_prune = vm_d_mono_ms();
 
     pthread_mutex_lock(&d->lock);
     while (!d->is_stopping) {
@@ -1034,6 +1034,11 @@ static void *monitor_main(void *arg)
             }
         }
         vm_vm_handle_notes(d);
+        /* Keep the event log bounded while running, not only at start-up. */
+        if (now - last_prune >= 600000) {
+            last_prune = now;
+            vm_db_event_prune(d->db, d->cfg.event_keep, NULL);
+        }
         /* Entries recovery had to defer (host unreachable, libvirt busy)
          * are retried once a second. */
         if (d->has_deferred_ops && now - last_retry >= 1000) {
