@@ -551,6 +551,57 @@ bool pin_alloc_pu_owner(const struct pin_alloc *a, unsigned pu, const char **ret
     return false;
 }
 
+bool pin_alloc_pu_vcpus_format(const struct pin_alloc *a, unsigned pu, const char **ret_owner,
+                               char *buf, size_t buf_size)
+{
+    const struct pin_claim *c = NULL;
+    const uint16_t *vp;
+    const uint8_t *modes;
+    bool is_shared;
+    size_t len = 0;
+    int run_start = -1, prev = -2;
+
+    if (buf_size)
+        buf[0] = '\0';
+    for (size_t i = 0; i < a->n_claims && !c; i++)
+        if (claim_has(&a->claims[i], PIN_CL_BLOCKED, pu) ||
+            claim_has(&a->claims[i], PIN_CL_CLAIMED, pu))
+            c = &a->claims[i];
+    if (!c)
+        return false;
+    if (ret_owner)
+        *ret_owner = claim_owner(c);
+    if (claim_has(c, PIN_CL_BLOCKED, pu)) {
+        snprintf(buf, buf_size, "blocked");
+        return true;
+    }
+    vp = claim_u16(c);
+    modes = claim_modes(c);
+    is_shared = claim_has(c, PIN_CL_SHARED, pu);
+    /* vCPUs on this PU, ascending, compressed into ranges ("0-1,4"). The
+     * extra iteration (v == n_vcpus) flushes the last run. */
+    for (unsigned v = 0; v <= c->n_vcpus; v++) {
+        bool is_here = v < c->n_vcpus && (is_shared ? modes[v] == PIN_MODE_SHARED
+                                                    : modes[v] != PIN_MODE_SHARED && vp[v] == pu);
+        if (is_here && (int)v == prev + 1) {
+            prev = (int)v;
+            continue;
+        }
+        if (run_start >= 0 && len < buf_size) {
+            int n = run_start == prev
+                        ? snprintf(buf + len, buf_size - len, "%s%d", len ? "," : "", run_start)
+                        : snprintf(buf + len, buf_size - len, "%s%d-%d", len ? "," : "", run_start,
+                                   prev);
+            len += n > 0 ? (size_t)n : 0;
+        }
+        run_start = is_here ? (int)v : -1;
+        prev = is_here ? (int)v : -2;
+    }
+    if (len == 0)
+        snprintf(buf, buf_size, "emulator");
+    return true;
+}
+
 /* ---- JSON -------------------------------------------------------------- */
 
 static json_t *set_json(const struct pin_cpuset *s)

@@ -386,15 +386,9 @@ static json_t *host_json(struct vm_daemon *d, const struct vm_db_host *row, bool
                                        ? "dedicated"
                                        : "other";
                 const char *owner = NULL;
-                int vcpu = 0;
-                char vc[16] = "";
-                if (h->alloc && pin_alloc_pu_owner(h->alloc, (unsigned)pu, &owner, &vcpu))
-                    snprintf(vc, sizeof(vc), "%s",
-                             vcpu == PIN_OWNER_EMULATOR  ? "emulator"
-                             : vcpu == PIN_OWNER_BLOCKED ? "blocked"
-                                                         : "");
-                if (owner && !vc[0])
-                    snprintf(vc, sizeof(vc), "%d", vcpu);
+                char vc[64] = "";
+                if (h->alloc)
+                    pin_alloc_pu_vcpus_format(h->alloc, (unsigned)pu, &owner, vc, sizeof(vc));
                 json_array_append_new(map, json_pack("{s:i,s:i,s:i,s:i,s:s,s:s?,s:s?}", "pu", pu,
                                                      "core", pi->core, "node", pi->node, "package",
                                                      pi->package, "pool", pool, "vm", owner,

@@ -116,6 +116,15 @@ bool pin_alloc_pu_owner(const struct pin_alloc *a, unsigned pu, const char **ret
                         int *ret_vcpu);
 
 /*
+ * Like pin_alloc_pu_owner(), for a core map: writes into @buf the vCPUs of
+ * the holder that run on PU @pu in list syntax ("3", or "0-1,4" for a shared
+ * group), or "emulator" / "blocked". Returns false (and @buf = "") if the PU
+ * is not held. *ret_owner (may be NULL) is borrowed. Pure.
+ */
+bool pin_alloc_pu_vcpus_format(const struct pin_alloc *a, unsigned pu, const char **ret_owner,
+                               char *buf, size_t buf_size);
+
+/*
  * JSON form: {"pools":{"reserved","dedicated","shared"},"claims":[{"owner",
  * "plan":<pin_plan_to_json>}]} (cpusets in list syntax).
  * pin_alloc_from_json() rebuilds an equal allocation on @topo (reference

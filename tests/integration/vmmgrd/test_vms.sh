@@ -61,6 +61,11 @@ v1_pus=$(ctl --json vm show v1 | jget 'd["pus"]')
 expect_rc 0 ctl --json host show "$v1_host"
 check "core map names v1's PUs" [ "$(jget '",".join(str(e["pu"]) for e in d["core_map"] if e["vm"]=="v1" and e["vcpus"] not in ("blocked","emulator"))' <"$T/out")" != "" ]
 check "PU rows = allocations" [ "$(jget 'len([e for e in d["core_map"] if e["vm"]])' <"$T/out")" = "$(allocs)" ]
+# A shared group's PU lists every vCPU on it (here a 2-vCPU all-shared VM).
+expect_rc 0 ctl vm create sh2 --vcpus 2 --memory 64 --cpu-mode shared --host "$v1_host"
+expect_rc 0 ctl --json host show "$v1_host"
+check "core map lists both shared vCPUs on one PU" [ "$(jget '[e["vcpus"] for e in d["core_map"] if e["vm"]=="sh2" and e["vcpus"]!="blocked"]' <"$T/out")" = "['0-1']" ]
+expect_rc 0 ctl vm delete sh2
 expect_rc 4 ctl vm create v1 --vcpus 1 --memory 64
 
 # A host in maintenance takes no new VM.

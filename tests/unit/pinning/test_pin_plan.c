@@ -309,6 +309,41 @@ static void test_mixed_vnf_shape(void **state)
     host_fini(&h);
 }
 
+/* The core map lists every vCPU of a shared group on its PU, not just one. */
+static void test_core_map_vcpu_lists(void **state)
+{
+    struct host h;
+    struct pin_request *r = req_new(5, PIN_MODE_EXCLUSIVE);
+    const char *owner = NULL;
+    char buf[64];
+
+    (void)state;
+    host_init(&h, 1, 1, 8, 2, "0-1");
+    /* vCPUs 0, 1 and 3 share one PU; 2 and 4 are exclusive. */
+    assert_int_equal(pin_request_set_mode_list(r, "0-1,3", PIN_MODE_SHARED, NULL), NFV_OK);
+    r->emulator = PIN_EMU_ISOLATE;
+    plan_ok(&h, r);
+    claim(&h, "vnf-2");
+    assert_true(
+        pin_alloc_pu_vcpus_format(h.a, (unsigned)h.plan->vcpu_pu[0], &owner, buf, sizeof(buf)));
+    assert_string_equal(owner, "vnf-2");
+    assert_string_equal(buf, "0-1,3");
+    assert_true(
+        pin_alloc_pu_vcpus_format(h.a, (unsigned)h.plan->vcpu_pu[4], NULL, buf, sizeof(buf)));
+    assert_string_equal(buf, "4");
+    assert_true(pin_alloc_pu_vcpus_format(h.a, (unsigned)pin_cpuset_first(&h.plan->emulator), NULL,
+                                          buf, sizeof(buf)));
+    assert_string_equal(buf, "emulator");
+    assert_true(pin_alloc_pu_vcpus_format(h.a, (unsigned)pin_cpuset_first(&h.plan->blocked), NULL,
+                                          buf, sizeof(buf)));
+    assert_string_equal(buf, "blocked");
+    /* A free PU: false and an empty string. */
+    assert_false(pin_alloc_pu_vcpus_format(h.a, 15, NULL, buf, sizeof(buf)));
+    assert_string_equal(buf, "");
+    pin_request_free(r);
+    host_fini(&h);
+}
+
 static void test_nic_locality(void **state)
 {
     struct host h;
@@ -657,6 +692,7 @@ int main(void)
         cmocka_unit_test(test_shared_group),
         cmocka_unit_test(test_numbered),
         cmocka_unit_test(test_mixed_vnf_shape),
+        cmocka_unit_test(test_core_map_vcpu_lists),
         cmocka_unit_test(test_nic_locality),
         cmocka_unit_test(test_numa_spread_and_best_fit),
         cmocka_unit_test(test_emulator_pools),
