@@ -383,8 +383,14 @@ enum nfv_code pin_request_from_json(const json_t *v, struct pin_request **ret_re
     rc = pin_request_validate(r, err);
     if (rc) {
         pin_request_free(r);
-        return rc == NFV_E_INVAL ? NFV_ERR(err, NFV_E_PARSE, "request: %s", err ? err->msg : "")
-                                 : rc;
+        if (rc != NFV_E_INVAL)
+            return rc;
+        /* Not NFV_ERR(err, ..., "%s", err->msg): the message would be formatted from itself. */
+        if (err) {
+            nfv_err_prefix(err, "request");
+            err->code = NFV_E_PARSE;
+        }
+        return NFV_E_PARSE;
     }
     *ret_req = r;
     return NFV_OK;

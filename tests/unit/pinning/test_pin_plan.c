@@ -582,6 +582,27 @@ static void test_request_validation(void **state)
     pin_request_free(r);
 }
 
+/* A request document that parses but fails validation: the reason is kept,
+ * prefixed once (the message used to be formatted from itself: undefined
+ * behaviour that printed "request: request: request: ..."). */
+static void test_request_from_json_invalid(void **state)
+{
+    struct pin_request *r = req_new(2, PIN_MODE_EXCLUSIVE), *r2 = NULL;
+    struct nfv_err err = {0};
+    json_t *j;
+
+    (void)state;
+    r->hugepage_kib = 3000;
+    j = pin_request_to_json(r);
+    assert_int_equal(pin_request_from_json(j, &r2, &err), NFV_E_PARSE);
+    assert_int_equal(err.code, NFV_E_PARSE);
+    assert_string_equal(err.msg, "request: 'hugepages': 3000 KiB is not a power of two");
+    assert_null(r2);
+    assert_int_equal(pin_request_from_json(j, &r2, NULL), NFV_E_PARSE);
+    json_decref(j);
+    pin_request_free(r);
+}
+
 /* Drift: what a hypervisor reports against the plan (pure part of the
  * libvirt adapter's check). */
 static void test_drift_compare(void **state)
@@ -699,6 +720,7 @@ int main(void)
         cmocka_unit_test(test_claim_release_json),
         cmocka_unit_test(test_plan_and_request_json),
         cmocka_unit_test(test_request_validation),
+        cmocka_unit_test(test_request_from_json_invalid),
         cmocka_unit_test(test_drift_compare),
         cmocka_unit_test(test_hugepages),
     };
