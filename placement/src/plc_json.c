@@ -159,6 +159,13 @@ static enum nfv_code load_file(const char *path, json_t **ret, struct nfv_err *e
 
 /* ---- topology ---- */
 
+/* a * b, saturated at 2^32: level counts multiply, and no product may wrap
+ * around into a small, valid-looking count (4096^6 is 2^72). */
+static unsigned long mul_sat(unsigned long a, unsigned long b)
+{
+    return a > (1UL << 32) / b ? 1UL << 32 : a * b;
+}
+
 /* Parses the synthetic subset into nodes x cores x threads. */
 static enum nfv_code parse_synthetic(struct jctx *j, const char *s, unsigned *ret_nodes,
                                      unsigned *ret_cores, unsigned *ret_threads)
@@ -184,29 +191,31 @@ static enum nfv_code parse_synthetic(struct jctx *j, const char *s, unsigned *re
             core = n;
             seen_core = true;
         } else if (!strcasecmp(tok, "pu")) {
+            if (n > PIN_MAX_SMT)
+                return jfail(j, "'pu:%lu': at most %d threads per core", n, PIN_MAX_SMT);
             pu = n;
         } else if (!strcasecmp(tok, "package") || !strcasecmp(tok, "socket") ||
                    !strcasecmp(tok, "machine") || !strcasecmp(tok, "group")) {
             if (seen_numa)
-                between *= n;
+                between = mul_sat(between, n);
             else
-                above_numa *= n;
+                above_numa = mul_sat(above_numa, n);
         } else if (!strncasecmp(tok, "l", 1) || !strcasecmp(tok, "die")) {
             /* caches and dies: between NUMA and cores, they multiply cores */
             if (seen_core)
                 return jfail(j, "'%s': must come before 'core'", tok);
             if (seen_numa)
-                between *= n;
+                between = mul_sat(between, n);
             else
-                above_numa *= n;
+                above_numa = mul_sat(above_numa, n);
         } else {
             return jfail(j, "'%s': unknown level (package, numa, l3, core, pu)", tok);
         }
     }
     if (!seen_core)
         return jfail(j, "needs a 'core:N' level");
-    unsigned long nodes = seen_numa ? above_numa * numa : above_numa;
-    unsigned long cores = seen_numa ? between * core : core;
+    unsigned long nodes = seen_numa ? mul_sat(above_numa, numa) : above_numa;
+    unsigned long cores = seen_numa ? mul_sat(between, core) : core;
     if (!seen_numa) {
         /* Without a numa level, one node per package: levels counted above
          * numa include the package; caches below it multiply cores. */
