@@ -75,7 +75,7 @@ static const struct ctl_verb verbs[] = {
      "NAME --vcpus N --memory MIB [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] "
      "[--shared-vcpus LIST] [--thread-policy P] [--emulator E] [--numa-node N] [--host H] "
      "[--group G --role act|sby] [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] "
-     "[--dry-run] [--async]",
+     "[--dry-run] [--async] [--ignore-reserve]",
      "Place, pin, define and start a VM; verify its pins.", ctl_cmd_vm_create},
     {"vm list", "", "List VMs with host, state, role and PUs.", ctl_cmd_vm_list},
     {"vm show", "NAME", "Show a VM, its peers and its pin plan.", ctl_cmd_vm_show},
@@ -87,7 +87,8 @@ static const struct ctl_verb verbs[] = {
     {"vm delete", "NAME [--if-exists]", "Destroy and undefine a VM; release its PUs.",
      ctl_cmd_vm_delete},
     {"group create",
-     "NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run] [--async]",
+     "NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run] [--async] "
+     "[--ignore-reserve]",
      "Create an ACT/SBY group: all members placed and started, or none.", ctl_cmd_group_create},
     {"group list", "", "List redundancy groups.", ctl_cmd_group_list},
     {"group show", "NAME", "Show a group's members, roles and hosts.", ctl_cmd_group_show},

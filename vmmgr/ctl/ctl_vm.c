@@ -4,9 +4,11 @@
  *             [--shared-vcpus LIST] [--thread-policy P] [--emulator E]
  *             [--numa-node N] [--host H] [--group G --role act|sby]
  *             [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] [--dry-run]
+ *             [--ignore-reserve]
  *   vm list | vm show NAME | vm pins NAME
  *   vm start|stop|reboot NAME (stop: [--force]) | vm delete NAME [--if-exists]
  *   group create NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run]
+ *     [--ignore-reserve] (place even if the healing reserve breaks)
  *     SPEC = vcpus=N,memory=MIB[,cpu-mode=M][,host=H][,shared-vcpus=L][,...]
  *   group list | group show NAME
  * A create that takes more than a second prints one progress line on
@@ -201,9 +203,10 @@ static enum nfv_code set_field(json_t *o, const char *opt, const char *val, stru
 enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "vcpus=",    "memory=",    "cpu-mode=", "cpu-map=", "shared-vcpus=", "thread-policy=",
-        "emulator=", "numa-node=", "host=",     "group=",   "role=",         "disk=",
-        "nic=",      "dry-run",    "async",     NULL};
+        "vcpus=",         "memory=",   "cpu-mode=",  "cpu-map=", "shared-vcpus=",
+        "thread-policy=", "emulator=", "numa-node=", "host=",    "group=",
+        "role=",          "disk=",     "nic=",       "dry-run",  "async",
+        "ignore-reserve", NULL};
     const char *opt, *val, *name = NULL;
     json_t *body = json_object(), *nics = json_array(), *doc = NULL;
     enum nfv_code code = NFV_OK;
@@ -226,6 +229,10 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
         }
         if (strcmp(opt, "async") == 0) {
             is_async = true;
+            continue;
+        }
+        if (strcmp(opt, "ignore-reserve") == 0) {
+            json_object_set_new(body, "ignore_reserve", json_true());
             continue;
         }
         snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
@@ -512,7 +519,8 @@ static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err 
 
 enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {"scope=", "member=", "dry-run", "async", NULL};
+    static const char *const spec[] = {"scope=", "member=",        "dry-run",
+                                       "async",  "ignore-reserve", NULL};
     const char *opt, *val, *name = NULL;
     json_t *body = json_object(), *members = json_array(), *doc = NULL, *m;
     enum nfv_code code = NFV_OK;
@@ -532,6 +540,8 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
             json_object_set_new(body, "dry_run", json_true());
         } else if (strcmp(opt, "async") == 0) {
             is_async = true;
+        } else if (strcmp(opt, "ignore-reserve") == 0) {
+            json_object_set_new(body, "ignore_reserve", json_true());
         } else {
             if ((code = parse_member(val, &m, err)) != NFV_OK)
                 goto out;

@@ -13,7 +13,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum key_kind { KEY_PATH, KEY_STR, KEY_UINT, KEY_OCTAL, KEY_SIZE, KEY_LEVEL, KEY_TARGET };
+enum key_kind {
+    KEY_PATH,
+    KEY_STR,
+    KEY_UINT,
+    KEY_OCTAL,
+    KEY_SIZE,
+    KEY_LEVEL,
+    KEY_TARGET,
+    KEY_RESERVE
+};
 
 struct key_desc {
     const char *name;
@@ -42,7 +51,23 @@ static const struct key_desc keys[] = {
     {"max_body_bytes", KEY_SIZE, F(max_body_size), 1024, 64ull << 20},
     {"event_keep", KEY_UINT, F(event_keep), 100, 10000000},
     {"longpoll_max_s", KEY_UINT, F(longpoll_max_s), 1, 3600},
+    {"healing_reserve", KEY_RESERVE, F(healing_reserve), 0, 0},
 };
+
+static const char *const reserve_names[VM_RESERVE__COUNT] = {"host", "rack", "off"};
+
+const char *vm_reserve_to_string(enum vm_reserve r)
+{
+    return (unsigned)r < VM_RESERVE__COUNT ? reserve_names[r] : "?";
+}
+
+enum vm_reserve vm_reserve_from_string(const char *s)
+{
+    for (unsigned i = 0; i < VM_RESERVE__COUNT; i++)
+        if (strcmp(reserve_names[i], s) == 0)
+            return (enum vm_reserve)i;
+    return VM_RESERVE__COUNT;
+}
 
 void vm_config_defaults(struct vm_config *c)
 {
@@ -59,6 +84,7 @@ void vm_config_defaults(struct vm_config *c)
     c->max_body_size = 1u << 20;
     c->event_keep = 100000;
     c->longpoll_max_s = 60;
+    c->healing_reserve = VM_RESERVE_HOST;
 }
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -128,6 +154,14 @@ enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *va
                 return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not one of stderr, syslog", key,
                                value);
             return NFV_OK;
+        case KEY_RESERVE: {
+            enum vm_reserve r = vm_reserve_from_string(value);
+            if (r == VM_RESERVE__COUNT)
+                return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not one of host, rack, off", key,
+                               value);
+            c->healing_reserve = r;
+            return NFV_OK;
+        }
         }
     }
     return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown key", key);

@@ -23,6 +23,12 @@
 
 enum vm_log_target { VM_LOG_TARGET_STDERR, VM_LOG_TARGET_SYSLOG, VM_LOG_TARGET__COUNT };
 
+/* healing_reserve: the failure placement keeps room to rebuild group members
+ * after (placement's plc_config.failure): one host, one rack, or none. */
+enum vm_reserve { VM_RESERVE_HOST, VM_RESERVE_RACK, VM_RESERVE_OFF, VM_RESERVE__COUNT };
+const char *vm_reserve_to_string(enum vm_reserve r);
+enum vm_reserve vm_reserve_from_string(const char *s); /* VM_RESERVE__COUNT if unknown */
+
 struct vm_config {
     char socket_path[PATH_MAX]; /* socket: Unix socket of the native API */
     unsigned socket_mode;       /* socket_mode: octal permissions, default 0660 */
@@ -33,13 +39,14 @@ struct vm_config {
     char token_file[PATH_MAX];  /* api_token_file: bearer token for TCP clients */
     enum nfv_log_level log_level;
     enum vm_log_target log_target;
-    unsigned keepalive_interval_s; /* libvirt keepalive: probe every N s */
-    unsigned keepalive_count;      /* ... and drop after N unanswered probes */
-    unsigned reconnect_min_ms;     /* first retry delay after a lost host */
-    unsigned reconnect_max_ms;     /* backoff cap */
-    size_t max_body_size;          /* request bodies larger than this get 413 */
-    unsigned event_keep;           /* events kept in the log (oldest pruned) */
-    unsigned longpoll_max_s;       /* cap for GET /v1/events?wait= */
+    unsigned keepalive_interval_s;   /* libvirt keepalive: probe every N s */
+    unsigned keepalive_count;        /* ... and drop after N unanswered probes */
+    unsigned reconnect_min_ms;       /* first retry delay after a lost host */
+    unsigned reconnect_max_ms;       /* backoff cap */
+    size_t max_body_size;            /* request bodies larger than this get 413 */
+    unsigned event_keep;             /* events kept in the log (oldest pruned) */
+    unsigned longpoll_max_s;         /* cap for GET /v1/events?wait= */
+    enum vm_reserve healing_reserve; /* default host; a request may waive it */
 };
 
 /* Fills @c with the documented defaults. */

@@ -42,6 +42,7 @@ struct vm_spec {
     const char *disk;
     const json_t *nics;
     bool is_dry_run;
+    bool is_reserve_ignored; /* "ignore_reserve": place even if the reserve breaks */
     struct pin_request *req; /* owned */
 };
 
@@ -112,10 +113,10 @@ void vm_vm_free_all(struct vm_daemon *d)
 
 /* ---- request parsing ---- */
 
-static const char *const vm_fields[] = {"name",      "vcpus",        "memory_mib",    "cpu_mode",
-                                        "cpu_map",   "shared_vcpus", "thread_policy", "emulator",
-                                        "numa_node", "host",         "group",         "role",
-                                        "disk",      "nics",         "dry_run",       NULL};
+static const char *const vm_fields[] = {
+    "name",          "vcpus",    "memory_mib", "cpu_mode",       "cpu_map", "shared_vcpus",
+    "thread_policy", "emulator", "numa_node",  "host",           "group",   "role",
+    "disk",          "nics",     "dry_run",    "ignore_reserve", NULL};
 
 /* A path or bridge name goes into domain XML: no markup characters. */
 static enum nfv_code xml_safe(const char *field, const char *s, struct nfv_err *err)
@@ -132,7 +133,7 @@ static enum nfv_code spec_parse(const json_t *body, const char *const *allowed, 
                *role = NULL;
     uint64_t n_vcpus = 0, numa = UINT64_MAX;
     enum pin_cpu_mode mode;
-    const json_t *dr;
+    const json_t *dr, *ir;
 
     memset(s, 0, sizeof(*s));
     s->role = VM_ROLE_NONE;
@@ -156,6 +157,10 @@ static enum nfv_code spec_parse(const json_t *body, const char *const *allowed, 
     if (dr && !json_is_boolean(dr))
         return NFV_ERR(err, NFV_E_INVAL, "'dry_run': must be true or false");
     s->is_dry_run = json_is_true(dr);
+    ir = json_object_get(body, "ignore_reserve");
+    if (ir && !json_is_boolean(ir))
+        return NFV_ERR(err, NFV_E_INVAL, "'ignore_reserve': must be true or false");
+    s->is_reserve_ignored = json_is_true(ir);
     if (s->host && vm_req_name_check("host", s->host, err))
         return NFV_E_INVAL;
     if (s->group && vm_req_name_check("group", s->group, err))
@@ -373,12 +378,20 @@ static void choice_of(const struct host_rt *h, uint32_t host_idx, const struct p
 static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret,
                                    uint32_t **ret_map, struct nfv_err *err)
 {
-    struct plc_cluster *c = plc_cluster_new(NULL);
+    struct plc_cluster *c;
+    struct plc_config pcfg;
     uint32_t *map = calloc(d->n_hosts ? d->n_hosts : 1, sizeof(*map));
     struct pin_plan *scratch = NULL;
     enum nfv_code code = NFV_OK;
     uint32_t n = 0;
 
+    /* The healing reserve of issue 4: room to rebuild every group member
+     * after the configured failure (healing_reserve; "off" keeps none). */
+    plc_config_init(&pcfg);
+    pcfg.failure = d->cfg.healing_reserve == VM_RESERVE_RACK  ? PLC_FAILURE_RACK
+                   : d->cfg.healing_reserve == VM_RESERVE_OFF ? PLC_FAILURE_NONE
+                                                              : PLC_FAILURE_HOST;
+    c = plc_cluster_new(&pcfg);
     if (!c || !map) {
         plc_cluster_free(c);
         free(map);
@@ -741,8 +754,9 @@ static enum nfv_code place_and_claim(struct vm_daemon *d, struct member *m, size
     r.scope = (enum plc_scope)scope;
     r.n_vms = n;
     r.vms = vr;
-    /* The healing reserve is the healing engine's business (issue 6). */
-    r.is_reserve_waived = true;
+    /* Only an explicit "ignore_reserve" waives the reserve (a group's flag
+     * is copied to every member). */
+    r.is_reserve_waived = m[0].spec.is_reserve_ignored;
     if ((code = plc_place(c, &r, false, ch, err)) != NFV_OK)
         goto out;
     for (i = 0; i < n; i++) {
@@ -1167,6 +1181,7 @@ enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, bool 
     }
     stored = json_deep_copy(body);
     json_object_del(stored, "dry_run");
+    json_object_del(stored, "ignore_reserve"); /* a decision of this request only */
     mp->spec_text = stored ? json_dumps(stored, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(stored);
     pthread_mutex_lock(&d->lock);
@@ -1216,13 +1231,14 @@ enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, bool 
 enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, bool is_async,
                                      json_t **ret, struct nfv_err *err)
 {
-    static const char *const fields[] = {"name", "scope", "members", "dry_run", NULL};
+    static const char *const fields[] = {"name",    "scope",          "members",
+                                         "dry_run", "ignore_reserve", NULL};
     static const char *const member_fields[] = {
         "name",         "vcpus",         "memory_mib", "cpu_mode",  "cpu_map",
         "shared_vcpus", "thread_policy", "emulator",   "numa_node", "host",
         "role",         "disk",          "nics",       NULL};
     const char *name = NULL, *scope_s = "host";
-    const json_t *members, *mj, *dr;
+    const json_t *members, *mj, *dr, *ir;
     struct member *m = NULL;
     enum vm_scope scope;
     json_t *arr = NULL;
@@ -1241,6 +1257,11 @@ enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, bo
     if (!json_is_array(members) || n == 0 || n > 64)
         return NFV_ERR(err, NFV_E_INVAL, "'members': must be a list of 1..64 VMs");
     dr = json_object_get(body, "dry_run");
+    if (dr && !json_is_boolean(dr))
+        return NFV_ERR(err, NFV_E_INVAL, "'dry_run': must be true or false");
+    ir = json_object_get(body, "ignore_reserve");
+    if (ir && !json_is_boolean(ir))
+        return NFV_ERR(err, NFV_E_INVAL, "'ignore_reserve': must be true or false");
     m = calloc(n, sizeof(*m));
     if (!m)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
@@ -1259,6 +1280,7 @@ enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, bo
             goto out;
         }
         m[i].spec.is_dry_run = json_is_true(dr);
+        m[i].spec.is_reserve_ignored = json_is_true(ir);
         m[i].spec_text = json_dumps(mj, JSON_COMPACT | JSON_SORT_KEYS);
     }
     pthread_mutex_lock(&d->lock);

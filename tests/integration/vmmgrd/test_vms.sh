@@ -7,7 +7,10 @@
 # and journal recovery of interrupted creates/deletes.
 . "$(dirname "$0")/lib.sh"
 
-write_config ""
+# Deliberately no healing reserve: two simulated hosts (plus the 2-PU KVM
+# host) cannot keep room to rebuild an ACT/SBY pair after a host failure, and
+# this test is about lifecycle and pins; test_reserve.sh covers the reserve.
+write_config "healing_reserve = off"
 start_daemon
 syn="package:2 numa:2(memory=16GB) core:4 pu:2" # 32 PUs, 16 cores, 4 nodes
 expect_rc 0 ctl host add sim1 --uri test:/// --synthetic "$syn" --reserved 0-1 --label rack=r1

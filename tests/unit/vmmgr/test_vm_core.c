@@ -133,18 +133,24 @@ static void test_config_defaults_and_file(void **state)
                        "state_dir = \"/tmp/state dir\"\n"
                        "log_level = debug\n"
                        "max_body_bytes = 4096\n"
+                       "healing_reserve = rack\n"
                        "\n";
 
     (void)state;
     vm_config_defaults(&c);
     assert_string_equal(c.socket_path, "/run/vmmgr/vmmgrd.sock");
     assert_int_equal(c.socket_mode, 0660);
+    assert_int_equal(c.healing_reserve, VM_RESERVE_HOST); /* issue 4: keep it by default */
     assert_int_equal(vm_config_parse(&c, text, "t.conf", &err), NFV_OK);
     assert_string_equal(c.socket_path, "/tmp/x.sock");
     assert_int_equal(c.socket_mode, 0600);
     assert_string_equal(c.state_dir, "/tmp/state dir");
     assert_int_equal(c.log_level, NFV_LOG_DEBUG);
     assert_int_equal(c.max_body_size, 4096);
+    assert_int_equal(c.healing_reserve, VM_RESERVE_RACK);
+    assert_int_equal(vm_config_set(&c, "healing_reserve", "off", &err), NFV_OK);
+    assert_int_equal(c.healing_reserve, VM_RESERVE_OFF);
+    assert_string_equal(vm_reserve_to_string(c.healing_reserve), "off");
     assert_int_equal(vm_config_finish(&c, &err), NFV_OK);
     assert_string_equal(c.db_path, "/tmp/state dir/vmmgr.db");
 }
@@ -167,6 +173,9 @@ static void test_config_errors_name_file_line_key(void **state)
                      NFV_E_INVAL);
     assert_non_null(strstr(err.msg, "absolute"));
     assert_int_equal(vm_config_parse(&c, "log_level = loud\n", "v.conf", &err), NFV_E_INVAL);
+    assert_int_equal(vm_config_parse(&c, "healing_reserve = zone\n", "v.conf", &err), NFV_E_INVAL);
+    assert_string_equal(err.msg,
+                        "v.conf:1: 'healing_reserve': 'zone' is not one of host, rack, off");
     assert_int_equal(vm_config_parse(&c, "socket = \"/unterminated\n", "v.conf", &err),
                      NFV_E_PARSE);
     /* TCP without a token is refused: it would open the API to the network. */
