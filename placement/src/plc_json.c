@@ -172,7 +172,9 @@ static enum nfv_code parse_synthetic(struct jctx *j, const char *s, unsigned *re
 {
     char buf[256];
     char *save = NULL, *tok;
-    unsigned long above_numa = 1, numa = 0, between = 1, core = 0, pu = 1;
+    /* cache_above: caches and dies met before any numa level; they hold whole
+     * nodes if a numa level follows, else they split a package's cores. */
+    unsigned long above_numa = 1, cache_above = 1, numa = 0, between = 1, core = 0, pu = 1;
     bool seen_numa = false, seen_core = false;
 
     snprintf(buf, sizeof(buf), "%s", s);
@@ -207,20 +209,17 @@ static enum nfv_code parse_synthetic(struct jctx *j, const char *s, unsigned *re
             if (seen_numa)
                 between = mul_sat(between, n);
             else
-                above_numa = mul_sat(above_numa, n);
+                cache_above = mul_sat(cache_above, n);
         } else {
             return jfail(j, "'%s': unknown level (package, numa, l3, core, pu)", tok);
         }
     }
     if (!seen_core)
         return jfail(j, "needs a 'core:N' level");
-    unsigned long nodes = seen_numa ? mul_sat(above_numa, numa) : above_numa;
-    unsigned long cores = seen_numa ? mul_sat(between, core) : core;
-    if (!seen_numa) {
-        /* Without a numa level, one node per package: levels counted above
-         * numa include the package; caches below it multiply cores. */
-        cores = core;
-    }
+    /* Without a numa level, one node per package (and machine/group level);
+     * caches and dies below the package multiply its cores. */
+    unsigned long nodes = seen_numa ? mul_sat(mul_sat(above_numa, cache_above), numa) : above_numa;
+    unsigned long cores = seen_numa ? mul_sat(between, core) : mul_sat(cache_above, core);
     if (nodes > PLC_MAX_NODES)
         return jfail(j, "%lu NUMA nodes (at most %d)", nodes, PLC_MAX_NODES);
     if (cores > PLC_NODE_WORDS * 64)

@@ -81,12 +81,41 @@ static void test_synthetic_product_overflow(void **state)
     assert_non_null(strstr(err.msg, "NUMA nodes"));
 }
 
+/* docs/cluster-file.md: "NUMA nodes = P x N (one per package without numa),
+ * cores per node = C times any level between numa and core". Without a numa
+ * level an l3 level used to become NUMA nodes (2 x 4 nodes of 8 cores). */
+static void test_synthetic_cache_levels(void **state)
+{
+    struct plc_cluster *c = NULL;
+    struct nfv_err err = {0};
+    const struct plc_host *h;
+
+    (void)state;
+    assert_int_equal(load_topo("package:2 l3:4 core:8 pu:2", &c, &err), NFV_OK);
+    h = plc_cluster_host(c, 0);
+    assert_int_equal(h->n_nodes, 2);
+    assert_int_equal(h->n_cores, 64);
+    plc_cluster_free(c);
+    assert_int_equal(load_topo("package:2 numa:2 l3:2 core:4", &c, &err), NFV_OK);
+    h = plc_cluster_host(c, 0);
+    assert_int_equal(h->n_nodes, 4);
+    assert_int_equal(h->n_cores, 32);
+    plc_cluster_free(c);
+    /* a cache level above numa holds whole nodes */
+    assert_int_equal(load_topo("package:2 l3:2 numa:1 core:4", &c, &err), NFV_OK);
+    h = plc_cluster_host(c, 0);
+    assert_int_equal(h->n_nodes, 4);
+    assert_int_equal(h->n_cores, 16);
+    plc_cluster_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_synthetic_ok),
         cmocka_unit_test(test_synthetic_pu_out_of_range),
         cmocka_unit_test(test_synthetic_product_overflow),
+        cmocka_unit_test(test_synthetic_cache_levels),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
