@@ -266,6 +266,7 @@ struct pktgen_pkt_tmpl {
 struct pktgen_pkt_info {
     struct pktgen_tuple tuple;
     uint8_t ip_proto;
+    bool has_ports; /* a whole UDP/TCP header is there: the tuple's ports are valid */
     bool is_stamped;
     struct pktgen_stamp stamp;
 };
@@ -291,7 +292,8 @@ bool pktgen_pkt_parse(const uint8_t *buf, size_t len, struct pktgen_pkt_info *re
  * Turns a received UDP/TCP frame into its reply in place: Ethernet, IPv4 and
  * port fields swapped, payload (and stamp) kept; checksums stay valid. This
  * is the far end of a NAT test (the "server" answering). False, frame
- * untouched, for anything pktgen_pkt_parse() rejects or that is not UDP/TCP.
+ * untouched, for anything pktgen_pkt_parse() rejects, that is not UDP/TCP or
+ * whose UDP/TCP header is incomplete.
  */
 bool pktgen_pkt_reflect(uint8_t *buf, size_t len);
 /* RFC 1071 one's complement sum of @len bytes added to @sum (not folded). */

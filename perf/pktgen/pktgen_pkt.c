@@ -192,6 +192,7 @@ bool pktgen_pkt_parse(const uint8_t *buf, size_t len, struct pktgen_pkt_info *re
 
         info.tuple.src_port = get16(l4);
         info.tuple.dst_port = get16(l4 + 2);
+        info.has_ports = true;
         if (ip_len - ihl - l4_hdr >= PKTGEN_STAMP_SIZE && get16(pl) == PKTGEN_STAMP_MAGIC) {
             info.is_stamped = true;
             info.stamp.stream = get16(pl + 2);
@@ -232,7 +233,8 @@ bool pktgen_pkt_reflect(uint8_t *buf, size_t len)
     uint8_t *ip = buf + ETH_HDR;
     size_t ihl;
 
-    if (!pktgen_pkt_parse(buf, len, &in) || (in.ip_proto != IPPROTO_U && in.ip_proto != IPPROTO_T))
+    if (!pktgen_pkt_parse(buf, len, &in) ||
+        (in.ip_proto != IPPROTO_U && in.ip_proto != IPPROTO_T) || !in.has_ports)
         return false;
     /* Swapping two fields of a one's complement sum leaves the sum as it
      * was, so the IPv4 and L4 checksums stay valid without recomputation. */

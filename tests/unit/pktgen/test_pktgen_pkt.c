@@ -139,6 +139,36 @@ static void test_reflect(void **state)
     assert_memory_equal(f, orig, sizeof(f));
 }
 
+/* An IPv4 UDP/TCP packet whose ports are not there (no L4 bytes, or a TCP data
+ * offset below 5) is not reflected: the port swap used to read and write 4
+ * bytes past the IPv4 datagram, past the end of a 34-byte frame. */
+static void test_reflect_without_ports(void **state)
+{
+    uint8_t full[128];
+    struct pktgen_pkt_tmpl t = udp_tmpl;
+
+    (void)state;
+    for (int proto = 0; proto < PKTGEN_PROTO__COUNT; proto++) {
+        uint8_t *f = malloc(34), orig[34];
+
+        assert_non_null(f);
+        t.proto = (enum pktgen_proto)proto;
+        pktgen_pkt_build(full, sizeof(full), &t, &tuple, NULL);
+        memcpy(f, full, 34);
+        f[16] = 0; /* IPv4 total length 20: the header alone */
+        f[17] = 20;
+        memcpy(orig, f, 34);
+        assert_false(pktgen_pkt_reflect(f, 34));
+        assert_memory_equal(f, orig, 34);
+        free(f);
+    }
+    /* TCP with a data offset of 1 word: no valid header, ports unknown */
+    t.proto = PKTGEN_PROTO_TCP;
+    pktgen_pkt_build(full, sizeof(full), &t, &tuple, NULL);
+    full[14 + 20 + 12] = 0x10;
+    assert_false(pktgen_pkt_reflect(full, sizeof(full)));
+}
+
 static void put_le32(FILE *f, uint32_t v, int is_be)
 {
     uint8_t b[4];
@@ -229,6 +259,7 @@ int main(void)
         cmocka_unit_test(test_build_tcp_sizes),
         cmocka_unit_test(test_parse_rejects),
         cmocka_unit_test(test_reflect),
+        cmocka_unit_test(test_reflect_without_ports),
         cmocka_unit_test(test_pcap_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
