@@ -387,6 +387,20 @@ enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct
         nfv_table_add_str(t, json_string_value(json_object_get(v, "live")));
         nfv_table_add_bool(t, json_is_true(json_object_get(v, "ok")));
     }
+    /* The emulator threads' row, when the plan pins them. */
+    v = json_object_get(doc, "emulator_plan");
+    if (json_string_value(v) && *json_string_value(v)) {
+        const json_t *live = json_object_get(doc, "emulator_live");
+        nfv_table_add_row(t);
+        nfv_table_add_str(t, "emu");
+        nfv_table_add_str(t, "emulator");
+        nfv_table_add_str(t, json_string_value(v));
+        nfv_table_add_str(t, json_string_value(live));
+        if (json_is_string(live))
+            nfv_table_add_bool(t, json_is_true(json_object_get(doc, "emulator_ok")));
+        else
+            nfv_table_add_null(t);
+    }
     printf("%s on %s (%s): %s\n", name, json_string_value(json_object_get(doc, "host")),
            json_string_value(json_object_get(doc, "state")),
            !json_is_true(json_object_get(doc, "live"))

@@ -117,6 +117,13 @@ struct vm_hv_driver {
     /* Reads the pins of vCPUs 0..@n_vcpus-1 of a running domain. */
     enum nfv_code (*vcpu_pins)(struct vm_hv_conn *conn, const char *name, unsigned n_vcpus,
                                struct pin_cpuset *ret_pus, struct nfv_err *err);
+    /* Live (and persistent) pin of the emulator threads. Optional: a driver
+     * without emulator pins leaves both NULL and drift checks skip them. */
+    enum nfv_code (*emulator_pin)(struct vm_hv_conn *conn, const char *name,
+                                  const struct pin_cpuset *pus, struct nfv_err *err);
+    /* Reads the emulator threads' pin of a domain (live when running). */
+    enum nfv_code (*emulator_pins)(struct vm_hv_conn *conn, const char *name,
+                                   struct pin_cpuset *ret_pus, struct nfv_err *err);
 };
 
 /* The libvirt driver. Call vm_hv_libvirt_init() once before opening (it

@@ -593,6 +593,50 @@ static enum nfv_code hv_vcpu_pins(struct vm_hv_conn *hc, const char *name, unsig
     return code;
 }
 
+static enum nfv_code hv_emulator_pin(struct vm_hv_conn *hc, const char *name,
+                                     const struct pin_cpuset *pus, struct nfv_err *err)
+{
+    unsigned char map[PIN_MAX_PUS / 8];
+    virDomainPtr d;
+    enum nfv_code code;
+    unsigned flags = VIR_DOMAIN_AFFECT_CONFIG;
+
+    if ((code = dom_lookup(hc, name, &d, err)))
+        return code;
+    memset(map, 0, sizeof(map));
+    for (int pu = pin_cpuset_first(pus); pu >= 0; pu = pin_cpuset_next(pus, (unsigned)pu + 1))
+        map[pu / 8] |= (unsigned char)(1u << (pu % 8));
+    if (virDomainIsActive(d) == 1)
+        flags |= VIR_DOMAIN_AFFECT_LIVE;
+    if (virDomainPinEmulator(d, map, (int)sizeof(map), flags) < 0)
+        code = lv_fail(err, "emulatorpin");
+    virDomainFree(d);
+    return code;
+}
+
+static enum nfv_code hv_emulator_pins(struct vm_hv_conn *hc, const char *name,
+                                      struct pin_cpuset *ret_pus, struct nfv_err *err)
+{
+    unsigned char map[PIN_MAX_PUS / 8];
+    virDomainPtr d;
+    enum nfv_code code;
+
+    if ((code = dom_lookup(hc, name, &d, err)))
+        return code;
+    memset(map, 0, sizeof(map));
+    /* AFFECT_CURRENT: the running process's pin when live, else the config. */
+    if (virDomainGetEmulatorPinInfo(d, map, (int)sizeof(map), VIR_DOMAIN_AFFECT_CURRENT) < 0) {
+        code = lv_fail(err, "emulatorpin info");
+    } else {
+        pin_cpuset_zero(ret_pus);
+        for (int pu = 0; pu < PIN_MAX_PUS; pu++)
+            if (VIR_CPU_USED(map, pu))
+                pin_cpuset_set(ret_pus, (unsigned)pu);
+    }
+    virDomainFree(d);
+    return code;
+}
+
 const struct vm_hv_driver vm_hv_libvirt = {
     .name = "libvirt",
     .open = hv_open,
@@ -610,4 +654,6 @@ const struct vm_hv_driver vm_hv_libvirt = {
     .domain_is_vmmgr = hv_domain_is_vmmgr,
     .vcpu_pin = hv_vcpu_pin,
     .vcpu_pins = hv_vcpu_pins,
+    .emulator_pin = hv_emulator_pin,
+    .emulator_pins = hv_emulator_pins,
 };

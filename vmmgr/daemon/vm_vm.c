@@ -618,16 +618,35 @@ static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const
 }
 
 /*
- * Reads @vm's live pins and re-applies the plan where they differ. Returns
- * the number of drifted vCPUs (0 = all as planned), or -1 if the pins
- * cannot be read. @why says what triggered the check, for the event.
+ * Reads @vm's emulator-thread pin into @ret when the driver can and the plan
+ * has an emulator set (an empty one is not compared). False when not read.
+ */
+static bool emulator_read(struct vm_daemon *d, const struct vm_rt *vm, struct pin_cpuset *ret)
+{
+    struct nfv_err e = {0};
+
+    if (!d->hv->emulator_pins || pin_cpuset_count(&vm->plan->emulator) == 0)
+        return false;
+    if (d->hv->emulator_pins(vm->host->conn, vm->name, ret, &e) != NFV_OK) {
+        NFV_LOG_DEBUG(MOD, "'%s': cannot read the emulator pin: %s", vm->name, e.msg);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Reads @vm's live pins (vCPUs and emulator threads) and re-applies the plan
+ * where they differ. Returns the number of drifted items (0 = all as
+ * planned), or -1 if the vCPU pins cannot be read. @why says what triggered
+ * the check, for the event.
  */
 static int pins_enforce(struct vm_daemon *d, struct vm_rt *vm, const char *why)
 {
-    struct pin_cpuset *have;
+    struct pin_cpuset *have, have_emu;
     struct pin_drift_item items[16];
     struct nfv_err e = {0};
-    unsigned n_drift;
+    unsigned n_drift, n_vcpu_drift;
+    bool is_emu_read, is_emu_drift;
     char desc[512];
 
     if (!vm->host->conn)
@@ -640,17 +659,24 @@ static int pins_enforce(struct vm_daemon *d, struct vm_rt *vm, const char *why)
         free(have);
         return -1;
     }
-    n_drift = pin_plan_diff(vm->plan, have, vm->plan->n_vcpus, NULL, items, 16);
+    is_emu_read = emulator_read(d, vm, &have_emu);
+    n_drift =
+        pin_plan_diff(vm->plan, have, vm->plan->n_vcpus, is_emu_read ? &have_emu : NULL, items, 16);
     free(have);
     if (n_drift == 0)
         return 0;
+    is_emu_drift = is_emu_read && !pin_cpuset_equal(&have_emu, &vm->plan->emulator);
+    n_vcpu_drift = n_drift - is_emu_drift;
     pin_drift_format(items, n_drift < 16 ? n_drift : 16, desc, sizeof(desc));
-    for (unsigned v = 0; v < vm->plan->n_vcpus; v++) {
+    for (unsigned v = 0; n_vcpu_drift && v < vm->plan->n_vcpus; v++) {
         struct pin_cpuset want;
         pin_plan_vcpu_cpuset(vm->plan, v, &want);
         if (d->hv->vcpu_pin(vm->host->conn, vm->name, v, &want, &e) != NFV_OK)
             NFV_LOG_WARN(MOD, "'%s': re-pin of vcpu %u failed: %s", vm->name, v, e.msg);
     }
+    if (is_emu_drift && d->hv->emulator_pin &&
+        d->hv->emulator_pin(vm->host->conn, vm->name, &vm->plan->emulator, &e) != NFV_OK)
+        NFV_LOG_WARN(MOD, "'%s': re-pin of the emulator threads failed: %s", vm->name, e.msg);
     d->metrics.drift_events++;
     vm_d_event(d, VM_SEV_WARN, "pin_drift", vm->name, "%s: %s; plan re-applied", why, desc);
     return (int)n_drift;
@@ -1376,7 +1402,8 @@ enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **
     struct vm_rt *vm;
     json_t *arr;
     enum nfv_code code = NFV_OK;
-    bool is_live = false;
+    struct pin_cpuset have_emu;
+    bool is_live = false, is_emu_live = false, is_emu_ok;
     unsigned n_drift = 0;
 
     pthread_mutex_lock(&d->lock);
@@ -1394,6 +1421,7 @@ enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **
     if (vm->host->conn) {
         struct nfv_err e = {0};
         is_live = d->hv->vcpu_pins(vm->host->conn, vm->name, vm->plan->n_vcpus, have, &e) == NFV_OK;
+        is_emu_live = is_live && emulator_read(d, vm, &have_emu);
     }
     for (unsigned v = 0; v < vm->plan->n_vcpus; v++) {
         struct pin_cpuset want;
@@ -1410,11 +1438,18 @@ enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **
                            "plan", w, "live", is_live ? h : NULL, "ok", is_ok));
     }
     {
-        char emu[128];
+        /* The emulator threads: compared only when the plan pins them
+         * (emulator_live is null when not read). */
+        char emu[128], emu_live[128];
         pin_cpuset_format(&vm->plan->emulator, emu, sizeof(emu));
-        *ret = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:o}", "name", vm->name, "host", vm->host->name,
-                         "state", vm_guest_state_to_string(vm->state), "live", is_live, "drift",
-                         (int)n_drift, "emulator_plan", emu, "vcpus", arr);
+        if (is_emu_live)
+            pin_cpuset_format(&have_emu, emu_live, sizeof(emu_live));
+        is_emu_ok = is_emu_live && pin_cpuset_equal(&have_emu, &vm->plan->emulator);
+        n_drift += is_emu_live && !is_emu_ok;
+        *ret = json_pack("{s:s,s:s,s:s,s:b,s:i,s:s,s:s*,s:b,s:o}", "name", vm->name, "host",
+                         vm->host->name, "state", vm_guest_state_to_string(vm->state), "live",
+                         is_live, "drift", (int)n_drift, "emulator_plan", emu, "emulator_live",
+                         is_emu_live ? emu_live : NULL, "emulator_ok", is_emu_ok, "vcpus", arr);
         arr = NULL;
     }
 out:

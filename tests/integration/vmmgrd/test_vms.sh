@@ -148,6 +148,22 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     wait_for 5 "drift repaired in /proc" affinity_is "$want"
     expect_rc 0 ctl events
     check "drift event recorded" grep -q "pin_drift .*$act .*changed outside vmmgrd" "$T/out"
+    # The emulator threads too: an outside emulatorpin is repaired, recorded,
+    # and 'vm pins' shows the plan next to the live pin.
+    expect_rc 0 ctl --json vm pins "$act"
+    emu=$(jget 'd["emulator_plan"]' <"$T/out")
+    check "the plan pins the emulator threads ($(cat "$T/out"))" [ -n "$emu" ]
+    check "emulator live pin as planned ($(cat "$T/out"))" [ "$(jget 'd["emulator_live"]' <"$T/out")" = "$emu" ]
+    emu_affinity() { sed -n 's/^Cpus_allowed_list:\t//p' "/proc/$qpid/task/$qpid/status"; }
+    emu_affinity_is() { [ "$(emu_affinity)" = "$1" ]; }
+    check "emulator thread pinned to $emu in /proc (have $(emu_affinity))" emu_affinity_is "$emu"
+    other_emu=$(python3 -c "print(1 if '$emu' == '0' else 0)")
+    virsh -q -c qemu:///system emulatorpin "$act" "$other_emu" --live >/dev/null || fail "virsh emulatorpin"
+    wait_for 5 "emulator drift repaired in /proc" emu_affinity_is "$emu"
+    expect_rc 0 ctl events
+    check "emulator drift recorded" grep -q "pin_drift .*$act .*emulator: want $emu, have $other_emu" "$T/out"
+    expect_rc 0 ctl vm pins "$act"
+    check "vm pins shows the emulator row" grep -Eq "emu +emulator +$emu +$emu +yes" "$T/out"
     # Reboot through vmmgrctl: the same PUs afterwards.
     expect_rc 0 ctl vm reboot "$act"
     check "pins after reboot in /proc" [ "$(affinity)" = "$want" ]
