@@ -43,6 +43,10 @@ struct nat_fwd {
     uint32_t out_ip;
     uint32_t in_ip;
     unsigned lineno; /* config line, for messages */
+    /* Port that names the owner of this forward's flows: the outside port of the
+     * first forward to the same inside endpoint (set by nat_conf_finish), so the
+     * endpoint's answers, which cannot tell the forwards apart, find their flow. */
+    uint16_t owner_port;
 };
 
 struct nat_conf {
@@ -111,8 +115,9 @@ const struct nat_fwd *nat_fwd_find_inside(const struct nat_conf *c, uint8_t prot
                                           uint16_t port);
 /*
  * The worker owning the flow of parsed packet @p that entered @side (0 inside,
- * 1 outside): outside, the worker its destination port belongs to; inside, the
- * worker of the forward it answers, else a hash of its tuple.
+ * 1 outside): outside, the worker its destination port belongs to (for a
+ * forward's address/port: its owner_port's); inside, the worker of the
+ * forwards to its source endpoint, else a hash of its tuple.
  */
 unsigned nat_owner(const struct nat_conf *c, const struct vnf_pkt *p, unsigned side,
                    unsigned n_workers);

@@ -177,6 +177,11 @@ enum nfv_code nat_conf_finish(struct nat_conf *c, const char *name, struct nfv_e
         c->fwd_bits[nat_proto_idx(f->proto)][f->out_port / 64] |= 1ull << (f->out_port % 64);
         c->fwd_in_bits[nat_proto_idx(f->proto)][f->in_port / 64] |= 1ull << (f->in_port % 64);
     }
+    /* After the bits: nat_fwd_find_inside() gives the first forward to an endpoint. */
+    for (unsigned i = 0; i < c->n_fwd; i++) {
+        struct nat_fwd *f = &c->fwd[i];
+        f->owner_port = nat_fwd_find_inside(c, f->proto, f->in_ip, f->in_port)->out_port;
+    }
     return NFV_OK;
 }
 
@@ -305,11 +310,14 @@ unsigned nat_owner(const struct nat_conf *c, const struct vnf_pkt *p, unsigned s
 {
     const struct nat_fwd *f;
 
-    if (side == 1)
-        return p->dport % n_workers;
+    if (side == 1) {
+        /* Dynamic ports never take a forward's address/port (nat_flow_new_out). */
+        f = nat_fwd_find(c, p->proto, p->dst_ip, p->dport);
+        return (f ? f->owner_port : p->dport) % n_workers;
+    }
     f = nat_fwd_find_inside(c, p->proto, p->src_ip, p->sport);
     if (f)
-        return f->out_port % n_workers;
+        return f->owner_port % n_workers;
     return nat_flow_hash(p->src_ip, p->sport, p->dst_ip, p->dport, p->proto) % n_workers;
 }
 

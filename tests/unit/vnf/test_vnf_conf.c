@@ -324,6 +324,69 @@ static void test_nat_worker_ports(void **state)
 }
 
 /*
+ * Two forwards to one inside endpoint (two outside addresses, or ports 80 and
+ * 8080 to a server's 80): every packet of a connection opened through either
+ * forward, both directions and ICMP errors about it, has one owner. The
+ * inside answers used to go to the owner of the first forward only, which
+ * had no such flow and opened a new dynamic mapping (wrong source port).
+ */
+static void test_nat_owner_shared_forward_endpoint(void **state)
+{
+    struct nat_conf *c = malloc(sizeof(*c));
+    struct nfv_err err = {0};
+
+    (void)state;
+    assert_non_null(c);
+    nat_conf_init(c);
+    assert_int_equal(nat_conf_load_text(c, "n",
+                                        "outside-ip 198.51.100.1,198.51.100.2\n"
+                                        "forward tcp 198.51.100.1 8081 10.0.0.5 80\n"
+                                        "forward tcp 198.51.100.1 8082 10.0.0.5 80\n"
+                                        "forward tcp 198.51.100.2 8083 10.0.0.5 80\n"
+                                        "forward tcp 198.51.100.1 9000 10.0.0.6 80\n",
+                                        &err),
+                     NFV_OK);
+    assert_int_equal(nat_conf_finish(c, "n", &err), NFV_OK);
+    for (unsigned n_workers = 1; n_workers <= 8; n_workers++) {
+        static const uint32_t out_ip[] = {0xc6336401u, 0xc6336401u, 0xc6336402u};
+        static const uint16_t out_port[] = {8081, 8082, 8083};
+        for (unsigned i = 0; i < 3; i++) {
+            /* remote 203.0.113.9:40000 -> forward i */
+            struct vnf_pkt syn = {.proto = 6,
+                                  .src_ip = 0xcb007109u,
+                                  .sport = 40000,
+                                  .dst_ip = out_ip[i],
+                                  .dport = out_port[i]};
+            struct vnf_pkt answer = {.proto = 6,
+                                     .src_ip = 0x0a000005u,
+                                     .sport = 80,
+                                     .dst_ip = 0xcb007109u,
+                                     .dport = 40000};
+            /* an ICMP error from the remote's path quoting the answer (after translation) */
+            struct vnf_pkt_inner q_out = {.proto = 6,
+                                          .src_ip = out_ip[i],
+                                          .sport = out_port[i],
+                                          .dst_ip = 0xcb007109u,
+                                          .dport = 40000};
+            unsigned owner = nat_owner(c, &syn, 1, n_workers);
+
+            assert_int_equal(nat_owner(c, &answer, 0, n_workers), owner);
+            assert_int_equal(nat_owner_icmp_error(c, &q_out, 1, n_workers), owner);
+        }
+        /* a forward of its own keeps its own port's owner */
+        struct vnf_pkt other = {
+            .proto = 6, .src_ip = 0xcb007109u, .sport = 1, .dst_ip = 0xc6336401u, .dport = 9000};
+        assert_int_equal(nat_owner(c, &other, 1, n_workers), 9000 % n_workers);
+        /* dynamic mappings: the destination port names the owner, also when the port
+         * number is a forward's on another outside address */
+        struct vnf_pkt dyn = {
+            .proto = 6, .src_ip = 0xcb007109u, .sport = 1, .dst_ip = 0xc6336402u, .dport = 8082};
+        assert_int_equal(nat_owner(c, &dyn, 1, n_workers), 8082 % n_workers);
+    }
+    free(c);
+}
+
+/*
  * Regression: with a linear walk, a flow whose hash start fell into the block of
  * ports that one subnet's preserved source ports occupy (1024-2023 here) ran out
  * of its NAT_PORT_TRIES inside the block and was dropped with drop_no_port,
@@ -521,6 +584,7 @@ int main(void)
         cmocka_unit_test(test_nat_conf_errors),
         cmocka_unit_test(test_nat_mapping_choices),
         cmocka_unit_test(test_nat_worker_ports),
+        cmocka_unit_test(test_nat_owner_shared_forward_endpoint),
         cmocka_unit_test(test_nat_port_search_leaves_used_blocks),
         cmocka_unit_test(test_fw_owner_is_symmetric),
         cmocka_unit_test(test_fw_rules),
