@@ -63,12 +63,28 @@ static const char *fmt_set(const struct pin_cpuset *s, char *buf, size_t size)
     return buf;
 }
 
-/* Guest NUMA cells: one per host node for spread plans that give memory. */
-static unsigned n_cells(const struct pin_plan *plan)
+/* Host nodes (OS indices) that run vCPUs; node_mask also counts PUs that run
+ * none (an isolated emulator PU, a shared group's further PUs). */
+static uint64_t vcpu_node_mask(const struct pin_topo *t, const struct pin_plan *plan)
 {
-    if (plan->numa != PIN_NUMA_SPREAD || plan->mem_mib == 0)
+    uint64_t mask = 0;
+
+    for (unsigned v = 0; v < plan->n_vcpus; v++) {
+        const struct pin_pu_info *pu =
+            plan->vcpu_pu[v] >= 0 ? pin_topo_pu(t, (unsigned)plan->vcpu_pu[v]) : NULL;
+        if (pu)
+            mask |= UINT64_C(1) << t->nodes[pu->node].os_index;
+    }
+    return mask;
+}
+
+/* Guest NUMA cells: one per host node with vCPUs, for spread plans that give
+ * memory (a cell without vCPUs would be cpus='' memory='0', which libvirt refuses). */
+static unsigned n_cells(uint64_t cell_mask, const struct pin_plan *plan)
+{
+    if (plan->numa != PIN_NUMA_SPREAD || plan->mem_mib == 0 || !cell_mask)
         return 1;
-    return (unsigned)__builtin_popcountll(plan->node_mask);
+    return (unsigned)__builtin_popcountll(cell_mask);
 }
 
 static void render_cputune(struct buf *b, const struct pin_plan *plan)
@@ -109,7 +125,7 @@ static unsigned nth_bit(uint64_t mask, unsigned i)
     return 0;
 }
 
-static void render_numatune(struct buf *b, const struct pin_plan *plan,
+static void render_numatune(struct buf *b, const struct pin_plan *plan, uint64_t cell_mask,
                             const struct pin_cpuset *cell_vcpus, unsigned cells)
 {
     char set[256];
@@ -125,7 +141,7 @@ static void render_numatune(struct buf *b, const struct pin_plan *plan,
     if (cells > 1)
         for (unsigned c = 0; c < cells; c++)
             buf_add(b, "    <memnode cellid='%u' mode='%s' nodeset='%u'/>\n", c,
-                    plan->is_mem_strict ? "strict" : "preferred", nth_bit(plan->node_mask, c));
+                    plan->is_mem_strict ? "strict" : "preferred", nth_bit(cell_mask, c));
     buf_add(b, "  </numatune>\n");
 }
 
@@ -182,7 +198,8 @@ enum nfv_code pin_libvirt_render(const struct pin_topo *t, const struct pin_plan
 {
     struct buf b = {0};
     struct pin_cpuset *cell_vcpus = NULL;
-    unsigned cells = n_cells(plan);
+    uint64_t cell_mask = vcpu_node_mask(t, plan);
+    unsigned cells = n_cells(cell_mask, plan);
 
     if (cells > 1) {
         /* Guest cell c = the c-th host node of the plan, in node order. */
@@ -194,7 +211,7 @@ enum nfv_code pin_libvirt_render(const struct pin_topo *t, const struct pin_plan
                 plan->vcpu_pu[v] >= 0 ? pin_topo_pu(t, (unsigned)plan->vcpu_pu[v]) : NULL;
             unsigned node = pu ? t->nodes[pu->node].os_index : 0, c = 0;
             for (unsigned n = 0; n < node; n++)
-                if (plan->node_mask & (UINT64_C(1) << n))
+                if (cell_mask & (UINT64_C(1) << n))
                     c++;
             pin_cpuset_set(&cell_vcpus[c < cells ? c : cells - 1], v);
         }
@@ -207,7 +224,7 @@ enum nfv_code pin_libvirt_render(const struct pin_topo *t, const struct pin_plan
     if (what & PIN_LV_CPUTUNE)
         render_cputune(&b, plan);
     if (what & PIN_LV_NUMATUNE)
-        render_numatune(&b, plan, cell_vcpus, cells);
+        render_numatune(&b, plan, cell_mask, cell_vcpus, cells);
     if (what & PIN_LV_CPU)
         render_cpu(&b, t, plan, cell_vcpus, cells);
     if ((what & PIN_LV_MEMBACKING) && plan->hugepage_kib)

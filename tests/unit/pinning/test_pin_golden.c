@@ -112,6 +112,11 @@ static const struct golden_case cases[] = {
      NULL, PIN_THREAD_ISOLATE, PIN_EMU_ISOLATE, PIN_NUMA_SINGLE, "ens1f0", 1, 1024, 2048},
     {"spread", "synthetic:package:2 numa:4 core:8 pu:2", "0-1", 4, PIN_MODE_EXCLUSIVE, NULL, NULL,
      PIN_THREAD_ISOLATE, PIN_EMU_RESERVED, PIN_NUMA_SPREAD, NULL, 0, 4096, 0},
+    /* The isolated emulator PU lands on node 1, where no vCPU is: guest NUMA cells are
+     * the vCPUs' nodes only (an empty cell, cpus='' memory='0', is refused by libvirt). */
+    {"spread-emulator-isolate", "synthetic:package:2 numa:1 core:4 pu:2", "0", 1,
+     PIN_MODE_EXCLUSIVE, NULL, NULL, PIN_THREAD_ISOLATE, PIN_EMU_ISOLATE, PIN_NUMA_SPREAD, NULL, 0,
+     1024, 0},
 };
 
 static void run_case(const struct golden_case *c)
