@@ -54,6 +54,12 @@ struct vm_rt {
     struct pin_plan *plan;
     uint64_t memory_mib;
     bool is_repairing; /* a re-pin is in flight: ignore our own tunable events */
+    /* An action (start/stop/reboot/delete) is calling libvirt without the
+     * daemon lock: other actions on this VM are refused, domain events and
+     * reconcile leave it alone (the action sets the outcome), and the VM
+     * and its host stay in place. @busy_action says which. */
+    bool is_busy;
+    enum vm_guest_action busy_action;
 };
 
 /* A libvirt domain event queued by the event thread for the monitor. */

@@ -697,6 +697,10 @@ static json_t *vm_json(struct vm_daemon *d, const struct vm_rt *vm, bool is_full
     if (!o)
         return NULL;
     json_object_set_new(o, "group", vm->group[0] ? json_string(vm->group) : json_null());
+    /* An action calling libvirt right now (start, stop, reboot, delete). */
+    json_object_set_new(o, "busy",
+                        vm->is_busy ? json_string(vm_guest_action_to_string(vm->busy_action))
+                                    : json_null());
     if (is_full) {
         json_t *peers = json_array();
         for (size_t i = 0; vm->group[0] && i < d->n_vms; i++) {
@@ -1507,17 +1511,75 @@ enum nfv_code vm_daemon_group_show(struct vm_daemon *d, const char *name, json_t
 
 /* ---- actions ---- */
 
-static enum nfv_code wait_state(struct vm_daemon *d, struct vm_rt *vm, enum vm_hv_dom_state want,
-                                unsigned timeout_ms)
+static enum nfv_code wait_state(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
+                                enum vm_hv_dom_state want, unsigned timeout_ms)
 {
     enum vm_hv_dom_state st;
 
     for (unsigned waited = 0; waited <= timeout_ms; waited += 100) {
-        if (d->hv->domain_state(vm->host->conn, vm->name, &st, NULL) == NFV_OK && st == want)
+        if (d->hv->domain_state(conn, name, &st, NULL) == NFV_OK && st == want)
             return NFV_OK;
         usleep(100 * 1000);
     }
     return NFV_E_TIMEOUT;
+}
+
+/*
+ * Marks @vm busy with @action and keeps its host's connection open (the
+ * monitor does not close a connection in use), so the caller can drop the
+ * lock for its libvirt calls. Returns the connection. Lock held.
+ */
+static struct vm_hv_conn *vm_busy_enter(struct vm_rt *vm, enum vm_guest_action action)
+{
+    vm->is_busy = true;
+    vm->busy_action = action;
+    vm->host->n_busy++;
+    return vm->host->conn;
+}
+
+/* Ends vm_busy_enter(). Lock held. */
+static void vm_busy_leave(struct vm_rt *vm)
+{
+    vm->is_busy = false;
+    vm->host->n_busy--;
+}
+
+/* NFV_E_STATE if another action on @vm is in flight. Lock held. */
+static enum nfv_code vm_busy_check(const struct vm_rt *vm, struct nfv_err *err)
+{
+    if (!vm->is_busy)
+        return NFV_OK;
+    return NFV_ERR(err, NFV_E_STATE, "VM '%s' is busy: %s in progress", vm->name,
+                   vm_guest_action_to_string(vm->busy_action));
+}
+
+/*
+ * The libvirt part of an action, run without the daemon lock: a graceful
+ * stop waits up to 10 s for the guest, which must not block every reader.
+ */
+static enum nfv_code action_do(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
+                               enum vm_guest_action action, bool is_force, struct nfv_err *err)
+{
+    enum nfv_code code = NFV_OK;
+
+    switch (action) {
+    case VM_ACT_START:
+        code = d->hv->domain_start(conn, name, err);
+        break;
+    case VM_ACT_STOP:
+        code = d->hv->domain_stop(conn, name, is_force, err);
+        /* A guest that ignores ACPI is destroyed after 10 s, as virsh users
+         * would do by hand. */
+        if (code == NFV_OK && !is_force && wait_state(d, conn, name, VM_HV_DOM_SHUTOFF, 10000))
+            code = d->hv->domain_stop(conn, name, true, err);
+        break;
+    case VM_ACT_REBOOT:
+        code = d->hv->domain_reboot(conn, name, err);
+        break;
+    default:
+        break;
+    }
+    return code;
 }
 
 enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const char *action_s,
@@ -1533,6 +1595,7 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
     enum vm_guest_action action = vm_guest_action_from_string(action_s);
     enum vm_guest_step step;
     enum vm_guest_state next;
+    struct vm_hv_conn *conn;
     struct vm_rt *vm;
     int64_t op_id = 0, t0 = vm_d_mono_ms();
     bool is_force = json_is_true(json_object_get(body, "force"));
@@ -1548,7 +1611,8 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
         code = NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
         goto out;
     }
-    if ((code = vm_guest_next(vm->state, action, &step, &next, err)) != NFV_OK)
+    if ((code = vm_busy_check(vm, err)) != NFV_OK ||
+        (code = vm_guest_next(vm->state, action, &step, &next, err)) != NFV_OK)
         goto out;
     if (step == VM_STEP_DO) {
         if (!vm->host->conn) {
@@ -1558,24 +1622,13 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
         if ((code = vm_db_op_begin(d->db, kinds[action], name, NULL, vm_daemon_now_ms(), &op_id,
                                    err)) != NFV_OK)
             goto out;
-        switch (action) {
-        case VM_ACT_START:
-            code = d->hv->domain_start(vm->host->conn, name, err);
-            break;
-        case VM_ACT_STOP:
-            code = d->hv->domain_stop(vm->host->conn, name, is_force, err);
-            /* A guest that ignores ACPI is destroyed after 10 s, as virsh users
-             * would do by hand. */
-            if (code == NFV_OK && !is_force &&
-                wait_state(d, vm, VM_HV_DOM_SHUTOFF, 10000) != NFV_OK)
-                code = d->hv->domain_stop(vm->host->conn, name, true, err);
-            break;
-        case VM_ACT_REBOOT:
-            code = d->hv->domain_reboot(vm->host->conn, name, err);
-            break;
-        default:
-            break;
-        }
+        /* Journaled; the libvirt calls run unlocked, the VM marked busy
+         * (a busy VM is neither deleted nor acted on meanwhile). */
+        conn = vm_busy_enter(vm, action);
+        pthread_mutex_unlock(&d->lock);
+        code = action_do(d, conn, vm->name, action, is_force, err);
+        pthread_mutex_lock(&d->lock);
+        vm_busy_leave(vm);
         if (code == NFV_OK && next == VM_GUEST_RUNNING)
             pins_enforce(d, vm, action == VM_ACT_REBOOT ? "after reboot" : "after start");
         vm_db_begin(d->db, NULL);
@@ -1606,6 +1659,7 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
 {
     enum vm_guest_step step;
     enum vm_guest_state next;
+    struct vm_hv_conn *conn;
     struct vm_rt *vm;
     int64_t op_id = 0, t0 = vm_d_mono_ms();
     enum nfv_code code;
@@ -1616,7 +1670,8 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
         code = NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
         goto out;
     }
-    if ((code = vm_guest_next(vm->state, VM_ACT_DELETE, &step, &next, err)) != NFV_OK)
+    if ((code = vm_busy_check(vm, err)) != NFV_OK ||
+        (code = vm_guest_next(vm->state, VM_ACT_DELETE, &step, &next, err)) != NFV_OK)
         goto out;
     if (!vm->host->conn) {
         code = NFV_ERR(err, NFV_E_UNREACHABLE,
@@ -1628,7 +1683,12 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
     if ((code = vm_db_op_begin(d->db, VM_OP_VM_DELETE, name, NULL, vm_daemon_now_ms(), &op_id,
                                err)) != NFV_OK)
         goto out;
-    code = d->hv->domain_undefine(vm->host->conn, name, err);
+    /* Journaled; undefine (a destroy first when running) runs unlocked. */
+    conn = vm_busy_enter(vm, VM_ACT_DELETE);
+    pthread_mutex_unlock(&d->lock);
+    code = d->hv->domain_undefine(conn, vm->name, err);
+    pthread_mutex_lock(&d->lock);
+    vm_busy_leave(vm);
     if (code == NFV_E_NOENT) /* already gone: deleting is idempotent */
         code = NFV_OK;
     if (code != NFV_OK) {
@@ -1728,7 +1788,12 @@ enum vm_recovery vm_vm_recover(struct vm_daemon *d, const struct vm_db_op *op)
     enum vm_hv_dom_state st = VM_HV_DOM_SHUTOFF;
     enum vm_recovery r;
     int64_t now = vm_daemon_now_ms();
+    const struct vm_rt *live = vm_find(d, op->target);
 
+    /* A retry of deferred entries must not resolve an action that is
+     * running right now without the lock: it finishes its entry itself. */
+    if (live && live->is_busy)
+        return VM_RECOVER_DEFER;
     if (op->kind == VM_OP_GROUP_CREATE) {
         int64_t gid = 0;
         obs.is_db_present = vm_db_group_get(d->db, op->target, &gid, NULL, NULL) == NFV_OK;
@@ -1872,7 +1937,8 @@ void vm_vm_reconcile(struct vm_daemon *d)
         struct vm_rt *vm = d->vms[i];
         enum vm_hv_dom_state st;
         enum vm_guest_state want;
-        if (!vm->host->conn || vm->state == VM_GUEST_CREATING || vm->state == VM_GUEST_DELETING)
+        if (!vm->host->conn || vm->state == VM_GUEST_CREATING || vm->state == VM_GUEST_DELETING ||
+            vm->is_busy)
             continue;
         n_checked++;
         if (d->hv->domain_state(vm->host->conn, vm->name, &st, NULL) != NFV_OK &&
@@ -1949,8 +2015,9 @@ void vm_vm_handle_notes(struct vm_daemon *d)
         bool is_host_known = false;
         for (size_t k = 0; k < d->n_hosts; k++)
             is_host_known |= d->hosts[k] == notes[i].host;
+        /* A busy VM's action sets its state and checks its pins itself. */
         if (!vm || !is_host_known || vm->host != notes[i].host || vm->state == VM_GUEST_CREATING ||
-            vm->state == VM_GUEST_DELETING)
+            vm->state == VM_GUEST_DELETING || vm->is_busy)
             continue;
         switch (notes[i].ev) {
         case VM_HV_EV_STARTED:

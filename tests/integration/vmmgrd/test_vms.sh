@@ -176,6 +176,37 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     check "pins after outside restart" [ "$(affinity)" = "$want" ]
     expect_rc 0 ctl vm pins "$act"
     check "vm pins table" grep -q "live pins match the plan" "$T/out"
+    # A graceful stop (the diskless guest ignores ACPI, so vmmgrd waits 10 s
+    # and destroys it) runs without the daemon lock: reads answer at once,
+    # another VM's actions proceed, this VM's next action is refused as busy.
+    ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
+    busy_is() { [ "$(ctl --json vm show "$1" | jget 'd["busy"]')" = "$2" ]; }
+    ("$VMMGRCTL" --socket "$SOCK" --timeout 30000 vm stop "$act" >"$T/stop.out" 2>"$T/stop.err"
+        echo $? >"$T/stop.rc") &
+    stopper=$!
+    wait_for 5 "graceful stop under way (vm show says busy: stop)" busy_is "$act" stop
+    t0=$(date +%s%N)
+    expect_rc 0 ctl vm list
+    ms=$(ms_since "$t0")
+    check "vm list answered in $ms ms during a graceful stop" [ "$ms" -lt 1000 ]
+    echo "vm list during a graceful stop: $ms ms"
+    check "vm list shows the VM" grep -q "$act" "$T/out"
+    expect_rc 4 ctl vm reboot "$act"
+    check "second action on a busy VM refused: $(cat "$T/err")" grep -q "busy: stop in progress" "$T/err"
+    expect_rc 4 ctl vm delete "$act"
+    t0=$(date +%s%N)
+    expect_rc 0 ctl vm stop v1 --force
+    expect_rc 0 ctl vm start v1
+    ms=$(ms_since "$t0")
+    check "another VM stopped and started in $ms ms meanwhile" [ "$ms" -lt 3000 ]
+    echo "another VM's stop+start during the graceful stop: $ms ms"
+    check "the graceful stop was still running" busy_is "$act" stop
+    wait "$stopper"
+    check "graceful stop finished: $(cat "$T/stop.err")" [ "$(cat "$T/stop.rc")" = 0 ]
+    check "stopped after the graceful stop" state_is "$act" stopped
+    expect_rc 0 ctl vm start "$act"
+    qpid=$(cat "/run/libvirt/qemu/$act.pid")
+    check "pins after start in /proc" [ "$(affinity)" = "$want" ]
 else
     echo "note: no usable qemu:///system here; KVM checks skipped"
 fi
