@@ -2,8 +2,10 @@
  * test_vm_daemon.c - vmmgrd's host manager against a fake host driver: a
  * lost connection marks the host unreachable (event, metrics), reconnects
  * with backoff while the fake refuses, and comes back up when it answers;
- * the journal and event log survive a restart. The driver table (vm_hv.h)
- * is what makes this testable without killing a real libvirtd.
+ * the journal and event log survive a restart; a graceful stop whose guest
+ * takes its time does not block readers or other VMs (the VM is busy, not
+ * the daemon). The driver table (vm_hv.h) is what makes this testable
+ * without killing a real libvirtd or waiting on a real guest.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +35,11 @@ static struct {
     atomic_int n_opens;
     atomic_bool is_refusing;
     struct vm_hv_conn *last;
+    /* One domain state for every domain: running until a stop; a graceful
+     * stop only asks (ACPI) and the guest powers off when the test says. */
+    atomic_bool is_running;
+    atomic_bool is_acpi_pending;
+    atomic_bool is_guest_slow;
 } fake;
 
 static enum nfv_code f_open(const char *uri, const struct vm_hv_open_opts *opts,
@@ -84,6 +92,53 @@ static enum nfv_code f_domain_list(struct vm_hv_conn *c, vm_hv_domain_cb cb, voi
     return NFV_OK;
 }
 
+static enum nfv_code f_dom_ok(struct vm_hv_conn *c, const char *name, struct nfv_err *err)
+{
+    (void)c;
+    (void)name;
+    (void)err;
+    return NFV_OK;
+}
+
+static enum nfv_code f_define(struct vm_hv_conn *c, const char *xml, struct nfv_err *err)
+{
+    (void)xml;
+    return f_dom_ok(c, NULL, err);
+}
+
+static enum nfv_code f_start(struct vm_hv_conn *c, const char *name, struct nfv_err *err)
+{
+    atomic_store(&fake.is_running, true);
+    return f_dom_ok(c, name, err);
+}
+
+static enum nfv_code f_stop(struct vm_hv_conn *c, const char *name, bool is_force,
+                            struct nfv_err *err)
+{
+    if (is_force || !atomic_load(&fake.is_guest_slow))
+        atomic_store(&fake.is_running, false);
+    else
+        atomic_store(&fake.is_acpi_pending, true);
+    return f_dom_ok(c, name, err);
+}
+
+static enum nfv_code f_state(struct vm_hv_conn *c, const char *name, enum vm_hv_dom_state *ret,
+                             struct nfv_err *err)
+{
+    *ret = atomic_load(&fake.is_running) ? VM_HV_DOM_RUNNING : VM_HV_DOM_SHUTOFF;
+    return f_dom_ok(c, name, err);
+}
+
+/* No pins to read: the daemon only warns (pins are not this test's topic). */
+static enum nfv_code f_vcpu_pins(struct vm_hv_conn *c, const char *name, unsigned n_vcpus,
+                                 struct pin_cpuset *ret_pus, struct nfv_err *err)
+{
+    (void)c;
+    (void)n_vcpus;
+    (void)ret_pus;
+    return NFV_ERR(err, NFV_E_HYPERVISOR, "'%s': the fake has no pins", name);
+}
+
 static const struct vm_hv_driver fake_driver = {
     .name = "fake",
     .open = f_open,
@@ -91,6 +146,13 @@ static const struct vm_hv_driver fake_driver = {
     .is_alive = f_is_alive,
     .node_info = f_node_info,
     .domain_list = f_domain_list,
+    .domain_define = f_define,
+    .domain_undefine = f_dom_ok,
+    .domain_start = f_start,
+    .domain_stop = f_stop,
+    .domain_reboot = f_dom_ok,
+    .domain_state = f_state,
+    .vcpu_pins = f_vcpu_pins,
 };
 
 /* ---- fixture ---- */
@@ -252,11 +314,117 @@ static void test_unknown_state_and_fields_refused(void **state)
     json_decref(b);
 }
 
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static json_t *vm_get(struct vm_daemon *d, const char *name)
+{
+    struct nfv_err err;
+    json_t *v = NULL;
+
+    assert_int_equal(vm_daemon_vm_show(d, name, &v, &err), NFV_OK);
+    return v;
+}
+
+struct stopper {
+    struct vm_daemon *d;
+    enum nfv_code code;
+    struct nfv_err err;
+};
+
+static void *stop_main(void *arg)
+{
+    struct stopper *s = arg;
+    json_t *r = NULL;
+
+    s->code = vm_daemon_vm_action(s->d, "slow", "stop", NULL, &r, &s->err);
+    json_decref(r);
+    return NULL;
+}
+
+static void test_graceful_stop_does_not_block_the_daemon(void **state)
+{
+    struct fx *f = *state;
+    struct nfv_err err;
+    struct stopper st = {.d = f->d};
+    json_t *b = body("{\"name\":\"h1\",\"uri\":\"qemu+ssh://h1.example/system\","
+                     "\"synthetic\":\"package:1 core:4 pu:2\",\"reserved\":\"0-1\"}");
+    json_t *r = NULL, *v;
+    char *text = NULL;
+    pthread_t t;
+    int64_t t0;
+
+    assert_int_equal(vm_daemon_host_add(f->d, b, &r, &err), NFV_OK);
+    json_decref(r);
+    json_decref(b);
+    for (int i = 0; i < 2; i++) {
+        b = body(i ? "{\"name\":\"other\",\"vcpus\":1,\"memory_mib\":64}"
+                   : "{\"name\":\"slow\",\"vcpus\":1,\"memory_mib\":64}");
+        assert_int_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+        json_decref(r);
+        json_decref(b);
+    }
+
+    /* The guest ignores ACPI for now: the stop waits (up to 10 s). */
+    atomic_store(&fake.is_guest_slow, true);
+    atomic_store(&fake.is_acpi_pending, false);
+    assert_int_equal(pthread_create(&t, NULL, stop_main, &st), 0);
+    for (int i = 0; i < 300 && !atomic_load(&fake.is_acpi_pending); i++)
+        usleep(10000);
+    assert_true(atomic_load(&fake.is_acpi_pending));
+
+    /* Readers answer at once, and say what the VM is busy with. */
+    t0 = mono_ms();
+    assert_int_equal(vm_daemon_vm_list_text(f->d, &text, &err), NFV_OK);
+    assert_non_null(strstr(text, "\"slow\""));
+    free(text);
+    v = vm_get(f->d, "slow");
+    assert_string_equal(json_string_value(json_object_get(v, "busy")), "stop");
+    assert_string_equal(json_string_value(json_object_get(v, "state")), "running");
+    json_decref(v);
+    assert_in_range(mono_ms() - t0, 0, 500);
+    /* Another action on the same VM is refused, not queued behind it. */
+    assert_int_equal(vm_daemon_vm_action(f->d, "slow", "reboot", NULL, &r, &err), NFV_E_STATE);
+    assert_non_null(strstr(err.msg, "busy: stop in progress"));
+    assert_int_equal(vm_daemon_vm_delete(f->d, "slow", &r, &err), NFV_E_STATE);
+    /* Other VMs' actions proceed meanwhile. */
+    t0 = mono_ms();
+    b = body("{\"force\":true}");
+    assert_int_equal(vm_daemon_vm_action(f->d, "other", "stop", b, &r, &err), NFV_OK);
+    json_decref(b);
+    json_decref(r);
+    assert_in_range(mono_ms() - t0, 0, 500);
+    v = vm_get(f->d, "other");
+    assert_string_equal(json_string_value(json_object_get(v, "state")), "stopped");
+    assert_true(json_is_null(json_object_get(v, "busy")));
+    json_decref(v);
+
+    /* The guest powers off: the stop finishes, journaled, the VM idle. */
+    atomic_store(&fake.is_running, false);
+    pthread_join(t, NULL);
+    assert_int_equal(st.code, NFV_OK);
+    v = vm_get(f->d, "slow");
+    assert_string_equal(json_string_value(json_object_get(v, "state")), "stopped");
+    assert_true(json_is_null(json_object_get(v, "busy")));
+    json_decref(v);
+    assert_true(has_event(f->d, "vm_stopped", "slow"));
+    assert_int_equal(vm_daemon_vm_delete(f->d, "slow", &r, &err), NFV_OK);
+    json_decref(r);
+    atomic_store(&fake.is_guest_slow, false);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lost_host_reconnects_with_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_state_and_fields_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graceful_stop_does_not_block_the_daemon, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
