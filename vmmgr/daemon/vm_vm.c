@@ -618,68 +618,95 @@ static enum nfv_code domain_xml(const struct host_rt *h, const char *name, const
 }
 
 /*
- * Reads @vm's emulator-thread pin into @ret when the driver can and the plan
- * has an emulator set (an empty one is not compared). False when not read.
+ * Reads the emulator-thread pin of domain @name into @ret when the driver
+ * can and @plan has an emulator set (an empty one is not compared). False
+ * when not read.
  */
-static bool emulator_read(struct vm_daemon *d, const struct vm_rt *vm, struct pin_cpuset *ret)
+static bool emulator_read(const struct vm_hv_driver *hv, struct vm_hv_conn *conn, const char *name,
+                          const struct pin_plan *plan, struct pin_cpuset *ret)
 {
     struct nfv_err e = {0};
 
-    if (!d->hv->emulator_pins || pin_cpuset_count(&vm->plan->emulator) == 0)
+    if (!hv->emulator_pins || pin_cpuset_count(&plan->emulator) == 0)
         return false;
-    if (d->hv->emulator_pins(vm->host->conn, vm->name, ret, &e) != NFV_OK) {
-        NFV_LOG_DEBUG(MOD, "'%s': cannot read the emulator pin: %s", vm->name, e.msg);
+    if (hv->emulator_pins(conn, name, ret, &e) != NFV_OK) {
+        NFV_LOG_DEBUG(MOD, "'%s': cannot read the emulator pin: %s", name, e.msg);
         return false;
     }
     return true;
 }
 
 /*
- * Reads @vm's live pins (vCPUs and emulator threads) and re-applies the plan
- * where they differ. Returns the number of drifted items (0 = all as
- * planned), or -1 if the vCPU pins cannot be read. @why says what triggered
- * the check, for the event.
+ * The libvirt half of a pin check: reads domain @name's live pins (vCPUs and
+ * emulator threads), compares them with @plan and re-applies what differs.
+ * Touches no daemon state, so an action may run it without the lock while
+ * it keeps @conn open. Returns the number of drifted items (0 = all as
+ * planned; @desc then describes them) or -1 if the vCPU pins cannot be read.
  */
-static int pins_enforce(struct vm_daemon *d, struct vm_rt *vm, const char *why)
+static int pins_repair(const struct vm_hv_driver *hv, struct vm_hv_conn *conn, const char *name,
+                       const struct pin_plan *plan, char *desc, size_t desc_size)
 {
     struct pin_cpuset *have, have_emu;
     struct pin_drift_item items[16];
     struct nfv_err e = {0};
     unsigned n_drift, n_vcpu_drift;
     bool is_emu_read, is_emu_drift;
-    char desc[512];
 
-    if (!vm->host->conn)
-        return -1;
-    have = calloc(vm->plan->n_vcpus, sizeof(*have));
+    have = calloc(plan->n_vcpus, sizeof(*have));
     if (!have)
         return -1;
-    if (d->hv->vcpu_pins(vm->host->conn, vm->name, vm->plan->n_vcpus, have, &e) != NFV_OK) {
-        NFV_LOG_DEBUG(MOD, "'%s': cannot read pins: %s", vm->name, e.msg);
+    if (hv->vcpu_pins(conn, name, plan->n_vcpus, have, &e) != NFV_OK) {
+        NFV_LOG_DEBUG(MOD, "'%s': cannot read pins: %s", name, e.msg);
         free(have);
         return -1;
     }
-    is_emu_read = emulator_read(d, vm, &have_emu);
-    n_drift =
-        pin_plan_diff(vm->plan, have, vm->plan->n_vcpus, is_emu_read ? &have_emu : NULL, items, 16);
+    is_emu_read = emulator_read(hv, conn, name, plan, &have_emu);
+    n_drift = pin_plan_diff(plan, have, plan->n_vcpus, is_emu_read ? &have_emu : NULL, items, 16);
     free(have);
     if (n_drift == 0)
         return 0;
-    is_emu_drift = is_emu_read && !pin_cpuset_equal(&have_emu, &vm->plan->emulator);
+    is_emu_drift = is_emu_read && !pin_cpuset_equal(&have_emu, &plan->emulator);
     n_vcpu_drift = n_drift - is_emu_drift;
-    pin_drift_format(items, n_drift < 16 ? n_drift : 16, desc, sizeof(desc));
-    for (unsigned v = 0; n_vcpu_drift && v < vm->plan->n_vcpus; v++) {
+    pin_drift_format(items, n_drift < 16 ? n_drift : 16, desc, desc_size);
+    for (unsigned v = 0; n_vcpu_drift && v < plan->n_vcpus; v++) {
         struct pin_cpuset want;
-        pin_plan_vcpu_cpuset(vm->plan, v, &want);
-        if (d->hv->vcpu_pin(vm->host->conn, vm->name, v, &want, &e) != NFV_OK)
-            NFV_LOG_WARN(MOD, "'%s': re-pin of vcpu %u failed: %s", vm->name, v, e.msg);
+        pin_plan_vcpu_cpuset(plan, v, &want);
+        if (hv->vcpu_pin(conn, name, v, &want, &e) != NFV_OK)
+            NFV_LOG_WARN(MOD, "'%s': re-pin of vcpu %u failed: %s", name, v, e.msg);
     }
-    if (is_emu_drift && d->hv->emulator_pin &&
-        d->hv->emulator_pin(vm->host->conn, vm->name, &vm->plan->emulator, &e) != NFV_OK)
-        NFV_LOG_WARN(MOD, "'%s': re-pin of the emulator threads failed: %s", vm->name, e.msg);
-    d->metrics.drift_events++;
-    vm_d_event(d, VM_SEV_WARN, "pin_drift", vm->name, "%s: %s; plan re-applied", why, desc);
+    if (is_emu_drift && hv->emulator_pin &&
+        hv->emulator_pin(conn, name, &plan->emulator, &e) != NFV_OK)
+        NFV_LOG_WARN(MOD, "'%s': re-pin of the emulator threads failed: %s", name, e.msg);
     return (int)n_drift;
+}
+
+/* Records the outcome of pins_repair() (@n, @desc) for VM @name. Lock held. */
+static void pins_record(struct vm_daemon *d, const char *name, const char *why, int n,
+                        const char *desc)
+{
+    if (n < 0) {
+        NFV_LOG_WARN(MOD, "'%s': pins could not be verified (%s)", name, why);
+    } else if (n > 0) {
+        d->metrics.drift_events++;
+        vm_d_event(d, VM_SEV_WARN, "pin_drift", name, "%s: %s; plan re-applied", why, desc);
+    }
+}
+
+/*
+ * Checks and repairs @vm's pins under the lock (domain events, reconcile).
+ * Returns as pins_repair(); @why says what triggered the check.
+ */
+static int pins_enforce(struct vm_daemon *d, struct vm_rt *vm, const char *why)
+{
+    char desc[512] = "";
+    int n;
+
+    if (!vm->host->conn)
+        return -1;
+    n = pins_repair(d->hv, vm->host->conn, vm->name, vm->plan, desc, sizeof(desc));
+    if (n > 0)
+        pins_record(d, vm->name, why, n, desc);
+    return n;
 }
 
 /* ---- JSON views ---- */
@@ -728,6 +755,8 @@ struct member {
     bool is_defined;
     int64_t op_id;
     char *spec_text;
+    int n_pin_drift;    /* pins_repair() after the start */
+    char pin_desc[512]; /* ... and what differed */
 };
 
 static void member_clear(struct member *m)
@@ -948,18 +977,6 @@ static enum nfv_code bring_up(struct vm_daemon *d, struct vm_hv_conn *conn, stru
     return d->hv->domain_start(conn, m->spec.name, err);
 }
 
-/* Verifies what libvirt applied; repairs (and reports) any difference. Lock held. */
-static void verify_member(struct vm_daemon *d, struct member *m)
-{
-    struct vm_rt tmp = {0};
-
-    snprintf(tmp.name, sizeof(tmp.name), "%s", m->spec.name);
-    tmp.host = m->host;
-    tmp.plan = m->plan;
-    if (pins_enforce(d, &tmp, "after start") < 0)
-        NFV_LOG_WARN(MOD, "'%s': pins could not be verified", m->spec.name);
-}
-
 static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_t n,
                                     const char *group, enum vm_scope scope, int64_t group_op,
                                     int64_t t0, json_t **ret, struct nfv_err *err);
@@ -1048,6 +1065,10 @@ static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_
     for (i = 0; code == NFV_OK && i < n; i++)
         if ((code = bring_up(d, conns[i], &m[i], xmls[i], err)) != NFV_OK)
             nfv_err_prefix(err, "VM '%s'", m[i].spec.name);
+    /* Verify what libvirt applied (and repair it), still without the lock. */
+    for (i = 0; code == NFV_OK && i < n; i++)
+        m[i].n_pin_drift = pins_repair(d->hv, conns[i], m[i].spec.name, m[i].plan, m[i].pin_desc,
+                                       sizeof(m[i].pin_desc));
     pthread_mutex_lock(&d->lock);
     for (i = 0; i < n; i++) {
         if (conns && conns[i])
@@ -1063,7 +1084,7 @@ static enum nfv_code finish_members(struct vm_daemon *d, struct member *m, size_
         return code;
     }
     for (i = 0; i < n; i++)
-        verify_member(d, &m[i]);
+        pins_record(d, m[i].spec.name, "after start", m[i].n_pin_drift, m[i].pin_desc);
     now = vm_daemon_now_ms();
     if ((code = vm_db_begin(d->db, err)) != NFV_OK)
         return code; /* journal stays pending: recovery finishes it */
@@ -1425,7 +1446,8 @@ enum nfv_code vm_daemon_vm_pins(struct vm_daemon *d, const char *name, json_t **
     if (vm->host->conn) {
         struct nfv_err e = {0};
         is_live = d->hv->vcpu_pins(vm->host->conn, vm->name, vm->plan->n_vcpus, have, &e) == NFV_OK;
-        is_emu_live = is_live && emulator_read(d, vm, &have_emu);
+        is_emu_live =
+            is_live && emulator_read(d->hv, vm->host->conn, vm->name, vm->plan, &have_emu);
     }
     for (unsigned v = 0; v < vm->plan->n_vcpus; v++) {
         struct pin_cpuset want;
@@ -1599,6 +1621,8 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
     struct vm_rt *vm;
     int64_t op_id = 0, t0 = vm_d_mono_ms();
     bool is_force = json_is_true(json_object_get(body, "force"));
+    char pin_desc[512] = "";
+    int n_pin = 0;
     enum nfv_code code;
 
     if (action == VM_ACT__COUNT || action == VM_ACT_DELETE)
@@ -1627,10 +1651,13 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
         conn = vm_busy_enter(vm, action);
         pthread_mutex_unlock(&d->lock);
         code = action_do(d, conn, vm->name, action, is_force, err);
+        if (code == NFV_OK && next == VM_GUEST_RUNNING)
+            n_pin = pins_repair(d->hv, conn, vm->name, vm->plan, pin_desc, sizeof(pin_desc));
         pthread_mutex_lock(&d->lock);
         vm_busy_leave(vm);
         if (code == NFV_OK && next == VM_GUEST_RUNNING)
-            pins_enforce(d, vm, action == VM_ACT_REBOOT ? "after reboot" : "after start");
+            pins_record(d, name, action == VM_ACT_REBOOT ? "after reboot" : "after start", n_pin,
+                        pin_desc);
         vm_db_begin(d->db, NULL);
         if (code == NFV_OK)
             vm_db_vm_set_state(d->db, name, next, vm_daemon_now_ms(), NULL);
