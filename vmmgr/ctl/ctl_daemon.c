@@ -68,6 +68,14 @@ enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct 
            (long long)json_integer_value(json_object_get(hosts, "up")),
            (long long)json_integer_value(json_object_get(hosts, "maintenance")),
            (long long)json_integer_value(json_object_get(hosts, "unreachable")));
+    {
+        const char *r = json_string_value(json_object_get(doc, "healing_reserve"));
+        if (r && strcmp(r, "off") == 0)
+            printf("reserve:  off (no healing reserve kept)\n");
+        else
+            printf("reserve:  room kept to rebuild group members after one %s failure\n",
+                   r ? r : "?");
+    }
     printf("journal:  %lld unfinished operation(s)\n",
            (long long)json_integer_value(json_object_get(doc, "journal_pending")));
     printf("events:   last id %lld\n",

@@ -811,6 +811,10 @@ enum nfv_code vm_daemon_status(struct vm_daemon *d, json_t **ret, struct nfv_err
             "unreachable", (int)by_state[VM_HOST_UNREACHABLE], "journal_pending",
             (json_int_t)pending, "last_event_id", (json_int_t)d->last_event_id);
     pthread_mutex_unlock(&d->lock);
+    /* What placement keeps free for healing (config, fixed at start-up). */
+    if (code == NFV_OK && *ret)
+        json_object_set_new(*ret, "healing_reserve",
+                            json_string(vm_reserve_to_string(d->cfg.healing_reserve)));
     if (code == NFV_OK && !*ret)
         code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     return code;

@@ -13,6 +13,8 @@ syn="package:1 numa:1(memory=4GB) core:5 pu:1" # 5 cores (core 0 reserved), 1 no
 
 write_config "" # default: healing_reserve = host
 start_daemon
+expect_rc 0 ctl --json status
+check "status names the reserve" [ "$(jget 'd["healing_reserve"]' <"$T/out")" = host ]
 expect_rc 0 ctl host add s1 --uri test:/// --synthetic "$syn" --reserved 0
 expect_rc 0 ctl host add s2 --uri test:/// --synthetic "$syn" --reserved 0
 
@@ -55,6 +57,8 @@ check "the override is not stored with the VM" \
 stop_daemon
 write_config "healing_reserve = off"
 start_daemon
+expect_rc 0 ctl status
+check "status says the reserve is off" grep -q "reserve:  off (no healing reserve kept)" "$T/out"
 expect_rc 0 ctl group create p3 --scope host --member p3-a:act:vcpus=1,memory=64,host=s1 \
     --member p3-b:sby:vcpus=1,memory=64,host=s2
 # A bad value is refused at start-up, naming the key.
