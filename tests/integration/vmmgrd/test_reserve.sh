@@ -4,7 +4,8 @@
 # request that would leave no room to rebuild an ACT/SBY member after a host
 # failure is refused with NO_CAPACITY naming the reserve, nothing is held,
 # and the same request passes with an explicit override (--ignore-reserve,
-# "ignore_reserve": true); "healing_reserve = off" keeps no reserve.
+# "ignore_reserve": true); "healing_reserve = off" keeps no reserve, "rack"
+# keeps room for a whole rack.
 . "$(dirname "$0")/lib.sh"
 
 allocs() { sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*) FROM allocations"; }
@@ -61,6 +62,19 @@ expect_rc 0 ctl status
 check "status says the reserve is off" grep -q "reserve:  off (no healing reserve kept)" "$T/out"
 expect_rc 0 ctl group create p3 --scope host --member p3-a:act:vcpus=1,memory=64,host=s1 \
     --member p3-b:sby:vcpus=1,memory=64,host=s2
+# healing_reserve = rack: the hosts carry no rack label, so they share one
+# rack ("-") whose failure nothing survives: even a pair that fits on cores
+# is refused, naming the rack failure, unless waived.
+expect_rc 0 ctl vm delete big
+stop_daemon
+write_config "healing_reserve = rack"
+start_daemon
+expect_rc 5 ctl group create p4 --scope host --member p4-a:act:vcpus=1,memory=64 \
+    --member p4-b:sby:vcpus=1,memory=64 --dry-run
+check "rack reserve named: $(cat "$T/err")" grep -q "healing reserve (failure 'rack')" "$T/err"
+expect_rc 0 ctl group create p4 --scope host --member p4-a:act:vcpus=1,memory=64 \
+    --member p4-b:sby:vcpus=1,memory=64 --dry-run --ignore-reserve
+expect_rc 0 ctl vm create big --vcpus 4 --memory 64 --host s3 --ignore-reserve --dry-run
 # A bad value is refused at start-up, naming the key.
 write_config "healing_reserve = zone"
 expect_rc 2 "$VMMGRD" --config "$CONF" --check-config
