@@ -61,4 +61,32 @@ const char *ctl_opt_next(int argc, char **argv, int *idx, const char *const *spe
 enum nfv_code ctl_opt_uint(const char *opt, const char *value, unsigned long min, unsigned long max,
                            unsigned long *ret, struct nfv_err *err);
 
+/*
+ * The argument shapes of verbs, on top of ctl_opt_next().
+ *
+ * ctl_verb_args() walks all of argv: each option (a @spec entry, "name=" or
+ * "name") goes to @on_opt (may be NULL) with its value (NULL for a flag); an
+ * error @on_opt returns stops the walk. With @what NULL the verb takes no
+ * positional argument ("VERB: unexpected argument 'x'"); otherwise exactly
+ * one, named @what in "VERB: missing NAME" (or ID ...), returned in *ret_arg
+ * (may be NULL). @spec NULL means no options.
+ */
+typedef enum nfv_code (*ctl_opt_fn)(void *opaque, const char *opt, const char *val,
+                                    struct nfv_err *err);
+enum nfv_code ctl_verb_args(int argc, char **argv, const char *verb, const char *what,
+                            const char *const *spec, ctl_opt_fn on_opt, void *opaque,
+                            const char **ret_arg, struct nfv_err *err);
+/* "VERB ARG [--opt]": one positional; *ret_opt (may be NULL) receives the
+ * last option given: its value, or its @spec entry for a flag (NULL if none). */
+enum nfv_code ctl_verb_one_arg(int argc, char **argv, const char *verb, const char *what,
+                               const char *const *spec, const char **ret_arg, const char **ret_opt,
+                               struct nfv_err *err);
+/* A verb with options only ("VERB: unexpected argument 'x'"): vals[i]
+ * receives the value of option spec[i] (its spec entry for a flag), NULL
+ * when not given; @vals has one slot per @spec entry. */
+enum nfv_code ctl_verb_opts(int argc, char **argv, const char *verb, const char *const *spec,
+                            const char **vals, struct nfv_err *err);
+/* A verb without arguments: "VERB: takes no arguments", or the unknown option. */
+enum nfv_code ctl_verb_no_args(int argc, char **argv, const char *verb, struct nfv_err *err);
+
 #endif /* VMMGR_CTL_H */

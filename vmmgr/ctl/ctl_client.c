@@ -170,3 +170,97 @@ enum nfv_code ctl_client_get_text(const struct ctl_ctx *ctx, const char *path, c
     *ret_text = resp.data ? resp.data : strdup("");
     return *ret_text ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
 }
+
+void ctl_client_path(char *buf, size_t size, const char *collection, const char *name,
+                     const char *suffix)
+{
+    char esc[200];
+
+    ctl_client_escape(name, esc, sizeof(esc));
+    snprintf(buf, size, "%s/%s%s", collection, esc, suffix);
+}
+
+enum nfv_code ctl_print_row(const struct ctl_ctx *ctx, const json_t *obj, ctl_rows_fn rows,
+                            struct nfv_err *err)
+{
+    json_t *arr = json_array();
+    enum nfv_code code;
+
+    if (!arr)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    /* json_array_append takes a reference; the array is dropped at once. */
+    json_array_append(arr, (json_t *)obj);
+    code = rows(ctx, arr, err);
+    json_decref(arr);
+    return code;
+}
+
+enum nfv_code ctl_print_obj(const struct ctl_ctx *ctx, const json_t *obj, ctl_rows_fn rows,
+                            struct nfv_err *err)
+{
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        ctl_print_json(ctx, obj);
+        return NFV_OK;
+    }
+    return ctl_print_row(ctx, obj, rows, err);
+}
+
+enum nfv_code ctl_get_and_print(const struct ctl_ctx *ctx, const char *path, const char *key,
+                                ctl_rows_fn rows, struct nfv_err *err)
+{
+    json_t *doc;
+    enum nfv_code code;
+
+    if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
+        return code;
+    if (ctx->fmt != NFV_OUT_TABLE)
+        ctl_print_json(ctx, json_object_get(doc, key));
+    else
+        code = rows(ctx, json_object_get(doc, key), err);
+    json_decref(doc);
+    return code;
+}
+
+enum nfv_code ctl_verb_list(const struct ctl_ctx *ctx, int argc, char **argv, const char *verb,
+                            const char *path, const char *key, ctl_rows_fn rows,
+                            struct nfv_err *err)
+{
+    enum nfv_code code;
+
+    if ((code = ctl_verb_no_args(argc, argv, verb, err)))
+        return code;
+    return ctl_get_and_print(ctx, path, key, rows, err);
+}
+
+enum nfv_code ctl_call_and_print(const struct ctl_ctx *ctx, const char *method, const char *path,
+                                 const json_t *body, ctl_rows_fn rows, struct nfv_err *err)
+{
+    json_t *doc;
+    enum nfv_code code;
+
+    if ((code = ctl_client_call(ctx, method, path, body, 0, &doc, err)))
+        return code;
+    code = ctl_print_obj(ctx, doc, rows, err);
+    json_decref(doc);
+    return code;
+}
+
+enum nfv_code ctl_delete_and_report(const struct ctl_ctx *ctx, const char *path, bool is_if_exists,
+                                    const char *done, const char *name, struct nfv_err *err)
+{
+    json_t *doc = NULL;
+    enum nfv_code code = ctl_client_call(ctx, "DELETE", path, NULL, 0, &doc, err);
+
+    if (code == NFV_E_NOENT && is_if_exists) {
+        nfv_err_clear(err);
+        return NFV_OK;
+    }
+    if (code)
+        return code;
+    if (ctx->fmt != NFV_OUT_TABLE)
+        ctl_print_json(ctx, doc);
+    else if (!ctx->is_quiet)
+        printf("%s '%s'\n", done, name);
+    json_decref(doc);
+    return NFV_OK;
+}

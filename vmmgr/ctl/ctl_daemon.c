@@ -10,13 +10,8 @@
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_verbs.h"
 #include "ctl_client.h"
-
-enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
-                                     struct nfv_err *err);
 
 /* "2026-11-21T05:40:01.123Z" */
 static void fmt_ms(int64_t ms, char *buf, size_t size)
@@ -31,24 +26,12 @@ static void fmt_ms(int64_t ms, char *buf, size_t size)
     snprintf(buf, size, "%.20s.%03dZ", sec, (int)(ms % 1000));
 }
 
-static enum nfv_code no_args(int argc, char **argv, const char *verb, struct nfv_err *err)
-{
-    static const char *const spec[] = {NULL};
-    const char *v;
-    int i = 1;
-
-    if (ctl_opt_next(argc, argv, &i, spec, &v, err) || (err && err->code))
-        return err && err->code ? err->code
-                                : NFV_ERR(err, NFV_E_INVAL, "%s: takes no arguments", verb);
-    return NFV_OK;
-}
-
 enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     json_t *doc, *hosts;
     enum nfv_code code;
 
-    if ((code = no_args(argc, argv, "status", err)) ||
+    if ((code = ctl_verb_no_args(argc, argv, "status", err)) ||
         (code = ctl_client_call(ctx, "GET", "/v1/status", NULL, 0, &doc, err)))
         return code;
     if (ctx->fmt != NFV_OUT_TABLE) {
@@ -102,66 +85,67 @@ static void print_event_line(const struct ctl_ctx *ctx, const json_t *ev)
     fflush(stdout);
 }
 
+/* The options of `events`, checked as they are walked. */
+struct events_opts {
+    unsigned long since, limit;
+    bool is_follow;
+};
+
+static enum nfv_code events_opt(void *opaque, const char *opt, const char *val, struct nfv_err *err)
+{
+    struct events_opts *o = opaque;
+
+    if (strcmp(opt, "since=") == 0)
+        return ctl_opt_uint("since", val, 0, INT64_MAX, &o->since, err);
+    if (strcmp(opt, "limit=") == 0)
+        return ctl_opt_uint("limit", val, 1, 10000, &o->limit, err);
+    o->is_follow = true;
+    return NFV_OK;
+}
+
+static enum nfv_code print_events(const struct ctl_ctx *ctx, const json_t *events,
+                                  struct nfv_err *err)
+{
+    static const char *const keys[] = {"id", "time", "severity", "type", "object", "message"};
+    struct nfv_table *t = nfv_table_new(keys, 6);
+    const json_t *ev;
+    enum nfv_code code;
+    size_t k;
+
+    if (!t)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    json_array_foreach(events, k, ev)
+    {
+        char ts[40];
+        fmt_ms(json_integer_value(json_object_get(ev, "ts_ms")), ts, sizeof(ts));
+        nfv_table_add_row(t);
+        nfv_table_add_int(t, json_integer_value(json_object_get(ev, "id")));
+        nfv_table_add_str(t, ts);
+        nfv_table_add_str(t, json_string_value(json_object_get(ev, "severity")));
+        nfv_table_add_str(t, json_string_value(json_object_get(ev, "type")));
+        nfv_table_add_str(t, json_string_value(json_object_get(ev, "object")));
+        nfv_table_add_str(t, json_string_value(json_object_get(ev, "message")));
+    }
+    code = ctl_print_table(ctx, t);
+    nfv_table_free(t);
+    return code;
+}
+
 enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"since=", "limit=", "follow", NULL};
-    static const char *const keys[] = {"id", "time", "severity", "type", "object", "message"};
-    unsigned long since = 0, limit = 100;
-    bool is_follow = false;
-    const char *opt, *val;
+    struct events_opts o = {.since = 0, .limit = 100};
+    unsigned long since;
     char path[128];
     json_t *doc;
     enum nfv_code code;
-    int i = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (strcmp(opt, "since=") == 0) {
-            if ((code = ctl_opt_uint("since", val, 0, INT64_MAX, &since, err)))
-                return code;
-        } else if (strcmp(opt, "limit=") == 0) {
-            if ((code = ctl_opt_uint("limit", val, 1, 10000, &limit, err)))
-                return code;
-        } else if (strcmp(opt, "follow") == 0) {
-            is_follow = true;
-        } else {
-            return NFV_ERR(err, NFV_E_INVAL, "events: unexpected argument '%s'", val);
-        }
-    }
-    if (err && err->code)
-        return err->code;
-    if (!is_follow) {
-        struct nfv_table *t;
-        json_t *ev;
-        size_t k;
-        snprintf(path, sizeof(path), "/v1/events?since=%lu&limit=%lu", since, limit);
-        if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
-            return code;
-        if (ctx->fmt != NFV_OUT_TABLE) {
-            ctl_print_json(ctx, json_object_get(doc, "events"));
-            json_decref(doc);
-            return NFV_OK;
-        }
-        t = nfv_table_new(keys, 6);
-        if (!t) {
-            json_decref(doc);
-            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-        }
-        json_array_foreach(json_object_get(doc, "events"), k, ev)
-        {
-            char ts[40];
-            fmt_ms(json_integer_value(json_object_get(ev, "ts_ms")), ts, sizeof(ts));
-            nfv_table_add_row(t);
-            nfv_table_add_int(t, json_integer_value(json_object_get(ev, "id")));
-            nfv_table_add_str(t, ts);
-            nfv_table_add_str(t, json_string_value(json_object_get(ev, "severity")));
-            nfv_table_add_str(t, json_string_value(json_object_get(ev, "type")));
-            nfv_table_add_str(t, json_string_value(json_object_get(ev, "object")));
-            nfv_table_add_str(t, json_string_value(json_object_get(ev, "message")));
-        }
-        code = ctl_print_table(ctx, t);
-        nfv_table_free(t);
-        json_decref(doc);
+    if ((code = ctl_verb_args(argc, argv, "events", NULL, spec, events_opt, &o, NULL, err)))
         return code;
+    since = o.since;
+    if (!o.is_follow) {
+        snprintf(path, sizeof(path), "/v1/events?since=%lu&limit=%lu", since, o.limit);
+        return ctl_get_and_print(ctx, path, "events", print_events, err);
     }
     /* --follow: print what exists after --since (default: only new events),
      * then long-poll for more until interrupted. */
@@ -174,7 +158,7 @@ enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct 
     for (;;) {
         json_t *ev;
         size_t k;
-        snprintf(path, sizeof(path), "/v1/events?since=%lu&limit=%lu&wait=25", since, limit);
+        snprintf(path, sizeof(path), "/v1/events?since=%lu&limit=%lu&wait=25", since, o.limit);
         /* The poll may legitimately take 25 s: allow it plus the usual margin. */
         if ((code = ctl_client_call(ctx, "GET", path, NULL, 25000 + ctx->timeout_ms, &doc, err)))
             return code;
@@ -192,7 +176,7 @@ enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct
     char *text = NULL;
     enum nfv_code code;
 
-    if ((code = no_args(argc, argv, "metrics", err)) ||
+    if ((code = ctl_verb_no_args(argc, argv, "metrics", err)) ||
         (code = ctl_client_get_text(ctx, "/metrics", &text, err)))
         return code;
     fputs(text, stdout);
@@ -206,33 +190,21 @@ enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
                                      struct nfv_err *err)
 {
     static const char *const spec[] = {"wait", NULL};
-    const char *opt, *val, *id_s = NULL;
-    bool is_wait = false;
+    const char *id_s, *wait;
     unsigned long id;
     char path[64];
     json_t *doc = NULL;
     enum nfv_code code;
-    int i = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (*opt)
-            is_wait = true;
-        else if (id_s)
-            return NFV_ERR(err, NFV_E_INVAL, "operation show: unexpected argument '%s'", val);
-        else
-            id_s = val;
-    }
-    if (err && err->code)
-        return err->code;
-    if (!id_s)
-        return NFV_ERR(err, NFV_E_INVAL, "operation show: missing ID");
+    if ((code = ctl_verb_one_arg(argc, argv, "operation show", "ID", spec, &id_s, &wait, err)))
+        return code;
     if ((code = ctl_opt_uint("id", id_s, 1, INT64_MAX, &id, err)))
         return code;
     snprintf(path, sizeof(path), "/v1/operations/%lu", id);
     for (unsigned waited = 0;; waited += 200) {
         if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
             return code;
-        if (!is_wait || strcmp(json_string_value(json_object_get(doc, "state")), "pending") != 0)
+        if (!wait || strcmp(json_string_value(json_object_get(doc, "state")), "pending") != 0)
             break;
         json_decref(doc);
         if (waited >= ctx->timeout_ms)

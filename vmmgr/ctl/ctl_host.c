@@ -14,13 +14,8 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_verbs.h"
 #include "ctl_client.h"
-
-enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_host_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_host_set(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_host_remove(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 static enum nfv_code read_file(const char *opt, const char *path, char **ret, struct nfv_err *err)
 {
@@ -51,7 +46,7 @@ static enum nfv_code read_file(const char *opt, const char *path, char **ret, st
     return NFV_OK;
 }
 
-/* Sends @take_body and prints the resulting host like `host list` does. */
+/* Prints API host objects as the `host list` table. */
 static enum nfv_code print_host_rows(const struct ctl_ctx *ctx, const json_t *hosts,
                                      struct nfv_err *err)
 {
@@ -106,176 +101,118 @@ static enum nfv_code print_host_rows(const struct ctl_ctx *ctx, const json_t *ho
     return code;
 }
 
-/* Takes exactly one positional NAME; other options per @spec via @on_opt. */
+/* What `host add` builds while its options are walked. */
+struct host_add {
+    json_t *body, *labels;
+    char *xml;
+};
+
+static enum nfv_code host_add_opt(void *opaque, const char *opt, const char *val,
+                                  struct nfv_err *err)
+{
+    struct host_add *a = opaque;
+    char key[64];
+    enum nfv_code code;
+
+    if (strcmp(opt, "hwloc-xml=") == 0) {
+        free(a->xml);
+        a->xml = NULL;
+        if ((code = read_file("hwloc-xml", val, &a->xml, err)))
+            return code;
+        json_object_set_new(a->body, "hwloc_xml", json_string(a->xml));
+    } else if (strcmp(opt, "label=") == 0) {
+        const char *eq = strchr(val, '=');
+        if (!eq || eq == val || (size_t)(eq - val) >= sizeof(key))
+            return NFV_ERR(err, NFV_E_INVAL, "'--label': '%s' is not KEY=VALUE", val);
+        snprintf(key, sizeof(key), "%.*s", (int)(eq - val), val);
+        json_object_set_new(a->labels, key, json_string(eq + 1));
+    } else {
+        /* --uri, --synthetic, --reserved, --dedicated: the API field's name */
+        snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
+        json_object_set_new(a->body, key, json_string(val));
+    }
+    return NFV_OK;
+}
+
 enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
         "uri=", "synthetic=", "hwloc-xml=", "reserved=", "dedicated=", "label=", NULL};
-    const char *opt, *val, *name = NULL;
-    json_t *body = json_object(), *labels = json_object(), *doc = NULL, *arr;
-    char *xml = NULL;
-    enum nfv_code code = NFV_OK;
-    int i = 1;
+    struct host_add a = {.body = json_object(), .labels = json_object()};
+    const char *name = NULL;
+    enum nfv_code code;
 
-    if (!body || !labels) {
+    if (!a.body || !a.labels) {
         code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto out;
     }
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (!*opt) {
-            if (name) {
-                code = NFV_ERR(err, NFV_E_INVAL, "host add: unexpected argument '%s'", val);
-                goto out;
-            }
-            name = val;
-        } else if (strcmp(opt, "uri=") == 0) {
-            json_object_set_new(body, "uri", json_string(val));
-        } else if (strcmp(opt, "synthetic=") == 0) {
-            json_object_set_new(body, "synthetic", json_string(val));
-        } else if (strcmp(opt, "hwloc-xml=") == 0) {
-            free(xml);
-            xml = NULL;
-            if ((code = read_file("hwloc-xml", val, &xml, err)))
-                goto out;
-            json_object_set_new(body, "hwloc_xml", json_string(xml));
-        } else if (strcmp(opt, "reserved=") == 0) {
-            json_object_set_new(body, "reserved", json_string(val));
-        } else if (strcmp(opt, "dedicated=") == 0) {
-            json_object_set_new(body, "dedicated", json_string(val));
-        } else if (strcmp(opt, "label=") == 0) {
-            const char *eq = strchr(val, '=');
-            char key[64];
-            if (!eq || eq == val || (size_t)(eq - val) >= sizeof(key)) {
-                code = NFV_ERR(err, NFV_E_INVAL, "'--label': '%s' is not KEY=VALUE", val);
-                goto out;
-            }
-            snprintf(key, sizeof(key), "%.*s", (int)(eq - val), val);
-            json_object_set_new(labels, key, json_string(eq + 1));
-        }
-    }
-    if (err && err->code) {
-        code = err->code;
+    if ((code = ctl_verb_args(argc, argv, "host add", "NAME", spec, host_add_opt, &a, &name, err)))
         goto out;
-    }
-    if (!name) {
-        code = NFV_ERR(err, NFV_E_INVAL, "host add: missing NAME");
-        goto out;
-    }
-    if (!json_object_get(body, "uri")) {
+    if (!json_object_get(a.body, "uri")) {
         code = NFV_ERR(err, NFV_E_INVAL, "'--uri': is required");
         goto out;
     }
-    json_object_set_new(body, "name", json_string(name));
-    if (json_object_size(labels))
-        json_object_set(body, "labels", labels);
-    if ((code = ctl_client_call(ctx, "POST", "/v1/hosts", body, 0, &doc, err)))
-        goto out;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-    } else {
-        arr = json_array();
-        json_array_append(arr, doc);
-        code = print_host_rows(ctx, arr, err);
-        json_decref(arr);
-    }
+    json_object_set_new(a.body, "name", json_string(name));
+    if (json_object_size(a.labels))
+        json_object_set(a.body, "labels", a.labels);
+    code = ctl_call_and_print(ctx, "POST", "/v1/hosts", a.body, print_host_rows, err);
 out:
-    json_decref(doc);
-    json_decref(body);
-    json_decref(labels);
-    free(xml);
+    json_decref(a.body);
+    json_decref(a.labels);
+    free(a.xml);
     return code;
-}
-
-/* Parses "VERB NAME" with no options other than @spec; returns NAME. */
-static enum nfv_code one_name(int argc, char **argv, const char *verb, const char **ret_name,
-                              struct nfv_err *err)
-{
-    static const char *const spec[] = {NULL};
-    const char *opt, *val;
-    int i = 1;
-
-    *ret_name = NULL;
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (*ret_name)
-            return NFV_ERR(err, NFV_E_INVAL, "%s: unexpected argument '%s'", verb, val);
-        *ret_name = val;
-    }
-    if (err && err->code)
-        return err->code;
-    if (!*ret_name)
-        return NFV_ERR(err, NFV_E_INVAL, "%s: missing NAME", verb);
-    return NFV_OK;
 }
 
 enum nfv_code ctl_cmd_host_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {NULL};
-    const char *val;
-    json_t *doc;
-    enum nfv_code code;
-    int i = 1;
+    return ctl_verb_list(ctx, argc, argv, "host list", "/v1/hosts", "hosts", print_host_rows, err);
+}
 
-    if (ctl_opt_next(argc, argv, &i, spec, &val, err))
-        return NFV_ERR(err, NFV_E_INVAL, "host list: takes no arguments");
-    if (err && err->code)
-        return err->code;
-    if ((code = ctl_client_call(ctx, "GET", "/v1/hosts", NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE)
-        ctl_print_json(ctx, json_object_get(doc, "hosts"));
-    else
-        code = print_host_rows(ctx, json_object_get(doc, "hosts"), err);
-    json_decref(doc);
+/* The core map, OpenNebula style: who holds each PU of host @doc. */
+static enum nfv_code print_core_map(const struct ctl_ctx *ctx, const json_t *doc,
+                                    struct nfv_err *err)
+{
+    static const char *const keys[] = {"pu", "core", "node", "package", "pool", "vm", "vcpus"};
+    struct nfv_table *t = nfv_table_new(keys, sizeof(keys) / sizeof(keys[0]));
+    const json_t *e;
+    enum nfv_code code;
+    size_t i;
+
+    if (!t)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    json_array_foreach(json_object_get(doc, "core_map"), i, e)
+    {
+        nfv_table_add_row(t);
+        nfv_table_add_int(t, json_integer_value(json_object_get(e, "pu")));
+        nfv_table_add_int(t, json_integer_value(json_object_get(e, "core")));
+        nfv_table_add_int(t, json_integer_value(json_object_get(e, "node")));
+        nfv_table_add_int(t, json_integer_value(json_object_get(e, "package")));
+        nfv_table_add_str(t, json_string_value(json_object_get(e, "pool")));
+        nfv_table_add_str(t, json_string_value(json_object_get(e, "vm")));
+        nfv_table_add_str(t, json_string_value(json_object_get(e, "vcpus")));
+    }
+    code = ctl_print_table(ctx, t);
+    nfv_table_free(t);
     return code;
 }
 
 enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const keys[] = {"pu", "core", "node", "package", "pool", "vm", "vcpus"};
     const char *name;
-    char path[256], esc[200];
-    json_t *doc, *arr, *e;
-    struct nfv_table *t;
+    char path[256];
+    json_t *doc;
     enum nfv_code code;
-    size_t i;
 
-    if ((code = one_name(argc, argv, "host show", &name, err)))
+    if ((code = ctl_verb_one_arg(argc, argv, "host show", "NAME", NULL, &name, NULL, err)))
         return code;
-    ctl_client_escape(name, esc, sizeof(esc));
-    snprintf(path, sizeof(path), "/v1/hosts/%s", esc);
+    ctl_client_path(path, sizeof(path), "/v1/hosts", name, "");
     if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
         return code;
     if (ctx->fmt != NFV_OUT_TABLE) {
         ctl_print_json(ctx, doc);
-        json_decref(doc);
-        return NFV_OK;
-    }
-    arr = json_array();
-    json_array_append(arr, doc);
-    code = print_host_rows(ctx, arr, err);
-    json_decref(arr);
-    if (code == NFV_OK) {
-        /* The core map, OpenNebula style: who holds each PU. */
+    } else if ((code = ctl_print_row(ctx, doc, print_host_rows, err)) == NFV_OK) {
         printf("\n");
-        t = nfv_table_new(keys, sizeof(keys) / sizeof(keys[0]));
-        if (!t) {
-            json_decref(doc);
-            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-        }
-        json_array_foreach(json_object_get(doc, "core_map"), i, e)
-        {
-            const json_t *vm = json_object_get(e, "vm"), *vc = json_object_get(e, "vcpus");
-            nfv_table_add_row(t);
-            nfv_table_add_int(t, json_integer_value(json_object_get(e, "pu")));
-            nfv_table_add_int(t, json_integer_value(json_object_get(e, "core")));
-            nfv_table_add_int(t, json_integer_value(json_object_get(e, "node")));
-            nfv_table_add_int(t, json_integer_value(json_object_get(e, "package")));
-            nfv_table_add_str(t, json_string_value(json_object_get(e, "pool")));
-            nfv_table_add_str(t, json_string_value(vm));
-            nfv_table_add_str(t, json_string_value(vc));
-        }
-        code = ctl_print_table(ctx, t);
-        nfv_table_free(t);
+        code = print_core_map(ctx, doc, err);
     }
     json_decref(doc);
     return code;
@@ -284,84 +221,33 @@ enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, stru
 enum nfv_code ctl_cmd_host_set(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"state=", NULL};
-    const char *opt, *val, *name = NULL, *state = NULL;
-    char path[256], esc[200];
-    json_t *body, *doc;
+    const char *name, *state;
+    char path[256];
+    json_t *body;
     enum nfv_code code;
-    int i = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (!*opt) {
-            if (name)
-                return NFV_ERR(err, NFV_E_INVAL, "host set: unexpected argument '%s'", val);
-            name = val;
-        } else {
-            state = val;
-        }
-    }
-    if (err && err->code)
-        return err->code;
-    if (!name)
-        return NFV_ERR(err, NFV_E_INVAL, "host set: missing NAME");
+    if ((code = ctl_verb_one_arg(argc, argv, "host set", "NAME", spec, &name, &state, err)))
+        return code;
     if (!state)
         return NFV_ERR(err, NFV_E_INVAL, "'--state': is required (up or maintenance)");
     if (strcmp(state, "up") != 0 && strcmp(state, "maintenance") != 0)
         return NFV_ERR(err, NFV_E_INVAL, "'--state': '%s' is not one of up, maintenance", state);
-    ctl_client_escape(name, esc, sizeof(esc));
-    snprintf(path, sizeof(path), "/v1/hosts/%s", esc);
+    ctl_client_path(path, sizeof(path), "/v1/hosts", name, "");
     body = json_pack("{s:s}", "state", state);
-    code = ctl_client_call(ctx, "PATCH", path, body, 0, &doc, err);
+    code = ctl_call_and_print(ctx, "PATCH", path, body, print_host_rows, err);
     json_decref(body);
-    if (code)
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-    } else {
-        json_t *arr = json_array();
-        json_array_append(arr, doc);
-        code = print_host_rows(ctx, arr, err);
-        json_decref(arr);
-    }
-    json_decref(doc);
     return code;
 }
 
 enum nfv_code ctl_cmd_host_remove(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"if-exists", NULL};
-    const char *opt, *val, *name = NULL;
-    bool is_if_exists = false;
-    char path[256], esc[200];
-    json_t *doc = NULL;
+    const char *name, *if_exists;
+    char path[256];
     enum nfv_code code;
-    int i = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (!*opt) {
-            if (name)
-                return NFV_ERR(err, NFV_E_INVAL, "host remove: unexpected argument '%s'", val);
-            name = val;
-        } else {
-            is_if_exists = true;
-        }
-    }
-    if (err && err->code)
-        return err->code;
-    if (!name)
-        return NFV_ERR(err, NFV_E_INVAL, "host remove: missing NAME");
-    ctl_client_escape(name, esc, sizeof(esc));
-    snprintf(path, sizeof(path), "/v1/hosts/%s", esc);
-    code = ctl_client_call(ctx, "DELETE", path, NULL, 0, &doc, err);
-    if (code == NFV_E_NOENT && is_if_exists) {
-        nfv_err_clear(err);
-        return NFV_OK;
-    }
-    if (code)
+    if ((code = ctl_verb_one_arg(argc, argv, "host remove", "NAME", spec, &name, &if_exists, err)))
         return code;
-    if (ctx->fmt != NFV_OUT_TABLE)
-        ctl_print_json(ctx, doc);
-    else if (!ctx->is_quiet)
-        printf("removed host '%s'\n", name);
-    json_decref(doc);
-    return NFV_OK;
+    ctl_client_path(path, sizeof(path), "/v1/hosts", name, "");
+    return ctl_delete_and_report(ctx, path, if_exists != NULL, "removed host", name, err);
 }

@@ -16,12 +16,10 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_verbs.h"
 #include "pin/pin.h"
 #include "pin/pin_hwloc.h"
 #include "pin/pin_libvirt.h"
-
-enum nfv_code ctl_cmd_topology(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 /* Loads the topology named by --hwloc-xml / --synthetic, else this host. */
 static enum nfv_code load_topo(const char *xml, const char *synthetic, struct pin_topo **ret,
@@ -129,22 +127,13 @@ out:
 enum nfv_code ctl_cmd_topology(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"hwloc-xml=", "synthetic=", NULL};
-    const char *xml = NULL, *synthetic = NULL, *opt, *val;
+    const char *opts[2];
     struct pin_topo *t;
     enum nfv_code rc;
-    int idx = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
-        if (!*opt)
-            return NFV_ERR(err, NFV_E_INVAL, "topology: unexpected argument '%s'", val);
-        if (strcmp(opt, "hwloc-xml=") == 0)
-            xml = val;
-        else
-            synthetic = val;
-    }
-    if (err && err->code)
-        return err->code;
-    rc = load_topo(xml, synthetic, &t, err);
+    if ((rc = ctl_verb_opts(argc, argv, "topology", spec, opts, err)))
+        return rc;
+    rc = load_topo(opts[0], opts[1], &t, err);
     if (rc)
         return rc;
     if (ctx->fmt == NFV_OUT_TABLE) {
@@ -408,42 +397,46 @@ static enum nfv_code save_claim(const char *path, struct pin_alloc *alloc,
     return NFV_OK;
 }
 
+static const char *const plan_spec[] = {
+    "vcpus=",     "cpu-mode=",   "cpu-map=",  "shared-vcpus=", "shared-pus=",  "thread-policy=",
+    "emulator=",  "numa-node=",  "nic=",      "nic-policy=",   "numa=",        "iothreads=",
+    "memory=",    "hugepages=",  "reserved=", "dedicated=",    "shared-pool=", "hwloc-xml=",
+    "synthetic=", "allocation=", "save=",     "owner=",        "xml",          NULL};
+
+/* Keeps a `plan` option's value in its plan_opts field (same order as plan_spec). */
+static enum nfv_code plan_opt(void *opaque, const char *opt, const char *val, struct nfv_err *err)
+{
+    struct plan_opts *o = opaque;
+    const char **slots[] = {&o->vcpus,       &o->mode,       &o->map,       &o->shared_vcpus,
+                            &o->shared_pus,  &o->thread,     &o->emulator,  &o->numa_node,
+                            &o->nic,         &o->nic_policy, &o->numa,      &o->iothreads,
+                            &o->memory,      &o->hugepages,  &o->reserved,  &o->dedicated,
+                            &o->shared_pool, &o->xml_file,   &o->synthetic, &o->allocation,
+                            &o->save,        &o->owner};
+
+    (void)err;
+    if (strcmp(opt, "xml") == 0) {
+        o->is_xml = true;
+        return NFV_OK;
+    }
+    for (size_t i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
+        if (plan_spec[i] == opt)
+            *slots[i] = val;
+    return NFV_OK;
+}
+
 enum nfv_code ctl_cmd_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {
-        "vcpus=",     "cpu-mode=",   "cpu-map=",  "shared-vcpus=", "shared-pus=",  "thread-policy=",
-        "emulator=",  "numa-node=",  "nic=",      "nic-policy=",   "numa=",        "iothreads=",
-        "memory=",    "hugepages=",  "reserved=", "dedicated=",    "shared-pool=", "hwloc-xml=",
-        "synthetic=", "allocation=", "save=",     "owner=",        "xml",          NULL};
     struct plan_opts o = {0};
-    const char *opt, *val;
     struct pin_topo *t = NULL;
     struct pin_pools pools;
     struct pin_alloc *alloc = NULL;
     struct pin_request *req = NULL;
     struct pin_plan *plan = NULL;
     enum nfv_code rc;
-    int idx = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
-        const char **slots[] = {
-            &o.vcpus,     &o.mode,       &o.map,      &o.shared_vcpus, &o.shared_pus,  &o.thread,
-            &o.emulator,  &o.numa_node,  &o.nic,      &o.nic_policy,   &o.numa,        &o.iothreads,
-            &o.memory,    &o.hugepages,  &o.reserved, &o.dedicated,    &o.shared_pool, &o.xml_file,
-            &o.synthetic, &o.allocation, &o.save,     &o.owner};
-        size_t i;
-        if (!*opt)
-            return NFV_ERR(err, NFV_E_INVAL, "plan: unexpected argument '%s'", val);
-        if (strcmp(opt, "xml") == 0) {
-            o.is_xml = true;
-            continue;
-        }
-        for (i = 0; i < sizeof(slots) / sizeof(slots[0]); i++)
-            if (spec[i] == opt)
-                *slots[i] = val;
-    }
-    if (err && err->code)
-        return err->code;
+    if ((rc = ctl_verb_args(argc, argv, "plan", NULL, plan_spec, plan_opt, &o, NULL, err)))
+        return rc;
     if (o.is_xml && ctx->fmt != NFV_OUT_TABLE)
         return NFV_ERR(err, NFV_E_INVAL, "'--xml' and '--json' conflict: give one");
 

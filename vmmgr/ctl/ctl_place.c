@@ -18,13 +18,9 @@
 #include <string.h>
 
 #include "ctl.h"
+#include "ctl_verbs.h"
 #include "plc/json.h"
 #include "plc/pin.h"
-
-enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv,
-                                    struct nfv_err *err);
-enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 static enum nfv_code print_plan(struct ctl_ctx *ctx, const struct plc_cluster *c,
                                 const struct plc_plan *p, struct nfv_err *err);
@@ -161,8 +157,8 @@ static enum nfv_code place_list(struct ctl_ctx *ctx, struct plc_cluster *c, stru
 enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"cluster=", "request=", "explain", NULL};
-    const char *cluster = NULL, *request = NULL, *opt, *val;
-    bool is_explain = false;
+    const char *opts[3], *cluster, *request;
+    bool is_explain;
     struct plc_cluster *c = NULL;
     struct plc_req_doc *rd = NULL;
     struct plc_choice *ch = NULL;
@@ -171,20 +167,12 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
     struct plc_req_doc **docs = NULL;
     size_t n_docs = 0;
     enum nfv_code rc;
-    int idx = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
-        if (!strcmp(opt, "cluster="))
-            cluster = val;
-        else if (!strcmp(opt, "request="))
-            request = val;
-        else if (!strcmp(opt, "explain"))
-            is_explain = true;
-        else
-            return NFV_ERR(err, NFV_E_INVAL, "place: unexpected argument '%s'", val);
-    }
-    if (err && err->code)
-        return err->code;
+    if ((rc = ctl_verb_opts(argc, argv, "place", spec, opts, err)))
+        return rc;
+    cluster = opts[0];
+    request = opts[1];
+    is_explain = opts[2] != NULL;
     if (!cluster)
         return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
     if (!request)
@@ -300,24 +288,16 @@ cleanup:
 enum nfv_code ctl_cmd_evacuate_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"cluster=", "host=", "rack=", NULL};
-    const char *cluster = NULL, *host = NULL, *rack = NULL, *opt, *val;
+    const char *opts[3], *cluster, *host, *rack;
     struct plc_cluster *c = NULL;
     struct plc_plan *p = NULL;
     enum nfv_code rc;
-    int idx = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
-        if (!strcmp(opt, "cluster="))
-            cluster = val;
-        else if (!strcmp(opt, "host="))
-            host = val;
-        else if (!strcmp(opt, "rack="))
-            rack = val;
-        else
-            return NFV_ERR(err, NFV_E_INVAL, "evacuate-plan: unexpected argument '%s'", val);
-    }
-    if (err && err->code)
-        return err->code;
+    if ((rc = ctl_verb_opts(argc, argv, "evacuate-plan", spec, opts, err)))
+        return rc;
+    cluster = opts[0];
+    host = opts[1];
+    rack = opts[2];
     if (!cluster)
         return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
     if (!host == !rack)
@@ -383,6 +363,27 @@ static enum nfv_code print_plan(struct ctl_ctx *ctx, const struct plc_cluster *c
     return rc;
 }
 
+/* The options of `drain-plan`; --max-moves is checked as it is walked. */
+struct drain_opts {
+    const char *cluster, *host, *request;
+    unsigned long max_moves;
+};
+
+static enum nfv_code drain_opt(void *opaque, const char *opt, const char *val, struct nfv_err *err)
+{
+    struct drain_opts *o = opaque;
+
+    if (!strcmp(opt, "cluster="))
+        o->cluster = val;
+    else if (!strcmp(opt, "host="))
+        o->host = val;
+    else if (!strcmp(opt, "request="))
+        o->request = val;
+    else
+        return ctl_opt_uint("max-moves", val, 1, 1000, &o->max_moves, err);
+    return NFV_OK;
+}
+
 /*
  *   vmmgrctl drain-plan --cluster FILE --host NAME
  *   vmmgrctl drain-plan --cluster FILE --request FILE [--max-moves N]
@@ -394,46 +395,31 @@ static enum nfv_code print_plan(struct ctl_ctx *ctx, const struct plc_cluster *c
 enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"cluster=", "host=", "request=", "max-moves=", NULL};
-    const char *cluster = NULL, *host = NULL, *request = NULL, *opt, *val;
-    unsigned long max_moves = 8;
+    struct drain_opts o = {.max_moves = 8};
     struct plc_cluster *c = NULL;
     struct plc_req_doc *rd = NULL;
     struct plc_plan *p = NULL;
     enum nfv_code rc;
-    int idx = 1;
 
-    while ((opt = ctl_opt_next(argc, argv, &idx, spec, &val, err))) {
-        if (!strcmp(opt, "cluster="))
-            cluster = val;
-        else if (!strcmp(opt, "host="))
-            host = val;
-        else if (!strcmp(opt, "request="))
-            request = val;
-        else if (!strcmp(opt, "max-moves=")) {
-            if ((rc = ctl_opt_uint("max-moves", val, 1, 1000, &max_moves, err)))
-                return rc;
-        } else
-            return NFV_ERR(err, NFV_E_INVAL, "drain-plan: unexpected argument '%s'", val);
-    }
-    if (err && err->code)
-        return err->code;
-    if (!cluster)
-        return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
-    if (!host == !request)
-        return NFV_ERR(err, NFV_E_INVAL, "'--host': give exactly one of --host or --request");
-    if ((rc = plc_json_load_cluster(cluster, &c, err)))
+    if ((rc = ctl_verb_args(argc, argv, "drain-plan", NULL, spec, drain_opt, &o, NULL, err)))
         return rc;
-    if (host) {
-        uint32_t h = plc_cluster_find_host(c, host);
+    if (!o.cluster)
+        return NFV_ERR(err, NFV_E_INVAL, "'--cluster': required (a cluster file)");
+    if (!o.host == !o.request)
+        return NFV_ERR(err, NFV_E_INVAL, "'--host': give exactly one of --host or --request");
+    if ((rc = plc_json_load_cluster(o.cluster, &c, err)))
+        return rc;
+    if (o.host) {
+        uint32_t h = plc_cluster_find_host(c, o.host);
         if (h == PLC_NONE) {
-            rc = NFV_ERR(err, NFV_E_NOENT, "'--host': '%s' is not in %s", host, cluster);
+            rc = NFV_ERR(err, NFV_E_NOENT, "'--host': '%s' is not in %s", o.host, o.cluster);
             goto cleanup;
         }
         rc = plc_plan_drain(c, h, &p, err);
     } else {
-        if ((rc = plc_json_load_request(request, c, &rd, err)))
+        if ((rc = plc_json_load_request(o.request, c, &rd, err)))
             goto cleanup;
-        rc = plc_plan_defrag(c, &rd->req, max_moves, &p, err);
+        rc = plc_plan_defrag(c, &rd->req, o.max_moves, &p, err);
     }
     if (rc == NFV_OK)
         rc = print_plan(ctx, c, p, err);

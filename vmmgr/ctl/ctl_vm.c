@@ -18,88 +18,111 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/time.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "ctl.h"
+#include "ctl_verbs.h"
 #include "ctl_client.h"
-
-enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_start(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_stop(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_reboot(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_vm_delete(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_group_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
 /* ---- progress after one second ---- */
 
-static char progress_msg[160];
+/* A create's progress line, written after one second by a timer's signal
+ * (quick creates stay silent). It lives in the verb's frame; the signal
+ * carries its address (sigev_value), so there is no file-scope state. */
+struct progress {
+    char msg[160];
+    size_t len;
+    timer_t timer;
+    bool is_armed;
+};
 
-static void on_alarm(int sig)
+static void on_progress(int sig, siginfo_t *si, void *uc)
 {
+    const struct progress *p = si->si_value.sival_ptr;
+    ssize_t n;
+
     (void)sig;
-    if (write(STDERR_FILENO, progress_msg, strlen(progress_msg)) < 0)
-        progress_msg[0] = '\0';
+    (void)uc;
+    if (si->si_code != SI_TIMER || !p)
+        return;
+    n = write(STDERR_FILENO, p->msg, p->len);
+    (void)n; /* nothing to do if stderr is gone */
 }
 
-static void progress_arm(const struct ctl_ctx *ctx, const char *what, const char *name)
+/* Arms @p; without it (quiet, JSON, or no timer) the create is just silent. */
+static void progress_arm(const struct ctl_ctx *ctx, struct progress *p, const char *what,
+                         const char *name)
 {
-    struct itimerval it = {.it_value = {.tv_sec = 1}};
+    struct sigaction sa = {.sa_sigaction = on_progress, .sa_flags = SA_SIGINFO | SA_RESTART};
+    struct sigevent sev = {.sigev_notify = SIGEV_SIGNAL, .sigev_signo = SIGALRM};
+    struct itimerspec its = {.it_value = {.tv_sec = 1}};
 
+    p->is_armed = false;
     if (ctx->is_quiet || ctx->fmt != NFV_OUT_TABLE)
         return;
-    snprintf(progress_msg, sizeof(progress_msg),
+    snprintf(p->msg, sizeof(p->msg),
              "vmmgrctl: %s '%s' (placing, defining, starting, "
              "verifying pins)...\n",
              what, name);
-    signal(SIGALRM, on_alarm);
-    setitimer(ITIMER_REAL, &it, NULL);
+    p->len = strlen(p->msg);
+    sev.sigev_value.sival_ptr = p;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGALRM, &sa, NULL) != 0 || timer_create(CLOCK_MONOTONIC, &sev, &p->timer) != 0)
+        return;
+    if (timer_settime(p->timer, 0, &its, NULL) != 0) {
+        timer_delete(p->timer);
+        return;
+    }
+    p->is_armed = true;
 }
 
-static void progress_disarm(void)
+static void progress_disarm(struct progress *p)
 {
-    struct itimerval it = {0};
-
-    setitimer(ITIMER_REAL, &it, NULL);
+    if (p->is_armed)
+        timer_delete(p->timer);
+    p->is_armed = false;
 }
 
 /* ---- shared helpers ---- */
 
-static enum nfv_code name_arg(int argc, char **argv, const char *verb, const char *const *spec,
-                              const char **ret_name, bool *ret_flag, struct nfv_err *err)
+/* POSTs a create to @collection (with ?async=1 for --async); a synchronous
+ * one shows the progress line "@what '@name'" after a second. */
+static enum nfv_code post_create(const struct ctl_ctx *ctx, const char *collection,
+                                 const json_t *body, bool is_async, const char *what,
+                                 const char *name, json_t **ret, struct nfv_err *err)
 {
-    const char *opt, *val;
-    int i = 1;
+    struct progress prog = {0};
+    char path[64];
+    enum nfv_code code;
 
-    *ret_name = NULL;
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (*opt) {
-            if (ret_flag)
-                *ret_flag = true;
-            continue;
-        }
-        if (*ret_name)
-            return NFV_ERR(err, NFV_E_INVAL, "%s: unexpected argument '%s'", verb, val);
-        *ret_name = val;
-    }
-    if (err && err->code)
-        return err->code;
-    if (!*ret_name)
-        return NFV_ERR(err, NFV_E_INVAL, "%s: missing NAME", verb);
-    return NFV_OK;
+    snprintf(path, sizeof(path), "%s%s", collection, is_async ? "?async=1" : "");
+    if (!is_async)
+        progress_arm(ctx, &prog, what, name);
+    code = ctl_client_call(ctx, "POST", path, body, 0, ret, err);
+    progress_disarm(&prog);
+    return code;
 }
 
-static void vm_path(char *buf, size_t size, const char *name, const char *suffix)
-{
-    char esc[200];
+/* What `vm create` / `group create` build while their options are walked:
+ * @list is the NICs of a VM or the members of a group. */
+struct create {
+    json_t *body, *list;
+    bool is_async;
+};
 
-    ctl_client_escape(name, esc, sizeof(esc));
-    snprintf(buf, size, "/v1/vms/%s%s", esc, suffix);
+/* The options both creates share; false if @opt is not one of them. */
+static bool create_flag(struct create *c, const char *opt)
+{
+    if (strcmp(opt, "dry-run") == 0)
+        json_object_set_new(c->body, "dry_run", json_true());
+    else if (strcmp(opt, "async") == 0)
+        c->is_async = true;
+    else if (strcmp(opt, "ignore-reserve") == 0)
+        json_object_set_new(c->body, "ignore_reserve", json_true());
+    else
+        return false;
+    return true;
 }
 
 static enum nfv_code print_vms(const struct ctl_ctx *ctx, const json_t *vms, struct nfv_err *err)
@@ -200,6 +223,22 @@ static enum nfv_code set_field(json_t *o, const char *opt, const char *val, stru
     return NFV_OK;
 }
 
+static enum nfv_code vm_create_opt(void *opaque, const char *opt, const char *val,
+                                   struct nfv_err *err)
+{
+    struct create *c = opaque;
+    char key[32];
+
+    if (create_flag(c, opt))
+        return NFV_OK;
+    if (strcmp(opt, "nic=") == 0) {
+        json_array_append_new(c->list, json_string(val));
+        return NFV_OK;
+    }
+    snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
+    return set_field(c->body, key, val, err);
+}
+
 enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
@@ -207,69 +246,29 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
         "thread-policy=", "emulator=", "numa-node=", "host=",    "group=",
         "role=",          "disk=",     "nic=",       "dry-run",  "async",
         "ignore-reserve", NULL};
-    const char *opt, *val, *name = NULL;
-    json_t *body = json_object(), *nics = json_array(), *doc = NULL;
-    enum nfv_code code = NFV_OK;
-    bool is_async = false;
-    int i = 1;
+    struct create c = {.body = json_object(), .list = json_array()};
+    const char *name = NULL;
+    json_t *doc = NULL;
+    enum nfv_code code;
 
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        char key[32];
-        if (!*opt) {
-            if (name) {
-                code = NFV_ERR(err, NFV_E_INVAL, "vm create: unexpected argument '%s'", val);
-                goto out;
-            }
-            name = val;
-            continue;
-        }
-        if (strcmp(opt, "dry-run") == 0) {
-            json_object_set_new(body, "dry_run", json_true());
-            continue;
-        }
-        if (strcmp(opt, "async") == 0) {
-            is_async = true;
-            continue;
-        }
-        if (strcmp(opt, "ignore-reserve") == 0) {
-            json_object_set_new(body, "ignore_reserve", json_true());
-            continue;
-        }
-        snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
-        if (strcmp(key, "nic") == 0) {
-            json_array_append_new(nics, json_string(val));
-            continue;
-        }
-        if ((code = set_field(body, key, val, err)) != NFV_OK)
-            goto out;
-    }
-    if (err && err->code) {
-        code = err->code;
+    if ((code =
+             ctl_verb_args(argc, argv, "vm create", "NAME", spec, vm_create_opt, &c, &name, err)))
         goto out;
-    }
-    if (!name) {
-        code = NFV_ERR(err, NFV_E_INVAL, "vm create: missing NAME");
-        goto out;
-    }
-    if (!json_object_get(body, "vcpus")) {
+    if (!json_object_get(c.body, "vcpus")) {
         code = NFV_ERR(err, NFV_E_INVAL, "'--vcpus': is required");
         goto out;
     }
-    if (!json_object_get(body, "memory_mib")) {
+    if (!json_object_get(c.body, "memory_mib")) {
         code = NFV_ERR(err, NFV_E_INVAL, "'--memory': is required (MiB)");
         goto out;
     }
-    json_object_set_new(body, "name", json_string(name));
-    if (json_array_size(nics))
-        json_object_set(body, "nics", nics);
-    if (!is_async)
-        progress_arm(ctx, "creating VM", name);
-    code =
-        ctl_client_call(ctx, "POST", is_async ? "/v1/vms?async=1" : "/v1/vms", body, 0, &doc, err);
-    progress_disarm();
+    json_object_set_new(c.body, "name", json_string(name));
+    if (json_array_size(c.list))
+        json_object_set(c.body, "nics", c.list);
+    code = post_create(ctx, "/v1/vms", c.body, c.is_async, "creating VM", name, &doc, err);
     if (code != NFV_OK)
         goto out;
-    if (ctx->fmt == NFV_OUT_TABLE && is_async && json_object_get(doc, "href")) {
+    if (ctx->fmt == NFV_OUT_TABLE && c.is_async && json_object_get(doc, "href")) {
         printf("operation %lld: creating '%s' (poll with 'vmmgrctl operation show %lld')\n",
                (long long)json_integer_value(json_object_get(doc, "operation_id")), name,
                (long long)json_integer_value(json_object_get(doc, "operation_id")));
@@ -281,52 +280,31 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
                json_string_value(json_object_get(v, "host")));
         code = print_plan(ctx, json_object_get(v, "plan"), err);
     } else {
-        json_t *arr = json_array();
-        json_array_append(arr, doc);
-        code = print_vms(ctx, arr, err);
-        json_decref(arr);
+        code = ctl_print_row(ctx, doc, print_vms, err);
     }
 out:
     json_decref(doc);
-    json_decref(body);
-    json_decref(nics);
+    json_decref(c.body);
+    json_decref(c.list);
     return code;
 }
 
 enum nfv_code ctl_cmd_vm_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {NULL};
-    const char *val;
-    json_t *doc;
-    enum nfv_code code;
-    int i = 1;
-
-    if (ctl_opt_next(argc, argv, &i, spec, &val, err))
-        return NFV_ERR(err, NFV_E_INVAL, "vm list: takes no arguments");
-    if (err && err->code)
-        return err->code;
-    if ((code = ctl_client_call(ctx, "GET", "/v1/vms", NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE)
-        ctl_print_json(ctx, json_object_get(doc, "vms"));
-    else
-        code = print_vms(ctx, json_object_get(doc, "vms"), err);
-    json_decref(doc);
-    return code;
+    return ctl_verb_list(ctx, argc, argv, "vm list", "/v1/vms", "vms", print_vms, err);
 }
 
 enum nfv_code ctl_cmd_vm_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {NULL};
     const char *name;
     char path[256];
-    json_t *doc, *arr, *p;
+    json_t *doc, *p;
     enum nfv_code code;
     size_t i;
 
-    if ((code = name_arg(argc, argv, "vm show", spec, &name, NULL, err)))
+    if ((code = ctl_verb_one_arg(argc, argv, "vm show", "NAME", NULL, &name, NULL, err)))
         return code;
-    vm_path(path, sizeof(path), name, "");
+    ctl_client_path(path, sizeof(path), "/v1/vms", name, "");
     if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
         return code;
     if (ctx->fmt != NFV_OUT_TABLE) {
@@ -334,10 +312,7 @@ enum nfv_code ctl_cmd_vm_show(struct ctl_ctx *ctx, int argc, char **argv, struct
         json_decref(doc);
         return NFV_OK;
     }
-    arr = json_array();
-    json_array_append(arr, doc);
-    code = print_vms(ctx, arr, err);
-    json_decref(arr);
+    code = ctl_print_row(ctx, doc, print_vms, err);
     json_array_foreach(json_object_get(doc, "peers"), i, p)
         printf("peer: %s (%s) on %s, %s\n", json_string_value(json_object_get(p, "name")),
                json_string_value(json_object_get(p, "role")),
@@ -353,7 +328,6 @@ enum nfv_code ctl_cmd_vm_show(struct ctl_ctx *ctx, int argc, char **argv, struct
 
 enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {NULL};
     static const char *const keys[] = {"vcpu", "mode", "plan", "live", "ok"};
     const char *name;
     char path[256];
@@ -363,9 +337,9 @@ enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct
     enum nfv_code code;
     size_t i;
 
-    if ((code = name_arg(argc, argv, "vm pins", spec, &name, NULL, err)))
+    if ((code = ctl_verb_one_arg(argc, argv, "vm pins", "NAME", NULL, &name, NULL, err)))
         return code;
-    vm_path(path, sizeof(path), name, "/pins");
+    ctl_client_path(path, sizeof(path), "/v1/vms", name, "/pins");
     if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
         return code;
     if (ctx->fmt != NFV_OUT_TABLE) {
@@ -414,39 +388,26 @@ enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct
     return code;
 }
 
+/* vm start|stop|reboot NAME: POST /v1/vms/NAME/ACTION; stop takes --force. */
 static enum nfv_code vm_action(struct ctl_ctx *ctx, int argc, char **argv, const char *action,
                                struct nfv_err *err)
 {
     static const char *const spec_stop[] = {"force", NULL};
-    static const char *const spec_none[] = {NULL};
-    bool is_stop = strcmp(action, "stop") == 0, is_force = false;
-    const char *name;
+    bool is_stop = strcmp(action, "stop") == 0;
+    const char *name, *force;
     char path[256], verb[32], suffix[16];
-    json_t *body = NULL, *doc;
+    json_t *body;
     enum nfv_code code;
 
     snprintf(verb, sizeof(verb), "vm %s", action);
-    if ((code = name_arg(argc, argv, verb, is_stop ? spec_stop : spec_none, &name, &is_force, err)))
+    if ((code = ctl_verb_one_arg(argc, argv, verb, "NAME", is_stop ? spec_stop : NULL, &name,
+                                 &force, err)))
         return code;
     snprintf(suffix, sizeof(suffix), "/%s", action);
-    vm_path(path, sizeof(path), name, suffix);
-    if (is_force)
-        body = json_pack("{s:b}", "force", 1);
-    else
-        body = json_object();
-    code = ctl_client_call(ctx, "POST", path, body, 0, &doc, err);
+    ctl_client_path(path, sizeof(path), "/v1/vms", name, suffix);
+    body = force ? json_pack("{s:b}", "force", 1) : json_object();
+    code = ctl_call_and_print(ctx, "POST", path, body, print_vms, err);
     json_decref(body);
-    if (code)
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-    } else {
-        json_t *arr = json_array();
-        json_array_append(arr, doc);
-        code = print_vms(ctx, arr, err);
-        json_decref(arr);
-    }
-    json_decref(doc);
     return code;
 }
 
@@ -468,28 +429,14 @@ enum nfv_code ctl_cmd_vm_reboot(struct ctl_ctx *ctx, int argc, char **argv, stru
 enum nfv_code ctl_cmd_vm_delete(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"if-exists", NULL};
-    bool is_if_exists = false;
-    const char *name;
+    const char *name, *if_exists;
     char path[256];
-    json_t *doc = NULL;
     enum nfv_code code;
 
-    if ((code = name_arg(argc, argv, "vm delete", spec, &name, &is_if_exists, err)))
+    if ((code = ctl_verb_one_arg(argc, argv, "vm delete", "NAME", spec, &name, &if_exists, err)))
         return code;
-    vm_path(path, sizeof(path), name, "");
-    code = ctl_client_call(ctx, "DELETE", path, NULL, 0, &doc, err);
-    if (code == NFV_E_NOENT && is_if_exists) {
-        nfv_err_clear(err);
-        return NFV_OK;
-    }
-    if (code)
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE)
-        ctl_print_json(ctx, doc);
-    else if (!ctx->is_quiet)
-        printf("deleted VM '%s'\n", name);
-    json_decref(doc);
-    return NFV_OK;
+    ctl_client_path(path, sizeof(path), "/v1/vms", name, "");
+    return ctl_delete_and_report(ctx, path, if_exists != NULL, "deleted VM", name, err);
 }
 
 /* ---- groups ---- */
@@ -531,59 +478,47 @@ static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err 
     return NFV_OK;
 }
 
+static enum nfv_code group_create_opt(void *opaque, const char *opt, const char *val,
+                                      struct nfv_err *err)
+{
+    struct create *c = opaque;
+    json_t *m;
+    enum nfv_code code;
+
+    if (create_flag(c, opt))
+        return NFV_OK;
+    if (strcmp(opt, "scope=") == 0) {
+        json_object_set_new(c->body, "scope", json_string(val));
+        return NFV_OK;
+    }
+    if ((code = parse_member(val, &m, err)) != NFV_OK)
+        return code;
+    json_array_append_new(c->list, m);
+    return NFV_OK;
+}
+
 enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"scope=", "member=",        "dry-run",
                                        "async",  "ignore-reserve", NULL};
-    const char *opt, *val, *name = NULL;
-    json_t *body = json_object(), *members = json_array(), *doc = NULL, *m;
-    enum nfv_code code = NFV_OK;
-    bool is_async = false;
-    int i = 1;
+    struct create c = {.body = json_object(), .list = json_array()};
+    const char *name = NULL;
+    json_t *doc = NULL;
+    enum nfv_code code;
 
-    while ((opt = ctl_opt_next(argc, argv, &i, spec, &val, err))) {
-        if (!*opt) {
-            if (name) {
-                code = NFV_ERR(err, NFV_E_INVAL, "group create: unexpected argument '%s'", val);
-                goto out;
-            }
-            name = val;
-        } else if (strcmp(opt, "scope=") == 0) {
-            json_object_set_new(body, "scope", json_string(val));
-        } else if (strcmp(opt, "dry-run") == 0) {
-            json_object_set_new(body, "dry_run", json_true());
-        } else if (strcmp(opt, "async") == 0) {
-            is_async = true;
-        } else if (strcmp(opt, "ignore-reserve") == 0) {
-            json_object_set_new(body, "ignore_reserve", json_true());
-        } else {
-            if ((code = parse_member(val, &m, err)) != NFV_OK)
-                goto out;
-            json_array_append_new(members, m);
-        }
-    }
-    if (err && err->code) {
-        code = err->code;
+    if ((code = ctl_verb_args(argc, argv, "group create", "NAME", spec, group_create_opt, &c, &name,
+                              err)))
         goto out;
-    }
-    if (!name) {
-        code = NFV_ERR(err, NFV_E_INVAL, "group create: missing NAME");
-        goto out;
-    }
-    if (json_array_size(members) == 0) {
+    if (json_array_size(c.list) == 0) {
         code = NFV_ERR(err, NFV_E_INVAL, "'--member': at least one is required");
         goto out;
     }
-    json_object_set_new(body, "name", json_string(name));
-    json_object_set(body, "members", members);
-    if (!is_async)
-        progress_arm(ctx, "creating group", name);
-    code = ctl_client_call(ctx, "POST", is_async ? "/v1/groups?async=1" : "/v1/groups", body, 0,
-                           &doc, err);
-    progress_disarm();
+    json_object_set_new(c.body, "name", json_string(name));
+    json_object_set(c.body, "members", c.list);
+    code = post_create(ctx, "/v1/groups", c.body, c.is_async, "creating group", name, &doc, err);
     if (code != NFV_OK)
         goto out;
-    if (ctx->fmt == NFV_OUT_TABLE && is_async && json_object_get(doc, "href"))
+    if (ctx->fmt == NFV_OUT_TABLE && c.is_async && json_object_get(doc, "href"))
         printf("operation %lld: creating group '%s'\n",
                (long long)json_integer_value(json_object_get(doc, "operation_id")), name);
     else if (ctx->fmt != NFV_OUT_TABLE)
@@ -594,36 +529,23 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
         code = print_vms(ctx, json_object_get(doc, "members"), err);
 out:
     json_decref(doc);
-    json_decref(body);
-    json_decref(members);
+    json_decref(c.body);
+    json_decref(c.list);
     return code;
 }
 
-enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+static enum nfv_code print_groups(const struct ctl_ctx *ctx, const json_t *groups,
+                                  struct nfv_err *err)
 {
-    static const char *const spec[] = {NULL};
     static const char *const keys[] = {"name", "scope", "members"};
-    const char *val;
-    struct nfv_table *t;
-    json_t *doc;
+    struct nfv_table *t = nfv_table_new(keys, 3);
     const json_t *g;
     enum nfv_code code;
     size_t k;
-    int i = 1;
 
-    if (ctl_opt_next(argc, argv, &i, spec, &val, err))
-        return NFV_ERR(err, NFV_E_INVAL, "group list: takes no arguments");
-    if (err && err->code)
-        return err->code;
-    if ((code = ctl_client_call(ctx, "GET", "/v1/groups", NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, json_object_get(doc, "groups"));
-        json_decref(doc);
-        return NFV_OK;
-    }
-    t = nfv_table_new(keys, 3);
-    json_array_foreach(json_object_get(doc, "groups"), k, g)
+    if (!t)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    json_array_foreach(groups, k, g)
     {
         nfv_table_add_row(t);
         nfv_table_add_str(t, json_string_value(json_object_get(g, "name")));
@@ -632,22 +554,24 @@ enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, str
     }
     code = ctl_print_table(ctx, t);
     nfv_table_free(t);
-    json_decref(doc);
     return code;
+}
+
+enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    return ctl_verb_list(ctx, argc, argv, "group list", "/v1/groups", "groups", print_groups, err);
 }
 
 enum nfv_code ctl_cmd_group_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {NULL};
     const char *name;
-    char path[256], esc[200];
+    char path[256];
     json_t *doc;
     enum nfv_code code;
 
-    if ((code = name_arg(argc, argv, "group show", spec, &name, NULL, err)))
+    if ((code = ctl_verb_one_arg(argc, argv, "group show", "NAME", NULL, &name, NULL, err)))
         return code;
-    ctl_client_escape(name, esc, sizeof(esc));
-    snprintf(path, sizeof(path), "/v1/groups/%s", esc);
+    ctl_client_path(path, sizeof(path), "/v1/groups", name, "");
     if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
         return code;
     if (ctx->fmt != NFV_OUT_TABLE) {
