@@ -68,10 +68,14 @@ static const struct ctl_verb verbs[] = {
      "Show a host's packages, NUMA nodes, cores with their PUs, and NICs.", ctl_cmd_topology},
     {"plan",
      "--vcpus N [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] [--shared-vcpus LIST] "
-     "[--thread-policy isolate|prefer|require] [--emulator reserved|shared|isolate] "
-     "[--numa-node N | --nic NAME] [--reserved SET] [--dedicated SET] "
-     "[--hwloc-xml F | --synthetic S] [--xml]",
-     "Plan vCPU pinning on an empty host; print a table, --json or the libvirt --xml.",
+     "[--shared-pus N] [--thread-policy isolate|prefer|require] "
+     "[--emulator reserved|shared|isolate|vcpus] [--numa single|spread] "
+     "[--numa-node N | --nic NAME [--nic-policy required|preferred]] [--iothreads N] "
+     "[--memory MIB] [--hugepages KIB] "
+     "[[--reserved SET] [--dedicated SET] [--shared-pool SET] | --allocation FILE] "
+     "[--save FILE --owner NAME] [--hwloc-xml F | --synthetic S] [--xml]",
+     "Plan vCPU pinning on an empty host (or on a recorded one, --allocation; --save claims "
+     "it); print a table, --json or the libvirt --xml.",
      ctl_cmd_plan},
 };
 
@@ -82,12 +86,13 @@ static void print_help(FILE *out)
     fprintf(out, "Usage: vmmgrctl [OPTIONS] VERB [ARGS...]\n\n"
                  "CPU-pinning VM manager for packet-switching VNFs.\n\n"
                  "Options:\n"
-                 "  --json[=pretty|short]  print JSON instead of a table\n"
+                 "  --json[=pretty|short|off]\n"
+                 "                         print JSON instead of a table\n"
                  "  --no-legend            omit table headers\n"
                  "  --socket PATH          vmmgrd socket (default " CTL_DEFAULT_SOCKET ")\n"
                  "  --timeout MS           give up on the daemon after MS milliseconds\n"
-                 "  --quiet                no progress lines\n"
-                 "  --help, --version\n\n"
+                 "  --quiet, -q            no progress lines\n"
+                 "  --help, -h, --version\n\n"
                  "Verbs:\n");
     for (size_t i = 0; i < n_verbs; i++)
         fprintf(out, "  %-16s %s\n      %s\n", verbs[i].name, verbs[i].usage, verbs[i].help);

@@ -5,8 +5,9 @@
  *     (a request file holding a JSON array is a what-if list: placed in
  *     order, each seeing the ones before, nothing written back)
  *   vmmgrctl evacuate-plan --cluster FILE (--host NAME | --rack NAME)
+ *   vmmgrctl drain-plan --cluster FILE (--host NAME | --request FILE [--max-moves N])
  *
- * Both load a cluster file (docs/cluster-file.md) through plc_json, run the
+ * All load a cluster file (docs/cluster-file.md) through plc_json, run the
  * pure engine (placement/) and print a table or, with --json, the engine's
  * JSON view. Nothing is written back: `place` is a what-if by nature.
  * Bad files exit 2 naming file, JSON path and reason (plc_json's messages).
