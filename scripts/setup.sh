@@ -16,6 +16,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 PACKAGES=(
     # build
     cmake pkg-config gcc make clang-format git
+    clang libclang-rt-14-dev
     # libraries (pkg-config names in CMakeLists.txt)
     libvirt-dev libhwloc-dev libnuma-dev libcurl4-openssl-dev libjansson-dev
     libcmocka-dev libmicrohttpd-dev libsqlite3-dev libpcap-dev
