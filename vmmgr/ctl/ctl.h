@@ -2,8 +2,9 @@
  * ctl.h - shared pieces of vmmgrctl, the operators' CLI.
  *
  * vmmgrctl [OPTIONS] VERB [ARGS...]. Verbs come from one table (ctl_main.c);
- * each verb lives in a ctl_<group>.c file and has the signature ctl_verb_fn.
- * A handler parses its own options with ctl_opt_* helpers, fills an nfv_table
+ * each verb lives in a ctl_<group>.c file, has the signature ctl_verb_fn and
+ * is declared in ctl_verbs.h. A handler parses its arguments with the
+ * ctl_verb_* shapes below (or ctl_opt_next() directly), fills an nfv_table
  * or a json_t, and prints it with ctl_print_table()/ctl_print_json() so that
  * every verb honours --json and --no-legend the same way. Errors: a handler
  * returns an nfv_code and fills the nfv_err; ctl_main prints one line

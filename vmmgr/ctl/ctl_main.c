@@ -18,6 +18,7 @@
 
 #define CTL_DEFAULT_SOCKET "/run/vmmgr/vmmgrd.sock"
 
+/* Every verb; handlers are declared in ctl_verbs.h. */
 static const struct ctl_verb verbs[] = {
     {"version", "", "Print the vmmgrctl version.", ctl_cmd_version},
     {"status", "", "Show vmmgrd's version, uptime, hosts and journal.", ctl_cmd_status},
