@@ -45,6 +45,16 @@ enum nfv_code ctl_print_table(const struct ctl_ctx *ctx, const struct nfv_table 
  * have a human view print it themselves and call this only for --json). */
 void ctl_print_json(const struct ctl_ctx *ctx, const json_t *v);
 
+/* A column of a table printed from API objects: header and JSON member. */
+struct ctl_col {
+    const char *key;
+    bool is_int; /* an integer member (else a string; missing: 0 / null) */
+};
+#define CTL_MAX_COLS 16
+/* Prints the array of objects @rows as a table of @cols (one row each). */
+enum nfv_code ctl_print_json_table(const struct ctl_ctx *ctx, const json_t *rows,
+                                   const struct ctl_col *cols, size_t n_cols, struct nfv_err *err);
+
 /*
  * Option parsing shared by verbs: long options only ("--vcpus 4" or
  * "--vcpus=4"). ctl_opt_next() walks argv from *idx; it returns the option

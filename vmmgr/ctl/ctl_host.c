@@ -172,28 +172,12 @@ enum nfv_code ctl_cmd_host_list(struct ctl_ctx *ctx, int argc, char **argv, stru
 static enum nfv_code print_core_map(const struct ctl_ctx *ctx, const json_t *doc,
                                     struct nfv_err *err)
 {
-    static const char *const keys[] = {"pu", "core", "node", "package", "pool", "vm", "vcpus"};
-    struct nfv_table *t = nfv_table_new(keys, sizeof(keys) / sizeof(keys[0]));
-    const json_t *e;
-    enum nfv_code code;
-    size_t i;
+    static const struct ctl_col cols[] = {{"pu", true},      {"core", true},  {"node", true},
+                                          {"package", true}, {"pool", false}, {"vm", false},
+                                          {"vcpus", false}};
 
-    if (!t)
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    json_array_foreach(json_object_get(doc, "core_map"), i, e)
-    {
-        nfv_table_add_row(t);
-        nfv_table_add_int(t, json_integer_value(json_object_get(e, "pu")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(e, "core")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(e, "node")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(e, "package")));
-        nfv_table_add_str(t, json_string_value(json_object_get(e, "pool")));
-        nfv_table_add_str(t, json_string_value(json_object_get(e, "vm")));
-        nfv_table_add_str(t, json_string_value(json_object_get(e, "vcpus")));
-    }
-    code = ctl_print_table(ctx, t);
-    nfv_table_free(t);
-    return code;
+    return ctl_print_json_table(ctx, json_object_get(doc, "core_map"), cols,
+                                sizeof(cols) / sizeof(cols[0]), err);
 }
 
 enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)

@@ -92,3 +92,36 @@ enum nfv_code ctl_verb_opts(int argc, char **argv, const char *verb, const char 
         vals[i] = NULL;
     return ctl_verb_args(argc, argv, verb, NULL, spec, store_opt, &s, NULL, err);
 }
+
+enum nfv_code ctl_print_json_table(const struct ctl_ctx *ctx, const json_t *rows,
+                                   const struct ctl_col *cols, size_t n_cols, struct nfv_err *err)
+{
+    const char *keys[CTL_MAX_COLS];
+    struct nfv_table *t;
+    const json_t *r;
+    enum nfv_code code;
+    size_t i;
+
+    if (n_cols > CTL_MAX_COLS)
+        return NFV_ERR(err, NFV_E_INTERNAL, "table of %zu columns (at most %d)", n_cols,
+                       CTL_MAX_COLS);
+    for (size_t c = 0; c < n_cols; c++)
+        keys[c] = cols[c].key;
+    t = nfv_table_new(keys, n_cols);
+    if (!t)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    json_array_foreach(rows, i, r)
+    {
+        nfv_table_add_row(t);
+        for (size_t c = 0; c < n_cols; c++) {
+            const json_t *v = json_object_get(r, cols[c].key);
+            if (cols[c].is_int)
+                nfv_table_add_int(t, json_integer_value(v));
+            else
+                nfv_table_add_str(t, json_string_value(v));
+        }
+    }
+    code = ctl_print_table(ctx, t);
+    nfv_table_free(t);
+    return code;
+}

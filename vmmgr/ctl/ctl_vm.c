@@ -127,52 +127,20 @@ static bool create_flag(struct create *c, const char *opt)
 
 static enum nfv_code print_vms(const struct ctl_ctx *ctx, const json_t *vms, struct nfv_err *err)
 {
-    static const char *const keys[] = {"name",  "host",  "state",      "role",
-                                       "group", "vcpus", "memory_mib", "pus"};
-    struct nfv_table *t = nfv_table_new(keys, sizeof(keys) / sizeof(keys[0]));
-    const json_t *v;
-    enum nfv_code code;
-    size_t i;
+    static const struct ctl_col cols[] = {{"name", false},      {"host", false},  {"state", false},
+                                          {"role", false},      {"group", false}, {"vcpus", true},
+                                          {"memory_mib", true}, {"pus", false}};
 
-    if (!t)
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    json_array_foreach(vms, i, v)
-    {
-        nfv_table_add_row(t);
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "name")));
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "host")));
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "state")));
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "role")));
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "group")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(v, "vcpus")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(v, "memory_mib")));
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "pus")));
-    }
-    code = ctl_print_table(ctx, t);
-    nfv_table_free(t);
-    return code;
+    return ctl_print_json_table(ctx, vms, cols, sizeof(cols) / sizeof(cols[0]), err);
 }
 
 /* Prints a plan's vCPU -> PU table. */
 static enum nfv_code print_plan(const struct ctl_ctx *ctx, const json_t *plan, struct nfv_err *err)
 {
-    static const char *const keys[] = {"vcpu", "mode", "pu"};
-    struct nfv_table *t = nfv_table_new(keys, 3);
-    const json_t *v;
+    static const struct ctl_col cols[] = {{"vcpu", true}, {"mode", false}, {"pu", true}};
     enum nfv_code code;
-    size_t i;
 
-    if (!t)
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    json_array_foreach(json_object_get(plan, "vcpus"), i, v)
-    {
-        nfv_table_add_row(t);
-        nfv_table_add_int(t, json_integer_value(json_object_get(v, "vcpu")));
-        nfv_table_add_str(t, json_string_value(json_object_get(v, "mode")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(v, "pu")));
-    }
-    code = ctl_print_table(ctx, t);
-    nfv_table_free(t);
+    code = ctl_print_json_table(ctx, json_object_get(plan, "vcpus"), cols, 3, err);
     if (code == NFV_OK && !(ctx->table_flags & NFV_TABLE_NO_LEGEND))
         printf("emulator: %s\n", json_string_value(json_object_get(plan, "emulator")));
     return code;
@@ -537,24 +505,9 @@ out:
 static enum nfv_code print_groups(const struct ctl_ctx *ctx, const json_t *groups,
                                   struct nfv_err *err)
 {
-    static const char *const keys[] = {"name", "scope", "members"};
-    struct nfv_table *t = nfv_table_new(keys, 3);
-    const json_t *g;
-    enum nfv_code code;
-    size_t k;
+    static const struct ctl_col cols[] = {{"name", false}, {"scope", false}, {"members", true}};
 
-    if (!t)
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    json_array_foreach(groups, k, g)
-    {
-        nfv_table_add_row(t);
-        nfv_table_add_str(t, json_string_value(json_object_get(g, "name")));
-        nfv_table_add_str(t, json_string_value(json_object_get(g, "scope")));
-        nfv_table_add_int(t, json_integer_value(json_object_get(g, "members")));
-    }
-    code = ctl_print_table(ctx, t);
-    nfv_table_free(t);
-    return code;
+    return ctl_print_json_table(ctx, groups, cols, 3, err);
 }
 
 enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
