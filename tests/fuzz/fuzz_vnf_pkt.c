@@ -50,6 +50,32 @@ static int fuzz_l4_ok(const uint8_t *f, const struct vnf_pkt *p)
     return fuzz_sum(f + p->l4_off, l4_len, sum) == 0xffff;
 }
 
+/*
+ * KNOWN BUG, reported, not fixed here (tests/data/fuzz/vnf_pkt/crash-icmp-
+ * echo-id-to-zero): vnf_csum_update16 (vnf-samples/lib/include/vnf/csum.h)
+ * computes RFC 1624 eqn. 3 and stores 0x0000 when the rewritten ICMP
+ * message sums to zero (echo reply, id and sequence 0, zero payload), where
+ * the right checksum is 0xffff; the receiver drops the reply. Only ICMP is
+ * exposed (TCP/UDP sums include the non-zero protocol, the IPv4 header its
+ * version byte). This one case is not counted as a finding unless
+ * VMMGR_FUZZ_CRASHES=1, so the fuzzer keeps looking for others.
+ */
+static bool fuzz_is_known_icmp_zero(const uint8_t *f, const struct vnf_pkt *p)
+{
+    static int is_enabled = -1;
+    if (is_enabled < 0) {
+        const char *e = getenv("VMMGR_FUZZ_CRASHES");
+        is_enabled = e && strcmp(e, "1") == 0;
+    }
+    if (is_enabled || p->proto != VNF_PROTO_ICMP)
+        return false;
+    size_t l4_len = (size_t)p->ip_len - (size_t)(p->l4_off - p->l3_off);
+    for (size_t i = 0; i < l4_len; i++)
+        if (f[p->l4_off + i])
+            return false;
+    return true;
+}
+
 static void fuzz_check_accepted(const uint8_t *f, size_t len, const struct vnf_pkt *p)
 {
     FUZZ_CHECK(p->l3_off >= VNF_ETH_HDR_SIZE && p->l4_off >= p->l3_off + 20);
@@ -71,7 +97,7 @@ static void fuzz_rewrite(uint8_t *f, size_t len, const struct vnf_pkt *orig, uin
     FUZZ_CHECK(again.src_ip == p.src_ip && again.dst_ip == p.dst_ip);
     if (p.proto == VNF_PROTO_TCP || p.proto == VNF_PROTO_UDP || p.is_echo)
         FUZZ_CHECK(again.sport == p.sport && again.dport == p.dport);
-    if (before == 1)
+    if (before == 1 && !fuzz_is_known_icmp_zero(f, &again))
         FUZZ_CHECK(fuzz_l4_ok(f, &again) == 1);
 }
 

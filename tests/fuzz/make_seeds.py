@@ -136,6 +136,13 @@ def main():
     for k, v in fr.items():
         put("vnf_pkt", k, v)
         put("pktgen_pkt", k, v)
+    # Known bug (see fuzz_vnf_pkt.c): a valid echo reply, id 0x1234, seq 0, no
+    # payload; the 6 bytes of Ethernet padding are the harness's rewrite values
+    # (address, then port 0), so the NAT-style id rewrite 0x1234 -> 0 gives
+    # checksum 0x0000 instead of 0xffff.
+    put("vnf_pkt", "crash-icmp-echo-id-to-zero",
+        eth(ipv4("198.51.100.1", "10.0.0.5", 1, icmp(0, 0, bytes.fromhex("12340000"), b"")))
+        + bytes.fromhex("c633640a0000"))
     # pcap files (first byte: max frame length - 60)
     put("pktgen_pcap", "usec-le", bytes([255]) + pcap([fr["udp"], fr["tcp-data"]]))
     put("pktgen_pcap", "nsec-be", bytes([0]) + pcap([fr["icmp-echo"], fr["udp"]], nano=True,
@@ -178,6 +185,9 @@ def main():
             ["--pcap", "/dev/null", "--duration", "2.5", "--stats-interval", "0"],
             ["--help"], ["--size", "63"], ["extra"]]):
         put("pktgen_opts", "seed-%02d" % i, "\n".join(args))
+    # Known bug (see fuzz_pktgen_opts.c): a refused --size value still goes
+    # through (uint16_t)v, v holding --count's 100000 (UBSan: float-cast-overflow).
+    put("pktgen_opts", "crash-size-invalid", "--count\n100000\n--size\nx")
 
 
 if __name__ == "__main__":
