@@ -232,6 +232,29 @@ enum nfv_code ctl_verb_list(const struct ctl_ctx *ctx, int argc, char **argv, co
     return ctl_get_and_print(ctx, path, key, rows, err);
 }
 
+enum nfv_code ctl_verb_show(const struct ctl_ctx *ctx, int argc, char **argv, const char *verb,
+                            const char *collection, const char *suffix, const char **ret_name,
+                            json_t **ret_doc, struct nfv_err *err)
+{
+    char path[256];
+    json_t *doc;
+    enum nfv_code code;
+
+    *ret_doc = NULL;
+    if ((code = ctl_verb_one_arg(argc, argv, verb, "NAME", NULL, ret_name, NULL, err)))
+        return code;
+    ctl_client_path(path, sizeof(path), collection, *ret_name, suffix);
+    if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
+        return code;
+    if (ctx->fmt != NFV_OUT_TABLE) {
+        ctl_print_json(ctx, doc);
+        json_decref(doc);
+        return NFV_OK;
+    }
+    *ret_doc = doc;
+    return NFV_OK;
+}
+
 enum nfv_code ctl_call_and_print(const struct ctl_ctx *ctx, const char *method, const char *path,
                                  const json_t *body, ctl_rows_fn rows, struct nfv_err *err)
 {

@@ -60,6 +60,13 @@ enum nfv_code ctl_verb_list(const struct ctl_ctx *ctx, int argc, char **argv, co
                             const char *path, const char *key, ctl_rows_fn rows,
                             struct nfv_err *err);
 
+/* The "show" shape: "VERB NAME" (ctl_verb_one_arg), then GET
+ * @collection/NAME@suffix. With --json the answer is printed and *ret_doc is
+ * NULL; for a table *ret_doc is the answer (the caller prints and frees it). */
+enum nfv_code ctl_verb_show(const struct ctl_ctx *ctx, int argc, char **argv, const char *verb,
+                            const char *collection, const char *suffix, const char **ret_name,
+                            json_t **ret_doc, struct nfv_err *err);
+
 /* The "action" shape: @method @path with @body (borrowed, may be NULL), then
  * the object the daemon answers printed with ctl_print_obj(). */
 enum nfv_code ctl_call_and_print(const struct ctl_ctx *ctx, const char *method, const char *path,

@@ -183,18 +183,13 @@ static enum nfv_code print_core_map(const struct ctl_ctx *ctx, const json_t *doc
 enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     const char *name;
-    char path[256];
     json_t *doc;
     enum nfv_code code;
 
-    if ((code = ctl_verb_one_arg(argc, argv, "host show", "NAME", NULL, &name, NULL, err)))
+    if ((code = ctl_verb_show(ctx, argc, argv, "host show", "/v1/hosts", "", &name, &doc, err)) ||
+        !doc)
         return code;
-    ctl_client_path(path, sizeof(path), "/v1/hosts", name, "");
-    if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-    } else if ((code = ctl_print_row(ctx, doc, print_host_rows, err)) == NFV_OK) {
+    if ((code = ctl_print_row(ctx, doc, print_host_rows, err)) == NFV_OK) {
         printf("\n");
         code = print_core_map(ctx, doc, err);
     }

@@ -265,21 +265,12 @@ enum nfv_code ctl_cmd_vm_list(struct ctl_ctx *ctx, int argc, char **argv, struct
 enum nfv_code ctl_cmd_vm_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     const char *name;
-    char path[256];
     json_t *doc, *p;
     enum nfv_code code;
     size_t i;
 
-    if ((code = ctl_verb_one_arg(argc, argv, "vm show", "NAME", NULL, &name, NULL, err)))
+    if ((code = ctl_verb_show(ctx, argc, argv, "vm show", "/v1/vms", "", &name, &doc, err)) || !doc)
         return code;
-    ctl_client_path(path, sizeof(path), "/v1/vms", name, "");
-    if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-        json_decref(doc);
-        return NFV_OK;
-    }
     code = ctl_print_row(ctx, doc, print_vms, err);
     json_array_foreach(json_object_get(doc, "peers"), i, p)
         printf("peer: %s (%s) on %s, %s\n", json_string_value(json_object_get(p, "name")),
@@ -298,23 +289,15 @@ enum nfv_code ctl_cmd_vm_pins(struct ctl_ctx *ctx, int argc, char **argv, struct
 {
     static const char *const keys[] = {"vcpu", "mode", "plan", "live", "ok"};
     const char *name;
-    char path[256];
     json_t *doc;
     const json_t *v;
     struct nfv_table *t;
     enum nfv_code code;
     size_t i;
 
-    if ((code = ctl_verb_one_arg(argc, argv, "vm pins", "NAME", NULL, &name, NULL, err)))
+    if ((code = ctl_verb_show(ctx, argc, argv, "vm pins", "/v1/vms", "/pins", &name, &doc, err)) ||
+        !doc)
         return code;
-    ctl_client_path(path, sizeof(path), "/v1/vms", name, "/pins");
-    if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-        json_decref(doc);
-        return NFV_OK;
-    }
     t = nfv_table_new(keys, 5);
     if (!t) {
         json_decref(doc);
@@ -518,21 +501,14 @@ enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, str
 enum nfv_code ctl_cmd_group_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     const char *name;
-    char path[256];
     json_t *doc;
     enum nfv_code code;
 
-    if ((code = ctl_verb_one_arg(argc, argv, "group show", "NAME", NULL, &name, NULL, err)))
+    if ((code = ctl_verb_show(ctx, argc, argv, "group show", "/v1/groups", "", &name, &doc, err)) ||
+        !doc)
         return code;
-    ctl_client_path(path, sizeof(path), "/v1/groups", name, "");
-    if ((code = ctl_client_call(ctx, "GET", path, NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-    } else {
-        printf("group %s, scope %s\n", name, json_string_value(json_object_get(doc, "scope")));
-        code = print_vms(ctx, json_object_get(doc, "members"), err);
-    }
+    printf("group %s, scope %s\n", name, json_string_value(json_object_get(doc, "scope")));
+    code = print_vms(ctx, json_object_get(doc, "members"), err);
     json_decref(doc);
     return code;
 }
