@@ -249,7 +249,8 @@ enum nfv_code pktgen_opts_parse(int argc, char **argv, struct pktgen_opts *o, st
             break;
         case OPT_SIZE:
             rc = parse_double(optarg, "size", PKTGEN_FRAME_MIN + 4, PKTGEN_FRAME_MAX + 4, &v, err);
-            o->imix = (struct pktgen_imix){.n_sizes = 1, .size = {(uint16_t)v}, .weight = {1}};
+            if (rc == NFV_OK)
+                o->imix = (struct pktgen_imix){.n_sizes = 1, .size = {(uint16_t)v}, .weight = {1}};
             break;
         case OPT_IMIX:
             rc = pktgen_imix_parse(optarg, &o->imix, err);
@@ -282,22 +283,26 @@ enum nfv_code pktgen_opts_parse(int argc, char **argv, struct pktgen_opts *o, st
             break;
         case OPT_COUNT:
             rc = parse_double(optarg, "count", 1, 1e15, &v, err);
-            o->count = (uint64_t)v;
+            if (rc == NFV_OK)
+                o->count = (uint64_t)v;
             break;
         case OPT_DURATION:
             rc = parse_double(optarg, "duration", 0.01, 1e7, &o->duration, err);
             break;
         case OPT_DRAIN:
             rc = parse_double(optarg, "drain-ms", 0, 60000, &v, err);
-            o->drain_ms = (unsigned)v;
+            if (rc == NFV_OK)
+                o->drain_ms = (unsigned)v;
             break;
         case OPT_BURST:
             rc = parse_double(optarg, "burst", 1, PKTGEN_BURST_MAX, &v, err);
-            o->burst = (unsigned)v;
+            if (rc == NFV_OK)
+                o->burst = (unsigned)v;
             break;
         case OPT_LINK_WAIT:
             rc = parse_double(optarg, "link-wait", 0, 3600, &v, err);
-            o->link_wait = (unsigned)v;
+            if (rc == NFV_OK)
+                o->link_wait = (unsigned)v;
             break;
         case OPT_WAIT_RETURN:
             rc = parse_double(optarg, "wait-return", 0, 3600, &o->wait_return, err);
@@ -338,18 +343,21 @@ enum nfv_code pktgen_opts_parse(int argc, char **argv, struct pktgen_opts *o, st
             break;
         case OPT_DUT_PID:
             rc = parse_double(optarg, "dut-pid", 2, 1 << 30, &v, err);
-            o->dut_pid = (long)v;
+            if (rc == NFV_OK)
+                o->dut_pid = (long)v;
             break;
         case OPT_REFLECT:
             rc = parse_double(optarg, "reflect", 0, PKTGEN_MAX_PORTS - 1, &v, err);
-            o->reflect_port = (int)v;
+            if (rc == NFV_OK)
+                o->reflect_port = (int)v;
             break;
         case OPT_DUT_PID_FILE:
             o->dut_pid_file = optarg;
             break;
         case OPT_WINDOWS:
             rc = parse_double(optarg, "windows", 2, 100000, &v, err);
-            o->n_windows = (unsigned)v;
+            if (rc == NFV_OK)
+                o->n_windows = (unsigned)v;
             break;
         case OPT_WINDOW_US: {
             char *end;

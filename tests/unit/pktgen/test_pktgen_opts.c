@@ -135,6 +135,26 @@ static void test_errors_name_the_option(void **state)
     assert_true(o.is_help);
 }
 
+/* A refused integer option leaves its field alone: the value of an earlier
+ * option (or an uninitialized one) was converted into it before (UB; found by
+ * fuzz_pktgen_opts, tests/data/fuzz/pktgen_opts/crash-size-invalid). */
+static void test_refused_value_is_not_stored(void **state)
+{
+    static struct pktgen_opts o;
+    struct nfv_err e;
+
+    (void)state;
+    assert_int_equal(PARSE(&o, &e, "--count", "5", "--burst", "999", "--duration", "1"),
+                     NFV_E_INVAL);
+    assert_non_null(strstr(e.msg, "'burst'"));
+    assert_int_equal(o.burst, 32);
+    assert_int_equal(PARSE(&o, &e, "--count", "100000", "--size", "x", "--duration", "1"),
+                     NFV_E_INVAL);
+    assert_non_null(strstr(e.msg, "'size'"));
+    assert_int_equal(o.imix.n_sizes, 1);
+    assert_int_equal(o.imix.size[0], 64);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -143,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_rfc2544_derived),
         cmocka_unit_test(test_lists_and_ranges),
         cmocka_unit_test(test_errors_name_the_option),
+        cmocka_unit_test(test_refused_value_is_not_stored),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
