@@ -116,6 +116,45 @@ static void test_icmp_echo_rewrite(void **state)
     rewrite_and_check(VNF_PROTO_ICMP, 0);
 }
 
+/*
+ * An echo reply whose identifier is rewritten to 0 with sequence 0 and no
+ * payload is all zero: its checksum must be 0xffff, not the 0x0000 that
+ * RFC 1624 eqn. 3 gives (a receiver drops that). Found by fuzz_vnf_pkt
+ * (tests/data/fuzz/vnf_pkt/crash-icmp-echo-id-to-zero).
+ */
+static void test_icmp_all_zero_message_gets_0xffff(void **state)
+{
+    uint8_t f[128];
+    struct vnf_pkt p;
+    size_t n = vf_build(f, &(struct vf_spec){.proto = 1,
+                                             .src = 0xc6336401u,
+                                             .dst = 0x0a000005u,
+                                             .sport = 0x1234,
+                                             .dport = 0x1234,
+                                             .icmp_type = 0,
+                                             .ihl = 5});
+    uint8_t *icmp = f + 34;
+
+    (void)state;
+    /* sequence 0, checksum recomputed */
+    icmp[6] = icmp[7] = 0;
+    icmp[2] = icmp[3] = 0;
+    uint16_t c = vf_ref_csum(icmp, 8, 0);
+    icmp[2] = (uint8_t)(c >> 8);
+    icmp[3] = (uint8_t)c;
+    assert_true(vf_verify(f, n));
+    assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+    vnf_csum_set_port(f, &p, 0, 0);
+    assert_int_equal(icmp[4] | icmp[5], 0);
+    assert_int_equal(icmp[2], 0xff);
+    assert_int_equal(icmp[3], 0xff);
+    assert_true(vf_verify(f, n));
+    /* and back: the identifier restored, the checksum as a full computation gives */
+    assert_int_equal(vnf_pkt_parse(f, n, &p), VNF_PKT_OK);
+    vnf_csum_set_port(f, &p, 0, 0x1234);
+    assert_true(vf_verify(f, n));
+}
+
 /* Wraps the first @quote_len bytes of IPv4 datagram @inner (a frame) in an ICMP error. */
 static size_t build_icmp_error(uint8_t *f, const uint8_t *inner, size_t quote_len, uint8_t type)
 {
@@ -224,6 +263,7 @@ int main(void)
         cmocka_unit_test(test_udp_rewrite),
         cmocka_unit_test(test_udp_without_checksum_stays_without),
         cmocka_unit_test(test_icmp_echo_rewrite),
+        cmocka_unit_test(test_icmp_all_zero_message_gets_0xffff),
         cmocka_unit_test(test_icmp_error_quote_rewrite),
         cmocka_unit_test(test_icmp_error_bad_quotes),
     };

@@ -96,6 +96,17 @@ static inline void vnf_l4_patch(uint8_t *frame, const struct vnf_pkt *p, uint32_
               : vnf_csum_update16(c, (uint16_t)old_w, (uint16_t)new_w);
     if (p->proto == VNF_PROTO_UDP && c == 0)
         c = 0xffff;
+    if (p->proto == VNF_PROTO_ICMP && c == 0) {
+        /* Eqn. 3 cannot tell a message whose words sum to +0 (all zero, as an
+         * echo reply with identifier, sequence and payload 0: checksum 0xffff)
+         * from one that sums to -0 (checksum 0x0000). ICMP has no pseudo-header,
+         * so only it can be all zero; only the result 0 is ambiguous, and it is
+         * rare, so recompute that case over the message (inside ip_len, which
+         * the parser checked against the frame). */
+        vnf_st16(frame + off, 0);
+        c = vnf_csum_fold(
+            vnf_csum_partial(frame + p->l4_off, (size_t)p->l3_off + p->ip_len - p->l4_off, 0));
+    }
     vnf_st16(frame + off, c);
 }
 
