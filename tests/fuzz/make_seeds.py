@@ -185,9 +185,9 @@ def main():
             ["--pcap", "/dev/null", "--duration", "2.5", "--stats-interval", "0"],
             ["--help"], ["--size", "63"], ["extra"]]):
         put("pktgen_opts", "seed-%02d" % i, "\n".join(args))
-    # Known bug (see fuzz_pktgen_opts.c): a refused --size value still goes
-    # through (uint16_t)v, v holding --count's 100000 (UBSan: float-cast-overflow).
-    put("pktgen_opts", "crash-size-invalid", "--count\n100000\n--size\nx")
+    # Found here, fixed in ee76a3d: a refused --size converted --count's stale
+    # 100000.0 to uint16_t (UBSan float-cast-overflow). Kept as a regression seed.
+    put("pktgen_opts", "seed-refused-size-after-count", "--count\n100000\n--size\nx")
 
 
 if __name__ == "__main__":
