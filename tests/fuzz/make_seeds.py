@@ -136,11 +136,11 @@ def main():
     for k, v in fr.items():
         put("vnf_pkt", k, v)
         put("pktgen_pkt", k, v)
-    # Known bug (see fuzz_vnf_pkt.c): a valid echo reply, id 0x1234, seq 0, no
+    # Found here, fixed in 87a65bf: a valid echo reply, id 0x1234, seq 0, no
     # payload; the 6 bytes of Ethernet padding are the harness's rewrite values
-    # (address, then port 0), so the NAT-style id rewrite 0x1234 -> 0 gives
-    # checksum 0x0000 instead of 0xffff.
-    put("vnf_pkt", "crash-icmp-echo-id-to-zero",
+    # (address, then port 0), so the NAT-style id rewrite 0x1234 -> 0 gave
+    # checksum 0x0000 instead of 0xffff. Kept as a regression seed.
+    put("vnf_pkt", "seed-icmp-echo-id-to-zero",
         eth(ipv4("198.51.100.1", "10.0.0.5", 1, icmp(0, 0, bytes.fromhex("12340000"), b"")))
         + bytes.fromhex("c633640a0000"))
     # pcap files (first byte: max frame length - 60)
