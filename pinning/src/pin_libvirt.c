@@ -27,8 +27,7 @@ static int host_cpus(virDomainPtr dom, struct nfv_err *err)
     return n;
 }
 
-/* Writes @s as a libvirt CPU map of @maplen bytes; false if a PU is beyond it. */
-static bool to_map(const struct pin_cpuset *s, unsigned char *map, int maplen)
+bool pin_libvirt_cpumap_from_set(const struct pin_cpuset *s, unsigned char *map, int maplen)
 {
     memset(map, 0, (size_t)maplen);
     for (int pu = pin_cpuset_first(s); pu >= 0; pu = pin_cpuset_next(s, (unsigned)pu + 1)) {
@@ -39,7 +38,7 @@ static bool to_map(const struct pin_cpuset *s, unsigned char *map, int maplen)
     return true;
 }
 
-static void from_map(const unsigned char *map, int maplen, struct pin_cpuset *ret)
+void pin_libvirt_cpumap_to_set(const unsigned char *map, int maplen, struct pin_cpuset *ret)
 {
     pin_cpuset_zero(ret);
     for (int pu = 0; pu < maplen * 8 && pu < PIN_MAX_PUS; pu++)
@@ -64,19 +63,19 @@ enum nfv_code pin_libvirt_apply(virDomainPtr dom, const struct pin_plan *plan, u
         maplen = (int)sizeof(map);
     for (unsigned v = 0; v < plan->n_vcpus; v++) {
         pin_plan_vcpu_cpuset(plan, v, &s);
-        if (!to_map(&s, map, maplen))
+        if (!pin_libvirt_cpumap_from_set(&s, map, maplen))
             return NFV_ERR(err, NFV_E_INVAL, "vcpu %u: PU beyond the host's %d CPUs", v, n_host);
         if (virDomainPinVcpuFlags(dom, v, map, maplen, flags) < 0)
             return NFV_ERR(err, NFV_E_HYPERVISOR, "vcpu %u: %s", v, virGetLastErrorMessage());
     }
     if (!pin_cpuset_is_empty(&plan->emulator)) {
-        if (!to_map(&plan->emulator, map, maplen))
+        if (!pin_libvirt_cpumap_from_set(&plan->emulator, map, maplen))
             return NFV_ERR(err, NFV_E_INVAL, "emulator: PU beyond the host's %d CPUs", n_host);
         if (virDomainPinEmulator(dom, map, maplen, flags) < 0)
             return NFV_ERR(err, NFV_E_HYPERVISOR, "emulator: %s", virGetLastErrorMessage());
     }
     if (plan->n_iothreads && !pin_cpuset_is_empty(&plan->iothreads)) {
-        if (!to_map(&plan->iothreads, map, maplen))
+        if (!pin_libvirt_cpumap_from_set(&plan->iothreads, map, maplen))
             return NFV_ERR(err, NFV_E_INVAL, "iothreads: PU beyond the host's %d CPUs", n_host);
         for (unsigned i = 1; i <= plan->n_iothreads; i++)
             if (virDomainPinIOThread(dom, i, map, maplen, flags) < 0)
@@ -108,14 +107,14 @@ enum nfv_code pin_libvirt_read(virDomainPtr dom, unsigned n_vcpus, unsigned flag
             return NFV_ERR(err, NFV_E_HYPERVISOR, "vcpu pins: %s", virGetLastErrorMessage());
         }
         for (int v = 0; v < n && (unsigned)v < n_vcpus; v++)
-            from_map(VIR_GET_CPUMAP(maps, maplen, v), maplen, &ret_vcpus[v]);
+            pin_libvirt_cpumap_to_set(VIR_GET_CPUMAP(maps, maplen, v), maplen, &ret_vcpus[v]);
     }
     if (ret_emulator) {
         if (virDomainGetEmulatorPinInfo(dom, maps, maplen, flags) < 0) {
             free(maps);
             return NFV_ERR(err, NFV_E_HYPERVISOR, "emulator pin: %s", virGetLastErrorMessage());
         }
-        from_map(maps, maplen, ret_emulator);
+        pin_libvirt_cpumap_to_set(maps, maplen, ret_emulator);
     }
     free(maps);
     if (ret_n)

@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "nfv/log.h"
+#include "pin/pin_libvirt.h"
 
 #define MOD "hv"
 
@@ -548,9 +549,7 @@ static enum nfv_code hv_vcpu_pin(struct vm_hv_conn *hc, const char *name, unsign
 
     if ((code = dom_lookup(hc, name, &d, err)))
         return code;
-    memset(map, 0, sizeof(map));
-    for (int pu = pin_cpuset_first(pus); pu >= 0; pu = pin_cpuset_next(pus, (unsigned)pu + 1))
-        map[pu / 8] |= (unsigned char)(1u << (pu % 8));
+    pin_libvirt_cpumap_from_set(pus, map, (int)sizeof(map)); /* map holds every PU */
     if (virDomainIsActive(d) == 1)
         flags |= VIR_DOMAIN_AFFECT_LIVE;
     if (virDomainPinVcpuFlags(d, vcpu, map, (int)sizeof(map), flags) < 0)
@@ -580,12 +579,11 @@ static enum nfv_code hv_vcpu_pins(struct vm_hv_conn *hc, const char *name, unsig
         code = lv_fail(err, "vcpupin info");
     } else {
         for (unsigned v = 0; v < n_vcpus; v++) {
-            pin_cpuset_zero(&ret_pus[v]);
-            if ((int)v >= n)
-                continue;
-            for (int pu = 0; pu < PIN_MAX_PUS; pu++)
-                if (VIR_CPU_USABLE(maps, maplen, (int)v, pu))
-                    pin_cpuset_set(&ret_pus[v], (unsigned)pu);
+            if ((int)v < n)
+                pin_libvirt_cpumap_to_set(VIR_GET_CPUMAP(maps, maplen, (int)v), maplen,
+                                          &ret_pus[v]);
+            else
+                pin_cpuset_zero(&ret_pus[v]);
         }
     }
     free(maps);
@@ -603,9 +601,7 @@ static enum nfv_code hv_emulator_pin(struct vm_hv_conn *hc, const char *name,
 
     if ((code = dom_lookup(hc, name, &d, err)))
         return code;
-    memset(map, 0, sizeof(map));
-    for (int pu = pin_cpuset_first(pus); pu >= 0; pu = pin_cpuset_next(pus, (unsigned)pu + 1))
-        map[pu / 8] |= (unsigned char)(1u << (pu % 8));
+    pin_libvirt_cpumap_from_set(pus, map, (int)sizeof(map)); /* map holds every PU */
     if (virDomainIsActive(d) == 1)
         flags |= VIR_DOMAIN_AFFECT_LIVE;
     if (virDomainPinEmulator(d, map, (int)sizeof(map), flags) < 0)
@@ -628,10 +624,7 @@ static enum nfv_code hv_emulator_pins(struct vm_hv_conn *hc, const char *name,
     if (virDomainGetEmulatorPinInfo(d, map, (int)sizeof(map), VIR_DOMAIN_AFFECT_CURRENT) < 0) {
         code = lv_fail(err, "emulatorpin info");
     } else {
-        pin_cpuset_zero(ret_pus);
-        for (int pu = 0; pu < PIN_MAX_PUS; pu++)
-            if (VIR_CPU_USED(map, pu))
-                pin_cpuset_set(ret_pus, (unsigned)pu);
+        pin_libvirt_cpumap_to_set(map, (int)sizeof(map), ret_pus);
     }
     virDomainFree(d);
     return code;

@@ -17,10 +17,20 @@
 #define PIN_LIBVIRT_H
 
 #include <libvirt/libvirt.h>
+#include <stdbool.h>
 
 #include "nfv/err.h"
 #include "pin/plan.h"
 #include "pin/topo.h"
+
+/*
+ * libvirt CPU maps (one bit per host CPU, VIR_USE_CPU order) from and to a
+ * cpuset, for callers that make their own pin calls (vmmgrd's host driver).
+ * pin_libvirt_cpumap_from_set() writes @maplen bytes and returns false if a
+ * PU of @s lies beyond them; pin_libvirt_cpumap_to_set() reads @maplen bytes.
+ */
+bool pin_libvirt_cpumap_from_set(const struct pin_cpuset *s, unsigned char *map, int maplen);
+void pin_libvirt_cpumap_to_set(const unsigned char *map, int maplen, struct pin_cpuset *ret);
 
 /* Which fragments pin_libvirt_render() writes. */
 #define PIN_LV_VCPU       0x01u /* <vcpu placement='static'>N</vcpu> and <iothreads> */
