@@ -29,6 +29,18 @@ virConnectPtr vt_libvirt_open(void)
     return NULL;
 }
 
+virConnectPtr vt_libvirt_open_for_pins(unsigned n_cpus)
+{
+    long online = sysconf(_SC_NPROCESSORS_ONLN);
+
+    if (online < (long)n_cpus) {
+        printf("SKIP: this test pins to CPUs 0..%u; the machine has %ld CPU(s)\n", n_cpus - 1,
+               online);
+        return NULL;
+    }
+    return vt_libvirt_open();
+}
+
 const char *vt_domain_type(void)
 {
     return access("/dev/kvm", R_OK | W_OK) == 0 ? "kvm" : "qemu";

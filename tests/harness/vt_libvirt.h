@@ -19,6 +19,11 @@
 /* Opens qemu:///system, or prints the reason to stdout and returns NULL. */
 virConnectPtr vt_libvirt_open(void);
 
+/* For tests that pin guests to CPUs 0..@n_cpus-1: returns NULL (after
+ * printing why) when the machine has fewer CPUs or libvirtd cannot be
+ * reached, else vt_libvirt_open(); the caller then exits VT_SKIP. */
+virConnectPtr vt_libvirt_open_for_pins(unsigned n_cpus);
+
 /* "kvm" when /dev/kvm is usable, else "qemu" (TCG): DESIGN.md says pin tests
  * fall back to TCG rather than skip. */
 const char *vt_domain_type(void);
