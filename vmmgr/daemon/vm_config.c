@@ -52,6 +52,7 @@ static const struct key_desc keys[] = {
     {"event_keep", KEY_UINT, F(event_keep), 100, 10000000},
     {"longpoll_max_s", KEY_UINT, F(longpoll_max_s), 1, 3600},
     {"healing_reserve", KEY_RESERVE, F(healing_reserve), 0, 0},
+    {"debug_crash_at", KEY_STR, F(crash_at), 0, 0},
 };
 
 static const char *const reserve_names[VM_RESERVE__COUNT] = {"host", "rack", "off"};

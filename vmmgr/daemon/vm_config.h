@@ -47,6 +47,7 @@ struct vm_config {
     unsigned event_keep;             /* events kept in the log (oldest pruned) */
     unsigned longpoll_max_s;         /* cap for GET /v1/events?wait= */
     enum vm_reserve healing_reserve; /* default host; a request may waive it */
+    char crash_at[64];               /* debug_crash_at: OP.POINT to _exit at (crash tests) */
 };
 
 /* Fills @c with the documented defaults. */

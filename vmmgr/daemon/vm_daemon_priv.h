@@ -1,13 +1,29 @@
 /*
- * vm_daemon_priv.h - the daemon context shared by vm_daemon.c (hosts, events,
- * start-up, monitor thread) and vm_vm.c (VMs, groups, pin enforcement).
+ * vm_daemon_priv.h - the daemon context shared by vmmgrd's service files.
  * Not for other modules: they go through vm_daemon.h.
+ *
+ * The service is split by job, as libvirt's QEMU driver is:
+ *   vm_ctx.c       the lock, clocks, events, the host/VM registries
+ *   vm_job.c       the job model (claim, journal, leave the lock, commit)
+ *   vm_pins.c      pin checks/repair and GET /v1/vms/NAME/pins
+ *   vm_view.c      JSON views and the VM/group queries
+ *   vm_place.c     the long-lived placement model and place -> claim
+ *   vm_create.c    VM and group creates
+ *   vm_lifecycle.c start/stop/reboot/delete
+ *   vm_host.c      host add/remove/update/queries and (re)connects
+ *   vm_recover.c   VM load, journal recovery, reconcile with libvirt
+ *   vm_monitor.c   libvirt callbacks, the monitor thread, domain events
+ *   vm_daemon.c    start/stop of the whole, status, events, operations
+ * Each file's header names what it may call; calls only go down that list
+ * (no two files call into each other).
  *
  * Everything here is guarded by vm_daemon.lock unless marked otherwise.
  */
 #ifndef VM_DAEMON_PRIV_H
 #define VM_DAEMON_PRIV_H
 
+#include <assert.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 
@@ -17,11 +33,16 @@
 #include "pin/request.h"
 #include "vm_daemon.h"
 #include "vm_db.h"
+#include "vm_journal.h"
 #include "vm_req.h"
+
+struct vm_job;
+struct plc_cluster;
+struct vm_index;
 
 /* Runtime view of one host; the database row is the durable half. */
 struct host_rt {
-    int64_t id;
+    int64_t id; /* 0 while a host add is still running */
     char name[VM_NAME_MAX];
     char uri[VM_URI_MAX];        /* what the operator gave */
     char eff_uri[PATH_MAX + 16]; /* what we open (generated node file for test:///) */
@@ -30,8 +51,10 @@ struct host_rt {
     enum vm_topo_source topo_source;
     struct vm_hv_conn *conn; /* NULL while unreachable */
     atomic_bool is_lost;     /* set by libvirt's event thread */
-    bool is_connecting;      /* the monitor is opening it without the lock */
-    unsigned n_busy;         /* creates using @conn without the lock: do not close it */
+    /* Jobs using @conn without the lock (vm_job_conn): the monitor closes a
+     * dead connection only once nobody holds it. */
+    unsigned n_conn_refs;
+    struct vm_job *job; /* host add / remove / connect in progress, or NULL */
     unsigned backoff_ms;
     int64_t next_retry_ms;
     struct pin_topo *topo; /* NULL until known (live hosts never reached) */
@@ -39,13 +62,17 @@ struct host_rt {
     char reserved[VM_CPULIST_STR_MAX];  /* the operator's pool lists, for live */
     char dedicated[VM_CPULIST_STR_MAX]; /* hosts whose topology comes later */
     struct pin_alloc *alloc;            /* who holds which PU; NULL until the topology is known */
+    uint32_t plc_idx;                   /* index in d->cluster, PLC_NONE if not in it */
     char labels[3][VM_NAME_MAX];        /* rack, zone, power ("" = none) */
     struct vm_daemon *d;
 };
 
+#define VM_UUID_STR 37
+
 /* Runtime view of one VM (mirrors its row; the plan is the pin truth). */
 struct vm_rt {
     char name[VM_NAME_MAX];
+    char uuid[VM_UUID_STR]; /* libvirt domain UUID: events are matched by it */
     struct host_rt *host;
     enum vm_guest_state state;
     enum vm_role role;
@@ -53,19 +80,17 @@ struct vm_rt {
     struct pin_request *req;
     struct pin_plan *plan;
     uint64_t memory_mib;
-    bool is_repairing; /* a re-pin is in flight: ignore our own tunable events */
-    /* An action (start/stop/reboot/delete) is calling libvirt without the
-     * daemon lock: other actions on this VM are refused, domain events and
-     * reconcile leave it alone (the action sets the outcome), and the VM
-     * and its host stay in place. @busy_action says which. */
-    bool is_busy;
-    enum vm_guest_action busy_action;
+    uint32_t plc_idx; /* index in d->cluster, PLC_NONE if not in it */
+    /* The job working on this VM (create, start, stop, reboot, delete, pin
+     * repair), or NULL. Other jobs on it are refused; domain events and
+     * reconcile leave it alone (the job sets the outcome). */
+    struct vm_job *job;
 };
 
 /* A libvirt domain event queued by the event thread for the monitor. */
 struct dom_note {
-    struct host_rt *host;
-    char domain[VM_NAME_MAX];
+    int64_t host_id;
+    char uuid[VM_UUID_STR];
     enum vm_hv_dom_event ev;
 };
 
@@ -75,20 +100,23 @@ struct vm_daemon {
     struct vm_config cfg;
     const struct vm_hv_driver *hv;
     struct vm_db *db;
-    pthread_mutex_t lock;
-    pthread_cond_t cond; /* new event, or stopping */
+    pthread_mutex_t lock; /* take it with vm_d_lock(): it tracks the owner */
+    pthread_cond_t cond;  /* new event, job ended, or stopping */
     int64_t last_event_id;
     bool is_stopping;
     struct host_rt **hosts;
     size_t n_hosts;
     struct vm_rt **vms;
     size_t n_vms;
+    struct vm_index *vm_index;   /* name and UUID lookups into @vms (vm_ctx.c) */
+    struct plc_cluster *cluster; /* placement's model, kept up to date */
     struct vm_metrics_ops metrics;
     int64_t started_ms;
     pthread_t monitor;
     bool has_monitor;
     bool has_deferred_ops; /* journal entries recovery could not resolve yet */
-    unsigned n_jobs;       /* asynchronous creates still running */
+    unsigned n_jobs;       /* jobs running (shutdown waits for them) */
+    unsigned n_async;      /* asynchronous worker threads still running */
     /* Domain events: filled by libvirt's thread under note_lock only. */
     pthread_mutex_t note_lock;
     struct dom_note notes[VM_NOTE_QUEUE];
@@ -96,29 +124,46 @@ struct vm_daemon {
     unsigned n_notes_dropped;
 };
 
+/* ---- vm_ctx.c ---- */
+
 int64_t vm_d_mono_ms(void);
+/* The daemon lock. vm_d_lock_held() is true when this thread holds it: the
+ * hypervisor wrapper (VM_HV) asserts the opposite. */
+void vm_d_lock(struct vm_daemon *d);
+void vm_d_unlock(struct vm_daemon *d);
+bool vm_d_lock_held(const struct vm_daemon *d);
+/* pthread_cond_(timed)wait on d->cond keeping the owner tracking right. */
+void vm_d_wait(struct vm_daemon *d, int64_t timeout_ms);
+
+/* Records an event (lock held). */
 void vm_d_event(struct vm_daemon *d, enum vm_severity sev, const char *type, const char *object,
                 const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
 struct host_rt *vm_d_host_find(struct vm_daemon *d, const char *name);
+struct host_rt *vm_d_host_find_id(struct vm_daemon *d, int64_t id);
+enum nfv_code vm_d_host_append(struct vm_daemon *d, struct host_rt *h, struct nfv_err *err);
+void vm_d_host_detach(struct vm_daemon *d, struct host_rt *h);
+/* Frees @h (closing its connection). NULL is a no-op. */
+void vm_d_host_free(struct vm_daemon *d, struct host_rt *h);
 
-/* ---- vm_vm.c ---- */
+struct vm_rt *vm_d_vm_find(struct vm_daemon *d, const char *name);
+struct vm_rt *vm_d_vm_find_uuid(struct vm_daemon *d, const char *uuid);
+enum nfv_code vm_d_vm_append(struct vm_daemon *d, struct vm_rt *vm, struct nfv_err *err);
+void vm_d_vm_detach(struct vm_daemon *d, struct vm_rt *vm);
+/* Sets @vm's UUID (learned from libvirt for rows that had none). */
+void vm_d_vm_set_uuid(struct vm_daemon *d, struct vm_rt *vm, const char *uuid);
+void vm_d_vm_free(struct vm_rt *vm);
+void vm_d_vm_free_all(struct vm_daemon *d);
+unsigned vm_d_vm_count_on(struct vm_daemon *d, const struct host_rt *h);
 
-/* Builds the host's allocation (pin_alloc) once its topology is known. */
-enum nfv_code vm_vm_host_ready(struct vm_daemon *d, struct host_rt *h, struct nfv_err *err);
-/* Loads every VM row into memory and claims its plan on its host. */
-enum nfv_code vm_vm_load(struct vm_daemon *d, struct nfv_err *err);
-/* Resolves one pending VM journal entry at start-up; returns the decision. */
-enum vm_recovery vm_vm_recover(struct vm_daemon *d, const struct vm_db_op *op);
-/* Compares libvirt with the state: lost domains, states, drifted pins. */
-void vm_vm_reconcile(struct vm_daemon *d);
-/* Handles queued domain events (pin enforcement, outside state changes). */
-void vm_vm_handle_notes(struct vm_daemon *d);
-/* Frees the in-memory VMs. */
-void vm_vm_free_all(struct vm_daemon *d);
-/* VMs currently on @h. */
-unsigned vm_vm_count_on(struct vm_daemon *d, const struct host_rt *h);
-/* Queue a domain event (called from libvirt's thread). */
-void vm_vm_note(struct vm_daemon *d, struct host_rt *h, const char *domain,
-                enum vm_hv_dom_event ev);
+/* A new random (version 4) UUID in @buf (VM_UUID_STR bytes). */
+void vm_d_uuid_new(char *buf);
+
+/*
+ * Crash injection (config key "crash_at", for the crash tests only): when
+ * the configured point is "@op.@point" (e.g. "vm_create.after_define"),
+ * vmmgrd _exit()s right there, as a kill -9 would stop it.
+ */
+void vm_d_crash_point(const struct vm_daemon *d, enum vm_op_kind op, const char *point);
 
 #endif /* VM_DAEMON_PRIV_H */

@@ -23,8 +23,9 @@
 #include "vm_req.h"
 #include "vm_state.h"
 
-#define VM_DB_SCHEMA_VERSION 1
-#define VM_CPULIST_STR_MAX   2048
+#define VM_DB_SCHEMA_VERSION     2
+#define VM_DB_SCHEMA_VERSION_STR "2"
+#define VM_CPULIST_STR_MAX       2048
 
 struct vm_db;
 
@@ -91,6 +92,7 @@ struct vm_db_op {
     int64_t created_ms;
     int64_t finished_ms; /* 0 while pending */
     char error[NFV_ERR_MSG_SIZE];
+    char step[32]; /* the last step the job recorded ("" = none yet) */
 };
 
 void vm_db_op_clear(struct vm_db_op *op);
@@ -102,6 +104,9 @@ enum nfv_code vm_db_op_begin(struct vm_db *db, enum vm_op_kind kind, const char 
 /* Completes entry @id with @state (not PENDING) and an optional @error. */
 enum nfv_code vm_db_op_finish(struct vm_db *db, int64_t id, enum vm_op_state state,
                               const char *error, int64_t now_ms, struct nfv_err *err);
+/* Records the step a pending entry's job reached (jobs resume from it). */
+enum nfv_code vm_db_op_set_step(struct vm_db *db, int64_t id, const char *step,
+                                struct nfv_err *err);
 enum nfv_code vm_db_op_get(struct vm_db *db, int64_t id, struct vm_db_op *ret, struct nfv_err *err);
 typedef int (*vm_db_op_cb)(void *opaque, const struct vm_db_op *op);
 /* Lists entries newest first (@is_pending_only: only unfinished, oldest first). */
@@ -144,9 +149,13 @@ struct vm_db_vm {
     char *plan; /* owned JSON: pin_plan_to_json() */
     int64_t created_ms;
     int64_t updated_ms;
+    char uuid[37]; /* the libvirt domain's UUID, "" for rows of schema 1 */
 };
 
 void vm_db_vm_clear(struct vm_db_vm *vm);
+/* Records the domain UUID of VM @name (rows made before UUIDs were kept). */
+enum nfv_code vm_db_vm_set_uuid(struct vm_db *db, const char *name, const char *uuid,
+                                struct nfv_err *err);
 
 /* One PU held by a VM: the allocations table, whose primary key (host, pu)
  * makes double-booking a PU impossible. */

@@ -85,6 +85,10 @@ static const char *const migrations[] = {
     " severity TEXT NOT NULL,"
     " object TEXT NOT NULL,"
     " message TEXT NOT NULL);",
+    /* 1 -> 2: the step a job reached (jobs resume from it after a crash),
+     * and VM UUIDs made unique (libvirt events are matched by them). */
+    "ALTER TABLE journal ADD COLUMN step TEXT NOT NULL DEFAULT '';"
+    "CREATE UNIQUE INDEX vms_uuid ON vms(uuid) WHERE uuid IS NOT NULL;",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -474,7 +478,36 @@ enum nfv_code vm_db_op_finish(struct vm_db *db, int64_t id, enum vm_op_state sta
     return NFV_OK;
 }
 
-#define OP_COLS "id, kind, state, target, payload, created_ms, finished_ms, error"
+enum nfv_code vm_db_op_set_step(struct vm_db *db, int64_t id, const char *step, struct nfv_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db, "UPDATE journal SET step = ? WHERE id = ? AND state = 'pending'", &st, err))
+        return NFV_E_DB;
+    sqlite3_bind_text(st, 1, step, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, id);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? NFV_OK : db_fail(db, err, "recording a step");
+}
+
+enum nfv_code vm_db_vm_set_uuid(struct vm_db *db, const char *name, const char *uuid,
+                                struct nfv_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db, "UPDATE vms SET uuid = ? WHERE name = ?", &st, err))
+        return NFV_E_DB;
+    sqlite3_bind_text(st, 1, uuid, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? NFV_OK : db_fail(db, err, "recording a UUID");
+}
+
+#define OP_COLS "id, kind, state, target, payload, created_ms, finished_ms, error, step"
 
 static enum nfv_code op_from_row(sqlite3_stmt *st, struct vm_db_op *op, struct nfv_err *err)
 {
@@ -491,6 +524,7 @@ static enum nfv_code op_from_row(sqlite3_stmt *st, struct vm_db_op *op, struct n
     op->created_ms = sqlite3_column_int64(st, 5);
     op->finished_ms = sqlite3_column_int64(st, 6);
     col_copy(st, 7, op->error, sizeof(op->error));
+    col_copy(st, 8, op->step, sizeof(op->step));
     if (!op->payload)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     return NFV_OK;
@@ -670,8 +704,8 @@ enum nfv_code vm_db_vm_insert(struct vm_db *db, const struct vm_db_vm *vm,
 
     if (db_prepare(db,
                    "INSERT INTO vms (name, host_id, state, group_id, role, spec, plan, "
-                   "created_ms, updated_ms) VALUES (?, ?, ?, "
-                   "(SELECT id FROM groups WHERE name = ?), ?, ?, ?, ?, ?)",
+                   "created_ms, updated_ms, uuid) VALUES (?, ?, ?, "
+                   "(SELECT id FROM groups WHERE name = ?), ?, ?, ?, ?, ?, ?)",
                    &st, err))
         return NFV_E_DB;
     sqlite3_bind_text(st, 1, vm->name, -1, SQLITE_STATIC);
@@ -683,6 +717,10 @@ enum nfv_code vm_db_vm_insert(struct vm_db *db, const struct vm_db_vm *vm,
     sqlite3_bind_text(st, 7, vm->plan ? vm->plan : "{}", -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 8, vm->created_ms);
     sqlite3_bind_int64(st, 9, vm->created_ms);
+    if (vm->uuid[0])
+        sqlite3_bind_text(st, 10, vm->uuid, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null(st, 10);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     if (rc == SQLITE_CONSTRAINT)
@@ -717,7 +755,8 @@ enum nfv_code vm_db_vm_insert(struct vm_db *db, const struct vm_db_vm *vm,
 
 #define VM_SELECT                                                                                  \
     "SELECT v.id, v.name, v.host_id, h.name, v.state, COALESCE(g.name, ''), v.role, v.spec, "      \
-    "v.plan, v.created_ms, v.updated_ms FROM vms v JOIN hosts h ON h.id = v.host_id "              \
+    "v.plan, v.created_ms, v.updated_ms, COALESCE(v.uuid, '') FROM vms v JOIN hosts h ON h.id = "  \
+    "v.host_id "                                                                                   \
     "LEFT JOIN groups g ON g.id = v.group_id "
 
 static enum nfv_code vm_from_row(sqlite3_stmt *st, struct vm_db_vm *vm, struct nfv_err *err)
@@ -738,6 +777,7 @@ static enum nfv_code vm_from_row(sqlite3_stmt *st, struct vm_db_vm *vm, struct n
     vm->plan = col_dup(st, 8);
     vm->created_ms = sqlite3_column_int64(st, 9);
     vm->updated_ms = sqlite3_column_int64(st, 10);
+    col_copy(st, 11, vm->uuid, sizeof(vm->uuid));
     if (!vm->spec || !vm->plan) {
         vm_db_vm_clear(vm);
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");

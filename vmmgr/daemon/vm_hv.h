@@ -55,8 +55,9 @@ const char *vm_hv_dom_event_to_string(enum vm_hv_dom_event e);
 struct vm_hv_events {
     /* The connection died; @reason is a short static description. */
     void (*on_lost)(void *opaque, struct vm_hv_conn *conn, const char *reason);
-    /* Something happened to domain @name. */
-    void (*on_domain)(void *opaque, struct vm_hv_conn *conn, const char *name,
+    /* Something happened to domain @name, whose UUID is @uuid ("" if it
+     * could not be read). vmmgrd matches by UUID: a name can be reused. */
+    void (*on_domain)(void *opaque, struct vm_hv_conn *conn, const char *name, const char *uuid,
                       enum vm_hv_dom_event ev);
 };
 
@@ -73,6 +74,8 @@ struct vm_hv_node_info {
     unsigned n_cpus;
     unsigned n_nodes, n_sockets, n_cores, n_threads; /* libvirt's virNodeInfo view */
 };
+
+#define VM_HV_UUID_STR 37 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" + NUL */
 
 typedef int (*vm_hv_domain_cb)(void *opaque, const char *name, enum vm_hv_dom_state state);
 
@@ -105,6 +108,9 @@ struct vm_hv_driver {
     enum nfv_code (*domain_reboot)(struct vm_hv_conn *conn, const char *name, struct nfv_err *err);
     enum nfv_code (*domain_state)(struct vm_hv_conn *conn, const char *name,
                                   enum vm_hv_dom_state *ret, struct nfv_err *err);
+    /* The UUID of domain @name into @ret_uuid (VM_HV_UUID_STR bytes). */
+    enum nfv_code (*domain_uuid)(struct vm_hv_conn *conn, const char *name, char *ret_uuid,
+                                 struct nfv_err *err);
     /* Calls @cb for every domain (defined or running); nonzero stops. */
     enum nfv_code (*domain_list)(struct vm_hv_conn *conn, vm_hv_domain_cb cb, void *opaque,
                                  struct nfv_err *err);

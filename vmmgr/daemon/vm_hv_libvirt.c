@@ -155,6 +155,20 @@ static void close_cb(virConnectPtr c, int reason, void *opaque)
                            reason >= 0 && reason < 4 ? reasons[reason] : "connection closed");
 }
 
+/* Passes a domain event on with the domain's name and UUID: vmmgrd matches
+ * events by UUID, so a stale event never hits a re-created VM of the same
+ * name. */
+static void report(struct vm_hv_conn *hc, virDomainPtr dom, enum vm_hv_dom_event ev)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN] = "";
+
+    if (!hc->events.on_domain)
+        return;
+    if (virDomainGetUUIDString(dom, uuid) < 0)
+        uuid[0] = '\0';
+    hc->events.on_domain(hc->opaque, hc, virDomainGetName(dom), uuid, ev);
+}
+
 static int lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detail, void *opaque)
 {
     struct vm_hv_conn *hc = opaque;
@@ -179,8 +193,7 @@ static int lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detail
         break;
     }
     (void)detail;
-    if (hc->events.on_domain)
-        hc->events.on_domain(hc->opaque, hc, virDomainGetName(dom), ev);
+    report(hc, dom, ev);
     return 0;
 }
 
@@ -189,8 +202,7 @@ static void reboot_cb(virConnectPtr c, virDomainPtr dom, void *opaque)
     struct vm_hv_conn *hc = opaque;
 
     (void)c;
-    if (hc->events.on_domain)
-        hc->events.on_domain(hc->opaque, hc, virDomainGetName(dom), VM_HV_EV_REBOOTED);
+    report(hc, dom, VM_HV_EV_REBOOTED);
 }
 
 static void tunable_cb(virConnectPtr c, virDomainPtr dom, virTypedParameterPtr params, int n_params,
@@ -203,8 +215,7 @@ static void tunable_cb(virConnectPtr c, virDomainPtr dom, virTypedParameterPtr p
     for (int i = 0; i < n_params; i++) {
         if (strncmp(params[i].field, "cputune.vcpupin", 15) == 0 ||
             strncmp(params[i].field, "cputune.emulatorpin", 19) == 0) {
-            if (hc->events.on_domain)
-                hc->events.on_domain(hc->opaque, hc, virDomainGetName(dom), VM_HV_EV_TUNED);
+            report(hc, dom, VM_HV_EV_TUNED);
             return;
         }
     }
@@ -501,6 +512,23 @@ static enum nfv_code hv_domain_state(struct vm_hv_conn *hc, const char *name,
     return code;
 }
 
+static enum nfv_code hv_domain_uuid(struct vm_hv_conn *hc, const char *name, char *ret_uuid,
+                                    struct nfv_err *err)
+{
+    char uuid[VIR_UUID_STRING_BUFLEN];
+    virDomainPtr d;
+    enum nfv_code code;
+
+    if ((code = dom_lookup(hc, name, &d, err)))
+        return code;
+    if (virDomainGetUUIDString(d, uuid) < 0)
+        code = lv_fail(err, "domain UUID");
+    else
+        snprintf(ret_uuid, VM_HV_UUID_STR, "%s", uuid);
+    virDomainFree(d);
+    return code;
+}
+
 static enum nfv_code hv_domain_list(struct vm_hv_conn *hc, vm_hv_domain_cb cb, void *opaque,
                                     struct nfv_err *err)
 {
@@ -643,6 +671,7 @@ const struct vm_hv_driver vm_hv_libvirt = {
     .domain_stop = hv_domain_stop,
     .domain_reboot = hv_domain_reboot,
     .domain_state = hv_domain_state,
+    .domain_uuid = hv_domain_uuid,
     .domain_list = hv_domain_list,
     .domain_is_vmmgr = hv_domain_is_vmmgr,
     .vcpu_pin = hv_vcpu_pin,

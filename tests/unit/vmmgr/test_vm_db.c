@@ -98,7 +98,7 @@ static void test_migrations_and_reopen(void **state)
     assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_E_DB);
     assert_non_null(strstr(err.msg, "newer"));
     assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-    sqlite3_exec(raw, "PRAGMA user_version = 1", NULL, NULL, NULL);
+    sqlite3_exec(raw, "PRAGMA user_version = " VM_DB_SCHEMA_VERSION_STR, NULL, NULL, NULL);
     sqlite3_close(raw);
     assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
 }
