@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vm_config.h"
@@ -40,6 +41,8 @@ static struct {
     atomic_bool is_running;
     atomic_bool is_acpi_pending;
     atomic_bool is_guest_slow;
+    /* A libvirtd that accepts and never answers: open() hangs this long. */
+    atomic_int open_hang_ms;
 } fake;
 
 static enum nfv_code f_open(const char *uri, const struct vm_hv_open_opts *opts,
@@ -48,6 +51,8 @@ static enum nfv_code f_open(const char *uri, const struct vm_hv_open_opts *opts,
     struct vm_hv_conn *c;
 
     atomic_fetch_add(&fake.n_opens, 1);
+    if (atomic_load(&fake.open_hang_ms))
+        usleep((useconds_t)atomic_load(&fake.open_hang_ms) * 1000);
     if (atomic_load(&fake.is_refusing))
         return NFV_ERR(err, NFV_E_UNREACHABLE, "'%s': connection refused", uri);
     c = calloc(1, sizeof(*c));
@@ -181,6 +186,7 @@ static int setup(void **state)
     nfv_log_set_level(NFV_LOG_ERR);
     atomic_store(&fake.is_refusing, false);
     atomic_store(&fake.n_opens, 0);
+    atomic_store(&fake.open_hang_ms, 0);
     if (vm_daemon_new(&f->cfg, &fake_driver, &f->d, &err) != NFV_OK) {
         fprintf(stderr, "%s\n", err.msg);
         return -1;
@@ -418,11 +424,81 @@ static void test_graceful_stop_does_not_block_the_daemon(void **state)
     atomic_store(&fake.is_guest_slow, false);
 }
 
+/* ---- a hanging host add blocks nothing else ---- */
+
+struct add_arg {
+    struct vm_daemon *d;
+    enum nfv_code code;
+};
+
+static void *add_main(void *arg)
+{
+    struct add_arg *a = arg;
+    json_t *b = json_loads("{\"name\":\"slow\",\"uri\":\"test:///\","
+                           "\"synthetic\":\"package:1 core:8 pu:1\"}",
+                           0, NULL);
+    json_t *ret = NULL;
+    struct nfv_err err;
+
+    a->code = vm_daemon_host_add(a->d, b, &ret, &err);
+    json_decref(ret);
+    json_decref(b);
+    return NULL;
+}
+
+/*
+ * Issue 9: a host whose libvirtd accepts and never answers froze /v1/status,
+ * /v1/vms, /v1/hosts and /metrics for as long as the connect hung. Now the
+ * add is a job that leaves the daemon lock around libvirt: while it hangs
+ * for 5 s, every reader answers in under 100 ms, a second add of the same
+ * name is refused at once, and the add completes afterwards.
+ */
+static void test_hanging_host_add_blocks_no_reader(void **state)
+{
+    struct fx *f = *state;
+    struct add_arg a = {f->d, NFV_E_INTERNAL};
+    struct nfv_err err;
+    json_t *ret = NULL, *again;
+    char *text = NULL;
+    pthread_t t;
+    int64_t t0, worst = 0;
+
+    atomic_store(&fake.open_hang_ms, 5000);
+    assert_int_equal(pthread_create(&t, NULL, add_main, &a), 0);
+    usleep(300 * 1000); /* the add is inside open() now */
+    for (int i = 0; i < 5; i++) {
+        t0 = mono_ms();
+        assert_int_equal(vm_daemon_status(f->d, &ret, &err), NFV_OK);
+        json_decref(ret);
+        assert_int_equal(vm_daemon_host_list(f->d, &ret, &err), NFV_OK);
+        json_decref(ret);
+        assert_int_equal(vm_daemon_vm_list_text(f->d, &text, &err), NFV_OK);
+        free(text);
+        assert_int_equal(vm_daemon_metrics(f->d, &text, &err), NFV_OK);
+        free(text);
+        if (mono_ms() - t0 > worst)
+            worst = mono_ms() - t0;
+        usleep(200 * 1000);
+    }
+    assert_true(worst < 100);
+    /* The name is taken by the add in progress. */
+    again = body("{\"name\":\"slow\",\"uri\":\"test:///\","
+                 "\"synthetic\":\"package:1 core:8 pu:1\"}");
+    assert_int_equal(vm_daemon_host_add(f->d, again, &ret, &err), NFV_E_EXIST);
+    json_decref(again);
+    assert_int_equal(pthread_join(t, NULL), 0);
+    assert_int_equal(a.code, NFV_OK);
+    atomic_store(&fake.open_hang_ms, 0);
+    assert_int_equal(vm_daemon_host_show(f->d, "slow", &ret, &err), NFV_OK);
+    json_decref(ret);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lost_host_reconnects_with_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_state_and_fields_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hanging_host_add_blocks_no_reader, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_does_not_block_the_daemon, setup,
                                         teardown),
     };
