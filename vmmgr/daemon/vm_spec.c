@@ -58,11 +58,17 @@ void vm_spec_clear(struct vm_spec *s)
     s->role = VM_ROLE_NONE;
 }
 
-/* A path or bridge name goes into domain XML: no markup characters. */
+/* A path or bridge name goes into domain XML: no markup characters (today's
+ * rule; the XML writer escapes anyway) and no control character, which XML
+ * cannot carry at all (vm_domxml_build would refuse it after placement). */
 static enum nfv_code xml_safe(const char *field, const char *s, struct nfv_err *err)
 {
     if (strpbrk(s, "<>&'\"") || !*s)
         return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is empty or has <>&'\" characters", field, s);
+    for (const char *p = s; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': has a control character (byte %u)", field,
+                           (unsigned)(unsigned char)*p);
     return NFV_OK;
 }
 

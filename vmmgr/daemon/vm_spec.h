@@ -75,7 +75,9 @@ struct vm_spec {
  * "disk" a path, "nics" a list of "bridge:NAME", "network:NAME" or
  * "vhostuser:PATH", "dry_run" and "ignore_reserve" booleans; cpu_mode
  * numbered needs "host". Paths and NIC names must be non-empty and hold none
- * of <>&'" (they go into domain XML; escaping there is a second guard).
+ * of <>&'" (they go into domain XML; escaping there is a second guard) and
+ * no control character (XML cannot carry one; new, the old parser let it
+ * through to a domain XML libvirt refused).
  *
  * Where a path may point is not decided here: the daemon calls
  * vm_spec_check_paths() with its own directories.

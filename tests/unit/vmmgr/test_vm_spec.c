@@ -281,6 +281,8 @@ static const struct refusal refusals[] = {
     {"{" BASE ",\"disk\":\"/a<b\"}", "'disk': '/a<b' is empty or has <>&'\" characters"},
     {"{" BASE ",\"disk\":\"/a&b\"}", "'disk': '/a&b' is empty or has <>&'\" characters"},
     {"{" BASE ",\"disk\":\"/a\\\"b\"}", "'disk': '/a\"b' is empty or has <>&'\" characters"},
+    {"{" BASE ",\"disk\":\"/a\\u0001b\"}", "'disk': has a control character (byte 1)"},
+    {"{" BASE ",\"disk\":\"/a\\nb\"}", "'disk': has a control character (byte 10)"},
     /* nics */
     {"{" BASE ",\"nics\":\"bridge:br0\"}",
      "'nics': must be a list of \"bridge:NAME\", \"network:NAME\" or \"vhostuser:PATH\""},
@@ -294,6 +296,7 @@ static const struct refusal refusals[] = {
     {"{" BASE ",\"nics\":[\"bridge:\"]}", "'nics': '' is empty or has <>&'\" characters"},
     {"{" BASE ",\"nics\":[\"network:a>b\"]}", "'nics': 'a>b' is empty or has <>&'\" characters"},
     {"{" BASE ",\"nics\":[\"vhostuser:/s'\"]}", "'nics': '/s'' is empty or has <>&'\" characters"},
+    {"{" BASE ",\"nics\":[\"vhostuser:/s\\t\"]}", "'nics': has a control character (byte 9)"},
     /* cpu_mode and the pinning half */
     {"{" BASE ",\"cpu_mode\":\"dedicated\"}",
      "'cpu_mode': 'dedicated' is not exclusive, shared or numbered"},
