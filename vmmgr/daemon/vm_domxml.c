@@ -172,12 +172,13 @@ static void xw_copy(struct xw *x, const xmlNode *n)
 {
     xw_start(x, (const char *)n->name);
     for (const xmlAttr *a = n->properties; a; a = a->next) {
-        xmlChar *v = xmlNodeListGetString(n->doc, a->children, 1);
-        if (!v) {
+        /* no children: an empty value, a="" */
+        xmlChar *v = a->children ? xmlNodeListGetString(n->doc, a->children, 1) : NULL;
+        if (a->children && !v) {
             x->is_failed = true;
             return;
         }
-        xw_attr(x, (const char *)a->name, (const char *)v);
+        xw_attr(x, (const char *)a->name, v ? (const char *)v : "");
         xmlFree(v);
     }
     for (const xmlNode *c = n->children; c; c = c->next) {
@@ -321,22 +322,25 @@ static void write_domain(struct xw *x, const xmlNode *frag_root, const struct vm
 static xmlDocPtr parse_fragment(const char *frag)
 {
     static const char open[] = "<f>", close[] = "</f>";
-    size_t len = strlen(frag);
-    char *wrapped = malloc(sizeof(open) + len + sizeof(close));
+    size_t len = strlen(frag), total = sizeof(open) - 1 + len + sizeof(close) - 1;
+    char *wrapped;
     xmlDocPtr doc;
 
-    if (!wrapped || len > (size_t)INT32_MAX / 2) {
-        free(wrapped);
+    if (total > INT32_MAX || !(wrapped = malloc(total + 1)))
         return NULL;
-    }
     memcpy(wrapped, open, sizeof(open) - 1);
     memcpy(wrapped + sizeof(open) - 1, frag, len);
     memcpy(wrapped + sizeof(open) - 1 + len, close, sizeof(close));
-    doc = xmlReadMemory(wrapped, (int)strlen(wrapped), "pinning-fragment.xml", "UTF-8",
+    doc = xmlReadMemory(wrapped, (int)total, "pinning-fragment.xml", "UTF-8",
                         XML_PARSE_NONET | XML_PARSE_NOBLANKS | XML_PARSE_NOERROR |
                             XML_PARSE_NOWARNING);
     free(wrapped);
     return doc;
+}
+
+void vm_domxml_global_init(void)
+{
+    xmlInitParser();
 }
 
 enum nfv_code vm_domxml_build(const struct vm_domxml_in *in, char **ret_xml, struct nfv_err *err)
@@ -349,7 +353,7 @@ enum nfv_code vm_domxml_build(const struct vm_domxml_in *in, char **ret_xml, str
 
     if ((code = check_input(in, err)) != NFV_OK)
         return code;
-    xmlInitParser(); /* once per process; no-op after the first call */
+    vm_domxml_global_init(); /* a no-op once done; see vm_domxml.h */
     if ((code = pin_libvirt_render(in->topo, in->plan, PIN_LV_ALL, &frag, err)) != NFV_OK)
         goto cleanup;
     frag_doc = parse_fragment(frag);

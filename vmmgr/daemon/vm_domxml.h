@@ -67,6 +67,14 @@ struct vm_domxml_in {
  */
 enum nfv_code vm_domxml_build(const struct vm_domxml_in *in, char **ret_xml, struct nfv_err *err);
 
+/*
+ * Initializes libxml2 for the process. Call it once from main() before any
+ * thread may build XML: libxml2 2.9's own first-use initialization is not
+ * safe when two threads race to it. vm_domxml_build() calls it too, which is
+ * enough for single-threaded programs (tests, tools).
+ */
+void vm_domxml_global_init(void);
+
 /* True when @s is a UUID string as libvirt prints it (36 chars, hex and dashes at
  * 8, 13, 18, 23; either case). */
 bool vm_domxml_uuid_is_valid(const char *s);

@@ -444,6 +444,7 @@ int main(void)
     struct CMUnitTest tests[sizeof(cases) / sizeof(cases[0]) + 3];
     size_t n = 0;
 
+    vm_domxml_global_init(); /* as vmmgrd's main does */
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         tests[n] = (struct CMUnitTest)cmocka_unit_test_prestate(test_golden, (void *)&cases[i]);
         tests[n].name = cases[i].name;
