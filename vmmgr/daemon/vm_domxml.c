@@ -108,6 +108,8 @@ static enum nfv_code check_input(const struct vm_domxml_in *in, struct nfv_err *
         return NFV_E_INVAL;
     if (in->disk && !*in->disk)
         return NFV_ERR(err, NFV_E_INVAL, "'disk': must not be empty");
+    if (in->n_nics && !in->nics)
+        return NFV_ERR(err, NFV_E_INVAL, "'nics': %zu NICs but no list", in->n_nics);
     for (size_t i = 0; i < in->n_nics; i++) {
         snprintf(field, sizeof(field), "nics[%zu]", i);
         if ((unsigned)in->nics[i].kind >= VM_NIC__COUNT || !in->nics[i].arg || !*in->nics[i].arg)

@@ -402,6 +402,8 @@ static void test_refused(void **state)
     in = ok, in.group = "g\x1b";
     expect_refused(&in, "'group': has a control character or is not UTF-8 (cannot be written in "
                         "XML)");
+    in = ok, in.nics = NULL, in.n_nics = 2;
+    expect_refused(&in, "'nics': 2 NICs but no list");
     in = ok, in.nics = &bad_nic, in.n_nics = 1;
     expect_refused(&in, "'nics[0]': needs a kind and a name or path");
     in = ok, in.nics = &empty_nic, in.n_nics = 1;
