@@ -18,7 +18,7 @@ PACKAGES=(
     cmake pkg-config gcc make clang-format git
     clang libclang-rt-14-dev
     # libraries (pkg-config names in CMakeLists.txt)
-    libvirt-dev libhwloc-dev libnuma-dev libcurl4-openssl-dev libjansson-dev
+    libvirt-dev libxml2-dev libhwloc-dev libnuma-dev libcurl4-openssl-dev libjansson-dev
     libcmocka-dev libmicrohttpd-dev libsqlite3-dev libpcap-dev
     dpdk dpdk-dev libdpdk-dev
     # hypervisor and topology tools

@@ -174,6 +174,26 @@ def main():
         '"group":"nat-a","role":"act"}')
     put("vm_req", "empty", "")
     put("vm_req", "bad-uri", '{"name":"h","uri":"xen:///","synthetic":"core:2","colour":"red"}')
+    # POST /v1/vms bodies (and group members): vm_spec_parse + vm_domxml_build
+    put("vm_create_body", "minimal", '{"name":"vm1","vcpus":2,"memory_mib":512}')
+    put("vm_create_body", "full", '{"name":"vnf-a.1","vcpus":4,"memory_mib":2048,'
+        '"cpu_mode":"shared","cpu_map":"3:14","shared_vcpus":"0-1","thread_policy":"prefer",'
+        '"emulator":"shared","numa_node":1,"host":"h1","group":"epc","role":"sby",'
+        '"disk":"/srv/a.qcow2","nics":["bridge:br0","network:default","vhostuser:/run/vhu.sock"],'
+        '"dry_run":true,"ignore_reserve":false}')
+    put("vm_create_body", "numbered", '{"name":"nat-a-act","vcpus":2,"memory_mib":1024,'
+        '"cpu_mode":"numbered","cpu_map":"0:4,1:6","host":"h1","emulator":"isolate",'
+        '"thread_policy":"require"}')
+    put("vm_create_body", "member", '{"name":"fw-b-sby","vcpus":3,"memory_mib":256,"role":"sby",'
+        '"disk":"/var/lib/vmmgr/fw.img","nics":["vhostuser:/run/vmmgr/fw-0.sock"]}')
+    put("vm_create_body", "mixed-float", '{"name":"m","vcpus":8,"memory_mib":4096,'
+        '"shared_vcpus":"0","cpu_map":"7:15","emulator":"vcpus","numa_node":0}')
+    put("vm_create_body", "bad-nics", '{"name":"x","vcpus":1,"memory_mib":16,'
+        '"nics":["tap:x","bridge:","network:a>b",7]}')
+    put("vm_create_body", "bad-types", '{"name":"x","vcpus":"1","memory_mib":-1,"dry_run":1,'
+        '"role":"master","disk":"/a\\u0001b","colour":"red"}')
+    put("vm_create_body", "numbered-no-host", '{"name":"x","vcpus":1,"memory_mib":64,'
+        '"cpu_mode":"numbered","cpu_map":"0:2"}')
     # vmmgr-pktgen command lines (one argument per line)
     for i, args in enumerate([
             ["--tx-port", "0,1", "--rate", "1.5M", "--size", "128", "--proto", "tcp"],
