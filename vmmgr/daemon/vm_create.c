@@ -55,7 +55,7 @@ struct create {
 
 static void member_clear(struct member *m)
 {
-    vm_build_spec_clear(&m->spec);
+    vm_spec_clear(&m->spec);
     pin_plan_free(m->slot.plan);
     m->slot.plan = NULL;
     free(m->spec_text);
@@ -472,7 +472,7 @@ enum nfv_code vm_daemon_vm_create(struct vm_daemon *d, const json_t *body, bool 
     if (!c)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     m = &c->m[0];
-    if ((code = vm_build_spec_parse(body, vm_build_vm_fields, &m->spec, err)) != NFV_OK)
+    if ((code = vm_spec_parse(body, vm_spec_vm_fields, &m->spec, err)) != NFV_OK)
         goto out;
     if (m->spec.group && m->spec.role == VM_ROLE_NONE) {
         code = NFV_ERR(err, NFV_E_INVAL, "'role': a group member needs act or sby");
@@ -562,7 +562,7 @@ enum nfv_code vm_daemon_group_create(struct vm_daemon *d, const json_t *body, bo
             code = NFV_ERR(err, NFV_E_INVAL, "'members[%zu]': must be an object", i);
             goto out;
         }
-        if ((code = vm_build_spec_parse(mj, vm_build_member_fields, &m->spec, err)) != NFV_OK) {
+        if ((code = vm_spec_parse(mj, vm_spec_member_fields, &m->spec, err)) != NFV_OK) {
             nfv_err_prefix(err, "'members[%zu]'", i);
             goto out;
         }

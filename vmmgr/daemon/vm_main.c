@@ -31,6 +31,7 @@
 #include "vm_api.h"
 #include "vm_config.h"
 #include "vm_daemon.h"
+#include "vm_domxml.h"
 #include "vm_http.h"
 
 static struct {
@@ -341,6 +342,8 @@ int main(int argc, char **argv)
 
     if (opts.cfg.pid_file[0] && pidfile_open(opts.cfg.pid_file, &pid_fd, &err) != NFV_OK)
         goto out;
+    /* libxml2 2.9 initializes itself on first use, racily: do it now. */
+    vm_domxml_global_init();
     if (vm_hv_libvirt_init(&err) != NFV_OK)
         goto out;
     if (vm_daemon_new(&opts.cfg, &vm_hv_libvirt, &d, &err) != NFV_OK)

@@ -39,13 +39,13 @@ static int load_vm_cb(void *opaque, const struct vm_db_vm *row)
         pin_plan_from_json(plan, &vm->plan, &e) == NFV_OK) {
         json_object_del(spec, "group");
         json_object_del(spec, "role");
-        if (vm_build_spec_parse(spec, vm_build_vm_fields, &s, &e) == NFV_OK) {
+        if (vm_spec_parse(spec, vm_spec_vm_fields, &s, &e) == NFV_OK) {
             vm->req = s.req;
             s.req = NULL;
             vm->memory_mib = s.memory_mib;
             is_ok = true;
         }
-        vm_build_spec_clear(&s);
+        vm_spec_clear(&s);
     }
     if (is_ok) {
         snprintf(vm->name, sizeof(vm->name), "%s", row->name);
@@ -368,11 +368,11 @@ static char *sim_xml(struct vm_daemon *d, const struct vm_rt *vm)
     spec = json_loads(row.spec, 0, NULL);
     json_object_del(spec, "group");
     json_object_del(spec, "role");
-    if (spec && vm_build_spec_parse(spec, vm_build_vm_fields, &s, NULL) == NFV_OK &&
+    if (spec && vm_spec_parse(spec, vm_spec_vm_fields, &s, NULL) == NFV_OK &&
         vm_build_domain_xml(vm->host, vm->name, vm->uuid, &s, vm->role, vm->group, vm->plan, &xml,
                             NULL) != NFV_OK)
         xml = NULL;
-    vm_build_spec_clear(&s);
+    vm_spec_clear(&s);
     json_decref(spec);
     vm_db_vm_clear(&row);
     return xml;
