@@ -14,6 +14,8 @@
  */
 #include "ctl_json.h"
 
+#include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,11 +28,16 @@ struct key_span {
     size_t len;
 };
 
+#define OUT_CHUNK 65536 /* written to the stream this much at a time */
+
 struct scan {
     const char *p, *end;
-    /* Output (second pass only; NULL in the first). */
+    /* Output (second pass only; NULL in the first): a small buffer passed
+     * on to @stream whenever it fills, so that a 2 MB answer costs no 2 MB
+     * of fresh memory. */
+    FILE *stream;
     char *out;
-    size_t out_len, out_cap;
+    size_t out_len;
     bool is_compact;
     bool is_oom;
     /* Keys of the objects being read, innermost last (first pass). */
@@ -45,17 +52,15 @@ struct scan {
 
 static void put(struct scan *s, const char *b, size_t n)
 {
-    if (!s->out || s->is_oom)
+    if (!s->out)
         return;
-    if (s->out_len + n + 1 > s->out_cap) {
-        size_t cap = (s->out_len + n + 1) * 2;
-        char *o = realloc(s->out, cap);
-        if (!o) {
-            s->is_oom = true;
-            return;
-        }
-        s->out = o;
-        s->out_cap = cap;
+    if (s->out_len + n > OUT_CHUNK) {
+        fwrite(s->out, 1, s->out_len, s->stream);
+        s->out_len = 0;
+    }
+    if (n > OUT_CHUNK) {
+        fwrite(b, 1, n, s->stream); /* a very long string */
+        return;
     }
     memcpy(s->out + s->out_len, b, n);
     s->out_len += n;
@@ -302,7 +307,7 @@ static bool scan_value(struct scan *s, int depth)
 }
 
 bool ctl_json_member_dump(const char *text, size_t len, const char *key, enum nfv_output_fmt fmt,
-                          char **ret_text, size_t *ret_len)
+                          FILE *out)
 {
     struct scan s = {.p = text, .end = text + len};
     size_t key_len = strlen(key);
@@ -326,26 +331,21 @@ bool ctl_json_member_dump(const char *text, size_t len, const char *key, enum nf
     is_ok = is_ok && s.p == s.end && s.val_start && !s.is_oom;
     free(s.keys);
     free(want);
-    if (!is_ok)
+    if (!is_ok || !(s.out = malloc(OUT_CHUNK)))
         return false;
 
-    /* Pass 2: the member's value, re-indented. */
+    /* Pass 2: the member's value, re-indented. It was read once already,
+     * so it cannot fail half-way. */
     s.p = s.val_start;
     s.end = s.val_end;
+    s.stream = out;
     s.is_compact = fmt == NFV_OUT_JSON_SHORT;
-    s.out_cap = (size_t)(s.val_end - s.val_start) * (s.is_compact ? 1 : 2) + 64;
-    s.out = malloc(s.out_cap);
-    s.out_len = 0;
     s.keys = NULL;
     s.n_keys = s.keys_cap = 0;
-    if (!s.out)
-        return false;
-    if (!scan_value(&s, 0) || s.is_oom) {
-        free(s.out);
-        return false;
-    }
-    s.out[s.out_len] = '\0';
-    *ret_text = s.out;
-    *ret_len = s.out_len;
+    is_ok = scan_value(&s, 0);
+    assert(is_ok);
+    put(&s, "\n", 1);
+    fwrite(s.out, 1, s.out_len, out);
+    free(s.out);
     return true;
 }

@@ -18,25 +18,27 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "nfv/table.h"
 
 /*
  * Takes the JSON object @text (@len bytes, need not be NUL-terminated) and
- * writes its member @key (plain ASCII, no escapes) into *ret_text (malloc'ed,
- * *ret_len bytes, NUL-terminated, no trailing newline) exactly as
- * json_dumps(value, JSON_ENCODE_ANY | JSON_COMPACT) (@fmt NFV_OUT_JSON_SHORT)
- * or JSON_INDENT(2) (any other @fmt) would.
+ * writes its member @key (plain ASCII, no escapes) and a newline to @out,
+ * exactly as nfv_json_print(value, @fmt, @out) would after json_loadb():
+ * json_dumpf with JSON_ENCODE_ANY | JSON_COMPACT (@fmt NFV_OUT_JSON_SHORT)
+ * or JSON_INDENT(2) (any other @fmt). Write errors on @out are @out's, as
+ * for json_dumpf.
  *
- * Returns false, with *ret_text and *ret_len untouched, when it cannot
- * promise that: @text is not valid JSON, is not an object, lacks @key, or
- * holds anything jansson would spell differently on the way out (a real
- * number, "-0", an integer of 19 digits or more, a non-ASCII byte, an
- * escape other than the ones jansson writes, a key twice in one object),
- * nests deeper than 64 levels, or memory ran out. The caller then parses
- * @text with jansson as before, which also reports the malformed ones.
+ * Returns false, having written nothing, when it cannot promise that: @text
+ * is not valid JSON, is not an object, lacks @key, or holds anything
+ * jansson would spell differently on the way out (a real number, "-0", an
+ * integer of 19 digits or more, a non-ASCII byte, an escape other than the
+ * ones jansson writes, a key twice in one object), nests deeper than 64
+ * levels, or memory ran out. The caller then parses @text with jansson as
+ * before, which also reports the malformed ones.
  */
 bool ctl_json_member_dump(const char *text, size_t len, const char *key, enum nfv_output_fmt fmt,
-                          char **ret_text, size_t *ret_len);
+                          FILE *out);
 
 #endif /* VMMGR_CTL_JSON_H */
