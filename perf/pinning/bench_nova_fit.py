@@ -7,8 +7,10 @@ wrote to STATE.json: each host NUMA node becomes a NUMACell whose pcpuset is
 the node's PUs (cpu_dedicated_set), whose siblings are the core pairs, and
 whose pinned_cpus are the PUs held or kept empty there; the request is one
 guest NUMA cell with N dedicated vCPUs under the same thread policy
-(hw:cpu_policy=dedicated). Prints the median time per fit over the runs and
-the PUs Nova chose, and writes them as JSON.
+(hw:cpu_policy=dedicated) and the request's memory (memory_mib, in 4 KiB
+pages: the host cells offer theirs as 4 KiB pages too), as vmmgr's planner
+got it. Prints the median time per fit over the runs and the PUs Nova chose,
+and writes them as JSON.
 """
 import argparse
 import json
@@ -46,7 +48,7 @@ def instance_topology(req):
               "isolate": fields.CPUThreadAllocationPolicy.ISOLATE,
               "require": fields.CPUThreadAllocationPolicy.REQUIRE}[req["thread_policy"]]
     return objects.InstanceNUMATopology(cells=[objects.InstanceNUMACell(
-        id=0, cpuset=set(), pcpuset=set(range(req["vcpus"])), memory=1024,
+        id=0, cpuset=set(), pcpuset=set(range(req["vcpus"])), memory=req["memory_mib"],
         cpu_policy=fields.CPUAllocationPolicy.DEDICATED, cpu_thread_policy=policy)])
 
 

@@ -7,7 +7,9 @@
  * with a deterministic mix of 1-4 vCPU VMs under thread policies isolate and
  * prefer, so free PUs are scattered over half-used and whole cores. Then one
  * request (4 exclusive vCPUs, dedicated, thread policy prefer - Nova's
- * default for hw:cpu_policy=dedicated) is planned again and again.
+ * default for hw:cpu_policy=dedicated - and 1024 MiB of memory in 4 KiB
+ * pages, the memory bench_nova_fit.py asks of Nova) is planned again and
+ * again.
  *
  * Figures, each the median of --runs runs (>= 5) of --iters calls:
  *   plan_ns        pin_plan_compute, the request above (also 'isolate')
@@ -16,8 +18,8 @@
  *   footprint      bytes of one host's allocation state
  * --state FILE writes the filled host (per node: PUs, sibling pairs, held
  * PUs) and the request as JSON, so bench_nova_fit.py runs Nova's
- * numa_fit_instance_to_host on exactly the same input. --out FILE writes the
- * figures as JSON.
+ * numa_fit_instance_to_host on exactly the same input (memory included).
+ * --out FILE writes the figures and the PUs each policy chose as JSON.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,6 +29,8 @@
 #include "pin/pin.h"
 
 #define N_FILL_VCPUS_MAX 4
+#define REQ_VCPUS        4
+#define REQ_MEMORY_MIB   1024 /* both sides get it; 4 KiB pages */
 
 static uint64_t g_rng = 0x243f6a8885a308d3ull;
 
@@ -109,6 +113,29 @@ static unsigned fill(struct pin_alloc *a)
     return (unsigned)pin_alloc_n_claims(a);
 }
 
+/* The request as both benchmarks read it (bench_nova_fit.py builds Nova's
+ * InstanceNUMATopology from it). */
+static json_t *request_json(const struct pin_request *r)
+{
+    return json_pack("{s:i,s:s,s:s,s:I,s:I}", "vcpus", (int)r->n_vcpus, "cpu_policy", "dedicated",
+                     "thread_policy", pin_thread_policy_to_string(r->thread_policy), "memory_mib",
+                     (json_int_t)r->mem_mib, "page_kib", (json_int_t)4);
+}
+
+/* The PUs of @plan as a JSON array, or null if @rc says it failed. */
+static json_t *plan_pus_json(const struct pin_plan *plan, enum nfv_code rc)
+{
+    json_t *a;
+
+    if (rc != NFV_OK)
+        return json_null();
+    a = json_array();
+    for (int pu = pin_cpuset_first(&plan->claimed); pu >= 0;
+         pu = pin_cpuset_next(&plan->claimed, (unsigned)pu + 1))
+        json_array_append_new(a, json_integer(pu));
+    return a;
+}
+
 static void write_state(const char *path, const struct pin_alloc *a, const struct pin_request *r)
 {
     const struct pin_topo *t = pin_alloc_topo(a);
@@ -139,9 +166,7 @@ static void write_state(const char *path, const struct pin_alloc *a, const struc
                                         "pus", pus, "siblings", sib, "pinned", pinned, "memory_mib",
                                         (json_int_t)(t->nodes[n].mem_bytes >> 20)));
     }
-    json_t *root = json_pack("{s:o,s:{s:i,s:s,s:s}}", "nodes", nodes, "request", "vcpus",
-                             (int)r->n_vcpus, "cpu_policy", "dedicated", "thread_policy",
-                             pin_thread_policy_to_string(r->thread_policy));
+    json_t *root = json_pack("{s:o,s:o}", "nodes", nodes, "request", request_json(r));
     f = fopen(path, "w");
     if (!f || json_dumpf(root, f, JSON_INDENT(1)) < 0) {
         fprintf(stderr, "cannot write %s\n", path);
@@ -180,6 +205,7 @@ int main(int argc, char **argv)
     struct figure f_prefer, f_isolate, f_counts, f_copy;
     enum nfv_code rc_prefer, rc_isolate;
     double per_call[64];
+    json_t *pus_prefer, *pus_isolate;
     volatile unsigned sink = 0;
     unsigned n_vms;
     char pus[1024];
@@ -216,20 +242,23 @@ int main(int argc, char **argv)
            t->n_pus, n_vms, c.n_free_pus,
            100.0 * (c.n_dedicated_pus - c.n_free_pus) / c.n_dedicated_pus, c.n_free_cores, pus);
 
-    pin_request_new(4, PIN_MODE_EXCLUSIVE, &r, NULL);
+    pin_request_new(REQ_VCPUS, PIN_MODE_EXCLUSIVE, &r, NULL);
     r->thread_policy = PIN_THREAD_PREFER;
     r->emulator = PIN_EMU_VCPUS;
-    plan = pin_plan_new(4);
+    r->mem_mib = REQ_MEMORY_MIB;
+    plan = pin_plan_new(REQ_VCPUS);
     if (state)
         write_state(state, a, r);
 
     f_prefer = time_plan(a, r, plan, runs, iters, &rc_prefer);
+    pus_prefer = plan_pus_json(plan, rc_prefer);
     if (rc_prefer == NFV_OK) {
         pin_cpuset_format(&plan->claimed, pus, sizeof(pus));
         printf("plan (prefer): vCPUs on %s\n", pus);
     }
     r->thread_policy = PIN_THREAD_ISOLATE;
     f_isolate = time_plan(a, r, plan, runs, iters, &rc_isolate);
+    pus_isolate = plan_pus_json(plan, rc_isolate);
     r->thread_policy = PIN_THREAD_PREFER;
 
     for (unsigned k = 0; k < runs; k++) {
@@ -264,18 +293,19 @@ int main(int argc, char **argv)
            pin_alloc_footprint(a), pin_alloc_n_claims(a));
 
     if (out) {
-        json_t *root = json_pack(
-            "{s:s,s:{s:i,s:i,s:i,s:f},s:{s:i,s:s,s:s},s:i,s:i,"
-            "s:{s:f,s:f,s:f,s:s},s:{s:f,s:f,s:f,s:s},s:f,s:f,s:I}",
-            "benchmark", "pin_plan_compute", "host", "pus", (int)t->n_pus, "vms", (int)n_vms,
-            "free_pus", (int)c.n_free_pus, "full_pct",
-            100.0 * (c.n_dedicated_pus - c.n_free_pus) / c.n_dedicated_pus, "request", "vcpus", 4,
-            "cpu_policy", "dedicated", "thread_policy", "prefer", "runs", (int)runs, "iters",
-            (int)iters, "plan_prefer_ns", "median", f_prefer.median, "min", f_prefer.min, "max",
-            f_prefer.max, "result", nfv_code_name(rc_prefer), "plan_isolate_ns", "median",
-            f_isolate.median, "min", f_isolate.min, "max", f_isolate.max, "result",
-            nfv_code_name(rc_isolate), "node_counts_ns", f_counts.median, "alloc_copy_ns",
-            f_copy.median, "alloc_footprint_bytes", (json_int_t)pin_alloc_footprint(a));
+        json_t *root =
+            json_pack("{s:s,s:{s:i,s:i,s:i,s:f},s:o,s:i,s:i,"
+                      "s:{s:f,s:f,s:f,s:s,s:O},s:{s:f,s:f,s:f,s:s,s:O},s:f,s:f,s:I}",
+                      "benchmark", "pin_plan_compute", "host", "pus", (int)t->n_pus, "vms",
+                      (int)n_vms, "free_pus", (int)c.n_free_pus, "full_pct",
+                      100.0 * (c.n_dedicated_pus - c.n_free_pus) / c.n_dedicated_pus, "request",
+                      request_json(r), "runs", (int)runs, "iters", (int)iters, "plan_prefer_ns",
+                      "median", f_prefer.median, "min", f_prefer.min, "max", f_prefer.max, "result",
+                      nfv_code_name(rc_prefer), "pus", pus_prefer, "plan_isolate_ns", "median",
+                      f_isolate.median, "min", f_isolate.min, "max", f_isolate.max, "result",
+                      nfv_code_name(rc_isolate), "pus", pus_isolate, "node_counts_ns",
+                      f_counts.median, "alloc_copy_ns", f_copy.median, "alloc_footprint_bytes",
+                      (json_int_t)pin_alloc_footprint(a));
         if (json_dump_file(root, out, JSON_INDENT(2)) < 0) {
             fprintf(stderr, "cannot write %s\n", out);
             return 1;
@@ -283,6 +313,8 @@ int main(int argc, char **argv)
         json_decref(root);
     }
     (void)sink;
+    json_decref(pus_prefer);
+    json_decref(pus_isolate);
     pin_alloc_free(scratch);
     pin_plan_free(plan);
     pin_request_free(r);

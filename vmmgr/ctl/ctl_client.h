@@ -51,7 +51,9 @@ enum nfv_code ctl_print_obj(const struct ctl_ctx *ctx, const json_t *obj, ctl_ro
                             struct nfv_err *err);
 
 /* The "list" shape: GET @path, take the array @key of the answer and print
- * it as JSON (--json) or through @rows. */
+ * it as JSON (--json) or through @rows. With --json the member is
+ * re-indented from the answer's text when ctl_json_member_dump() can (same
+ * bytes as ctl_print_json, no tree); otherwise through jansson. */
 enum nfv_code ctl_get_and_print(const struct ctl_ctx *ctx, const char *path, const char *key,
                                 ctl_rows_fn rows, struct nfv_err *err);
 
