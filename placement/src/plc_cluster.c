@@ -335,6 +335,8 @@ enum nfv_code plc_cluster_add_host(struct plc_cluster *c, const struct plc_host_
             if (!is_reserved) {
                 nd->free_cores[i / 64] |= UINT64_C(1) << (i % 64);
                 nd->n_free++;
+            } else {
+                nd->os_cores[i / 64] |= UINT64_C(1) << (i % 64);
             }
         }
         nd->mem_mib = nd->free_mem_mib = spec->mem_mib_per_node[n];

@@ -663,6 +663,13 @@ enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
     return cluster_from(doc, file, ret_cluster, NULL, err);
 }
 
+enum nfv_code plc_json_cluster_from_topos(const json_t *doc, const char *file,
+                                          struct plc_cluster **ret_cluster,
+                                          struct pin_topo ***ret_topos, struct nfv_err *err)
+{
+    return cluster_from(doc, file, ret_cluster, ret_topos, err);
+}
+
 void plc_json_topos_free(struct pin_topo **topos, size_t n)
 {
     if (!topos)

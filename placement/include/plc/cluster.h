@@ -61,6 +61,8 @@ enum plc_role plc_role_from_string(const char *s);
 /* One NUMA node of a host. Core i of the node has host-wide id first_core+i. */
 struct plc_node {
     uint64_t free_cores[PLC_NODE_WORDS]; /* bit i set = local core i is free */
+    uint64_t os_cores[PLC_NODE_WORDS];   /* bit i set = local core i is reserved for the
+                                          * host OS (never free, held by no VM) */
     uint16_t n_cores;
     uint16_t n_free;
     uint16_t first_core;
