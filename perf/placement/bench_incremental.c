@@ -31,6 +31,7 @@
 #include "pin/pools.h"
 #include "pin/request.h"
 #include "pin/topo.h"
+#include "bench_util.h"
 #include "plc/bridge.h"
 #include "plc/engine.h"
 
@@ -46,27 +47,6 @@ struct bench {
     struct plc_demand demand;
     unsigned n_vms, next_id;
 };
-
-static double cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    qsort(v, n, sizeof(*v), cmp_double);
-    return v[(size_t)(p * (double)(n - 1) + 0.5)];
-}
 
 static void die(const char *what, const struct nfv_err *err)
 {
@@ -104,7 +84,7 @@ static double rebuild_us(struct bench *b)
 {
     struct nfv_err err = {0};
     struct pin_plan *scratch = pin_plan_new(16);
-    double t0 = cpu_us();
+    double t0 = bench_cpu_us();
     struct plc_cluster *c = plc_cluster_new(NULL);
 
     add_hosts(b, c);
@@ -116,7 +96,7 @@ static double rebuild_us(struct bench *b)
                                   scratch, VM_MEM_MIB, NULL, &err))
                 die("rebuild", &err);
         }
-    double t = cpu_us() - t0;
+    double t = bench_cpu_us() - t0;
     plc_cluster_free(c);
     pin_plan_free(scratch);
     return t;
@@ -208,9 +188,9 @@ int main(int argc, char **argv)
     if (plc_bridge_demand(b.req, VM_MEM_MIB, NULL, 2, &b.demand, &err))
         die("demand", &err);
     b.c = plc_cluster_new(NULL);
-    double t0 = cpu_us();
+    double t0 = bench_cpu_us();
     add_hosts(&b, b.c);
-    double add_hosts_us = cpu_us() - t0;
+    double add_hosts_us = bench_cpu_us() - t0;
 
     size_t cap = target + 16;
     double *lat = malloc(cap * sizeof(*lat));
@@ -222,14 +202,15 @@ int main(int argc, char **argv)
     for (unsigned m = step; m <= target; m += step) {
         size_t n_lat = 0;
         while (b.n_vms < m) {
-            double s = cpu_us();
+            double s = bench_cpu_us();
             create(&b, b.next_id % 5 == 0 && b.n_vms + 2 <= m);
-            lat[n_lat++] = cpu_us() - s;
+            lat[n_lat++] = bench_cpu_us() - s;
         }
         double rb[3];
         for (int k = 0; k < 3; k++)
             rb[k] = rebuild_us(&b);
-        double p50 = pct(lat, n_lat, 0.5), p99 = pct(lat, n_lat, 0.99), rbm = pct(rb, 3, 0.5);
+        double p50 = bench_pct(lat, n_lat, 0.5), p99 = bench_pct(lat, n_lat, 0.99);
+        double rbm = bench_pct(rb, 3, 0.5);
         if (m == step) {
             p50_first = p50;
             rb_first = rbm;
@@ -244,16 +225,16 @@ int main(int argc, char **argv)
     /* churn at the full count: delete one, create one */
     double *del = malloc(churn * sizeof(*del)), *cre = malloc(churn * sizeof(*cre));
     for (unsigned k = 0; k < churn; k++) {
-        double s = cpu_us();
+        double s = bench_cpu_us();
         delete_one(&b, k);
-        del[k] = cpu_us() - s;
-        s = cpu_us();
+        del[k] = bench_cpu_us() - s;
+        s = bench_cpu_us();
         create(&b, false);
-        cre[k] = cpu_us() - s;
+        cre[k] = bench_cpu_us() - s;
     }
     printf("  ],\n  \"churn\": {\"pairs\": %u, \"delete_cpu_p50_us\": %.2f, "
            "\"create_cpu_p50_us\": %.2f},\n",
-           churn, pct(del, churn, 0.5), pct(cre, churn, 0.5));
+           churn, bench_pct(del, churn, 0.5), bench_pct(cre, churn, 0.5));
     printf("  \"create_p50_ratio_last_to_first\": %.3f,\n"
            "  \"rebuild_ratio_last_to_first\": %.3f\n}\n",
            p50_first > 0 ? p50_last / p50_first : 0, rb_first > 0 ? rb_last / rb_first : 0);
