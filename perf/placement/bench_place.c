@@ -24,38 +24,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include "plc/engine.h"
-
-static double now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-/* CPU time of this thread: on a 2-core machine shared with other jobs the
- * wall clock mostly measures preemption; both are reported. */
-static double cpu_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e6 + ts.tv_nsec / 1e3;
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return x < y ? -1 : x > y;
-}
-
-static double pct(double *v, size_t n, double p)
-{
-    if (!n)
-        return 0;
-    qsort(v, n, sizeof(*v), cmp_double);
-    size_t i = (size_t)(p * (double)(n - 1) + 0.5);
-    return v[i];
-}
 
 static struct plc_cluster *make_cluster(unsigned n_hosts)
 {
@@ -184,17 +154,17 @@ static void run(unsigned n_hosts, unsigned n_pairs, const char *dump_dir, unsign
         if (dump_dir && next_sample < n_samples && i == step * (next_sample + 1)) {
             double dry[21];
             for (int k = 0; k < 21; k++) {
-                double t0 = now_us();
+                double t0 = bench_now_us();
                 plc_place(c, &r, false, ch, NULL);
-                dry[k] = now_us() - t0;
+                dry[k] = bench_now_us() - t0;
             }
-            dump_sample(dump_dir, i, c, &r, pct(dry, 21, 0.5));
+            dump_sample(dump_dir, i, c, &r, bench_pct(dry, 21, 0.5));
             next_sample++;
         }
-        double c0 = cpu_us(), t0 = now_us();
+        double c0 = bench_cpu_us(), t0 = bench_now_us();
         enum nfv_code rc = plc_place(c, &r, true, ch, NULL);
-        double dt = now_us() - t0;
-        lat_cpu[i] = cpu_us() - c0;
+        double dt = bench_now_us() - t0;
+        lat_cpu[i] = bench_cpu_us() - c0;
         total += dt;
         lat[i] = dt;
         if (rc == NFV_OK) {
@@ -206,16 +176,16 @@ static void run(unsigned n_hosts, unsigned n_pairs, const char *dump_dir, unsign
         }
     }
     res->bytes_per_host = plc_cluster_bytes_per_host(c);
-    res->cpu_max = pct(lat_cpu, n_pairs, 1.0);
-    res->cpu_p50 = pct(lat_cpu, n_pairs, 0.5);
-    res->cpu_p99 = pct(lat_cpu, n_pairs, 0.99);
-    res->max = pct(lat, n_pairs, 1.0);
-    res->p50 = pct(lat, n_pairs, 0.5);
-    res->p99 = pct(lat, n_pairs, 0.99);
-    res->p50_ok = pct(lat_ok, n_ok, 0.5);
-    res->p99_ok = pct(lat_ok, n_ok, 0.99);
-    res->p50_fail = pct(lat_fail, n_fail, 0.5);
-    res->p99_fail = pct(lat_fail, n_fail, 0.99);
+    res->cpu_max = bench_pct(lat_cpu, n_pairs, 1.0);
+    res->cpu_p50 = bench_pct(lat_cpu, n_pairs, 0.5);
+    res->cpu_p99 = bench_pct(lat_cpu, n_pairs, 0.99);
+    res->max = bench_pct(lat, n_pairs, 1.0);
+    res->p50 = bench_pct(lat, n_pairs, 0.5);
+    res->p99 = bench_pct(lat, n_pairs, 0.99);
+    res->p50_ok = bench_pct(lat_ok, n_ok, 0.5);
+    res->p99_ok = bench_pct(lat_ok, n_ok, 0.99);
+    res->p50_fail = bench_pct(lat_fail, n_fail, 0.5);
+    res->p99_fail = bench_pct(lat_fail, n_fail, 0.99);
     res->total_s = total / 1e6;
     res->req_per_s = n_pairs / res->total_s;
     res->vms_per_s = 2.0 * res->placed / res->total_s;
@@ -231,7 +201,7 @@ static void run(unsigned n_hosts, unsigned n_pairs, const char *dump_dir, unsign
         double v[64];                                                                              \
         for (unsigned k = 0; k < n_runs; k++)                                                      \
             v[k] = (double)rs[k].field;                                                            \
-        printf("%s\"%s\":%.3f", first ? "" : ",", #field, pct(v, n_runs, 0.5));                    \
+        printf("%s\"%s\":%.3f", first ? "" : ",", #field, bench_pct(v, n_runs, 0.5));                    \
         first = 0;                                                                                 \
     } while (0)
 

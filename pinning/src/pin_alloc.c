@@ -100,6 +100,7 @@ static bool claim_store(struct pin_claim *c, const struct pin_plan *plan, const 
         c->n_list[i] = (uint16_t)n_list[i];
     c->n_iothreads = (uint16_t)plan->n_iothreads;
     c->numa = (uint8_t)plan->numa;
+    c->emulator_policy = (uint8_t)plan->emulator_policy;
     c->is_mem_strict = plan->is_mem_strict;
     c->node_mask = plan->node_mask;
     c->mem_mib = plan->mem_mib;
@@ -132,6 +133,7 @@ static void claim_load(const struct pin_claim *c, struct pin_plan *ret)
     claim_set(c, PIN_CL_IOTHREADS, &ret->iothreads);
     ret->n_iothreads = c->n_iothreads;
     ret->numa = (enum pin_numa_policy)c->numa;
+    ret->emulator_policy = (enum pin_emulator_policy)c->emulator_policy;
     ret->is_mem_strict = c->is_mem_strict;
     ret->node_mask = c->node_mask;
     ret->mem_mib = c->mem_mib;

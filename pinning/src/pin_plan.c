@@ -394,12 +394,31 @@ static enum nfv_code take_numbered(struct planner *p, uint64_t *ret_node_mask, s
 enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_request *req,
                                struct pin_plan *ret_plan, struct nfv_err *err)
 {
+    return pin_plan_compute_within(alloc, req, NULL, ret_plan, err);
+}
+
+enum pin_emulator_policy pin_plan_emulator_resolve(const struct pin_alloc *alloc,
+                                                   enum pin_emulator_policy emulator)
+{
+    if (emulator != PIN_EMU_AUTO)
+        return emulator;
+    return pin_cpuset_is_empty(&alloc->pools.reserved) && pin_cpuset_is_empty(&alloc->pools.shared)
+               ? PIN_EMU_VCPUS
+               : PIN_EMU_RESERVED;
+}
+
+enum nfv_code pin_plan_compute_within(const struct pin_alloc *alloc, const struct pin_request *req,
+                                      const struct pin_cpuset *within, struct pin_plan *ret_plan,
+                                      struct nfv_err *err)
+{
     struct planner p;
     struct pin_plan *plan = ret_plan;
     const struct pin_topo *t = alloc->topo;
     uint64_t numbered_nodes = 0;
     int forced = -1, first = -1;
     char why[PIN_NIC_NAME_SIZE + 32] = "";
+    enum pin_emulator_policy emulator;
+    enum pin_numa_policy numa = req->numa;
     enum nfv_code rc;
 
     rc = pin_request_validate(req, err);
@@ -415,6 +434,8 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
     p.req = req;
     p.plan = plan;
     p.work = alloc->free;
+    if (within)
+        pin_cpuset_and(&p.work, &p.work, within);
     p.first_shared_vcpu = -1;
     for (unsigned v = 0; v < req->n_vcpus; v++) {
         if (req->vcpu_mode[v] == PIN_MODE_EXCLUSIVE)
@@ -423,7 +444,8 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
             p.first_shared_vcpu = (int)v;
     }
     p.n_shared_pus = p.first_shared_vcpu >= 0 ? req->n_shared_pus : 0;
-    p.n_emu = req->emulator == PIN_EMU_ISOLATE ? 1 : 0;
+    emulator = pin_plan_emulator_resolve(alloc, req->emulator);
+    p.n_emu = emulator == PIN_EMU_ISOLATE ? 1 : 0;
     p.n_picks = p.n_shared_pus + p.n_exclusive + p.n_emu;
 
     plan->n_vcpus = req->n_vcpus;
@@ -460,7 +482,10 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
                 forced = nic->node;
         }
     }
-    if (req->numa == PIN_NUMA_SINGLE && numbered_nodes) {
+    /* Auto: the numbered PUs say (spread if they span nodes), else single. */
+    if (numa == PIN_NUMA_AUTO)
+        numa = numbered_nodes & (numbered_nodes - 1) ? PIN_NUMA_SPREAD : PIN_NUMA_SINGLE;
+    if (numa == PIN_NUMA_SINGLE && numbered_nodes) {
         int nn = __builtin_ctzll(numbered_nodes);
         if (numbered_nodes & (numbered_nodes - 1))
             return NFV_ERR(err, NFV_E_INVAL,
@@ -475,17 +500,19 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
             snprintf(why, sizeof(why), " with the numbered PUs");
         }
     }
-    if (req->numa == PIN_NUMA_SPREAD &&
-        (req->numa_node >= 0 || req->nic_policy == PIN_NIC_REQUIRED))
+    if (numa == PIN_NUMA_SPREAD && (req->numa_node >= 0 || req->nic_policy == PIN_NIC_REQUIRED))
         return NFV_ERR(err, NFV_E_INVAL,
-                       "'numa': 'spread' conflicts with a fixed numa node or required NIC");
+                       req->numa == PIN_NUMA_AUTO
+                           ? "'cpu-map': numbered PUs span several numa nodes, which conflicts "
+                             "with a fixed numa node or required NIC"
+                           : "'numa': 'spread' conflicts with a fixed numa node or required NIC");
 
     if (p.n_picks) {
-        rc = req->numa == PIN_NUMA_SPREAD ? plan_spread(&p, err)
-                                          : plan_single(&p, forced, first, why, err);
+        rc = numa == PIN_NUMA_SPREAD ? plan_spread(&p, err)
+                                     : plan_single(&p, forced, first, why, err);
         if (rc)
             return rc;
-    } else if (req->numa == PIN_NUMA_SINGLE && forced >= 0 && !hp_fits(&p, (unsigned)forced)) {
+    } else if (numa == PIN_NUMA_SINGLE && forced >= 0 && !hp_fits(&p, (unsigned)forced)) {
         return hp_error(&p, forced, err); /* numbered pins only */
     }
 
@@ -494,7 +521,7 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
         if (req->vcpu_mode[v] == PIN_MODE_SHARED)
             plan->vcpu_pu[v] = (int16_t)pin_cpuset_first(&plan->shared);
 
-    switch (req->emulator) {
+    switch (emulator) {
     case PIN_EMU_RESERVED:
         if (!pin_cpuset_is_empty(&alloc->pools.reserved))
             plan->emulator = alloc->pools.reserved;
@@ -515,6 +542,7 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
         plan->emulator = p.emu_pick;
         break;
     }
+    plan->emulator_policy = emulator;
     plan->iothreads = plan->emulator;
     plan->n_iothreads = req->n_iothreads;
 
@@ -522,7 +550,7 @@ enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_r
     for (int pu = pin_cpuset_first(&plan->claimed); pu >= 0;
          pu = pin_cpuset_next(&plan->claimed, (unsigned)pu + 1))
         plan->node_mask |= UINT64_C(1) << t->nodes[t->pu_by_os[pu].node].os_index;
-    plan->numa = req->numa;
+    plan->numa = numa;
     plan->mem_mib = req->mem_mib;
     plan->hugepage_kib = req->hugepage_kib;
     plan->is_mem_strict = req->is_mem_strict;
@@ -545,6 +573,7 @@ struct pin_plan *pin_plan_new(unsigned cap_vcpus)
         return NULL;
     }
     plan->cap_vcpus = cap_vcpus;
+    plan->emulator_policy = PIN_EMU_AUTO;
     return plan;
 }
 
@@ -597,31 +626,37 @@ json_t *pin_plan_to_json(const struct pin_plan *plan)
     for (unsigned n = 0; n < 64; n++)
         if (plan->node_mask & (UINT64_C(1) << n))
             json_array_append_new(nodes, json_integer(n));
-    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:i,s:o,s:s,s:I,s:I,s:b}", "vcpus", vcpus, "claimed",
-                     set_json(&plan->claimed), "blocked", set_json(&plan->blocked), "shared",
-                     set_json(&plan->shared), "emulator", set_json(&plan->emulator), "iothreads",
-                     set_json(&plan->iothreads), "n_iothreads", (int)plan->n_iothreads, "nodes",
-                     nodes, "numa", pin_numa_policy_to_string(plan->numa), "memory_mib",
-                     (json_int_t)plan->mem_mib, "hugepage_kib", (json_int_t)plan->hugepage_kib,
-                     "mem_strict", plan->is_mem_strict);
+    return json_pack("{s:o,s:o,s:o,s:o,s:o,s:s,s:o,s:i,s:o,s:s,s:I,s:I,s:b}", "vcpus", vcpus,
+                     "claimed", set_json(&plan->claimed), "blocked", set_json(&plan->blocked),
+                     "shared", set_json(&plan->shared), "emulator", set_json(&plan->emulator),
+                     "emulator_policy", pin_emulator_policy_to_string(plan->emulator_policy),
+                     "iothreads", set_json(&plan->iothreads), "n_iothreads",
+                     (int)plan->n_iothreads, "nodes", nodes, "numa",
+                     pin_numa_policy_to_string(plan->numa), "memory_mib", (json_int_t)plan->mem_mib,
+                     "hugepage_kib", (json_int_t)plan->hugepage_kib, "mem_strict",
+                     plan->is_mem_strict);
 }
 
 enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, struct nfv_err *err)
 {
     json_t *vcpus, *nodes, *e;
-    const char *claimed, *blocked, *shared, *emu, *io, *numa;
+    const char *claimed, *blocked, *shared, *emu, *io, *numa, *emu_policy = NULL;
     int n_io, strict;
     json_int_t mem, hp;
     json_error_t jerr;
     struct pin_plan *plan;
     size_t i, n;
 
-    if (json_unpack_ex((json_t *)v, &jerr, 0, "{s:o,s:s,s:s,s:s,s:s,s:s,s:i,s:o,s:s,s:I,s:I,s:b}",
-                       "vcpus", &vcpus, "claimed", &claimed, "blocked", &blocked, "shared", &shared,
-                       "emulator", &emu, "iothreads", &io, "n_iothreads", &n_io, "nodes", &nodes,
-                       "numa", &numa, "memory_mib", &mem, "hugepage_kib", &hp, "mem_strict",
-                       &strict))
+    /* "emulator_policy" is optional: plans saved before it existed lack it. */
+    if (json_unpack_ex((json_t *)v, &jerr, 0,
+                       "{s:o,s:s,s:s,s:s,s:s,s?s,s:s,s:i,s:o,s:s,s:I,s:I,s:b}", "vcpus", &vcpus,
+                       "claimed", &claimed, "blocked", &blocked, "shared", &shared, "emulator",
+                       &emu, "emulator_policy", &emu_policy, "iothreads", &io, "n_iothreads", &n_io,
+                       "nodes", &nodes, "numa", &numa, "memory_mib", &mem, "hugepage_kib", &hp,
+                       "mem_strict", &strict))
         return NFV_ERR(err, NFV_E_PARSE, "plan: %s", jerr.text);
+    if (emu_policy && pin_emulator_policy_from_string(emu_policy) == PIN_EMU__COUNT)
+        return NFV_ERR(err, NFV_E_PARSE, "plan: unknown emulator policy '%s'", emu_policy);
     n = json_array_size(vcpus);
     if (!json_is_array(vcpus) || n < 1 || n > PIN_MAX_VCPUS || !json_is_array(nodes))
         return NFV_ERR(err, NFV_E_PARSE, "plan: 'vcpus' must hold 1..%d entries", PIN_MAX_VCPUS);
@@ -670,6 +705,8 @@ enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, st
         pin_plan_free(plan);
         return NFV_ERR(err, NFV_E_PARSE, "plan: unknown numa policy '%s'", numa);
     }
+    plan->emulator_policy =
+        emu_policy ? pin_emulator_policy_from_string(emu_policy) : PIN_EMU_AUTO;
     plan->mem_mib = (uint64_t)mem;
     plan->hugepage_kib = (uint64_t)hp;
     plan->is_mem_strict = strict;

@@ -33,6 +33,7 @@ struct pin_claim {
     uint16_t n_list[PIN_CL__COUNT];
     uint16_t n_iothreads;
     uint8_t numa;
+    uint8_t emulator_policy;
     bool is_mem_strict;
     uint64_t node_mask;
     uint64_t mem_mib;

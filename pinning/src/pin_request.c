@@ -16,8 +16,9 @@
 
 static const char *const mode_names[PIN_MODE__COUNT] = {"exclusive", "shared", "numbered"};
 static const char *const thread_names[PIN_THREAD__COUNT] = {"isolate", "prefer", "require"};
-static const char *const emu_names[PIN_EMU__COUNT] = {"reserved", "shared", "isolate", "vcpus"};
-static const char *const numa_names[PIN_NUMA__COUNT] = {"single", "spread"};
+static const char *const emu_names[PIN_EMU__COUNT] = {"reserved", "shared", "isolate", "vcpus",
+                                                                "auto"};
+static const char *const numa_names[PIN_NUMA__COUNT] = {"single", "spread", "auto"};
 static const char *const nic_names[PIN_NIC__COUNT] = {"none", "required", "preferred"};
 
 static int name_lookup(const char *const *names, int n, const char *s)
@@ -92,8 +93,8 @@ enum nfv_code pin_request_new(unsigned n_vcpus, enum pin_cpu_mode mode,
         r->vcpu_pu[i] = -1;
     r->n_shared_pus = 1;
     r->thread_policy = PIN_THREAD_ISOLATE;
-    r->emulator = PIN_EMU_RESERVED;
-    r->numa = PIN_NUMA_SINGLE;
+    r->emulator = PIN_EMU_AUTO;
+    r->numa = PIN_NUMA_AUTO;
     r->numa_node = -1;
     r->nic_policy = PIN_NIC_NONE;
     r->is_mem_strict = true;

@@ -335,6 +335,8 @@ enum nfv_code plc_cluster_add_host(struct plc_cluster *c, const struct plc_host_
             if (!is_reserved) {
                 nd->free_cores[i / 64] |= UINT64_C(1) << (i % 64);
                 nd->n_free++;
+            } else {
+                nd->os_cores[i / 64] |= UINT64_C(1) << (i % 64);
             }
         }
         nd->mem_mib = nd->free_mem_mib = spec->mem_mib_per_node[n];
@@ -386,9 +388,35 @@ enum nfv_code plc_cluster_set_state(struct plc_cluster *c, uint32_t host, enum p
 {
     if (host >= c->n_hosts || (unsigned)st >= PLC_HOST__COUNT)
         return NFV_ERR(err, NFV_E_INVAL, "bad host or state");
+    if (c->hosts[host].is_removed)
+        return NFV_ERR(err, NFV_E_NOENT, "host '%s' was removed", c->hosts[host].name);
     c->hosts[host].state = st;
     if (c->res.is_built)
         plc_reserve_host_changed(c, host);
+    return NFV_OK;
+}
+
+enum nfv_code plc_cluster_remove_host(struct plc_cluster *c, uint32_t host, struct nfv_err *err)
+{
+    struct plc_host *h;
+
+    if (host >= c->n_hosts || c->hosts[host].is_removed)
+        return NFV_ERR(err, NFV_E_NOENT, "host %u does not exist", host);
+    h = &c->hosts[host];
+    if (h->n_vms)
+        return NFV_ERR(err, NFV_E_STATE, "host '%s' still holds %u VM%s", h->name, h->n_vms,
+                       h->n_vms == 1 ? "" : "s");
+    h->state = PLC_HOST_DOWN;
+    for (unsigned n = 0; n < h->n_nodes; n++) {
+        struct plc_node *nd = &h->nodes[n];
+        memset(nd->free_cores, 0, sizeof(nd->free_cores));
+        nd->n_free = 0;
+        nd->mem_mib = nd->free_mem_mib = nd->hp_mib = nd->free_hp_mib = 0;
+    }
+    if (c->res.is_built)
+        plc_reserve_host_changed(c, host);
+    plc_index_del(&c->host_ix, h->name);
+    h->is_removed = true;
     return NFV_OK;
 }
 

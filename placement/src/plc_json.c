@@ -6,10 +6,13 @@
  * file and the JSON path ("$.hosts[2].topology"), and builds the cluster
  * through the plc_cluster_* API, so the model's invariants are checked in
  * one place. Topologies are synthetic strings in hwloc's syntax
- * ("package:2 numa:1 core:32 pu:2"; levels other than package, numa, core
- * and pu multiply into the core count), hwloc XML files loaded through
- * pinning's hwloc adapter (pin_hwloc), or an explicit node list. The format
- * is documented in docs/cluster-file.md.
+ * ("package:2 numa:1 core:32 pu:2") or hwloc XML files, both loaded through
+ * pinning's hwloc adapter (pin_hwloc: hwloc's parser is the only one) and
+ * turned into a host by placement's bridge (plc/bridge.h), exactly as vmmgrd
+ * turns its hosts; or an explicit node list. This file is an adapter
+ * (files, jansson, hwloc through pin_hwloc); the pure core it feeds
+ * (plc_core, plc_pin) never sees them. The format is documented in
+ * docs/cluster-file.md.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -18,19 +21,28 @@
 #include <string.h>
 #include <strings.h>
 
+#include "pin/alloc.h"
 #include "pin/cpuset.h"
 #include "pin/pin_hwloc.h"
+#include "pin/pools.h"
 #include "pin/topo.h"
+#include "plc/bridge.h"
 #include "plc/json.h"
 
 /* ---- error helpers: "file: $.path: reason" ---- */
+
+#define PLC_JSON_TOPO_CACHE 16 /* distinct synthetic topologies kept per file */
 
 struct jctx {
     const char *file;
     char path[256];
     struct nfv_err *err;
-    struct pin_topo **topos; /* per host, XML topologies (NULL: not an XML host) */
+    struct pin_topo **topos; /* per host, its topology (NULL: a host given by 'nodes') */
     size_t n_topos;
+    /* Synthetic topologies loaded so far, by their hwloc description. */
+    size_t n_cache;
+    struct pin_topo *cache[PLC_JSON_TOPO_CACHE];
+    char cache_desc[PLC_JSON_TOPO_CACHE][512];
 };
 
 static enum nfv_code jfail(struct jctx *j, const char *fmt, ...)
@@ -166,67 +178,130 @@ static unsigned long mul_sat(unsigned long a, unsigned long b)
     return a > (1UL << 32) / b ? 1UL << 32 : a * b;
 }
 
-/* Parses the synthetic subset into nodes x cores x threads. */
-static enum nfv_code parse_synthetic(struct jctx *j, const char *s, unsigned *ret_nodes,
-                                     unsigned *ret_cores, unsigned *ret_threads)
+/*
+ * Prepares a synthetic topology string for hwloc, whose parser is the only
+ * one (issue 9): this checks the cluster file's limits before hwloc
+ * allocates anything (4096^6 objects must not be built to be refused), and
+ * applies the two documented defaults hwloc does not share - one NUMA node
+ * per package when there is no numa level (hwloc would put the whole
+ * machine on one node) and one PU per core when there is no pu level. Which
+ * PU sits in which core and node is hwloc's business.
+ */
+static enum nfv_code synthetic_for_hwloc(struct jctx *j, const char *s, char *out, size_t size)
 {
-    char buf[256];
-    char *save = NULL, *tok;
-    /* cache_above: caches and dies met before any numa level; they hold whole
-     * nodes if a numa level follows, else they split a package's cores. */
-    unsigned long above_numa = 1, cache_above = 1, numa = 0, between = 1, core = 0, pu = 1;
-    bool seen_numa = false, seen_core = false;
+    enum { L_ABOVE, L_NUMA, L_CACHE, L_CORE, L_PU };
+    char buf[256], *save = NULL, *tok, *toks[32];
+    unsigned long counts[32], nodes = 1, pus = 1;
+    size_t n = 0, len = 0, numa_at = 0, numa_last = 0;
+    bool seen_numa = false, seen_core = false, seen_pu = false;
 
     snprintf(buf, sizeof(buf), "%s", s);
     for (tok = strtok_r(buf, " \t", &save); tok; tok = strtok_r(NULL, " \t", &save)) {
         char *colon = strchr(tok, ':'), *end;
+        int kind;
         if (!colon)
             return jfail(j, "'%s': expected type:count", tok);
         *colon = '\0';
-        unsigned long n = strtoul(colon + 1, &end, 10);
-        if (*end || n == 0 || n > 4096)
+        unsigned long c = strtoul(colon + 1, &end, 10);
+        if (*end || c == 0 || c > 4096)
             return jfail(j, "'%s:%s': count must be 1..4096", tok, colon + 1);
-        if (!strcasecmp(tok, "numa") || !strcasecmp(tok, "node") || !strcasecmp(tok, "numanode")) {
-            numa = n;
-            seen_numa = true;
-        } else if (!strcasecmp(tok, "core")) {
-            core = n;
-            seen_core = true;
-        } else if (!strcasecmp(tok, "pu")) {
-            if (n > PIN_MAX_SMT)
-                return jfail(j, "'pu:%lu': at most %d threads per core", n, PIN_MAX_SMT);
-            pu = n;
-        } else if (!strcasecmp(tok, "package") || !strcasecmp(tok, "socket") ||
-                   !strcasecmp(tok, "machine") || !strcasecmp(tok, "group")) {
-            if (seen_numa)
-                between = mul_sat(between, n);
-            else
-                above_numa = mul_sat(above_numa, n);
-        } else if (!strncasecmp(tok, "l", 1) || !strcasecmp(tok, "die")) {
-            /* caches and dies: between NUMA and cores, they multiply cores */
-            if (seen_core)
-                return jfail(j, "'%s': must come before 'core'", tok);
-            if (seen_numa)
-                between = mul_sat(between, n);
-            else
-                cache_above = mul_sat(cache_above, n);
-        } else {
+        if (!strcasecmp(tok, "numa") || !strcasecmp(tok, "node") || !strcasecmp(tok, "numanode"))
+            kind = L_NUMA;
+        else if (!strcasecmp(tok, "core"))
+            kind = L_CORE;
+        else if (!strcasecmp(tok, "pu"))
+            kind = L_PU;
+        else if (!strcasecmp(tok, "package") || !strcasecmp(tok, "socket") ||
+                 !strcasecmp(tok, "machine") || !strcasecmp(tok, "group"))
+            kind = L_ABOVE;
+        else if (!strncasecmp(tok, "l", 1) || !strcasecmp(tok, "die"))
+            kind = L_CACHE;
+        else
             return jfail(j, "'%s': unknown level (package, numa, l3, core, pu)", tok);
-        }
+        if (kind == L_PU && c > PIN_MAX_SMT)
+            return jfail(j, "'pu:%lu': at most %d threads per core", c, PIN_MAX_SMT);
+        if (n == sizeof(toks) / sizeof(toks[0]))
+            return jfail(j, "too many levels");
+        if (kind == L_ABOVE && !seen_numa)
+            numa_at = n + 1; /* a default numa level goes below the packages */
+        if (kind == L_NUMA)
+            numa_last = n;
+        seen_numa |= kind == L_NUMA;
+        seen_core |= kind == L_CORE;
+        seen_pu |= kind == L_PU;
+        toks[n] = tok;
+        counts[n++] = c;
     }
     if (!seen_core)
         return jfail(j, "needs a 'core:N' level");
-    /* Without a numa level, one node per package (and machine/group level);
-     * caches and dies below the package multiply its cores. */
-    unsigned long nodes = seen_numa ? mul_sat(mul_sat(above_numa, cache_above), numa) : above_numa;
-    unsigned long cores = seen_numa ? mul_sat(between, core) : mul_sat(cache_above, core);
+    /* Nodes = the product of the levels down to the numa level. */
+    for (size_t i = 0; i < n; i++) {
+        if (!seen_numa && i == numa_at)
+            len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%snuma:1",
+                                    len ? " " : "");
+        len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%s%s:%lu",
+                                len ? " " : "", toks[i], counts[i]);
+        if (seen_numa ? i <= numa_last : i < numa_at)
+            nodes = mul_sat(nodes, counts[i]);
+        pus = mul_sat(pus, counts[i]);
+    }
+    if (!seen_pu)
+        snprintf(out + len, size > len ? size - len : 0, " pu:1");
     if (nodes > PLC_MAX_NODES)
         return jfail(j, "%lu NUMA nodes (at most %d)", nodes, PLC_MAX_NODES);
-    if (cores > PLC_NODE_WORDS * 64)
-        return jfail(j, "%lu cores per NUMA node (at most %d)", cores, PLC_NODE_WORDS * 64);
-    *ret_nodes = (unsigned)nodes;
-    *ret_cores = (unsigned)cores;
-    *ret_threads = (unsigned)pu;
+    if (pus > PIN_MAX_PUS)
+        return jfail(j, "%lu PUs (at most %d per host)", pus, PIN_MAX_PUS);
+    return NFV_OK;
+}
+
+/* Checks that the placement model can mirror hwloc topology @t (loaded from
+ * @what); takes @t's reference on failure. */
+static enum nfv_code check_topo(struct jctx *j, const char *what, struct pin_topo *t)
+{
+    enum nfv_code rc = NFV_OK;
+
+    if (t->n_nodes == 0 || t->n_nodes > PLC_MAX_NODES)
+        rc = jfail(j, "'%s': %u NUMA nodes (1..%d supported)", what, t->n_nodes, PLC_MAX_NODES);
+    /* The model numbers cores node by node; pinning orders them by
+     * (package, node, first PU). They agree when nodes never interleave. */
+    for (unsigned k = 1; !rc && k < t->n_cores; k++)
+        if (t->cores[k].node < t->cores[k - 1].node)
+            rc = jfail(j, "'%s': cores of NUMA nodes interleave; not supported", what);
+    for (unsigned n = 0; !rc && n < t->n_nodes; n++)
+        if (t->nodes[n].n_cores > PLC_NODE_WORDS * 64)
+            rc = jfail(j, "'%s': node %u has %u cores (at most %d)", what, n, t->nodes[n].n_cores,
+                       PLC_NODE_WORDS * 64);
+    if (rc)
+        pin_topo_unref(t);
+    return rc;
+}
+
+/* Loads a synthetic topology through pinning's hwloc adapter. Identical
+ * strings share one topology (a cluster of 10,000 hosts of three models
+ * loads three). */
+static enum nfv_code load_synthetic_topo(struct jctx *j, const char *spec, struct pin_topo **ret)
+{
+    char desc[512];
+    struct nfv_err e2;
+    struct pin_topo *t = NULL;
+    enum nfv_code rc;
+
+    if ((rc = synthetic_for_hwloc(j, spec, desc, sizeof(desc))))
+        return rc;
+    for (size_t i = 0; i < j->n_cache; i++)
+        if (strcmp(j->cache_desc[i], desc) == 0) {
+            *ret = pin_topo_ref(j->cache[i]);
+            return NFV_OK;
+        }
+    if (pin_hwloc_load_synthetic(desc, &t, &e2) != NFV_OK)
+        return jfail(j, "'%s': %s", spec, e2.msg);
+    if ((rc = check_topo(j, spec, t)))
+        return rc;
+    if (j->n_cache < PLC_JSON_TOPO_CACHE) {
+        snprintf(j->cache_desc[j->n_cache], sizeof(j->cache_desc[0]), "%s", desc);
+        j->cache[j->n_cache++] = pin_topo_ref(t);
+    }
+    *ret = t;
     return NFV_OK;
 }
 
@@ -246,25 +321,30 @@ static enum nfv_code load_xml_topo(struct jctx *j, const char *spec, struct pin_
         snprintf(full, sizeof(full), "%s", p);
     if (pin_hwloc_load_xml(full, &t, &e2) != NFV_OK)
         return jfail(j, "%s", e2.msg);
-    if (t->n_nodes == 0 || t->n_nodes > PLC_MAX_NODES) {
-        pin_topo_unref(t);
-        return jfail(j, "'%s': %u NUMA nodes (1..%d supported)", full, t->n_nodes, PLC_MAX_NODES);
-    }
-    /* The model numbers cores node by node; pinning orders them by
-     * (package, node, first PU). They agree when nodes never interleave. */
-    for (unsigned k = 1; k < t->n_cores; k++)
-        if (t->cores[k].node < t->cores[k - 1].node) {
-            pin_topo_unref(t);
-            return jfail(j, "'%s': cores of NUMA nodes interleave; not supported", full);
-        }
-    for (unsigned n = 0; n < t->n_nodes; n++)
-        if (t->nodes[n].n_cores > PLC_NODE_WORDS * 64) {
-            pin_topo_unref(t);
-            return jfail(j, "'%s': node %u has %u cores (at most %d)", full, n, t->nodes[n].n_cores,
-                         PLC_NODE_WORDS * 64);
-        }
+    if (check_topo(j, full, t))
+        return NFV_E_INVAL;
     *ret = t;
     return NFV_OK;
+}
+
+/* The placement shape of topology @t, through the bridge vmmgrd uses
+ * (every PU dedicated here: the file's 'reserved_cores' say what is kept). */
+static enum nfv_code bridge_spec(struct jctx *j, struct pin_topo *t, const char *name,
+                                 struct plc_bridge_host *ret)
+{
+    struct pin_pools pools;
+    struct pin_alloc *a = NULL;
+    struct nfv_err e2;
+    enum nfv_code rc;
+
+    pin_cpuset_zero(&pools.reserved);
+    pin_cpuset_zero(&pools.shared);
+    pools.dedicated = t->all;
+    if ((rc = pin_alloc_new(t, &pools, &a, &e2)) ||
+        (rc = plc_bridge_host_spec(a, name, PLC_HOST_UP, 0, ret, &e2)))
+        rc = rc == NFV_E_NOMEM ? NFV_ERR(j->err, rc, "out of memory") : jfail(j, "%s", e2.msg);
+    pin_alloc_free(a);
+    return rc;
 }
 
 static const char *const host_keys[] = {
@@ -280,8 +360,9 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
     uint64_t mem, hp, tpc;
     struct pin_cpuset rs;
     enum nfv_code rc;
-    unsigned n_nodes = 0, cores = 0, threads = 1;
-    struct pin_topo *xml_topo = NULL; /* owned until handed to j->topos */
+    unsigned n_nodes = 0;
+    bool is_xml = false;
+    struct pin_topo *host_topo = NULL; /* owned until handed to j->topos */
 
     memset(&sp, 0, sizeof(sp));
     if (!json_is_object(h))
@@ -312,42 +393,37 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
         } else {
             topo = json_string_value(tv);
             size_t tl = strlen(topo);
-            if (strncmp(topo, "xml:", 4) == 0 || (tl > 4 && strcmp(topo + tl - 4, ".xml") == 0))
-                rc = load_xml_topo(j, topo, &xml_topo);
-            else
-                rc = parse_synthetic(j, topo, &n_nodes, &cores, &threads);
+            is_xml = strncmp(topo, "xml:", 4) == 0 || (tl > 4 && strcmp(topo + tl - 4, ".xml") == 0);
+            rc = is_xml ? load_xml_topo(j, topo, &host_topo) : load_synthetic_topo(j, topo, &host_topo);
         }
         jpop(j, n);
         if (rc)
             return rc;
-        if (xml_topo) {
-            /* Nodes, cores, threads and NICs from the XML; memory from the
-             * file when given, else from the topology. */
-            n_nodes = xml_topo->n_nodes;
-            threads = pin_topo_threads_per_core(xml_topo);
-            for (unsigned k = 0; k < xml_topo->n_nics; k++)
-                if (xml_topo->nics[k].node >= 0 && xml_topo->nics[k].node < PLC_MAX_NODES)
-                    sp.nic_nodes |= (uint8_t)(1u << xml_topo->nics[k].node);
+        /* Nodes, cores, threads and NIC nodes through the bridge, as vmmgrd
+         * sees a host; memory from the file when given (always for synthetic
+         * topologies, which know none), else from the XML topology. */
+        struct plc_bridge_host bh;
+        if ((rc = bridge_spec(j, host_topo, name, &bh))) {
+            pin_topo_unref(host_topo);
+            return rc;
         }
+        n_nodes = bh.spec.n_nodes;
+        sp.nic_nodes = bh.spec.nic_nodes;
         sp.n_nodes = (uint8_t)n_nodes;
         for (unsigned i = 0; i < n_nodes; i++) {
-            uint64_t hp_kib = 0, mem_node = 0;
-            sp.cores_per_node[i] = (uint16_t)cores;
-            if (xml_topo) {
-                const struct pin_node_info *ni = &xml_topo->nodes[i];
-                sp.cores_per_node[i] = (uint16_t)ni->n_cores;
-                for (unsigned k = 0; k < ni->n_hp; k++)
-                    hp_kib += ni->hp[k].size_kib * ni->hp[k].n_total;
-                mem_node = ni->mem_bytes >> 20;
-            }
-            sp.mem_mib_per_node[i] = json_object_get(h, "memory_mib") || !xml_topo
+            const struct pin_node_info *ni = &host_topo->nodes[i];
+            uint64_t hp_kib = 0;
+            sp.cores_per_node[i] = bh.spec.cores_per_node[i];
+            for (unsigned k = 0; k < ni->n_hp; k++)
+                hp_kib += ni->hp[k].size_kib * ni->hp[k].n_total;
+            sp.mem_mib_per_node[i] = json_object_get(h, "memory_mib") || !is_xml
                                          ? (uint32_t)(mem / n_nodes + (i < mem % n_nodes))
-                                         : (uint32_t)mem_node;
-            sp.hp_mib_per_node[i] = json_object_get(h, "hugepages_mib") || !xml_topo
+                                         : bh.spec.mem_mib_per_node[i];
+            sp.hp_mib_per_node[i] = json_object_get(h, "hugepages_mib") || !is_xml
                                         ? (uint32_t)(hp / n_nodes + (i < hp % n_nodes))
                                         : (uint32_t)(hp_kib / 1024);
         }
-        sp.threads_per_core = (uint8_t)threads;
+        sp.threads_per_core = bh.spec.threads_per_core;
     } else {
         size_t n = jpush_key(j, "nodes");
         if (!json_is_array(nv) || json_array_size(nv) == 0 || json_array_size(nv) > PLC_MAX_NODES) {
@@ -463,14 +539,14 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
     uint32_t hi = PLC_NONE;
     rc = plc_cluster_add_host(c, &sp, &hi, j->err);
     if (rc) {
-        pin_topo_unref(xml_topo);
+        pin_topo_unref(host_topo);
         nfv_err_prefix(j->err, "%s: %s", j->file, j->path);
         return rc == NFV_E_NOMEM ? rc : NFV_E_INVAL;
     }
     if (j->topos && hi < j->n_topos)
-        j->topos[hi] = xml_topo;
+        j->topos[hi] = host_topo;
     else
-        pin_topo_unref(xml_topo);
+        pin_topo_unref(host_topo);
     return NFV_OK;
 }
 
@@ -663,6 +739,13 @@ enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
     return cluster_from(doc, file, ret_cluster, NULL, err);
 }
 
+enum nfv_code plc_json_cluster_from_topos(const json_t *doc, const char *file,
+                                          struct plc_cluster **ret_cluster,
+                                          struct pin_topo ***ret_topos, struct nfv_err *err)
+{
+    return cluster_from(doc, file, ret_cluster, ret_topos, err);
+}
+
 void plc_json_topos_free(struct pin_topo **topos, size_t n)
 {
     if (!topos)
@@ -815,8 +898,12 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
         *ret_topos = j.topos;
     else
         plc_json_topos_free(j.topos, j.n_topos);
+    for (size_t i = 0; i < j.n_cache; i++)
+        pin_topo_unref(j.cache[i]);
     return NFV_OK;
 fail:
+    for (size_t i = 0; i < j.n_cache; i++)
+        pin_topo_unref(j.cache[i]);
     plc_json_topos_free(j.topos, j.n_topos);
     plc_cluster_free(c);
     return rc;

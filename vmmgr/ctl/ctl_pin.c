@@ -244,13 +244,13 @@ static enum nfv_code build_request(const struct plan_opts *o, const struct pin_t
     }
     if (o->emulator) {
         if ((rc = enum_opt("emulator", o->emulator, pin_emulator_policy_from_string(o->emulator),
-                           PIN_EMU__COUNT, "reserved, shared, isolate, vcpus", &e, err)))
+                           PIN_EMU__COUNT, "reserved, shared, isolate, vcpus, auto", &e, err)))
             goto fail;
         req->emulator = (enum pin_emulator_policy)e;
     }
     if (o->numa) {
         if ((rc = enum_opt("numa", o->numa, pin_numa_policy_from_string(o->numa), PIN_NUMA__COUNT,
-                           "single, spread", &e, err)))
+                           "single, spread, auto", &e, err)))
             goto fail;
         req->numa = (enum pin_numa_policy)e;
     }
@@ -342,6 +342,7 @@ static enum nfv_code print_plan(const struct ctl_ctx *ctx, const struct pin_topo
         return rc;
     pin_cpuset_format(&plan->emulator, set, sizeof(set));
     printf("\nemulator: %s\n", set[0] ? set : "-");
+    printf("emulator policy: %s\n", pin_emulator_policy_to_string(plan->emulator_policy));
     if (plan->n_iothreads) {
         pin_cpuset_format(&plan->iothreads, set, sizeof(set));
         printf("iothreads: %u on %s\n", plan->n_iothreads, set);

@@ -42,6 +42,8 @@ struct pin_plan {
     struct pin_cpuset blocked;   /* SMT siblings kept empty for this VM (isolate/require) */
     struct pin_cpuset shared;    /* the shared group's PUs */
     struct pin_cpuset emulator;  /* <emulatorpin cpuset> */
+    enum pin_emulator_policy emulator_policy; /* as resolved (never auto once planned;
+                                               * auto = unknown, e.g. an old saved plan) */
     struct pin_cpuset iothreads; /* <iothreadpin cpuset> (same as emulator) */
     unsigned n_iothreads;
     uint64_t node_mask;        /* host node OS indices the PUs are on (bit n = node n) */
@@ -69,6 +71,25 @@ struct pin_plan *pin_plan_dup(const struct pin_plan *plan);
  */
 enum nfv_code pin_plan_compute(const struct pin_alloc *alloc, const struct pin_request *req,
                                struct pin_plan *ret_plan, struct nfv_err *err);
+
+/*
+ * Same, choosing the VM's PUs only among @within (NULL = anywhere): the
+ * place->pin pipeline passes the PUs of the cores placement chose, so the
+ * plan lands on exactly those cores (plc/bridge.h). Numbered PUs are checked
+ * against the host as usual, not against @within. Errors as above.
+ */
+enum nfv_code pin_plan_compute_within(const struct pin_alloc *alloc, const struct pin_request *req,
+                                      const struct pin_cpuset *within, struct pin_plan *ret_plan,
+                                      struct nfv_err *err);
+
+/*
+ * The emulator policy the planner applies for @emulator on @alloc's host:
+ * PIN_EMU_AUTO becomes 'reserved' when the host has reserved or shared-pool
+ * PUs, else 'vcpus' (the threads float over the VM's own PUs, Nova's
+ * default); other policies are returned as they are. Pure.
+ */
+enum pin_emulator_policy pin_plan_emulator_resolve(const struct pin_alloc *alloc,
+                                                   enum pin_emulator_policy emulator);
 
 /* The cpuset vCPU @vcpu must be pinned to: the shared group for shared
  * vCPUs, the single PU otherwise. */

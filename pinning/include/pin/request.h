@@ -48,12 +48,16 @@ enum pin_emulator_policy {
     PIN_EMU_ISOLATE,  /* on one extra dedicated PU of its own */
     PIN_EMU_VCPUS,    /* floating over the VM's own vCPU PUs (libvirt's default; for hosts
                        * with no PU to spare) */
+    PIN_EMU_AUTO,     /* the default: 'reserved' when the host has reserved (or shared-pool)
+                       * PUs, else 'vcpus' (Nova's default); the plan records which */
     PIN_EMU__COUNT
 };
 
 enum pin_numa_policy {
     PIN_NUMA_SINGLE, /* every PU on one node */
     PIN_NUMA_SPREAD, /* across nodes, with a guest NUMA layout to match */
+    PIN_NUMA_AUTO,   /* the default: 'spread' when numbered PUs span nodes, else 'single';
+                      * the plan records which */
     PIN_NUMA__COUNT
 };
 
@@ -81,8 +85,8 @@ struct pin_request {
     int16_t *vcpu_pu;      /* [n_vcpus] numbered: host PU OS index; -1 otherwise (owned) */
     unsigned n_shared_pus; /* PUs of the VM's shared group (default 1) */
     enum pin_thread_policy thread_policy; /* default isolate */
-    enum pin_emulator_policy emulator;    /* default reserved */
-    enum pin_numa_policy numa;            /* default single */
+    enum pin_emulator_policy emulator;    /* default auto */
+    enum pin_numa_policy numa;            /* default auto */
     int numa_node;                        /* host node OS index to use, -1 = planner picks */
     char nic[PIN_NIC_NAME_SIZE];          /* NIC name or PCI address, "" = none */
     enum pin_nic_policy nic_policy;       /* default required when nic is set */

@@ -61,6 +61,8 @@ enum plc_role plc_role_from_string(const char *s);
 /* One NUMA node of a host. Core i of the node has host-wide id first_core+i. */
 struct plc_node {
     uint64_t free_cores[PLC_NODE_WORDS]; /* bit i set = local core i is free */
+    uint64_t os_cores[PLC_NODE_WORDS];   /* bit i set = local core i is reserved for the
+                                          * host OS (never free, held by no VM) */
     uint16_t n_cores;
     uint16_t n_free;
     uint16_t first_core;
@@ -100,6 +102,7 @@ struct plc_host {
     uint32_t supply;  /* reserve slots this host can absorb (0 unless up) */
     uint32_t hsupply; /* disjoint sets of W slotted nodes (spread rebuilds) */
     uint32_t fdom;    /* failure-domain index for the reserve (host or rack) */
+    bool is_removed;  /* plc_cluster_remove_host(): a tombstone, down, holds nothing */
     struct plc_node nodes[PLC_MAX_NODES];
 };
 
@@ -184,9 +187,20 @@ struct plc_cluster *plc_cluster_clone(const struct plc_cluster *c);
  */
 enum nfv_code plc_cluster_add_host(struct plc_cluster *c, const struct plc_host_spec *spec,
                                    uint32_t *ret_host, struct nfv_err *err);
-/* Changes a host's state (down/maintenance hosts take nothing new). */
+/* Changes a host's state (down/maintenance hosts take nothing new).
+ * NFV_E_NOENT for a removed host. O(log hosts) (the reserve's trees). */
 enum nfv_code plc_cluster_set_state(struct plc_cluster *c, uint32_t host, enum plc_host_state st,
                                     struct nfv_err *err);
+/*
+ * Removes an empty host from a long-lived cluster. Host indexes stay stable
+ * (VM choices and the caller's maps hold them), so the slot becomes a
+ * tombstone: state down, no free core or memory, is_removed set, its name
+ * free for a later plc_cluster_add_host (which gets a new index). Lost VMs
+ * that were on it keep their (hostless) records. Errors: NFV_E_NOENT (no
+ * such host or already removed), NFV_E_STATE (the host still holds VMs,
+ * naming how many: remove or move them first).
+ */
+enum nfv_code plc_cluster_remove_host(struct plc_cluster *c, uint32_t host, struct nfv_err *err);
 
 /* Declares a group (NFV_E_EXIST if the name is taken with another scope). */
 enum nfv_code plc_cluster_add_group(struct plc_cluster *c, const char *name, enum plc_scope scope,

@@ -32,6 +32,10 @@ void plc_json_topos_free(struct pin_topo **topos, size_t n);
 /* Same, from an already parsed document; @file names it in errors. */
 enum nfv_code plc_json_cluster_from(const json_t *doc, const char *file,
                                     struct plc_cluster **ret_cluster, struct nfv_err *err);
+/* Both: from a parsed document, with the hosts' topologies. */
+enum nfv_code plc_json_cluster_from_topos(const json_t *doc, const char *file,
+                                          struct plc_cluster **ret_cluster,
+                                          struct pin_topo ***ret_topos, struct nfv_err *err);
 
 /* A parsed request file: the request plus the storage its strings live in. */
 struct plc_req_doc {

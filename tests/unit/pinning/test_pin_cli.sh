@@ -105,6 +105,41 @@ expect_bad 5 "no numa node has 8 free cores" plan --vcpus 8 --reserved 0 --synth
 expect_bad 2 "'--cpu-map': vcpu 0: PU 0 is not in the dedicated pool" plan --vcpus 1 --cpu-mode numbered \
     --cpu-map 0:0 --reserved 0 --synthetic "package:1 core:4 pu:1"
 
+# issue 9: defaults that work on a bare host. The plainest offline plan exits 0
+# and its XML, put in a domain, is valid libvirt XML; its emulator threads
+# float over the VM's PUs (policy auto -> vcpus).
+if expect_ok "plainest plan" plan --synthetic "package:2 numa:2 core:16 pu:2" --vcpus 4 \
+    --cpu-mode exclusive --thread-policy isolate --xml; then
+    grep -q "<emulatorpin cpuset='0,2,4,6'/>" "$TMP/out" || fail "plainest plan: emulatorpin"
+    { echo "<domain type='qemu'><name>vmmgr-test-plan</name><memory unit='MiB'>64</memory>"
+      cat "$TMP/out"
+      echo "<os><type arch='x86_64'>hvm</type></os></domain>"; } >"$TMP/dom.xml"
+    if command -v virt-xml-validate >/dev/null; then
+        virt-xml-validate "$TMP/dom.xml" domain >/dev/null 2>&1 ||
+            fail "plainest plan: not valid domain XML: $(virt-xml-validate "$TMP/dom.xml" domain 2>&1)"
+    else
+        python3 -c "import xml.dom.minidom,sys; xml.dom.minidom.parse(sys.argv[1])" "$TMP/dom.xml" ||
+            fail "plainest plan: XML is not well-formed"
+    fi
+fi
+if expect_ok "auto emulator policy shown" plan --vcpus 2 --synthetic "$SYN"; then
+    grep -q "^emulator policy: vcpus$" "$TMP/out" || fail "plan: resolved emulator policy line"
+fi
+if expect_ok "auto emulator on reserved" --json=short plan --vcpus 2 --reserved 0-1 --synthetic "$SYN"; then
+    json "p=d['plan']; assert p['emulator']=='0-1' and p['emulator_policy']=='reserved', p" ||
+        fail "auto emulator should go to the reserved PUs"
+fi
+# an explicit 'reserved' without reserved PUs stays an error naming the option
+expect_bad 2 "'--emulator': 'reserved' needs host-reserved" plan --vcpus 2 --emulator reserved --synthetic "$SYN"
+# a numbered map over two nodes implies numa spread
+if expect_ok "numbered map implies spread" --json=short plan --vcpus 2 --cpu-mode numbered \
+    --cpu-map 0:2,1:10 --reserved 0 --synthetic "$SYN"; then
+    json "p=d['plan']; assert p['numa']=='spread' and p['nodes']==[0,1], p" ||
+        fail "numbered map over two nodes should plan numa spread"
+fi
+expect_bad 2 "'--cpu-map': numbered PUs span several numa nodes" plan --vcpus 2 --cpu-mode numbered \
+    --cpu-map 0:2,1:10 --numa single --reserved 0 --synthetic "$SYN"
+
 # a recorded host: --save/--owner claim and write the state, --allocation plans on it
 ALLOC=$TMP/host.json
 if expect_ok "save vm1" plan --vcpus 2 --reserved 0-1 --synthetic "$SYN" --save "$ALLOC" --owner vm1; then

@@ -418,6 +418,58 @@ static void test_numa_spread_and_best_fit(void **state)
     host_fini(&h);
 }
 
+/* issue 9: a numbered map implies its NUMA policy - the nodes of the named
+ * PUs, spread when they span nodes - instead of failing under the default;
+ * an explicit 'single' still refuses a map over two nodes. */
+static void test_numbered_implies_numa(void **state)
+{
+    struct host h;
+    struct pin_request *r = req_new(3, PIN_MODE_NUMBERED);
+    struct nfv_err err = {0};
+
+    (void)state;
+    host_init(&h, 2, 1, 4, 2, "0-1"); /* node 0: PUs 0-7, node 1: PUs 8-15 */
+    assert_int_equal(r->numa, PIN_NUMA_AUTO);
+    assert_int_equal(pin_request_set_cpu_map(r, "0:2,1:4,2:10", h.t->max_pu, &err), NFV_OK);
+    plan_ok(&h, r);
+    assert_vcpus(h.plan, "2,4,10");
+    assert_int_equal(h.plan->numa, PIN_NUMA_SPREAD);
+    assert_int_equal(h.plan->node_mask, 3);
+    /* on one node: single */
+    assert_int_equal(pin_request_set_cpu_map(r, "0:2,1:4,2:6", h.t->max_pu, &err), NFV_OK);
+    plan_ok(&h, r);
+    assert_int_equal(h.plan->numa, PIN_NUMA_SINGLE);
+    assert_int_equal(h.plan->node_mask, 1);
+    /* explicit single over two nodes stays an error naming the map */
+    assert_int_equal(pin_request_set_cpu_map(r, "0:2,1:4,2:10", h.t->max_pu, &err), NFV_OK);
+    r->numa = PIN_NUMA_SINGLE;
+    plan_fails(&h, r, NFV_E_INVAL, "'cpu-map': numbered PUs span several numa nodes");
+    pin_request_free(r);
+    host_fini(&h);
+}
+
+/* pin_plan_compute_within: picks only among the given PUs (the cores
+ * placement chose), numbered pins as usual. */
+static void test_plan_within(void **state)
+{
+    struct host h;
+    struct pin_request *r = req_new(2, PIN_MODE_EXCLUSIVE);
+    struct pin_cpuset within;
+    struct nfv_err err = {0};
+
+    (void)state;
+    host_init(&h, 1, 2, 4, 2, "0-1");
+    assert_int_equal(pin_cpuset_parse("10-13", PIN_MAX_PUS, true, &within, &err), NFV_OK);
+    assert_int_equal(pin_plan_compute_within(h.a, r, &within, h.plan, &err), NFV_OK);
+    assert_vcpus(h.plan, "10,12");
+    assert_set(&h.plan->blocked, "11,13");
+    /* too few cores in the set: NOCAP, though the host has room */
+    assert_int_equal(pin_cpuset_parse("10-11", PIN_MAX_PUS, true, &within, &err), NFV_OK);
+    assert_int_equal(pin_plan_compute_within(h.a, r, &within, h.plan, &err), NFV_E_NOCAP);
+    pin_request_free(r);
+    host_fini(&h);
+}
+
 static void test_emulator_pools(void **state)
 {
     struct host h;
@@ -428,6 +480,14 @@ static void test_emulator_pools(void **state)
 
     (void)state;
     host_init(&h, 1, 1, 4, 2, NULL);
+    /* issue 9: the default (auto) works on a bare host - the emulator threads
+     * float over the VM's own PUs, and the plan says which policy it used */
+    assert_int_equal(r->emulator, PIN_EMU_AUTO);
+    plan_ok(&h, r);
+    assert_int_equal(h.plan->emulator_policy, PIN_EMU_VCPUS);
+    assert_set(&h.plan->emulator, "0");
+    /* an explicit 'reserved' there stays an error naming the option */
+    r->emulator = PIN_EMU_RESERVED;
     plan_fails(&h, r, NFV_E_INVAL, "'emulator': 'reserved' needs host-reserved or shared-pool");
     /* a floating shared pool takes the emulator when nothing is reserved */
     assert_int_equal(pin_pools_parse(h.t, NULL, "2-7", "0-1", &pools, &err), NFV_OK);
@@ -435,6 +495,11 @@ static void test_emulator_pools(void **state)
     assert_int_equal(pin_plan_compute(a2, r, h.plan, &err), NFV_OK);
     assert_set(&h.plan->emulator, "0-1");
     assert_vcpus(h.plan, "2");
+    /* ... and auto resolves to it too */
+    r->emulator = PIN_EMU_AUTO;
+    assert_int_equal(pin_plan_compute(a2, r, h.plan, &err), NFV_OK);
+    assert_int_equal(h.plan->emulator_policy, PIN_EMU_RESERVED);
+    assert_set(&h.plan->emulator, "0-1");
     pin_alloc_free(a2);
     /* pools must not overlap and must be on the host */
     assert_int_equal(pin_pools_parse(h.t, "0-1", "1-7", NULL, &pools, &err), NFV_E_INVAL);
@@ -717,6 +782,8 @@ int main(void)
         cmocka_unit_test(test_nic_locality),
         cmocka_unit_test(test_numa_spread_and_best_fit),
         cmocka_unit_test(test_emulator_pools),
+        cmocka_unit_test(test_numbered_implies_numa),
+        cmocka_unit_test(test_plan_within),
         cmocka_unit_test(test_claim_release_json),
         cmocka_unit_test(test_plan_and_request_json),
         cmocka_unit_test(test_request_validation),

@@ -224,7 +224,7 @@ static void check_plan(struct world *w, const struct pin_request *r)
         assert_true(pin_cpuset_is_empty(&p->blocked));
     if (r->nic[0] && r->nic_policy == PIN_NIC_REQUIRED)
         nic_node = pin_topo_nic_find(t, r->nic)->node;
-    if (r->numa == PIN_NUMA_SINGLE) {
+    if (p->numa == PIN_NUMA_SINGLE) { /* as resolved: the default is auto */
         unsigned n = (unsigned)__builtin_popcountll(p->node_mask);
         if (n > 1)
             fail_msg("single-node plan on %u nodes", n);
@@ -259,7 +259,7 @@ static void check_refusal(struct world *w, const struct pin_request *r, enum nfv
     if (rc == NFV_E_INVAL) {
         /* the one INVAL the generator can cause: numbered PUs off the node
          * of a required NIC */
-        if (r->nic[0] && r->nic_policy == PIN_NIC_REQUIRED && r->numa == PIN_NUMA_SINGLE) {
+        if (r->nic[0] && r->nic_policy == PIN_NIC_REQUIRED && r->numa != PIN_NUMA_SPREAD) {
             int nic_node = pin_topo_nic_find(w->t, r->nic)->node;
             for (unsigned v = 0; v < r->n_vcpus; v++)
                 if (r->vcpu_mode[v] == PIN_MODE_NUMBERED &&

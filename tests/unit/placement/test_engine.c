@@ -305,6 +305,71 @@ static void test_defrag_plan(void **state)
     plc_cluster_free(c);
 }
 
+/* issue 9: the daemon keeps one long-lived cluster and updates it on every
+ * change. Removing a host: refused while it holds VMs; afterwards it takes
+ * nothing, its name is free for a new host, and the reserve stays true. */
+static void test_long_lived_remove_host(void **state)
+{
+    (void)state;
+    struct plc_cluster *c = cluster(PLC_FAILURE_HOST);
+    struct nfv_err err = {0};
+    struct plc_choice ch, pair[2];
+    uint32_t h0 = pt_host(c, "h0", 1, 8, 16384, "r1", "z", "p");
+    pt_host(c, "h1", 1, 8, 16384, "r1", "z", "p");
+    pt_host(c, "h2", 1, 8, 16384, "r2", "z", "p");
+    pt_host(c, "h3", 1, 8, 16384, "r1", "z", "p"); /* r1 keeps room for its members */
+    struct plc_vm_req v = {.name = "v0", .force_host = "h0", .demand = pt_demand(2, 512)};
+    struct plc_req r = {.n_vms = 1, .vms = &v};
+    assert_int_equal(plc_place(c, &r, true, &ch, &err), NFV_OK);
+    assert_int_equal(ch.host, h0);
+    assert_int_equal(place_pair(c, "g", PLC_SCOPE_HOST, 2, pair), NFV_OK);
+    /* a host with VMs stays */
+    assert_int_equal(plc_cluster_remove_host(c, h0, &err), NFV_E_STATE);
+    assert_non_null(strstr(err.msg, "host 'h0' still holds"));
+    for (uint32_t vm = 0; vm < plc_cluster_n_vm_slots(c); vm++) {
+        const struct plc_vm *x = plc_cluster_vm(c, vm);
+        if (x->name && x->at.host == h0)
+            plc_cluster_remove_vm(c, vm);
+    }
+    assert_int_equal(plc_cluster_remove_host(c, h0, &err), NFV_OK);
+    assert_true(plc_reserve_holds(c, NULL));
+    assert_null(pt_check_invariants(c));
+    assert_true(plc_cluster_host(c, h0)->is_removed);
+    assert_int_equal(plc_cluster_find_host(c, "h0"), PLC_NONE);
+    assert_int_equal(plc_cluster_remove_host(c, h0, &err), NFV_E_NOENT);
+    assert_int_equal(plc_cluster_set_state(c, h0, PLC_HOST_UP, &err), NFV_E_NOENT);
+    /* nothing lands there any more; the named host is unknown */
+    v.force_host = NULL;
+    for (int i = 0; i < 3; i++) {
+        char n[8];
+        snprintf(n, sizeof(n), "w%d", i);
+        v.name = n;
+        if (plc_place(c, &r, true, &ch, &err) != NFV_OK)
+            fail_msg("%s: %s", n, err.msg);
+        assert_int_not_equal(ch.host, h0);
+    }
+    v.name = "x";
+    v.force_host = "h0";
+    assert_int_not_equal(plc_place(c, &r, false, &ch, &err), NFV_OK);
+    /* the name comes back as a new host, which takes VMs again */
+    uint32_t h0b = pt_host(c, "h0", 1, 8, 16384, "r1", "z", "p");
+    assert_int_not_equal(h0b, h0);
+    assert_int_equal(plc_place(c, &r, true, &ch, &err), NFV_OK);
+    assert_int_equal(ch.host, h0b);
+    /* clones see the same */
+    struct plc_cluster *k = plc_cluster_clone(c);
+    assert_non_null(k);
+    assert_int_equal(plc_cluster_find_host(k, "h0"), h0b);
+    assert_true(plc_cluster_host(k, h0)->is_removed);
+    plc_cluster_free(k);
+    assert_true(plc_reserve_holds(c, NULL));
+    assert_null(pt_check_invariants(c));
+    /* a member that went with h0 is gone; the other keeps its group */
+    assert_int_equal(plc_cluster_group(c, plc_cluster_find_group(c, "g"))->n_members,
+                     (pair[0].host == h0) + (pair[1].host == h0) ? 1 : 2);
+    plc_cluster_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -316,6 +381,7 @@ int main(void)
         cmocka_unit_test(test_evacuate_rack),
         cmocka_unit_test(test_drain_plan),
         cmocka_unit_test(test_defrag_plan),
+        cmocka_unit_test(test_long_lived_remove_host),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -14,6 +14,7 @@
 
 #include <jansson.h>
 
+#include "pin/pin_hwloc.h"
 #include "plc/cluster.h"
 #include "plc/json.h"
 
@@ -109,6 +110,50 @@ static void test_synthetic_cache_levels(void **state)
     plc_cluster_free(c);
 }
 
+/* issue 9: one synthetic parser, hwloc's. The host's topology is the one
+ * pinning's hwloc adapter loads (returned for planning pins), shared by
+ * hosts of the same string; what hwloc refuses is refused naming the path. */
+static void test_synthetic_is_hwloc(void **state)
+{
+    json_t *doc = json_pack("{s:[{s:s,s:s,s:i},{s:s,s:s,s:i},{s:s,s:s,s:i}]}", "hosts", "name",
+                            "a", "topology", "package:2 numa:2 core:4 pu:2", "memory_mib", 4096,
+                            "name", "b", "topology", "package:2 numa:2 core:4 pu:2", "memory_mib",
+                            4096, "name", "c", "topology", "package:1 core:4", "memory_mib", 1024);
+    struct plc_cluster *c = NULL;
+    struct pin_topo **topos = NULL, *want = NULL;
+    struct nfv_err err = {0};
+
+    (void)state;
+    assert_int_equal(plc_json_cluster_from_topos(doc, "c.json", &c, &topos, &err), NFV_OK);
+    json_decref(doc);
+    assert_int_equal(pin_hwloc_load_synthetic("package:2 numa:2 core:4 pu:2", &want, &err),
+                     NFV_OK);
+    assert_non_null(topos[0]);
+    assert_ptr_equal(topos[0], topos[1]); /* one load per distinct string */
+    assert_int_equal(topos[0]->n_pus, want->n_pus);
+    assert_int_equal(topos[0]->n_nodes, 4);
+    assert_true(pin_cpuset_equal(&topos[0]->nodes[3].pus, &want->nodes[3].pus));
+    assert_int_equal(plc_cluster_host(c, 0)->n_nodes, 4);
+    assert_int_equal(plc_cluster_host(c, 0)->nodes[3].first_core, 12);
+    assert_int_equal(plc_cluster_host(c, 0)->nodes[3].mem_mib, 1024);
+    /* defaults hwloc does not share: pu:1, one node per package */
+    assert_non_null(topos[2]);
+    assert_int_equal(topos[2]->n_pus, 4);
+    assert_int_equal(plc_cluster_host(c, 2)->threads_per_core, 1);
+    plc_json_topos_free(topos, plc_cluster_n_hosts(c));
+    plc_cluster_free(c);
+    c = NULL;
+    pin_topo_unref(want);
+    /* two pu levels: the old parser took the last one, hwloc says no */
+    assert_int_equal(load_topo("package:2 numa:1 core:4 pu:2 pu:2", &c, &err), NFV_E_INVAL);
+    assert_null(c);
+    assert_non_null(strstr(err.msg, "c.json: $.hosts[0].topology: "));
+    assert_non_null(strstr(err.msg, "hwloc"));
+    /* beyond the pin model's PUs: refused before hwloc builds it */
+    assert_int_equal(load_topo("package:8 numa:1 core:256 pu:8", &c, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "PUs (at most"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -116,6 +161,7 @@ int main(void)
         cmocka_unit_test(test_synthetic_pu_out_of_range),
         cmocka_unit_test(test_synthetic_product_overflow),
         cmocka_unit_test(test_synthetic_cache_levels),
+        cmocka_unit_test(test_synthetic_is_hwloc),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
