@@ -15,26 +15,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "plc/bridge.h"
 #include "plc/cluster.h"
 #include "plc/engine.h"
 #include "vm_place.h"
 #include "vm_topo.h"
 
-/* ---- placement: the cluster view of hosts and VMs ---- */
-
-/* Placement numbers a host's cores node by node; pinning by core index.
- * Maps pin core index -> placement host-wide core id. */
-static void core_ids(const struct pin_topo *t, uint16_t *ret_ids)
-{
-    unsigned first[PIN_MAX_NODES] = {0}, used[PIN_MAX_NODES] = {0};
-
-    for (unsigned n = 1; n < t->n_nodes && n < PIN_MAX_NODES; n++)
-        first[n] = first[n - 1] + t->nodes[n - 1].n_cores;
-    for (unsigned c = 0; c < t->n_cores; c++) {
-        unsigned n = t->cores[c].node;
-        ret_ids[c] = (uint16_t)(first[n] + used[n]++);
-    }
-}
+/* ---- the cluster view, through placement's bridge (plc/bridge.h) ---- */
 
 static enum plc_host_state plc_state_of(const struct host_rt *h)
 {
@@ -48,113 +35,19 @@ static enum plc_host_state plc_state_of(const struct host_rt *h)
     }
 }
 
-static uint32_t node_mem_mib(const struct pin_topo *t, unsigned n)
-{
-    uint64_t mib = t->nodes[n].mem_bytes >> 20;
-
-    return (uint32_t)(mib ? mib : VM_TOPO_DEFAULT_NODE_MIB);
-}
-
 static enum nfv_code add_host(struct plc_cluster *c, const struct host_rt *h, struct nfv_err *err)
 {
-    const struct pin_topo *t = h->topo;
-    struct plc_host_spec s;
-    uint64_t reserved[PLC_MAX_NODES * PLC_NODE_WORDS] = {0};
-    uint16_t *ids;
+    struct plc_bridge_host bh;
     uint32_t idx;
     enum nfv_code code;
 
-    if (t->n_nodes > PLC_MAX_NODES)
-        return NFV_ERR(err, NFV_E_UNSUPPORTED, "host '%s': more than %d NUMA nodes", h->name,
-                       PLC_MAX_NODES);
-    memset(&s, 0, sizeof(s));
-    s.name = h->name;
-    s.state = plc_state_of(h);
-    s.labels[PLC_SCOPE_RACK] = h->labels[0][0] ? h->labels[0] : NULL;
-    s.labels[PLC_SCOPE_ZONE] = h->labels[1][0] ? h->labels[1] : NULL;
-    s.labels[PLC_SCOPE_POWER] = h->labels[2][0] ? h->labels[2] : NULL;
-    s.n_nodes = (uint8_t)t->n_nodes;
-    s.threads_per_core = (uint8_t)pin_topo_threads_per_core(t);
-    for (unsigned n = 0; n < t->n_nodes; n++) {
-        s.cores_per_node[n] = (uint16_t)t->nodes[n].n_cores;
-        s.mem_mib_per_node[n] = node_mem_mib(t, n);
-    }
-    ids = calloc(t->n_cores ? t->n_cores : 1, sizeof(*ids));
-    if (!ids)
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    core_ids(t, ids);
-    /* A core with any PU outside the dedicated pool is not the engine's to give. */
-    for (unsigned ci = 0; ci < t->n_cores; ci++) {
-        bool is_ok = true;
-        for (unsigned k = 0; k < t->cores[ci].n_pus; k++)
-            is_ok &= pin_cpuset_test(&h->pools.dedicated, t->cores[ci].pus[k]);
-        if (!is_ok && ids[ci] < PLC_MAX_NODES * PLC_NODE_WORDS * 64)
-            reserved[ids[ci] / 64] |= 1ull << (ids[ci] % 64);
-    }
-    s.reserved_cores = reserved;
-    s.n_reserved_words = PLC_MAX_NODES * PLC_NODE_WORDS;
-    code = plc_cluster_add_host(c, &s, &idx, err);
-    free(ids);
-    return code;
-}
-
-/* Placement demand of a pin request on hosts with @tpc threads per core. */
-static void demand_of(const struct pin_request *req, uint64_t memory_mib, unsigned tpc,
-                      struct plc_demand *d)
-{
-    struct pin_demand pd;
-
-    memset(d, 0, sizeof(*d));
-    pin_request_demand(req, tpc ? tpc : 1, &pd);
-    d->n_vcpus = (uint16_t)req->n_vcpus;
-    d->n_cores = (uint16_t)((pd.n_pus_worst + tpc - 1) / (tpc ? tpc : 1));
-    if (d->n_cores == 0)
-        d->n_cores = 1;
-    d->numa_nodes = req->numa == PIN_NUMA_SPREAD ? 2 : 1;
-    d->mem_mib = (uint32_t)memory_mib;
-}
-
-/* Where an existing VM sits, in placement terms, from its plan. */
-static void choice_of(const struct host_rt *h, uint32_t host_idx, const struct pin_plan *plan,
-                      uint64_t memory_mib, struct plc_choice *ch)
-{
-    const struct pin_topo *t = h->topo;
-    struct pin_cpuset held;
-    uint16_t *ids = calloc(t->n_cores ? t->n_cores : 1, sizeof(*ids));
-    int part_of_node[PIN_MAX_NODES];
-
-    memset(ch, 0, sizeof(*ch));
-    ch->host = host_idx;
-    if (!ids)
-        return;
-    core_ids(t, ids);
-    for (unsigned n = 0; n < PIN_MAX_NODES; n++)
-        part_of_node[n] = -1;
-    pin_cpuset_or(&held, &plan->claimed, &plan->blocked);
-    for (int pu = pin_cpuset_first(&held); pu >= 0; pu = pin_cpuset_next(&held, (unsigned)pu + 1)) {
-        const struct pin_pu_info *pi = pin_topo_pu(t, (unsigned)pu);
-        struct plc_part *p;
-        unsigned local, first = 0;
-        if (!pi || pi->node >= PIN_MAX_NODES)
-            continue;
-        if (part_of_node[pi->node] < 0) {
-            if (ch->n_parts == PLC_MAX_VM_NODES)
-                continue;
-            part_of_node[pi->node] = ch->n_parts;
-            ch->parts[ch->n_parts++].node = (uint8_t)pi->node;
-        }
-        p = &ch->parts[part_of_node[pi->node]];
-        for (unsigned n = 0; n < pi->node; n++)
-            first += t->nodes[n].n_cores;
-        local = ids[pi->core] - first;
-        if (!(p->cores[local / 64] & (1ull << (local % 64)))) {
-            p->cores[local / 64] |= 1ull << (local % 64);
-            p->n_cores++;
-        }
-    }
-    for (unsigned i = 0; i < ch->n_parts; i++)
-        ch->parts[i].mem_mib = (uint32_t)(memory_mib / (ch->n_parts ? ch->n_parts : 1));
-    free(ids);
+    if ((code = plc_bridge_host_spec(h->alloc, h->name, plc_state_of(h),
+                                     VM_TOPO_DEFAULT_NODE_MIB, &bh, err)) != NFV_OK)
+        return code;
+    bh.spec.labels[PLC_SCOPE_RACK] = h->labels[0][0] ? h->labels[0] : NULL;
+    bh.spec.labels[PLC_SCOPE_ZONE] = h->labels[1][0] ? h->labels[1] : NULL;
+    bh.spec.labels[PLC_SCOPE_POWER] = h->labels[2][0] ? h->labels[2] : NULL;
+    return plc_cluster_add_host(c, &bh.spec, &idx, err);
 }
 
 /*
@@ -193,8 +86,6 @@ static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret
     }
     for (size_t i = 0; i < d->n_vms; i++) {
         struct vm_rt *vm = d->vms[i];
-        struct plc_demand dm;
-        struct plc_choice ch;
         uint32_t group = PLC_NONE, hidx = PLC_NONE, vidx;
         for (size_t k = 0; k < d->n_hosts; k++)
             if (d->hosts[k] == vm->host)
@@ -211,13 +102,9 @@ static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret
                                               err)) != NFV_OK)
                 goto fail;
         }
-        demand_of(vm->req, vm->memory_mib, pin_topo_threads_per_core(vm->host->topo), &dm);
-        choice_of(vm->host, hidx, vm->plan, vm->memory_mib, &ch);
-        dm.n_cores = 0;
-        for (unsigned p = 0; p < ch.n_parts; p++)
-            dm.n_cores = (uint16_t)(dm.n_cores + ch.parts[p].n_cores);
-        if ((code = plc_cluster_add_vm(c, vm->name, group, (enum plc_role)vm->role, &dm, &ch, &vidx,
-                                       err)) != NFV_OK) {
+        if ((code = plc_bridge_add_vm(c, hidx, vm->host->alloc, vm->name, group,
+                                      (enum plc_role)vm->role, vm->req, vm->plan, vm->memory_mib,
+                                      &vidx, err)) != NFV_OK) {
             nfv_err_prefix(err, "cluster view of VM '%s'", vm->name);
             goto fail;
         }
@@ -312,7 +199,9 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
         vr[i].name = m[i].name;
         vr[i].role = (enum plc_role)m[i].role;
         vr[i].force_host = m[i].force_host;
-        demand_of(m[i].req, m[i].memory_mib, tpc, &vr[i].demand);
+        if ((code = plc_bridge_demand(m[i].req, m[i].memory_mib, fh ? fh->topo : NULL, tpc,
+                                      &vr[i].demand, err)) != NFV_OK)
+            goto out;
     }
     r.group = group;
     r.scope = (enum plc_scope)scope;
@@ -329,13 +218,8 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
             code = NFV_ERR(err, NFV_E_INTERNAL, "placement chose an unknown host");
             break;
         }
-        /* Pin on the node placement chose (unless the operator named PUs). */
-        bool is_numbered = false;
-        for (unsigned v = 0; v < req->n_vcpus; v++)
-            is_numbered |= req->vcpu_mode[v] == PIN_MODE_NUMBERED;
-        if (!is_numbered && req->numa == PIN_NUMA_SINGLE && req->numa_node < 0 &&
-            ch[i].n_parts == 1)
-            req->numa_node = (int)h->topo->nodes[ch[i].parts[0].node].os_index;
+        /* Pin on exactly the cores placement chose, as `vmmgrctl place`
+         * does (numbered vCPUs keep the PUs they name). */
         m[i].host = h;
         m[i].plan = pin_plan_new(req->n_vcpus);
         if (!m[i].plan) {
@@ -343,7 +227,7 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
             code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
             break;
         }
-        code = pin_plan_compute(h->alloc, req, m[i].plan, err);
+        code = plc_bridge_plan(h->alloc, &ch[i], req, m[i].plan, err);
         pin_request_free(req);
         if (code != NFV_OK) {
             nfv_err_prefix(err, "'%s' on host '%s'", m[i].name, h->name);
