@@ -41,8 +41,8 @@ static enum nfv_code add_host(struct plc_cluster *c, const struct host_rt *h, st
     uint32_t idx;
     enum nfv_code code;
 
-    if ((code = plc_bridge_host_spec(h->alloc, h->name, plc_state_of(h),
-                                     VM_TOPO_DEFAULT_NODE_MIB, &bh, err)) != NFV_OK)
+    if ((code = plc_bridge_host_spec(h->alloc, h->name, plc_state_of(h), VM_TOPO_DEFAULT_NODE_MIB,
+                                     &bh, err)) != NFV_OK)
         return code;
     bh.spec.labels[PLC_SCOPE_RACK] = h->labels[0][0] ? h->labels[0] : NULL;
     bh.spec.labels[PLC_SCOPE_ZONE] = h->labels[1][0] ? h->labels[1] : NULL;

@@ -72,7 +72,7 @@ static void test_minimal(void **state)
     assert_int_equal(s.req->mem_mib, 512);
     assert_int_equal(s.req->numa_node, -1);
     assert_int_equal(s.req->thread_policy, PIN_THREAD_ISOLATE);
-    assert_int_equal(s.req->emulator, PIN_EMU_RESERVED);
+    assert_int_equal(s.req->emulator, PIN_EMU_AUTO);
     /* strings borrow from the document */
     assert_ptr_equal(s.name, json_string_value(json_object_get(body, "name")));
     vm_spec_clear(&s);
