@@ -161,7 +161,11 @@ static enum nfv_code ports_setup(struct pktgen_ctx *ctx, struct nfv_err *err)
             return NFV_ERR(err, NFV_E_IO, "'port %u': setup failed: %s", port, rte_strerror(-rc));
         rte_eth_promiscuous_enable(port);
     }
-    /* A memif server's link is up only once the client (the VNF) connects. */
+    /* A memif server's link is up only once the client (the VNF) connects,
+     * and DPDK 22.11's memif server refuses clients until its port is started:
+     * this line tells a script that clients may connect now. */
+    fprintf(stderr, "vmmgr-pktgen: %u port(s) started; waiting up to %u s for their links\n",
+            ctx->n_ports, ctx->o->link_wait);
     deadline = rte_get_tsc_cycles() + (uint64_t)ctx->o->link_wait * ctx->hz;
     for (port = 0; port < ctx->n_ports && !g_stop;) {
         struct rte_eth_link link = {0};

@@ -24,8 +24,11 @@ virConnectPtr vt_libvirt_open(void);
  * reached, else vt_libvirt_open(); the caller then exits VT_SKIP. */
 virConnectPtr vt_libvirt_open_for_pins(unsigned n_cpus);
 
-/* "kvm" when /dev/kvm is usable, else "qemu" (TCG): DESIGN.md says pin tests
- * fall back to TCG rather than skip. */
+/* "kvm" when libvirtd on qemu:///system can run KVM guests (its domain
+ * capabilities for virttype kvm), else "qemu" (TCG); /dev/kvm's access bits
+ * when libvirtd does not answer. DESIGN.md: tests choose at run time and pass
+ * either way. The shell tests ask the same function through the
+ * vt-domain-type program (tests/harness/vt_domain_type_main.c). */
 const char *vt_domain_type(void);
 
 /* Writes "vmmgr-test-<tag>-<pid>" into @buf. */

@@ -3,7 +3,7 @@
  *
  *   vmmgr-fw [EAL options] -- -r|--rules FILE [-f|--config FILE] [--stateful]
  *            [--default accept|drop] [--stats-interval SEC] [--json]
- *            [--exit-on-idle MS] [--test-clock pcap|tsc]
+ *            [--exit-on-idle MS] [--test-clock pcap|tsc] [--link-wait S]
  *
  * Accepted packets leave by the other port unchanged. The rules (fw_core.c)
  * are compiled into an rte_acl context held in a struct fw_ruleset; the
@@ -626,7 +626,7 @@ static void fw_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [EAL options] -- -r|--rules FILE [-f|--config FILE] [--stateful]\n"
             "       [--default accept|drop] [--stats-interval SEC] [--json]\n"
-            "       [--exit-on-idle MS] [--test-clock pcap|tsc]\n"
+            "       [--exit-on-idle MS] [--test-clock pcap|tsc] [--link-wait S]\n"
             "Forwards accepted packets port 0 <-> port 1. Default policy: drop.\n"
             "Signals: SIGINT/SIGTERM stop (final stats), SIGUSR1 stats, SIGHUP reloads rules.\n"
             "Telemetry: /vmmgr_fw/stats, /vmmgr_fw/rules, /vmmgr_fw/reload.\n"

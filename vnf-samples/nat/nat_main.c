@@ -3,7 +3,7 @@
  *
  *   vmmgr-nat [EAL options] -- [-f FILE] [--inside-port N] [--outside-port N]
  *             [--outside-ip A.B.C.D[,...]] [--flows N] [--stats-interval SEC]
- *             [--json] [--exit-on-idle MS] [--test-clock pcap|tsc]
+ *             [--json] [--exit-on-idle MS] [--test-clock pcap|tsc] [--link-wait S]
  *
  * Packets entering the inside port leave the outside port with their source
  * translated; packets entering the outside port that match a flow (or a
@@ -461,7 +461,7 @@ static void nat_usage(FILE *f, const char *prog)
     fprintf(f,
             "usage: %s [EAL options] -- [-f|--config FILE] [--inside-port N] [--outside-port N]\n"
             "       [--outside-ip A.B.C.D[,A.B.C.D...]] [--flows N] [--stats-interval SEC]\n"
-            "       [--json] [--exit-on-idle MS] [--test-clock pcap|tsc]\n"
+            "       [--json] [--exit-on-idle MS] [--test-clock pcap|tsc] [--link-wait S]\n"
             "Defaults: inside port 0, outside port 1, outside IP 198.51.100.1, 1048576 flows.\n"
             "Signals: SIGINT/SIGTERM stop (final stats), SIGUSR1 prints stats.\n"
             "Telemetry: /vmmgr_nat/stats, /vmmgr_nat/config. See docs/vnf-samples.md.\n",

@@ -1,5 +1,5 @@
 #!/bin/bash
-# test_pktgen_e2e.sh PKTGEN testpmd|nat|nat-reply - end-to-end run through memif.
+# test_pktgen_e2e.sh PKTGEN testpmd|nat|nat-first|nat-reply - end-to-end run through memif.
 #
 #   vmmgr-pktgen (memif server, port 0) -> VNF (memif client) -> vmmgr-pktgen (port 1)
 #
@@ -15,6 +15,11 @@
 # With "nat-reply" the generator also plays the far end: it answers every
 # frame that reaches port 1 (--reflect 1), the NAT translates the answers back,
 # and they must arrive on port 0 from 192.0.2.1 to the original inside hosts.
+# The VNF starts once the generator has started its ports (pktgen_wait_ready)
+# and, with --link-wait, reconnects if its link still does not come up.
+# "nat-first" is "nat" with the VNF started BEFORE the generator exists: its
+# memif ports cannot connect, and it must restart them until they do
+# (--link-wait; DPDK 22.11's memif client never retries by itself).
 # Each process gets its own --file-prefix and the sockets a private directory;
 # every process started here is killed on exit, whatever happened.
 set -u
@@ -22,6 +27,7 @@ PKTGEN=$1
 MODE=$2
 PY=/usr/bin/python3
 BIN=${VMMGR_BINARY_DIR:-$(dirname "$PKTGEN")/../..}
+. "$(dirname "$0")/lib.sh"
 
 REFLECT=()
 case $MODE in
@@ -30,7 +36,7 @@ nat-reply)
     [ -x "$VNF" ] || { echo "SKIP: $VNF is not built"; exit 77; }
     REFLECT=(--reflect 1)
     ;;
-nat)
+nat | nat-first)
     VNF=$BIN/vnf-samples/nat/vmmgr-nat
     [ -x "$VNF" ] || { echo "SKIP: $VNF is not built"; exit 77; }
     ;;
@@ -38,7 +44,7 @@ testpmd)
     VNF=$(command -v dpdk-testpmd) || { echo "SKIP: dpdk-testpmd not installed"; exit 77; }
     ;;
 *)
-    echo "usage: $0 PKTGEN testpmd|nat|nat-reply"
+    echo "usage: $0 PKTGEN testpmd|nat|nat-first|nat-reply"
     exit 2
     ;;
 esac
@@ -74,35 +80,54 @@ VCPU=${CPUS#* }
 MEMIF0=net_memif0,role=server,socket=$DIR/in.sock,socket-abstract=no,id=0,rsize=12
 MEMIF1=net_memif1,role=server,socket=$DIR/out.sock,socket-abstract=no,id=0,rsize=12
 
-"$PKTGEN" --lcores 0@$CPU --no-huge --no-pci -m 256 --log-level=error --file-prefix ${PFX}-gen \
-    --vdev=$MEMIF0 --vdev=$MEMIF1 -- \
-    --tx-port 0 --rate 10000 --count 20000 --size 64 --src-ip 10.0.0.1-10.0.0.16 \
-    --src-port 1024-1039 --dst-ip 192.0.2.1 --dst-port 53 --link-wait 20 --wait-return 20 \
-    --verify-rx --json --stats-interval 0.5 --results $DIR/gen.json "${REFLECT[@]}" \
-    > $DIR/gen.out 2> $DIR/gen.err &
-GEN_PID=$!
-for _ in $(seq 100); do
-    [ -S $DIR/in.sock ] && [ -S $DIR/out.sock ] && break
-    sleep 0.1
-done
-[ -S $DIR/in.sock ] || fail "generator did not create its memif sockets"
+start_gen() {
+    "$PKTGEN" --lcores 0@$CPU --no-huge --no-pci -m 256 --log-level=error --file-prefix ${PFX}-gen \
+        --vdev=$MEMIF0 --vdev=$MEMIF1 -- \
+        --tx-port 0 --rate 10000 --count 20000 --size 64 --src-ip 10.0.0.1-10.0.0.16 \
+        --src-port 1024-1039 --dst-ip 192.0.2.1 --dst-port 53 --link-wait 20 --wait-return 20 \
+        --verify-rx --json --stats-interval 0.5 --results $DIR/gen.json "${REFLECT[@]}" \
+        > $DIR/gen.out 2> $DIR/gen.err &
+    GEN_PID=$!
+}
 
-C0=${MEMIF0/server/client}
-C1=${MEMIF1/server/client}
-if [ $MODE != testpmd ]; then
-    "$VNF" --lcores 0@$VCPU --no-huge --no-pci -m 512 --log-level=error --file-prefix ${PFX}-vnf \
-        --vdev=$C0 --vdev=$C1 -- --flows 4096 > $DIR/vnf.log 2>&1 &
+start_vnf() {
+    local c0=${MEMIF0/server/client} c1=${MEMIF1/server/client}
+    if [ $MODE != testpmd ]; then
+        "$VNF" --lcores 0@$VCPU --no-huge --no-pci -m 512 --log-level=error \
+            --file-prefix ${PFX}-vnf --vdev=$c0 --vdev=$c1 -- --flows 4096 --link-wait 20 \
+            > $DIR/vnf.log 2>&1 &
+    else
+        "$VNF" --lcores 0@$VCPU,1@$VCPU --no-huge --no-pci -m 256 --log-level=error \
+            --file-prefix ${PFX}-vnf --vdev=$c0 --vdev=$c1 -- --forward-mode=io \
+            --total-num-mbufs=4096 --stats-period 100 > $DIR/vnf.log 2>&1 &
+    fi
+    VNF_PID=$!
+}
+
+if [ $MODE = nat-first ]; then
+    start_vnf
+    for _ in $(seq 300); do
+        grep -q 'did not start' $DIR/vnf.log 2>/dev/null && break
+        kill -0 $VNF_PID 2>/dev/null || fail "the VNF exited while its memif server was missing"
+        sleep 0.1
+    done
+    grep -q 'did not start' $DIR/vnf.log || fail "the VNF did not report its unconnected port"
+    start_gen
 else
-    "$VNF" --lcores 0@$VCPU,1@$VCPU --no-huge --no-pci -m 256 --log-level=error \
-        --file-prefix ${PFX}-vnf --vdev=$C0 --vdev=$C1 -- --forward-mode=io \
-        --total-num-mbufs=4096 --stats-period 100 > $DIR/vnf.log 2>&1 &
+    start_gen
+    pktgen_wait_ready $DIR/gen.err $GEN_PID || fail "generator not ready"
+    start_vnf
 fi
-VNF_PID=$!
 
 wait $GEN_PID
 rc=$?
 GEN_PID=
 [ $rc = 0 ] || fail "generator exited with $rc"
+if [ $MODE = nat-first ]; then
+    grep -q 'restarting the port to reconnect' $DIR/vnf.log ||
+        fail "the VNF connected without restarting its ports: the test did not test the retry"
+    MODE=nat
+fi
 $PY - "$DIR/gen.json" "$MODE" "$DIR/gen.out" <<'PYEOF' || fail "end-to-end result: $(cat $DIR/gen.json)"
 import json, sys
 s = json.load(open(sys.argv[1]))

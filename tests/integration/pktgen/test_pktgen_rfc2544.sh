@@ -13,6 +13,7 @@ PKTGEN=$1
 PY=/usr/bin/python3
 BIN=${VMMGR_BINARY_DIR:-$(dirname "$PKTGEN")/../..}
 FW=$BIN/vnf-samples/firewall/vmmgr-fw
+. "$(dirname "$0")/lib.sh"
 [ -x "$FW" ] || { echo "SKIP: $FW is not built"; exit 77; }
 
 DIR=$(mktemp -d /tmp/vmmgr-test-pktgen-rfc.XXXXXX)
@@ -52,10 +53,10 @@ search() { # NAME LOSS_RATIO
         --results $DIR/$name.json > $DIR/$name-gen.log 2>&1 &
     gen=$!
     PIDS="$PIDS $gen"
-    sleep 0.5
+    pktgen_wait_ready $DIR/$name-gen.log $gen || fail "$name: generator not ready"
     "$FW" --lcores 0@$VCPU --no-huge --no-pci -m 512 --log-level=error \
         --file-prefix ${PFX}-f$name --vdev=${m0/server/client} --vdev=${m1/server/client} \
-        -- --rules $DIR/rules --default drop > $DIR/$name-fw.log 2>&1 &
+        -- --rules $DIR/rules --default drop --link-wait 20 > $DIR/$name-fw.log 2>&1 &
     fw=$!
     PIDS="$PIDS $fw"
     wait $gen

@@ -4,7 +4,8 @@
 # starts vmmgrd on it, and on exit (success, failure or signal) stops every
 # vmmgrd it started and removes the dir, so no daemon, socket or file is left.
 # Helpers: ctl (vmmgrctl on our socket), api (curl over the socket, sets
-# $status and $body), expect_rc, check, jget (a JSON field via python3).
+# $status and $body), expect_rc, check, check_pins, jget (a JSON field via
+# python3), libvirt_usable / skip_real_host, domain_type.
 set -u
 
 : "${VMMGR_BINARY_DIR:?run through ctest}"
@@ -125,6 +126,40 @@ wait_for() {
     done
     fail "timed out: $what"
 }
+
+# check_pins : every host's core map, the allocations table and, for running
+# guests on qemu:///system, libvirt's live pins and /proc agree with each VM's
+# plan (check_pins.py says what it compares).
+check_pins() {
+    n_checks=$((n_checks + 1))
+    python3 "$(dirname "${BASH_SOURCE[0]}")/check_pins.py" "$VMMGRCTL" "$SOCK" "$STATE/vmmgr.db" \
+        >"$T/check_pins.out" 2>&1 || fail "core maps / live pins vs plans: $(cat "$T/check_pins.out")"
+}
+
+# libvirt_usable : qemu:///system answers and the machine has the 2 CPUs the
+# real-host sections pin to; else sets $libvirt_why (for the exit-77 line).
+libvirt_usable() {
+    if ! virsh -q -c qemu:///system version >/dev/null 2>&1; then
+        libvirt_why="libvirtd does not answer on qemu:///system"
+        return 1
+    fi
+    if [ "$(nproc --all)" -lt 2 ]; then
+        libvirt_why="the real-host checks pin to CPUs 0-1 and this machine has $(nproc --all) CPU"
+        return 1
+    fi
+    return 0
+}
+
+# skip_real_host WHY : the end of a test whose other checks all passed but
+# whose real-host section could not run: exit 77 (ctest: skipped) and say why.
+skip_real_host() {
+    echo "SKIP: the real-host (qemu:///system) section could not run: $1; the other $n_checks checks passed"
+    exit 77
+}
+
+# domain_type : "kvm" or "qemu" (TCG) for a domain XML written by a test, by
+# the harness's one rule (tests/harness/vt_libvirt.c vt_domain_type()).
+domain_type() { "$VMMGR_BINARY_DIR/tests/harness/vt-domain-type"; }
 
 # jget EXPR : evaluates a Python expression on the JSON document "d" read from stdin.
 jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Crash safety: vmmgrd is killed with SIGKILL at random moments (seeded,
 # VMMGR_CRASH_SEED, default 5) while 50 creates and deletes run against it,
-# on simulated hosts and, when available, this machine's KVM host. After
-# every restart: the journal is empty, every VM row has exactly its plan's
-# PUs in the allocations table and no PU is held twice, the daemon's view
-# agrees with the database, and on the KVM host libvirt's vmmgr domains are
-# exactly vmmgrd's VMs (none leaked, none lost).
+# on simulated hosts and this machine's KVM (or TCG) host. After every
+# restart: the journal is empty, no VM is half made and each holds PUs, each
+# host's core map holds exactly each VM's plan and equals the allocations
+# table, libvirt's live pins (virsh and /proc) are the plans (check_pins.py),
+# and on the real host libvirt's vmmgr domains are exactly vmmgrd's VMs (none
+# leaked, none lost). Without a usable qemu:///system the simulated part runs
+# and the test exits 77 naming the reason.
 . "$(dirname "$0")/lib.sh"
 
 seed=${VMMGR_CRASH_SEED:-5}
@@ -16,7 +18,8 @@ syn="package:1 numa:2(memory=16GB) core:8 pu:2"
 expect_rc 0 ctl host add sim1 --uri test:/// --synthetic "$syn" --reserved 0-1 --label rack=r1
 expect_rc 0 ctl host add sim2 --uri test:/// --synthetic "$syn" --reserved 0-1 --label rack=r2
 kvm=0
-if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 2 ]; then
+libvirt_why=
+if libvirt_usable; then
     expect_rc 0 ctl host add kvm --uri qemu:///system --reserved 0
     kvm=1
 fi
@@ -30,8 +33,6 @@ invariants() {
     # Recovery may defer an entry while libvirt finishes the killed daemon's
     # last call; it retries every second.
     wait_for 20 "journal empty after restart" journal_empty
-    check "no PU held twice" [ "$(db "SELECT COUNT(*) FROM (SELECT host_id, pu FROM allocations GROUP BY host_id, pu HAVING COUNT(*) > 1)")" = 0 ]
-    check "no allocation without its VM" [ "$(db "SELECT COUNT(*) FROM allocations WHERE vm_id NOT IN (SELECT id FROM vms)")" = 0 ]
     check "every VM holds PUs" [ "$(db "SELECT COUNT(*) FROM vms WHERE id NOT IN (SELECT vm_id FROM allocations)")" = 0 ]
     check "no half-made VM" [ "$(db "SELECT COUNT(*) FROM vms WHERE state IN ('creating','deleting')")" = 0 ]
     ctl --json vm list >"$T/list.json" || fail "vm list"
@@ -41,6 +42,7 @@ invariants() {
         ctl --json vm pins "$v" >"$T/pins.json" || fail "vm pins $v"
         check "$v pinned as planned after restart" [ "$(jget 'str(d["live"])+str(d["drift"])' <"$T/pins.json")" = True0 ]
     done
+    check_pins
     if [ $kvm = 1 ]; then
         local lv ours
         lv=$(virsh -q -c qemu:///system list --all --name | grep "^$prefix" | sort | tr '\n' ' ')
@@ -84,4 +86,5 @@ for v in $(ctl --json vm list | jget '" ".join(v["name"] for v in d)'); do
 done
 invariants
 stop_daemon
+[ $kvm = 1 ] || skip_real_host "$libvirt_why"
 echo "PASS: $n_checks checks"

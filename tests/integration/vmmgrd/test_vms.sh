@@ -41,7 +41,8 @@ expect_api_error 400 INVALID_ARGUMENT POST /v1/vms '{"name":"v0","vcpus":-2,"mem
 expect_api_error 404 NOT_FOUND POST /v1/vms/ghost/start '{}'
 expect_api_error 404 NOT_FOUND POST /v1/vms/ghost/explode '{}'
 check "no VM after bad input" [ "$(nvms)" = 0 ]
-check "no allocation after bad input" [ "$(allocs)" = 0 ]
+check "no PU held after bad input (database)" [ "$(allocs)" = 0 ]
+check_pins # and no PU held in any core map (vmmgrd's own view)
 
 # Dry run: a plan, nothing created.
 expect_rc 0 ctl vm create v1 --vcpus 3 --memory 256 --shared-vcpus 0 --dry-run
@@ -63,11 +64,12 @@ v1_host=$(ctl --json vm show v1 | jget 'd["host"]')
 v1_pus=$(ctl --json vm show v1 | jget 'd["pus"]')
 expect_rc 0 ctl --json host show "$v1_host"
 check "core map names v1's PUs" [ "$(jget '",".join(str(e["pu"]) for e in d["core_map"] if e["vm"]=="v1" and e["vcpus"] not in ("blocked","emulator"))' <"$T/out")" != "" ]
-check "PU rows = allocations" [ "$(jget 'len([e for e in d["core_map"] if e["vm"]])' <"$T/out")" = "$(allocs)" ]
+check_pins
 # A shared group's PU lists every vCPU on it (here a 2-vCPU all-shared VM).
 expect_rc 0 ctl vm create sh2 --vcpus 2 --memory 64 --cpu-mode shared --host "$v1_host"
 expect_rc 0 ctl --json host show "$v1_host"
 check "core map lists both shared vCPUs on one PU" [ "$(jget '[e["vcpus"] for e in d["core_map"] if e["vm"]=="sh2" and e["vcpus"]!="blocked"]' <"$T/out")" = "['0-1']" ]
+check_pins
 expect_rc 0 ctl vm delete sh2
 expect_rc 4 ctl vm create v1 --vcpus 1 --memory 64
 
@@ -100,6 +102,7 @@ expect_rc 5 ctl group create fw --scope host --member fw-act:act:vcpus=2,memory=
     --member fw-sby:sby:vcpus=40,memory=256
 check "no member of the refused group" [ "$(nvms)" = "$before" ]
 check "no PU held by the refused group" [ "$(allocs)" = "$before_allocs" ]
+check_pins
 expect_rc 3 ctl group show fw
 expect_rc 4 ctl group create nat --member x:act:vcpus=1,memory=64
 # A third member joins as SBY: kept out of the ACT's rack.
@@ -121,7 +124,8 @@ check "pins after reboot" [ "$(jget 'd["drift"]' <"$T/out")" = 0 ]
 
 # The real KVM host: ACT on this machine, SBY on a simulated host.
 kvm=0
-if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 2 ]; then
+libvirt_why=
+if libvirt_usable; then
     kvm=1
     act=vmmgr-test-act-$$
     sby=vmmgr-test-sby-$$
@@ -142,6 +146,7 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     affinity_is() { [ "$(affinity)" = "$1" ]; }
     state_is() { [ "$(ctl --json vm show "$1" | jget 'd["state"]')" = "$2" ]; }
     check "vCPU 0 thread pinned to PU $want in /proc (have $(affinity))" [ "$(affinity)" = "$want" ]
+    check_pins # every VM: core maps, database, and this guest in virsh and /proc
     # Someone re-pins by hand: vmmgrd repairs it and records drift.
     other=$(python3 -c "print(0 if $want != 0 else 1)")
     virsh -q -c qemu:///system vcpupin "$act" 0 "$other" --live >/dev/null || fail "virsh vcpupin"
@@ -174,11 +179,16 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     wait_for 5 "outside start noticed" state_is "$act" running
     qpid=$(cat "/run/libvirt/qemu/$act.pid")
     check "pins after outside restart" [ "$(affinity)" = "$want" ]
+    check_pins
     expect_rc 0 ctl vm pins "$act"
     check "vm pins table" grep -q "live pins match the plan" "$T/out"
     # A graceful stop (the diskless guest ignores ACPI, so vmmgrd waits 10 s
     # and destroys it) runs without the daemon lock: reads answer at once,
     # another VM's actions proceed, this VM's next action is refused as busy.
+    # What proves it is the order (they finish while 'vm show' still says
+    # busy: stop); the time limits only catch a call stuck behind the lock,
+    # at 10x the typical time on a loaded 2-CPU TCG machine (about 300 ms for
+    # the list, 500 ms for the stop+start), still inside the 10 s stop.
     ms_since() { echo $((($(date +%s%N) - $1) / 1000000)); }
     busy_is() { [ "$(ctl --json vm show "$1" | jget 'd["busy"]')" = "$2" ]; }
     ("$VMMGRCTL" --socket "$SOCK" --timeout 30000 vm stop "$act" >"$T/stop.out" 2>"$T/stop.err"
@@ -188,7 +198,7 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     t0=$(date +%s%N)
     expect_rc 0 ctl vm list
     ms=$(ms_since "$t0")
-    check "vm list answered in $ms ms during a graceful stop" [ "$ms" -lt 1000 ]
+    check "vm list answered in $ms ms during a graceful stop" [ "$ms" -lt 3000 ]
     echo "vm list during a graceful stop: $ms ms"
     check "vm list shows the VM" grep -q "$act" "$T/out"
     expect_rc 4 ctl vm reboot "$act"
@@ -198,7 +208,7 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     expect_rc 0 ctl vm stop v1 --force
     expect_rc 0 ctl vm start v1
     ms=$(ms_since "$t0")
-    check "another VM stopped and started in $ms ms meanwhile" [ "$ms" -lt 3000 ]
+    check "another VM stopped and started in $ms ms meanwhile" [ "$ms" -lt 5000 ]
     echo "another VM's stop+start during the graceful stop: $ms ms"
     check "the graceful stop was still running" busy_is "$act" stop
     wait "$stopper"
@@ -207,8 +217,6 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1 && [ "$(nproc --all)" -ge 
     expect_rc 0 ctl vm start "$act"
     qpid=$(cat "/run/libvirt/qemu/$act.pid")
     check "pins after start in /proc" [ "$(affinity)" = "$want" ]
-else
-    echo "note: no usable qemu:///system here; KVM checks skipped"
 fi
 
 # Restart: VMs come back; simulated hosts (libvirt's in-memory driver) get
@@ -220,7 +228,7 @@ if [ $kvm = 1 ]; then
     orphan=vmmgr-test-orphan-$$
     KVM_DOMAINS="$KVM_DOMAINS $orphan"
     cat >"$T/orphan.xml" <<XML
-<domain type='kvm'><name>$orphan</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
+<domain type='$(domain_type)'><name>$orphan</name><memory unit='MiB'>64</memory><vcpu>1</vcpu>
 <metadata><vmmgr:vm xmlns:vmmgr='urn:vmmgr:vm:1' role='none' group=''/></metadata>
 <os><type arch='x86_64'>hvm</type></os></domain>
 XML
@@ -238,6 +246,7 @@ expect_rc 0 ctl events
 check "reconcile reported" grep -q "reconcile .*checked against libvirt: 0 lost" "$T/out"
 expect_rc 0 ctl --json vm pins v1
 check "simulated VM running again" [ "$(jget 'd["state"]+str(d["drift"])' <"$T/out")" = running0 ]
+check_pins # after a restart: core maps rebuilt from the database, live pins as planned
 
 # Crash recovery: a create interrupted before its domain ran, and a delete
 # interrupted half-way (as a kill -9 would leave them).
@@ -284,13 +293,9 @@ for i in $(seq 20); do
     [ "$rc" = 0 ] && n_ok=$((n_ok + 1))
 done
 check "most parallel creates fit ($n_ok)" [ $n_ok -ge 10 ]
-dups=$(sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*) FROM (SELECT host_id, pu FROM allocations GROUP BY host_id, pu HAVING COUNT(*) > 1)")
-check "no PU double-booked in the database" [ "$dups" = 0 ]
-for h in sim1 sim2 sim3; do
-    ctl --json host show "$h" >"$T/cm.json"
-    check "core map of $h agrees with the allocations table" [ "$(jget 'len([e for e in d["core_map"] if e["vm"]])' <"$T/cm.json")" = \
-        "$(sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*) FROM allocations a JOIN hosts h ON h.id = a.host_id WHERE h.name = '$h'")" ]
-done
+# No PU given twice: each VM's plan against the core maps (where two VMs on
+# one PU would show as a plan the core map does not honour) and the database.
+check_pins
 for i in $(seq 20); do
     if [ "$(cat "$T/par$i.rc")" = 0 ]; then
         ctl --json vm pins "par$i" >"$T/pins.json"
@@ -304,7 +309,7 @@ for v in $(ctl --json vm list | jget '" ".join(x["name"] for x in d)'); do
 done
 expect_rc 3 ctl vm delete v1
 expect_rc 0 ctl vm delete v1 --if-exists
-check "no allocation left" [ "$(allocs)" = 0 ]
+check_pins # no VM left: every core map and the allocations table empty
 check "groups pruned" [ "$(ctl --json group list | jget 'len(d)')" = 0 ]
 if [ $kvm = 1 ]; then
     check "KVM domain undefined" bash -c "! virsh -q -c qemu:///system dominfo $act >/dev/null 2>&1"
@@ -312,4 +317,5 @@ fi
 api GET /metrics
 check "delete latency recorded (metrics are per run)" grep -q '^vmmgr_operation_duration_seconds_count{op="vm_delete",result="ok"}' "$T/body"
 stop_daemon
+[ $kvm = 1 ] || skip_real_host "$libvirt_why"
 echo "PASS: $n_checks checks"

@@ -39,6 +39,10 @@
 #define VNF_NB_TXD      1024
 #define VNF_CTL_TICK_US 10000
 #define VNF_RING_SIZE   4096
+/* How long a link may stay down under --link-wait before its port is
+ * restarted: a memif handshake takes a few control messages, well under this
+ * even on a busy machine. */
+#define VNF_LINK_RETRY_MS 1000
 
 static volatile sig_atomic_t vnf_sig_quit;
 static volatile sig_atomic_t vnf_sig_stats;
@@ -108,6 +112,8 @@ enum nfv_code vnf_opts_common(struct vnf_opts *o, int opt, const char *arg, stru
         return NFV_OK;
     case VNF_OPT_EXIT_ON_IDLE:
         return vnf_parse_u32(arg, 1, 3600000, "--exit-on-idle", &o->exit_on_idle_ms, err);
+    case VNF_OPT_LINK_WAIT:
+        return vnf_parse_u32(arg, 1, 3600, "--link-wait", &o->link_wait_s, err);
     case VNF_OPT_TEST_CLOCK:
         if (strcmp(arg, "pcap") == 0) {
             o->is_pcap_clock = true;
@@ -176,14 +182,86 @@ static enum nfv_code vnf_port_setup(struct vnf_app *app, unsigned side, struct n
         rc = rte_eth_rx_queue_setup(port, q, nb_rxd, rte_eth_dev_socket_id(port), NULL, app->pool);
     for (uint16_t q = 0; rc == 0 && q < app->n_workers; q++)
         rc = rte_eth_tx_queue_setup(port, q, nb_txd, rte_eth_dev_socket_id(port), NULL);
-    if (rc == 0)
+    if (rc == 0) {
         rc = rte_eth_dev_start(port);
+        /* A memif client whose server socket is not there yet fails to
+         * start; under --link-wait, vnf_ports_wait_link() starts it again. */
+        if (rc != 0 && app->opts.link_wait_s) {
+            fprintf(stderr, "%s: port %u (%s) did not start (%s); retrying for up to %u s\n",
+                    app->prog, port, info.driver_name, strerror(-rc), app->opts.link_wait_s);
+            rc = 0;
+        }
+    }
     if (rc != 0)
         return NFV_ERR(err, NFV_E_IO, "'port %u': setup failed: %s", port, strerror(-rc));
     app->n_rxq[side] = n_rxq;
     /* Not every vdev has a MAC filter to open; failure is harmless. */
     (void)rte_eth_promiscuous_enable(port);
     return NFV_OK;
+}
+
+static bool vnf_link_is_up(uint16_t port)
+{
+    struct rte_eth_link link = {0};
+
+    return rte_eth_link_get_nowait(port, &link) == 0 && link.link_status == RTE_ETH_LINK_UP;
+}
+
+/*
+ * --link-wait: waits for both links before any worker polls the ports. A DPDK
+ * 22.11 memif client connects once, from rte_eth_dev_start(); a server whose
+ * own port is not started yet answers "device is disabled", and the client
+ * never tries again. Stopping and starting the port connects anew, so a port
+ * whose link is still down after VNF_LINK_RETRY_MS is restarted (safe here:
+ * no worker runs yet), each time with a line on stderr.
+ */
+static enum nfv_code vnf_ports_wait_link(struct vnf_app *app, struct nfv_err *err)
+{
+    uint64_t hz = rte_get_timer_hz(), t0 = rte_get_timer_cycles();
+    uint64_t deadline = t0 + (uint64_t)app->opts.link_wait_s * hz;
+    uint64_t retry_cycles = VNF_LINK_RETRY_MS * hz / 1000, next_retry = t0 + retry_cycles;
+    unsigned attempt = 0;
+
+    while (!vnf_sig_quit) {
+        uint64_t now = rte_get_timer_cycles();
+        unsigned n_down = 0;
+
+        for (unsigned s = 0; s < 2; s++)
+            n_down += !vnf_link_is_up(app->port[s]);
+        if (n_down == 0)
+            return NFV_OK;
+        if (now >= deadline) {
+            unsigned s = vnf_link_is_up(app->port[0]) ? 1 : 0;
+
+            return NFV_ERR(err, NFV_E_TIMEOUT,
+                           "'port %u': link still down after %u s (--link-wait; is the peer, "
+                           "e.g. the memif server, running?)",
+                           app->port[s], app->opts.link_wait_s);
+        }
+        if (now >= next_retry) {
+            attempt++;
+            for (unsigned s = 0; s < 2; s++) {
+                uint16_t port = app->port[s];
+                int rc;
+
+                if (vnf_link_is_up(port))
+                    continue;
+                fprintf(stderr,
+                        "%s: port %u (%s side): link down after %.1f s, restarting the port to "
+                        "reconnect (attempt %u, %.0f s left)\n",
+                        app->prog, port, app->side_names[s], (double)(now - t0) / (double)hz,
+                        attempt, (double)(deadline - now) / (double)hz);
+                (void)rte_eth_dev_stop(port);
+                rc = rte_eth_dev_start(port);
+                if (rc != 0)
+                    fprintf(stderr, "%s: port %u: start failed (%s), will retry\n", app->prog,
+                            port, strerror(-rc));
+            }
+            next_retry = now + retry_cycles;
+        }
+        rte_delay_ms(10);
+    }
+    return NFV_ERR(err, NFV_E_STATE, "'--link-wait': interrupted by a signal");
 }
 
 struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t port0,
@@ -263,6 +341,15 @@ struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t
             goto fail;
         }
     }
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = vnf_sig_handler;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGUSR1, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    if (o->link_wait_s && vnf_ports_wait_link(app, err) != NFV_OK)
+        goto fail;
     if (o->is_pcap_clock) {
         /* net_pcap registered the field and flag when it was probed. */
         int flag_bit = rte_mbuf_dynflag_lookup(RTE_MBUF_DYNFLAG_RX_TIMESTAMP_NAME, NULL);
@@ -273,13 +360,6 @@ struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t
         }
         app->ts_flag = 1ull << flag_bit;
     }
-    memset(&sa, 0, sizeof(sa));
-    sa.sa_handler = vnf_sig_handler;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, NULL);
-    sigaction(SIGTERM, &sa, NULL);
-    sigaction(SIGUSR1, &sa, NULL);
-    sigaction(SIGHUP, &sa, NULL);
     return app;
 fail:
     vnf_app_free(app);

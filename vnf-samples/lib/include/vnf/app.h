@@ -89,6 +89,7 @@ struct vnf_app_ops {
 struct vnf_opts {
     uint32_t stats_interval_s; /* 0: no periodic stats */
     uint32_t exit_on_idle_ms;  /* 0: run until a signal */
+    uint32_t link_wait_s;      /* 0: start without waiting for the links */
     bool is_json;
     bool is_pcap_clock;
     const char *config;
@@ -100,6 +101,7 @@ enum {
     VNF_OPT_JSON,
     VNF_OPT_EXIT_ON_IDLE,
     VNF_OPT_TEST_CLOCK,
+    VNF_OPT_LINK_WAIT,
     VNF_OPT__APP_FIRST = 300
 };
 /* Entries to splice into an app's struct option table (the list ends in a comma). */
@@ -108,7 +110,8 @@ enum {
         {"stats-interval", required_argument, NULL, VNF_OPT_STATS_INTERVAL},                       \
         {"json", no_argument, NULL, VNF_OPT_JSON},                                                 \
         {"exit-on-idle", required_argument, NULL, VNF_OPT_EXIT_ON_IDLE},                           \
-        {"test-clock", required_argument, NULL, VNF_OPT_TEST_CLOCK},
+        {"test-clock", required_argument, NULL, VNF_OPT_TEST_CLOCK},                               \
+        {"link-wait", required_argument, NULL, VNF_OPT_LINK_WAIT},
 /* Handles option @opt if it is a shared one; returns NFV_E_NOENT if not shared. */
 enum nfv_code vnf_opts_common(struct vnf_opts *o, int opt, const char *arg, struct nfv_err *err);
 
@@ -124,9 +127,13 @@ struct rte_rcu_qsbr;
  * Sets up ports @port0/@port1 (a TX queue per worker, up to one RX queue per
  * worker, RSS when the port has it; a shared mbuf pool), the dispatch rings,
  * installs the signal handlers and returns the runtime. @side_names name the
- * sides in counters ("inside"/"outside"). Errors: NFV_E_INVAL (port missing,
- * same port twice, too few TX queues for the lcores, test clock with several
- * lcores or on a port that is not net_pcap), NFV_E_NOMEM, NFV_E_IO (port setup).
+ * sides in counters ("inside"/"outside"). With --link-wait S it then waits up
+ * to S seconds for both links, restarting a port whose link stays down (a
+ * memif client connects only in rte_eth_dev_start()), with a progress line on
+ * stderr per restart. Errors: NFV_E_INVAL (port missing, same port twice, too
+ * few TX queues for the lcores, test clock with several lcores or on a port
+ * that is not net_pcap), NFV_E_NOMEM, NFV_E_IO (port setup), NFV_E_TIMEOUT
+ * (a link still down after --link-wait).
  */
 struct vnf_app *vnf_app_new(const char *prog, const struct vnf_opts *o, uint16_t port0,
                             uint16_t port1, const char *const side_names[2], struct nfv_err *err);
