@@ -69,18 +69,20 @@ enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct 
 
 static void print_event_line(const struct ctl_ctx *ctx, const json_t *ev)
 {
-    char ts[40];
+    char ts[40], obj[256], msg[2048];
+    const char *o = json_string_value(json_object_get(ev, "object"));
+    const char *m = json_string_value(json_object_get(ev, "message"));
 
     if (ctx->fmt != NFV_OUT_TABLE) {
         nfv_json_print(ev, NFV_OUT_JSON_SHORT, stdout);
     } else {
         fmt_ms(json_integer_value(json_object_get(ev, "ts_ms")), ts, sizeof(ts));
+        /* Free text: escaped so no control sequence reaches the terminal. */
         printf("%lld %s %-5s %-18s %-16s %s\n",
                (long long)json_integer_value(json_object_get(ev, "id")), ts,
                json_string_value(json_object_get(ev, "severity")),
                json_string_value(json_object_get(ev, "type")),
-               json_string_value(json_object_get(ev, "object")),
-               json_string_value(json_object_get(ev, "message")));
+               o ? nfv_text_escape(o, obj, sizeof(obj)) : "", m ? nfv_text_escape(m, msg, sizeof(msg)) : "");
     }
     fflush(stdout);
 }

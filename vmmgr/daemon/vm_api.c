@@ -31,6 +31,7 @@ struct route {
     const char *method;
     const char *pattern;
     route_fn fn;
+    enum vm_auth_role role; /* the least role that may call it (vm_auth.h) */
 };
 
 static const char *query_str(const struct vm_http_request *req, const char *key)
@@ -359,26 +360,27 @@ static enum nfv_code r_group_show(struct route_args *a, struct vm_http_response 
     return NFV_OK;
 }
 
+/* Roles: reader GETs, operator changes VMs and groups, admin changes hosts. */
 static const struct route routes[] = {
-    {"GET", "/v1/vms", r_vm_list},
-    {"POST", "/v1/vms", r_vm_create},
-    {"GET", "/v1/vms/*", r_vm_show},
-    {"DELETE", "/v1/vms/*", r_vm_delete},
-    {"GET", "/v1/vms/*/pins", r_vm_pins},
-    {"POST", "/v1/vms/*/*", r_vm_action},
-    {"GET", "/v1/groups", r_group_list},
-    {"POST", "/v1/groups", r_group_create},
-    {"GET", "/v1/groups/*", r_group_show},
-    {"GET", "/v1/status", r_status},
-    {"GET", "/v1/events", r_events},
-    {"GET", "/metrics", r_metrics},
-    {"GET", "/v1/hosts", r_host_list},
-    {"POST", "/v1/hosts", r_host_add},
-    {"GET", "/v1/hosts/*", r_host_show},
-    {"PATCH", "/v1/hosts/*", r_host_update},
-    {"DELETE", "/v1/hosts/*", r_host_remove},
-    {"GET", "/v1/operations", r_op_list},
-    {"GET", "/v1/operations/*", r_op_show},
+    {"GET", "/v1/vms", r_vm_list, VM_AUTH_READER},
+    {"POST", "/v1/vms", r_vm_create, VM_AUTH_OPERATOR},
+    {"GET", "/v1/vms/*", r_vm_show, VM_AUTH_READER},
+    {"DELETE", "/v1/vms/*", r_vm_delete, VM_AUTH_OPERATOR},
+    {"GET", "/v1/vms/*/pins", r_vm_pins, VM_AUTH_READER},
+    {"POST", "/v1/vms/*/*", r_vm_action, VM_AUTH_OPERATOR},
+    {"GET", "/v1/groups", r_group_list, VM_AUTH_READER},
+    {"POST", "/v1/groups", r_group_create, VM_AUTH_OPERATOR},
+    {"GET", "/v1/groups/*", r_group_show, VM_AUTH_READER},
+    {"GET", "/v1/status", r_status, VM_AUTH_READER},
+    {"GET", "/v1/events", r_events, VM_AUTH_READER},
+    {"GET", "/metrics", r_metrics, VM_AUTH_READER},
+    {"GET", "/v1/hosts", r_host_list, VM_AUTH_READER},
+    {"POST", "/v1/hosts", r_host_add, VM_AUTH_ADMIN},
+    {"GET", "/v1/hosts/*", r_host_show, VM_AUTH_READER},
+    {"PATCH", "/v1/hosts/*", r_host_update, VM_AUTH_ADMIN},
+    {"DELETE", "/v1/hosts/*", r_host_remove, VM_AUTH_ADMIN},
+    {"GET", "/v1/operations", r_op_list, VM_AUTH_READER},
+    {"GET", "/v1/operations/*", r_op_show, VM_AUTH_READER},
 };
 
 /* Splits @path into at most MAX_SEGS segments in @buf; returns the count or -1. */
@@ -457,6 +459,15 @@ void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_ht
             snprintf(msg, sizeof(msg), "'%.200s': no such API path", req->path);
             fail(resp, 404, NFV_E_NOENT, msg);
         }
+        vm_daemon_count_http(a.d, resp->status);
+        return;
+    }
+    if (req->role < found->role) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "'%s': %s %s needs the %s role; %s has %s", req->path,
+                 req->method, found->pattern, vm_auth_role_to_string(found->role),
+                 req->who ? req->who : "the caller", vm_auth_role_to_string(req->role));
+        fail(resp, 403, NFV_E_PERM, msg);
         vm_daemon_count_http(a.d, resp->status);
         return;
     }

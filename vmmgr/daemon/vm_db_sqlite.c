@@ -14,10 +14,15 @@
  */
 #include "vm_db.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct vm_db {
     sqlite3 *h;
@@ -154,6 +159,38 @@ static enum nfv_code migrate(struct vm_db *db, struct nfv_err *err)
     return NFV_OK;
 }
 
+/*
+ * The database holds the journal and events (operators' words, host URIs):
+ * mode 0600. SQLite creates a new file 0644 and gives its -wal and -shm
+ * files the database file's mode, so the file is created (or, from an older
+ * vmmgrd, corrected) here first, and any -wal/-shm left over corrected too.
+ */
+static enum nfv_code private_files(const char *path, struct nfv_err *err)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[PATH_MAX + 16];
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        int fd;
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0600);
+        if (fd < 0) {
+            if (i > 0 && errno == ENOENT)
+                continue;
+            return NFV_ERR_ERRNO(err, NFV_E_DB, errno, "'%s': cannot open state database: %s", p,
+                                 strerror(errno));
+        }
+        if (fchmod(fd, 0600) != 0) {
+            int e = errno;
+            close(fd);
+            return NFV_ERR_ERRNO(err, NFV_E_DB, e, "'%s': cannot make it private: %s", p,
+                                 strerror(e));
+        }
+        close(fd);
+    }
+    return NFV_OK;
+}
+
 enum nfv_code vm_db_open(const char *path, struct vm_db **ret, struct nfv_err *err)
 {
     struct vm_db *db = calloc(1, sizeof(*db));
@@ -161,6 +198,10 @@ enum nfv_code vm_db_open(const char *path, struct vm_db **ret, struct nfv_err *e
 
     if (!db)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    if (private_files(path, err) != NFV_OK) {
+        free(db);
+        return NFV_E_DB;
+    }
     rc = sqlite3_open_v2(path, &db->h,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc != SQLITE_OK) {
