@@ -1,6 +1,6 @@
 /*
  * ctl_daemon.c - vmmgrctl verbs about the daemon itself: status, events
- * (with --follow, a long-poll loop on GET /v1/events), metrics.
+ * (with --follow, a long-poll loop on GET /v1/events), metrics, audit.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -228,4 +228,21 @@ enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
                : NFV_OK;
     json_decref(doc);
     return code;
+}
+
+/* The audit trail (GET /v1/audit, admin): newest first. */
+static enum nfv_code print_audit(const struct ctl_ctx *ctx, const json_t *rows,
+                                 struct nfv_err *err)
+{
+    static const struct ctl_col cols[] = {{"id", true},     {"ts_ms", true},  {"who", false},
+                                          {"method", false}, {"path", false}, {"status", true},
+                                          {"result", false}};
+
+    return ctl_print_json_table(ctx, rows, cols, sizeof(cols) / sizeof(cols[0]), err);
+}
+
+enum nfv_code ctl_cmd_audit(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    return ctl_verb_list(ctx, argc, argv, "audit", "/v1/audit?limit=1000", "audit", print_audit,
+                         err);
 }

@@ -32,6 +32,7 @@ static const struct ctl_verb verbs[] = {
     {"events", "[--since ID] [--limit N] [--follow]",
      "List the event log; --follow waits for new events.", ctl_cmd_events},
     {"metrics", "", "Print vmmgrd's Prometheus metrics.", ctl_cmd_metrics},
+    {"audit", "", "Show who changed what and how it ended, newest first (admin).", ctl_cmd_audit},
     {"operation show", "ID [--wait]",
      "Show a journaled operation (e.g. an --async create); --wait polls until it ends.",
      ctl_cmd_operation_show},

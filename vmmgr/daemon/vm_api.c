@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm_audit.h"
 #include "vm_req.h"
 
 #define MAX_SEGS     8
@@ -217,6 +218,22 @@ static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *re
     return NFV_OK;
 }
 
+static enum nfv_code r_audit(struct route_args *a, struct vm_http_response *resp,
+                             struct nfv_err *err)
+{
+    static const char *const args[] = {"limit", NULL};
+    unsigned long long limit = 100;
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, args, err)) ||
+        (code = query_uint(a->req, "limit", 100000, &limit, err)) ||
+        (code = vm_daemon_audit_list(a->d, (unsigned)limit, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
 static enum nfv_code r_vm_list(struct route_args *a, struct vm_http_response *resp,
                                struct nfv_err *err)
 {
@@ -381,6 +398,7 @@ static const struct route routes[] = {
     {"DELETE", "/v1/hosts/*", r_host_remove, VM_AUTH_ADMIN},
     {"GET", "/v1/operations", r_op_list, VM_AUTH_READER},
     {"GET", "/v1/operations/*", r_op_show, VM_AUTH_READER},
+    {"GET", "/v1/audit", r_audit, VM_AUTH_ADMIN},
 };
 
 /* Splits @path into at most MAX_SEGS segments in @buf; returns the count or -1. */
@@ -428,6 +446,22 @@ static void fail(struct vm_http_response *resp, int status, enum nfv_code code, 
     resp->json = vm_http_error_json(code, msg);
 }
 
+/* Counts the answer and, for anything but a read, records it in the audit
+ * trail: who, what (method and path), the status and the error code. */
+static void finish(struct vm_daemon *d, const struct vm_http_request *req,
+                   const struct vm_http_response *resp)
+{
+    const char *code = NULL;
+
+    vm_daemon_count_http(d, resp->status);
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+        return;
+    if (resp->status >= 400)
+        code = json_string_value(json_object_get(json_object_get(resp->json, "error"), "code"));
+    vm_daemon_audit(d, req->who, req->method, req->path, resp->status,
+                    resp->status < 400 ? "ok" : code ? code : "error");
+}
+
 void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_http_response *resp)
 {
     struct route_args a = {.d = opaque, .req = req};
@@ -459,7 +493,7 @@ void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_ht
             snprintf(msg, sizeof(msg), "'%.200s': no such API path", req->path);
             fail(resp, 404, NFV_E_NOENT, msg);
         }
-        vm_daemon_count_http(a.d, resp->status);
+        finish(a.d, req, resp);
         return;
     }
     if (req->role < found->role) {
@@ -468,24 +502,24 @@ void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_ht
                  req->method, found->pattern, vm_auth_role_to_string(found->role),
                  req->who ? req->who : "the caller", vm_auth_role_to_string(req->role));
         fail(resp, 403, NFV_E_PERM, msg);
-        vm_daemon_count_http(a.d, resp->status);
+        finish(a.d, req, resp);
         return;
     }
     if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0 ||
         strcmp(req->method, "PUT") == 0) {
         if (vm_req_parse_object(req->body, req->body_size, &a.body, &err) != NFV_OK) {
             fail(resp, 0, err.code, err.msg);
-            vm_daemon_count_http(a.d, resp->status);
+            finish(a.d, req, resp);
             return;
         }
     } else if (req->body_size) {
         fail(resp, 0, NFV_E_INVAL, "'body': this request takes no body");
-        vm_daemon_count_http(a.d, resp->status);
+        finish(a.d, req, resp);
         return;
     }
     code = found->fn(&a, resp, &err);
     json_decref(a.body);
     if (code != NFV_OK)
         fail(resp, 0, code, err.msg[0] ? err.msg : nfv_code_describe(code));
-    vm_daemon_count_http(a.d, resp->status);
+    finish(a.d, req, resp);
 }

@@ -90,6 +90,15 @@ static const char *const migrations[] = {
     " severity TEXT NOT NULL,"
     " object TEXT NOT NULL,"
     " message TEXT NOT NULL);",
+    /* 1 -> 2: the audit trail (issue 10). */
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " ts_ms INTEGER NOT NULL,"
+    " who TEXT NOT NULL,"
+    " method TEXT NOT NULL,"
+    " path TEXT NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " result TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -688,6 +697,60 @@ enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err 
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? NFV_OK : db_fail(db, err, "pruning events");
+}
+
+/* ---- audit trail ---- */
+
+enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, struct nfv_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db,
+                   "INSERT INTO audit (ts_ms, who, method, path, status, result) "
+                   "VALUES (?,?,?,?,?,?)",
+                   &st, err))
+        return NFV_E_DB;
+    sqlite3_bind_int64(st, 1, a->ts_ms);
+    sqlite3_bind_text(st, 2, a->who, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, a->status);
+    sqlite3_bind_text(st, 6, a->result, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? NFV_OK : db_fail(db, err, "recording an audit entry");
+}
+
+enum nfv_code vm_db_audit_list(struct vm_db *db, unsigned limit, vm_db_audit_cb cb, void *opaque,
+                               struct nfv_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db,
+                   "SELECT id, ts_ms, who, method, path, status, result FROM audit "
+                   "ORDER BY id DESC LIMIT ?",
+                   &st, err))
+        return NFV_E_DB;
+    sqlite3_bind_int64(st, 1, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vm_db_audit a;
+        memset(&a, 0, sizeof(a));
+        a.id = sqlite3_column_int64(st, 0);
+        a.ts_ms = sqlite3_column_int64(st, 1);
+        col_copy(st, 2, a.who, sizeof(a.who));
+        col_copy(st, 3, a.method, sizeof(a.method));
+        col_copy(st, 4, a.path, sizeof(a.path));
+        a.status = sqlite3_column_int(st, 5);
+        col_copy(st, 6, a.result, sizeof(a.result));
+        if (cb(opaque, &a))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, err, "listing the audit trail");
+    return NFV_OK;
 }
 
 /* ---- VMs, allocations, groups ---- */

@@ -222,6 +222,15 @@ chmod 600 "$T/admin.tok"
 expect_rc 0 ctl --url "$URL" --cacert "$T/ca.pem" --token-file "$T/admin.tok" host remove r2
 expect_rc 7 ctl --url "$URL" --cacert "$T/ca.pem" status
 
+# Audit: who, what, when, result -- refusals included; admin only.
+expect_rc 0 ctl --json audit
+check "audit: the admin token removed r2" [ "$(jget '[(a["who"],a["status"],a["result"]) for a in d if a["method"]=="DELETE" and a["path"]=="/v1/hosts/r2"][0]' <"$T/out")" = "('token:boss', 200, 'ok')" ]
+check "audit: the reader's refused host add" [ "$(jget '[a["result"] for a in d if a["who"]=="token:ro" and a["method"]=="POST"][0]' <"$T/out")" = PERMISSION_DENIED ]
+check "audit: entries have a time" [ "$(jget 'min(a["ts_ms"] for a in d) > 1600000000000' <"$T/out")" = True ]
+expect_rc 7 env VMMGR_TOKEN="$READER" "$VMMGRCTL" --socket "$SOCK" audit
+expect_rc 0 ctl audit
+check "audit table" grep -q "token:boss *DELETE */v1/hosts/r2 *200 *ok" "$T/out"
+
 # Unix-socket peers by uid: another user is a reader by default.
 if command -v setpriv >/dev/null && [ "$(id -u)" = 0 ]; then
     chmod 755 "$T"
