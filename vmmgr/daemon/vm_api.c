@@ -186,8 +186,12 @@ static enum nfv_code r_host_remove(struct route_args *a, struct vm_http_response
     return NFV_OK;
 }
 
-static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *resp,
-                               struct nfv_err *err)
+/* A list route whose only query argument is ?limit=N (default 100). */
+typedef enum nfv_code (*limited_list_fn)(struct vm_daemon *d, unsigned limit, json_t **ret,
+                                         struct nfv_err *err);
+
+static enum nfv_code limited_list(struct route_args *a, struct vm_http_response *resp,
+                                  limited_list_fn list, struct nfv_err *err)
 {
     static const char *const args[] = {"limit", NULL};
     unsigned long long limit = 100;
@@ -196,10 +200,16 @@ static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *re
 
     if ((code = query_check(a->req, args, err)) ||
         (code = query_uint(a->req, "limit", 100000, &limit, err)) ||
-        (code = vm_daemon_op_list(a->d, (unsigned)limit, &v, err)))
+        (code = list(a->d, (unsigned)limit, &v, err)))
         return code;
     ok(resp, 200, v);
     return NFV_OK;
+}
+
+static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    return limited_list(a, resp, vm_daemon_op_list, err);
 }
 
 static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *resp,
@@ -221,17 +231,7 @@ static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *re
 static enum nfv_code r_audit(struct route_args *a, struct vm_http_response *resp,
                              struct nfv_err *err)
 {
-    static const char *const args[] = {"limit", NULL};
-    unsigned long long limit = 100;
-    json_t *v;
-    enum nfv_code code;
-
-    if ((code = query_check(a->req, args, err)) ||
-        (code = query_uint(a->req, "limit", 100000, &limit, err)) ||
-        (code = vm_daemon_audit_list(a->d, (unsigned)limit, &v, err)))
-        return code;
-    ok(resp, 200, v);
-    return NFV_OK;
+    return limited_list(a, resp, vm_daemon_audit_list, err);
 }
 
 static enum nfv_code r_vm_list(struct route_args *a, struct vm_http_response *resp,
