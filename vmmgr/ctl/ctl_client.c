@@ -107,9 +107,8 @@ static enum nfv_code do_call(const struct ctl_ctx *ctx, const char *method, cons
                        "'%s': cannot connect to vmmgrd (is it running? see --socket)",
                        ctx->url ? ctx->url : ctx->socket_path);
     else if (cc != CURLE_OK)
-        code =
-            NFV_ERR(err, NFV_E_UNREACHABLE, "'%s': %s", ctx->url ? ctx->url : ctx->socket_path,
-                    curl_easy_strerror(cc));
+        code = NFV_ERR(err, NFV_E_UNREACHABLE, "'%s': %s", ctx->url ? ctx->url : ctx->socket_path,
+                       curl_easy_strerror(cc));
     else
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
     curl_slist_free_all(hdrs);

@@ -82,7 +82,8 @@ static void print_event_line(const struct ctl_ctx *ctx, const json_t *ev)
                (long long)json_integer_value(json_object_get(ev, "id")), ts,
                json_string_value(json_object_get(ev, "severity")),
                json_string_value(json_object_get(ev, "type")),
-               o ? nfv_text_escape(o, obj, sizeof(obj)) : "", m ? nfv_text_escape(m, msg, sizeof(msg)) : "");
+               o ? nfv_text_escape(o, obj, sizeof(obj)) : "",
+               m ? nfv_text_escape(m, msg, sizeof(msg)) : "");
     }
     fflush(stdout);
 }
@@ -231,10 +232,9 @@ enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
 }
 
 /* The audit trail (GET /v1/audit, admin): newest first. */
-static enum nfv_code print_audit(const struct ctl_ctx *ctx, const json_t *rows,
-                                 struct nfv_err *err)
+static enum nfv_code print_audit(const struct ctl_ctx *ctx, const json_t *rows, struct nfv_err *err)
 {
-    static const struct ctl_col cols[] = {{"id", true},     {"ts_ms", true},  {"who", false},
+    static const struct ctl_col cols[] = {{"id", true},      {"ts_ms", true}, {"who", false},
                                           {"method", false}, {"path", false}, {"status", true},
                                           {"result", false}};
 

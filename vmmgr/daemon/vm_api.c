@@ -451,15 +451,18 @@ static void fail(struct vm_http_response *resp, int status, enum nfv_code code, 
 static void finish(struct vm_daemon *d, const struct vm_http_request *req,
                    const struct vm_http_response *resp)
 {
-    const char *code = NULL;
+    const char *result = "ok";
 
     vm_daemon_count_http(d, resp->status);
     if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
         return;
-    if (resp->status >= 400)
-        code = json_string_value(json_object_get(json_object_get(resp->json, "error"), "code"));
-    vm_daemon_audit(d, req->who, req->method, req->path, resp->status,
-                    resp->status < 400 ? "ok" : code ? code : "error");
+    if (resp->status >= 400) {
+        const json_t *e = json_object_get(resp->json, "error");
+        result = json_string_value(json_object_get(e, "code"));
+        if (!result)
+            result = "error";
+    }
+    vm_daemon_audit(d, req->who, req->method, req->path, resp->status, result);
 }
 
 void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_http_response *resp)

@@ -63,7 +63,8 @@ static const struct key_desc keys[] = {
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
-                               unsigned long long max, unsigned long long *ret, struct nfv_err *err);
+                               unsigned long long max, unsigned long long *ret,
+                               struct nfv_err *err);
 
 static const char *const reserve_names[VM_RESERVE__COUNT] = {"host", "rack", "off"};
 

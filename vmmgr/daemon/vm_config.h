@@ -50,14 +50,14 @@ struct vm_config {
     unsigned longpoll_max_s;         /* cap for GET /v1/events?wait= */
     enum vm_reserve healing_reserve; /* default host; a request may waive it */
     /* Security (docs/vmmgrd.md "Security"). */
-    char tls_cert[PATH_MAX];         /* tls_cert: PEM certificate chain for TCP */
-    char tls_key[PATH_MAX];          /* tls_key: its PEM private key (0600) */
-    char tls_ca[PATH_MAX];           /* tls_ca: PEM CAs; set = clients need a certificate */
-    bool is_plain_tcp_allowed;       /* allow_plain_tcp: TCP without TLS, loopback only */
-    unsigned max_connections;        /* global cap on open API connections */
-    unsigned max_connections_per_ip; /* cap per TCP client address */
-    unsigned http_timeout_s;         /* idle connection (header, body) timeout */
-    struct vm_auth_peers unix_peers; /* unix_uid.N / unix_gid.N / unix_default_role */
+    char tls_cert[PATH_MAX];           /* tls_cert: PEM certificate chain for TCP */
+    char tls_key[PATH_MAX];            /* tls_key: its PEM private key (0600) */
+    char tls_ca[PATH_MAX];             /* tls_ca: PEM CAs; set = clients need a certificate */
+    bool is_plain_tcp_allowed;         /* allow_plain_tcp: TCP without TLS, loopback only */
+    unsigned max_connections;          /* global cap on open API connections */
+    unsigned max_connections_per_ip;   /* cap per TCP client address */
+    unsigned http_timeout_s;           /* idle connection (header, body) timeout */
+    struct vm_auth_peers unix_peers;   /* unix_uid.N / unix_gid.N / unix_default_role */
     struct vm_uri_aliases uri_aliases; /* uri_alias.NAME = URI */
 };
 

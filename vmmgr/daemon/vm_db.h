@@ -135,11 +135,11 @@ enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err 
 struct vm_db_audit {
     int64_t id;
     int64_t ts_ms;
-    char who[80];     /* "token:ID", "uid:N" */
-    char method[16];  /* POST, PATCH, DELETE */
-    char path[256];   /* the API path: the object changed */
-    int status;       /* HTTP status of the answer */
-    char result[32];  /* "ok" or the error code (PERMISSION_DENIED, ...) */
+    char who[80];    /* "token:ID", "uid:N" */
+    char method[16]; /* POST, PATCH, DELETE */
+    char path[256];  /* the API path: the object changed */
+    int status;      /* HTTP status of the answer */
+    char result[32]; /* "ok" or the error code (PERMISSION_DENIED, ...) */
 };
 
 enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, struct nfv_err *err);

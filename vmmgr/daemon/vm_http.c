@@ -141,7 +141,8 @@ static bool client_cert_ok(struct MHD_Connection *c)
 static bool authenticate(struct vm_http_server *srv, struct MHD_Connection *c, bool is_tcp,
                          struct req_state *rs, enum MHD_Result *ret)
 {
-    const char *auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
     const struct vm_auth_token *t;
     uid_t uid;
     gid_t gid;
@@ -384,7 +385,8 @@ static struct MHD_Daemon *start_mhd(struct vm_http_server *srv, const struct vm_
         opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert_pem};
         opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem};
         if (o->tls_ca_pem)
-            opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)o->tls_ca_pem};
+            opt[n++] =
+                (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)o->tls_ca_pem};
     }
     opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
     return MHD_start_daemon(flags, ntohs(sin->sin_port), NULL, NULL, on_tcp_request, srv,

@@ -37,7 +37,7 @@ struct vm_http_request {
     const json_t *query; /* object: query argument name -> string */
     const char *body;    /* NUL-terminated copy; "" when none */
     size_t body_size;
-    bool is_tcp; /* came over TCP (authenticated) rather than the Unix socket */
+    bool is_tcp;            /* came over TCP (authenticated) rather than the Unix socket */
     enum vm_auth_role role; /* what the caller may do (vm_auth.h) */
     const char *who;        /* "token:ID" or "uid:N": for logs and audit */
 };

@@ -81,23 +81,40 @@ static void quiet_error(void *opaque, virErrorPtr e)
 static const char *lv_code_name(int code)
 {
     switch (code) {
-    case VIR_ERR_INTERNAL_ERROR: return "internal error";
-    case VIR_ERR_NO_SUPPORT: return "not supported";
-    case VIR_ERR_NO_CONNECT: return "no driver for the URI";
-    case VIR_ERR_INVALID_CONN: return "invalid connection";
-    case VIR_ERR_SYSTEM_ERROR: return "system error";
-    case VIR_ERR_RPC: return "RPC error";
-    case VIR_ERR_AUTH_FAILED: return "authentication failed";
-    case VIR_ERR_NO_DOMAIN: return "no such domain";
-    case VIR_ERR_OPERATION_FAILED: return "operation failed";
-    case VIR_ERR_OPERATION_INVALID: return "operation invalid";
-    case VIR_ERR_OPERATION_TIMEOUT: return "operation timed out";
-    case VIR_ERR_XML_ERROR: return "XML error";
-    case VIR_ERR_XML_DETAIL: return "XML error";
-    case VIR_ERR_CONFIG_UNSUPPORTED: return "configuration unsupported";
-    case VIR_ERR_INVALID_ARG: return "invalid argument";
-    case VIR_ERR_OPERATION_DENIED: return "operation denied";
-    default: return "error";
+    case VIR_ERR_INTERNAL_ERROR:
+        return "internal error";
+    case VIR_ERR_NO_SUPPORT:
+        return "not supported";
+    case VIR_ERR_NO_CONNECT:
+        return "no driver for the URI";
+    case VIR_ERR_INVALID_CONN:
+        return "invalid connection";
+    case VIR_ERR_SYSTEM_ERROR:
+        return "system error";
+    case VIR_ERR_RPC:
+        return "RPC error";
+    case VIR_ERR_AUTH_FAILED:
+        return "authentication failed";
+    case VIR_ERR_NO_DOMAIN:
+        return "no such domain";
+    case VIR_ERR_OPERATION_FAILED:
+        return "operation failed";
+    case VIR_ERR_OPERATION_INVALID:
+        return "operation invalid";
+    case VIR_ERR_OPERATION_TIMEOUT:
+        return "operation timed out";
+    case VIR_ERR_XML_ERROR:
+        return "XML error";
+    case VIR_ERR_XML_DETAIL:
+        return "XML error";
+    case VIR_ERR_CONFIG_UNSUPPORTED:
+        return "configuration unsupported";
+    case VIR_ERR_INVALID_ARG:
+        return "invalid argument";
+    case VIR_ERR_OPERATION_DENIED:
+        return "operation denied";
+    default:
+        return "error";
     }
 }
 

@@ -270,10 +270,8 @@ static enum nfv_code alias_path_check(void *opaque, const char *option, const ch
     if (is_program && (!S_ISREG(st.st_mode) || access(path, X_OK) != 0))
         return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not an executable file", option, path);
     if (is_program && (st.st_mode & 022) != 0)
-        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is writable by group or others", option,
-                       path);
-    if (strcmp(option, "pkipath") == 0 ? !S_ISDIR(st.st_mode)
-                                       : !is_program && !S_ISREG(st.st_mode))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is writable by group or others", option, path);
+    if (strcmp(option, "pkipath") == 0 ? !S_ISDIR(st.st_mode) : !is_program && !S_ISREG(st.st_mode))
         return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a %s", option, path,
                        strcmp(option, "pkipath") == 0 ? "directory" : "regular file");
     return NFV_OK;
@@ -441,8 +439,7 @@ int main(int argc, char **argv)
      * state dir from an older vmmgrd (0750) is tightened. */
     umask(077);
     if (chmod(opts.cfg.state_dir, 0700) != 0 && errno != ENOENT)
-        NFV_LOG_WARN("main", "'%s': cannot set mode 0700: %s", opts.cfg.state_dir,
-                     strerror(errno));
+        NFV_LOG_WARN("main", "'%s': cannot set mode 0700: %s", opts.cfg.state_dir, strerror(errno));
     if (opts.cfg.pid_file[0] && pidfile_open(opts.cfg.pid_file, &pid_fd, &err) != NFV_OK)
         goto out;
     if (vm_hv_libvirt_init(&err) != NFV_OK)

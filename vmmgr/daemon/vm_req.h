@@ -19,8 +19,8 @@
 #include "nfv/err.h"
 #include "pin/cpuset.h"
 
-#define VM_NAME_MAX 64 /* host, VM and group names, including the NUL */
-#define VM_URI_MAX  512
+#define VM_NAME_MAX        64 /* host, VM and group names, including the NUL */
+#define VM_URI_MAX         512
 #define VM_LABELS_MAX      32  /* labels per host */
 #define VM_LABEL_VALUE_MAX 255 /* bytes of one label value */
 

@@ -61,8 +61,7 @@ enum nfv_code vm_topo_xml_check(const char *text, struct nfv_err *err)
 
     if (!*text)
         return NFV_ERR(err, NFV_E_INVAL, "'hwloc_xml': must not be empty");
-    if (find_word(text, "<!ENTITY") || find_word(text, "xi:include") ||
-        find_word(text, "xmlns:xi"))
+    if (find_word(text, "<!ENTITY") || find_word(text, "xi:include") || find_word(text, "xmlns:xi"))
         return NFV_ERR(err, NFV_E_INVAL,
                        "'hwloc_xml': entity declarations and XInclude are not accepted");
     if (doctype) {
@@ -128,8 +127,8 @@ char *vm_topo_node_xml(const struct pin_topo *t, uint64_t memory_mib)
                  "  </cpu>\n"
                  "  <memory>%llu</memory>\n"
                  "</node>\n",
-                 source, t->n_pus, n_nodes, n_sockets, n_cores,
-                 n_threads, (unsigned long long)memory_mib * 1024ull) < 0)
+                 source, t->n_pus, n_nodes, n_sockets, n_cores, n_threads,
+                 (unsigned long long)memory_mib * 1024ull) < 0)
         return NULL;
     return xml;
 }

@@ -95,8 +95,8 @@ static bool authority_ok(const char **p, bool is_user_ok)
 
 enum nfv_code vm_uri_check_api(const char *uri, struct nfv_err *err)
 {
-    static const char *const exact[] = {"qemu:///system", "qemu+unix:///system",
-                                        "test:///default", "test:///", NULL};
+    static const char *const exact[] = {"qemu:///system", "qemu+unix:///system", "test:///default",
+                                        "test:///", NULL};
     const char *p;
 
     for (const char *const *e = exact; *e; e++)
@@ -134,11 +134,20 @@ static const struct {
     const char *name;
     enum opt_kind kind;
 } known_opts[] = {
-    {"command", OPT_PROGRAM},    {"netcat", OPT_PROGRAM},     {"keyfile", OPT_FILE},
-    {"known_hosts", OPT_FILE},   {"pkipath", OPT_DIR},        {"socket", OPT_SOCKET},
-    {"no_verify", OPT_WORD},     {"no_tty", OPT_WORD},        {"sshauth", OPT_WORD},
-    {"mode", OPT_WORD},          {"proxy", OPT_WORD},         {"tls_priority", OPT_WORD},
-    {"known_hosts_verify", OPT_WORD}, {"name", OPT_WORD},
+    {"command", OPT_PROGRAM},
+    {"netcat", OPT_PROGRAM},
+    {"keyfile", OPT_FILE},
+    {"known_hosts", OPT_FILE},
+    {"pkipath", OPT_DIR},
+    {"socket", OPT_SOCKET},
+    {"no_verify", OPT_WORD},
+    {"no_tty", OPT_WORD},
+    {"sshauth", OPT_WORD},
+    {"mode", OPT_WORD},
+    {"proxy", OPT_WORD},
+    {"tls_priority", OPT_WORD},
+    {"known_hosts_verify", OPT_WORD},
+    {"name", OPT_WORD},
 };
 
 static int opt_find(const char *name, size_t len)
@@ -162,8 +171,8 @@ static bool word_ok(const char *v)
 enum nfv_code vm_uri_check_config(const char *name, const char *uri, vm_uri_path_check_fn check,
                                   void *opaque, struct nfv_err *err)
 {
-    static const char *const schemes[] = {"qemu://",      "qemu+ssh://",    "qemu+tls://",
-                                          "qemu+unix://", "qemu+tcp://",    "qemu+libssh://",
+    static const char *const schemes[] = {"qemu://",         "qemu+ssh://", "qemu+tls://",
+                                          "qemu+unix://",    "qemu+tcp://", "qemu+libssh://",
                                           "qemu+libssh2://", NULL};
     const char *q;
     char query[VM_URI_ALIAS_URI];

@@ -31,7 +31,7 @@
 
 #define VM_URI_ALIAS_PREFIX "alias:"
 #define VM_URI_ALIASES_MAX  64
-#define VM_URI_ALIAS_NAME   64  /* alias names, including the NUL (= VM_NAME_MAX) */
+#define VM_URI_ALIAS_NAME   64   /* alias names, including the NUL (= VM_NAME_MAX) */
 #define VM_URI_ALIAS_URI    1024 /* a configured URI with its options, including the NUL */
 
 struct vm_uri_alias {

@@ -103,7 +103,8 @@ static void test_control_characters_escaped(void **state)
     (void)state;
     nfv_table_add_row(t);
     nfv_table_add_str(t, "h1");
-    nfv_table_add_str(t, "rack=r1\x1b[2J\xc2\x9b" "31m\x07");
+    nfv_table_add_str(t, "rack=r1\x1b[2J\xc2\x9b"
+                         "31m\x07");
     out = render(t, NFV_OUT_TABLE, NFV_TABLE_NO_LEGEND);
     assert_string_equal(out, "h1  rack=r1\\x1b[2J\\xc2\\x9b31m\\x07\n");
     free(out);

@@ -25,19 +25,44 @@
 static void test_uri_allow_list(void **state)
 {
     static const char *const good[] = {
-        "qemu:///system", "qemu+unix:///system", "test:///default", "test:///",
-        "qemu+ssh://node7/system", "qemu+ssh://root@node7.lab:2222/system",
-        "qemu+tls://10.0.0.7/system", "qemu+ssh://[fe80::1]:22/system", "alias:far-1",
+        "qemu:///system",
+        "qemu+unix:///system",
+        "test:///default",
+        "test:///",
+        "qemu+ssh://node7/system",
+        "qemu+ssh://root@node7.lab:2222/system",
+        "qemu+tls://10.0.0.7/system",
+        "qemu+ssh://[fe80::1]:22/system",
+        "alias:far-1",
     };
     static const char *const bad[] = {
-        "test:///etc/shadow", "test:///../etc/shadow", "test://host/x", "test:///default?x=1",
-        "qemu+ssh://h/system?command=/bin/sh", "qemu+ssh://h/system?netcat=/tmp/nc",
-        "qemu+ssh://h/system?keyfile=/root/.ssh/id_rsa", "qemu+unix:///system?socket=/tmp/s",
-        "qemu+tls://h/system?pkipath=/tmp", "qemu+ssh://h/system#x", "qemu+ssh://h/system%3F",
-        "qemu+ssh://-oProxyCommand=x/system", "qemu+ssh://-user@h/system", "qemu+tls://u@h/system",
-        "qemu+ssh://h:0/system", "qemu+ssh://h:99999/system", "qemu+ssh://h/session",
-        "qemu+ssh://h/system/", "qemu+ssh:///system", "qemu+tcp://h/system", "qemu+ext:///system",
-        "qemu:///session", "xen:///system", "alias:", "alias:-x", "alias:a/b", "",
+        "test:///etc/shadow",
+        "test:///../etc/shadow",
+        "test://host/x",
+        "test:///default?x=1",
+        "qemu+ssh://h/system?command=/bin/sh",
+        "qemu+ssh://h/system?netcat=/tmp/nc",
+        "qemu+ssh://h/system?keyfile=/root/.ssh/id_rsa",
+        "qemu+unix:///system?socket=/tmp/s",
+        "qemu+tls://h/system?pkipath=/tmp",
+        "qemu+ssh://h/system#x",
+        "qemu+ssh://h/system%3F",
+        "qemu+ssh://-oProxyCommand=x/system",
+        "qemu+ssh://-user@h/system",
+        "qemu+tls://u@h/system",
+        "qemu+ssh://h:0/system",
+        "qemu+ssh://h:99999/system",
+        "qemu+ssh://h/session",
+        "qemu+ssh://h/system/",
+        "qemu+ssh:///system",
+        "qemu+tcp://h/system",
+        "qemu+ext:///system",
+        "qemu:///session",
+        "xen:///system",
+        "alias:",
+        "alias:-x",
+        "alias:a/b",
+        "",
         "qemu+ssh://h\x1b[2J/system",
     };
     struct nfv_err err;
@@ -76,7 +101,8 @@ static void test_uri_config_aliases(void **state)
 
     (void)state;
     n_checked = 0;
-    assert_int_equal(vm_uri_check_config("far", "qemu+ssh://h/system?keyfile=/etc/vmmgr/id&"
+    assert_int_equal(vm_uri_check_config("far",
+                                         "qemu+ssh://h/system?keyfile=/etc/vmmgr/id&"
                                          "command=/usr/bin/ssh&no_verify=1",
                                          count_paths, NULL, &err),
                      NFV_OK);
@@ -90,12 +116,12 @@ static void test_uri_config_aliases(void **state)
                      NFV_E_INVAL);
     assert_int_equal(vm_uri_check_config("x", "qemu+ssh://h/system?keyfile=rel", NULL, NULL, &err),
                      NFV_E_INVAL);
-    assert_int_equal(vm_uri_check_config("x", "qemu+ssh://h/system?keyfile=/a&keyfile=/b", NULL,
-                                         NULL, &err),
-                     NFV_E_INVAL);
-    assert_int_equal(vm_uri_check_config("x", "qemu+ssh://h/system?keyfile=/a%2Fb", NULL, NULL,
-                                         &err),
-                     NFV_E_INVAL);
+    assert_int_equal(
+        vm_uri_check_config("x", "qemu+ssh://h/system?keyfile=/a&keyfile=/b", NULL, NULL, &err),
+        NFV_E_INVAL);
+    assert_int_equal(
+        vm_uri_check_config("x", "qemu+ssh://h/system?keyfile=/a%2Fb", NULL, NULL, &err),
+        NFV_E_INVAL);
     assert_int_equal(vm_uri_check_config("x", "test:///etc/shadow", NULL, NULL, &err), NFV_E_INVAL);
     assert_int_equal(vm_uri_check_config("bad name", "qemu:///system", NULL, NULL, &err),
                      NFV_E_INVAL);
@@ -141,10 +167,11 @@ static void test_token_file_and_roles(void **state)
     const struct vm_auth_token *found;
     struct nfv_err err;
     /* sha256("abc") */
-    const char *file = "# id role hash\n"
-                       "ci operator ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
-                       "\n"
-                       "ro reader e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856 # x\n";
+    const char *file =
+        "# id role hash\n"
+        "ci operator ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n"
+        "\n"
+        "ro reader e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b856 # x\n";
 
     (void)state;
     assert_int_equal(vm_auth_tokens_parse(file, "tok", &t, &err), NFV_OK);
@@ -161,10 +188,11 @@ static void test_token_file_and_roles(void **state)
     assert_int_equal(vm_auth_tokens_parse("s3cret-token\n", "tok", &t, &err), NFV_E_PARSE);
     assert_non_null(strstr(err.msg, "tok:1:"));
     assert_null(strstr(err.msg, "s3cret"));
-    assert_int_equal(vm_auth_tokens_parse("a boss " /* role */
-                                          "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
-                                          "tok", &t, &err),
-                     NFV_E_PARSE);
+    assert_int_equal(
+        vm_auth_tokens_parse("a boss " /* role */
+                             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\n",
+                             "tok", &t, &err),
+        NFV_E_PARSE);
     assert_int_equal(vm_auth_tokens_parse("a admin abc\n", "tok", &t, &err), NFV_E_PARSE);
     assert_int_equal(
         vm_auth_tokens_parse(
@@ -188,10 +216,10 @@ static void test_peer_roles(void **state)
     assert_int_equal(vm_auth_peers_set(&p, false, 1001, VM_AUTH_OPERATOR, &err), NFV_OK);
     assert_int_equal(vm_auth_peers_set(&p, true, 500, VM_AUTH_ADMIN, &err), NFV_OK);
     assert_int_equal(vm_auth_peers_set(&p, false, 1002, VM_AUTH_NONE, &err), NFV_OK);
-    assert_int_equal(vm_auth_peer_role(&p, 0, 0, 999), VM_AUTH_ADMIN);       /* root */
-    assert_int_equal(vm_auth_peer_role(&p, 999, 999, 999), VM_AUTH_ADMIN);   /* vmmgrd's user */
+    assert_int_equal(vm_auth_peer_role(&p, 0, 0, 999), VM_AUTH_ADMIN);         /* root */
+    assert_int_equal(vm_auth_peer_role(&p, 999, 999, 999), VM_AUTH_ADMIN);     /* vmmgrd's user */
     assert_int_equal(vm_auth_peer_role(&p, 1001, 500, 999), VM_AUTH_OPERATOR); /* uid wins */
-    assert_int_equal(vm_auth_peer_role(&p, 1003, 500, 999), VM_AUTH_ADMIN);  /* by gid */
+    assert_int_equal(vm_auth_peer_role(&p, 1003, 500, 999), VM_AUTH_ADMIN);    /* by gid */
     assert_int_equal(vm_auth_peer_role(&p, 1002, 100, 999), VM_AUTH_NONE);
     assert_int_equal(vm_auth_peer_role(&p, 1004, 100, 999), VM_AUTH_READER); /* default */
 }
@@ -204,7 +232,11 @@ static void test_label_and_topology_text(void **state)
     (void)state;
     assert_int_equal(vm_req_text_check("labels", "Zürich r1", 255, &err), NFV_OK);
     assert_int_equal(vm_req_text_check("labels", "r1\x1b[31m", 255, &err), NFV_E_INVAL);
-    assert_int_equal(vm_req_text_check("labels", "a\xc2\x9b" "b", 255, &err), NFV_E_INVAL); /* CSI */
+    assert_int_equal(vm_req_text_check("labels",
+                                       "a\xc2\x9b"
+                                       "b",
+                                       255, &err),
+                     NFV_E_INVAL); /* CSI */
     assert_int_equal(vm_req_text_check("labels", "tab\there", 255, &err), NFV_E_INVAL);
     assert_int_equal(vm_req_text_check("labels", "del\x7f", 255, &err), NFV_E_INVAL);
     memset(big, 'a', sizeof(big) - 1);
@@ -226,8 +258,9 @@ static void test_label_and_topology_text(void **state)
                                        "<topology>&s;</topology>",
                                        &err),
                      NFV_E_INVAL);
-    assert_int_equal(vm_topo_xml_check("<!DOCTYPE t SYSTEM \"file:///etc/shadow\"><topology/>", &err),
-                     NFV_E_INVAL);
+    assert_int_equal(
+        vm_topo_xml_check("<!DOCTYPE t SYSTEM \"file:///etc/shadow\"><topology/>", &err),
+        NFV_E_INVAL);
     assert_int_equal(vm_topo_xml_check("<topology xmlns:xi=\"http://www.w3.org/2001/XInclude\">"
                                        "<xi:include href=\"/etc/shadow\"/></topology>",
                                        &err),
