@@ -189,7 +189,48 @@ json_t *nfv_table_to_json(const struct nfv_table *t)
     return arr;
 }
 
-/* Human text of one cell, written into @buf. */
+/* C0 controls, DEL and C1 controls (U+0080..U+009F: 0xC2 0x80..0x9F in UTF-8). */
+static size_t control_len(const unsigned char *p)
+{
+    if (p[0] < 0x20 || p[0] == 0x7f)
+        return 1;
+    if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] < 0xa0)
+        return 2;
+    return 0;
+}
+
+bool nfv_text_has_control(const char *s)
+{
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+        if (control_len(p))
+            return true;
+    return false;
+}
+
+const char *nfv_text_escape(const char *s, char *buf, size_t buf_size)
+{
+    size_t o = 0;
+    const unsigned char *p = (const unsigned char *)s;
+
+    if (!nfv_text_has_control(s))
+        return s;
+    while (*p && o + 5 < buf_size) {
+        size_t n = control_len(p);
+        if (n == 0) {
+            buf[o++] = (char)*p++;
+            continue;
+        }
+        /* \xNN per byte: visible, and no terminal acts on it. */
+        for (size_t i = 0; i < n; i++)
+            o += (size_t)snprintf(buf + o, buf_size - o, "\\x%02x", p[i]);
+        p += n;
+    }
+    buf[o] = '\0';
+    return buf;
+}
+
+/* Human text of one cell, written into @buf. Strings from the daemon are
+ * escaped: a label holding ESC [ ... must not drive the operator's terminal. */
 static const char *cell_text(const struct nfv_table_cell *cell, char *buf, size_t buf_size)
 {
     const json_t *v = cell->v;
@@ -197,7 +238,7 @@ static const char *cell_text(const struct nfv_table_cell *cell, char *buf, size_
     if (!v || json_is_null(v))
         return "-";
     if (json_is_string(v))
-        return json_string_value(v);
+        return nfv_text_escape(json_string_value(v), buf, buf_size);
     if (json_is_integer(v)) {
         snprintf(buf, buf_size, "%lld", (long long)json_integer_value(v));
         return buf;
@@ -209,8 +250,10 @@ static const char *cell_text(const struct nfv_table_cell *cell, char *buf, size_
     if (json_is_boolean(v))
         return json_is_true(v) ? "yes" : "no";
     {
+        /* json_dumps escapes C0 controls (\u001b) but not C1 ones. */
         char *s = json_dumps(v, JSON_COMPACT);
-        snprintf(buf, buf_size, "%s", s ? s : "?");
+        if (!s || nfv_text_escape(s, buf, buf_size) == s)
+            snprintf(buf, buf_size, "%s", s ? s : "?");
         free(s);
         return buf;
     }

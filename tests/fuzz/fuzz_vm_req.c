@@ -8,6 +8,13 @@
  * message; an accepted host spec has a valid name, a URI of a supported
  * scheme (test:// ones with a topology), and CPU lists that parse; a name
  * that passes vm_req_name_check has 1..63 allowed characters.
+ * Issue 10: an accepted URI carries no query, fragment, %-escape, control
+ * character or leading '-' host, and a test:// one is test:/// or
+ * test:///default (no file); an accepted synthetic string cannot close an
+ * XML comment or open markup; accepted label values hold no control
+ * character and at most 255 bytes. The same URI text also goes straight to
+ * vm_uri_check_api and, as a config alias, to vm_uri_check_config (no
+ * crash, a message on refusal).
  */
 #include <ctype.h>
 #include <stdbool.h>
@@ -15,6 +22,22 @@
 #include "fuzz_util.h"
 #include "pin/cpuset.h"
 #include "vm_req.h"
+#include "vm_uri.h"
+
+static void fuzz_check_uri(const char *uri)
+{
+    FUZZ_CHECK(!strchr(uri, '%'));
+    if (vm_uri_is_alias(uri))
+        return;
+    FUZZ_CHECK(!strchr(uri, '?') && !strchr(uri, '#'));
+    for (const char *c = uri; *c; c++)
+        FUZZ_CHECK((unsigned char)*c > ' ' && (unsigned char)*c < 0x7f);
+    if (strncmp(uri, "test:", 5) == 0)
+        FUZZ_CHECK(strcmp(uri, "test:///") == 0 || strcmp(uri, "test:///default") == 0);
+    if (strncmp(uri, "qemu+ssh://", 11) == 0 || strncmp(uri, "qemu+tls://", 11) == 0)
+        FUZZ_CHECK(uri[11] != '-' && strstr(uri, "/system") != NULL);
+    FUZZ_CHECK(strncmp(uri, "qemu+tcp", 8) != 0);
+}
 
 static void fuzz_check_name(const char *name)
 {
@@ -44,6 +67,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (vm_req_host_spec(body, &hs, &err) == NFV_OK) {
         fuzz_check_name(hs.name);
         FUZZ_CHECK(hs.uri && hs.topo_source < VM_TOPO__COUNT);
+        fuzz_check_uri(hs.uri);
+        if (hs.topo_source == VM_TOPO_SYNTHETIC)
+            FUZZ_CHECK(!strpbrk(hs.topo, "<>&\"'") && !strstr(hs.topo, "--"));
+        if (hs.labels) {
+            const char *k;
+            json_t *lv;
+            json_object_foreach((json_t *)hs.labels, k, lv)
+            {
+                const unsigned char *p = (const unsigned char *)json_string_value(lv);
+                FUZZ_CHECK(strlen((const char *)p) <= VM_LABEL_VALUE_MAX);
+                for (; *p; p++)
+                    FUZZ_CHECK(*p >= 0x20 && *p != 0x7f && !(p[0] == 0xc2 && p[1] < 0xa0));
+            }
+        }
         FUZZ_CHECK(!vm_uri_is_test(hs.uri) || hs.topo_source != VM_TOPO_LIVE);
         FUZZ_CHECK(vm_topo_source_to_string(hs.topo_source));
         if (hs.reserved)
@@ -56,6 +93,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     const char *s = NULL;
     uint64_t u = 7;
+    if (vm_req_get_str(body, "uri", false, &s, &err) == NFV_OK && s) {
+        if (vm_uri_check_api(s, &err) == NFV_OK)
+            fuzz_check_uri(s);
+        else
+            FUZZ_CHECK(err.msg[0] != '\0');
+        if (vm_uri_check_config("a", s, NULL, NULL, &err) != NFV_OK)
+            FUZZ_CHECK(err.msg[0] != '\0');
+        s = NULL;
+    }
     if (vm_req_get_str(body, "name", false, &s, &err) == NFV_OK && s &&
         vm_req_name_check("name", s, &err) == NFV_OK)
         fuzz_check_name(s);

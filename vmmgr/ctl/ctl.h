@@ -25,6 +25,9 @@ struct ctl_ctx {
     const char *socket_path; /* --socket, for client verbs */
     unsigned timeout_ms;     /* --timeout, for client verbs */
     bool is_quiet;           /* --quiet: no progress lines */
+    const char *url;         /* --url / VMMGR_URL: https://HOST:PORT instead of the socket */
+    const char *cacert;      /* --cacert / VMMGR_CACERT: CA bundle for --url */
+    char token[512];         /* --token-file / VMMGR_TOKEN: bearer token, "" = none */
 };
 
 /* A verb handler: argv[0] is the verb (or the sub-verb for "host add"),

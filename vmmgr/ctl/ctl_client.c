@@ -74,9 +74,17 @@ static enum nfv_code do_call(const struct ctl_ctx *ctx, const char *method, cons
 
     if (!c)
         return NFV_ERR(err, NFV_E_NOMEM, "cannot initialise libcurl");
-    /* The host part is ignored on a Unix socket but must be a valid name. */
-    snprintf(url, sizeof(url), "http://vmmgrd%s", path);
-    curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ctx->socket_path);
+    if (ctx->url) {
+        /* TCP (TLS unless the daemon allows plain loopback): the token is required. */
+        snprintf(url, sizeof(url), "%s%s", ctx->url, path);
+        if (ctx->cacert)
+            curl_easy_setopt(c, CURLOPT_CAINFO, ctx->cacert);
+        curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+    } else {
+        /* The host part is ignored on a Unix socket but must be a valid name. */
+        snprintf(url, sizeof(url), "http://vmmgrd%s", path);
+        curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, ctx->socket_path);
+    }
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout_ms ? timeout_ms : ctx->timeout_ms));
@@ -85,6 +93,12 @@ static enum nfv_code do_call(const struct ctl_ctx *ctx, const char *method, cons
     resp->curl = c;
     curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
     hdrs = curl_slist_append(hdrs, "Accept: application/json");
+    if (ctx->token[0]) {
+        char auth[sizeof(ctx->token) + 32];
+        snprintf(auth, sizeof(auth), "Authorization: Bearer %s", ctx->token);
+        hdrs = curl_slist_append(hdrs, auth);
+        explicit_bzero(auth, sizeof(auth));
+    }
     if (body) {
         text = json_dumps(body, JSON_COMPACT);
         if (!text) {
@@ -104,10 +118,10 @@ static enum nfv_code do_call(const struct ctl_ctx *ctx, const char *method, cons
     else if (cc == CURLE_COULDNT_CONNECT || cc == CURLE_COULDNT_RESOLVE_HOST)
         code = NFV_ERR(err, NFV_E_UNREACHABLE,
                        "'%s': cannot connect to vmmgrd (is it running? see --socket)",
-                       ctx->socket_path);
+                       ctx->url ? ctx->url : ctx->socket_path);
     else if (cc != CURLE_OK)
-        code =
-            NFV_ERR(err, NFV_E_UNREACHABLE, "'%s': %s", ctx->socket_path, curl_easy_strerror(cc));
+        code = NFV_ERR(err, NFV_E_UNREACHABLE, "'%s': %s", ctx->url ? ctx->url : ctx->socket_path,
+                       curl_easy_strerror(cc));
     else
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, ret_status);
     curl_slist_free_all(hdrs);

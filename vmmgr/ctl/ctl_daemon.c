@@ -1,6 +1,6 @@
 /*
  * ctl_daemon.c - vmmgrctl verbs about the daemon itself: status, events
- * (with --follow, a long-poll loop on GET /v1/events), metrics.
+ * (with --follow, a long-poll loop on GET /v1/events), metrics, audit.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -69,18 +69,21 @@ enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct 
 
 static void print_event_line(const struct ctl_ctx *ctx, const json_t *ev)
 {
-    char ts[40];
+    char ts[40], obj[256], msg[2048];
+    const char *o = json_string_value(json_object_get(ev, "object"));
+    const char *m = json_string_value(json_object_get(ev, "message"));
 
     if (ctx->fmt != NFV_OUT_TABLE) {
         nfv_json_print(ev, NFV_OUT_JSON_SHORT, stdout);
     } else {
         fmt_ms(json_integer_value(json_object_get(ev, "ts_ms")), ts, sizeof(ts));
+        /* Free text: escaped so no control sequence reaches the terminal. */
         printf("%lld %s %-5s %-18s %-16s %s\n",
                (long long)json_integer_value(json_object_get(ev, "id")), ts,
                json_string_value(json_object_get(ev, "severity")),
                json_string_value(json_object_get(ev, "type")),
-               json_string_value(json_object_get(ev, "object")),
-               json_string_value(json_object_get(ev, "message")));
+               o ? nfv_text_escape(o, obj, sizeof(obj)) : "",
+               m ? nfv_text_escape(m, msg, sizeof(msg)) : "");
     }
     fflush(stdout);
 }
@@ -226,4 +229,20 @@ enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
                : NFV_OK;
     json_decref(doc);
     return code;
+}
+
+/* The audit trail (GET /v1/audit, admin): newest first. */
+static enum nfv_code print_audit(const struct ctl_ctx *ctx, const json_t *rows, struct nfv_err *err)
+{
+    static const struct ctl_col cols[] = {{"id", true},      {"ts_ms", true}, {"who", false},
+                                          {"method", false}, {"path", false}, {"status", true},
+                                          {"result", false}};
+
+    return ctl_print_json_table(ctx, rows, cols, sizeof(cols) / sizeof(cols[0]), err);
+}
+
+enum nfv_code ctl_cmd_audit(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    return ctl_verb_list(ctx, argc, argv, "audit", "/v1/audit?limit=1000", "audit", print_audit,
+                         err);
 }

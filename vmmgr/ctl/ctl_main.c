@@ -3,14 +3,21 @@
  *
  * Global options may stand before or after the verb (as with systemctl):
  *   --json[=pretty|short|off]  --no-legend  --socket PATH  --timeout MS
+ *   --url https://HOST:PORT  --cacert FILE  --token-file FILE
  *   --quiet  --help  --version
+ * The API token comes from --token-file or the VMMGR_TOKEN environment
+ * variable (never from the command line, where ps shows it to everyone).
  * They are removed from argv before the verb's handler sees its arguments.
  * Exit codes follow nfv_code_exit(): 0 ok, 2 usage, 3 not found, 4 conflict,
  * 5 no capacity, 6 daemon unreachable, 7 permission, 8 timeout, 1 other.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "ctl.h"
 #include "ctl_verbs.h"
@@ -25,6 +32,7 @@ static const struct ctl_verb verbs[] = {
     {"events", "[--since ID] [--limit N] [--follow]",
      "List the event log; --follow waits for new events.", ctl_cmd_events},
     {"metrics", "", "Print vmmgrd's Prometheus metrics.", ctl_cmd_metrics},
+    {"audit", "", "Show who changed what and how it ended, newest first (admin).", ctl_cmd_audit},
     {"operation show", "ID [--wait]",
      "Show a journaled operation (e.g. an --async create); --wait polls until it ends.",
      ctl_cmd_operation_show},
@@ -92,6 +100,9 @@ static void print_help(FILE *out)
                  "  --no-legend            omit table headers\n"
                  "  --socket PATH          vmmgrd socket (default " CTL_DEFAULT_SOCKET ")\n"
                  "  --timeout MS           give up on the daemon after MS milliseconds\n"
+                 "  --url https://H:P      talk to vmmgrd over TCP (or VMMGR_URL)\n"
+                 "  --cacert FILE          CA certificate for --url (or VMMGR_CACERT)\n"
+                 "  --token-file FILE      API token, mode 0600 (or VMMGR_TOKEN)\n"
                  "  --quiet, -q            no progress lines\n"
                  "  --help, -h, --version\n\n"
                  "Verbs:\n");
@@ -192,6 +203,34 @@ enum nfv_code ctl_opt_uint(const char *opt, const char *value, unsigned long min
 }
 
 /* Strips global options out of argv (in place); returns the new argc or -1. */
+/* The first line of @path, which must not be readable by group or others. */
+static enum nfv_code read_token_file(const char *path, char *buf, size_t buf_size,
+                                     struct nfv_err *err)
+{
+    struct stat st;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+    if (fd < 0)
+        return NFV_ERR_ERRNO(err, NFV_E_INVAL, errno, "'--token-file': '%s': %s", path,
+                             strerror(errno));
+    if (fstat(fd, &st) != 0 || (st.st_mode & 077) != 0) {
+        close(fd);
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'--token-file': '%s' is readable by group or others (chmod 600 it)", path);
+    }
+    n = read(fd, buf, buf_size - 1);
+    close(fd);
+    if (n < 0)
+        return NFV_ERR_ERRNO(err, NFV_E_INVAL, errno, "'--token-file': '%s': %s", path,
+                             strerror(errno));
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0])
+        return NFV_ERR(err, NFV_E_INVAL, "'--token-file': '%s' holds no token", path);
+    return NFV_OK;
+}
+
 static int parse_globals(struct ctl_ctx *ctx, int argc, char **argv, bool *ret_help,
                          bool *ret_version, struct nfv_err *err)
 {
@@ -227,6 +266,28 @@ static int parse_globals(struct ctl_ctx *ctx, int argc, char **argv, bool *ret_h
                 return -1;
             }
             ctx->socket_path = v;
+        } else if (strcmp(a, "--url") == 0 || strncmp(a, "--url=", 6) == 0) {
+            const char *v = a[5] == '=' ? a + 6 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || (strncmp(v, "https://", 8) != 0 && strncmp(v, "http://", 7) != 0)) {
+                NFV_ERR(err, NFV_E_INVAL, "'--url': needs https://HOST:PORT");
+                return -1;
+            }
+            ctx->url = v;
+        } else if (strcmp(a, "--cacert") == 0 || strncmp(a, "--cacert=", 9) == 0) {
+            const char *v = a[8] == '=' ? a + 9 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || !*v) {
+                NFV_ERR(err, NFV_E_INVAL, "'--cacert': needs a file");
+                return -1;
+            }
+            ctx->cacert = v;
+        } else if (strcmp(a, "--token-file") == 0 || strncmp(a, "--token-file=", 13) == 0) {
+            const char *v = a[12] == '=' ? a + 13 : (i + 1 < argc ? argv[++i] : NULL);
+            if (!v || !*v) {
+                NFV_ERR(err, NFV_E_INVAL, "'--token-file': needs a file");
+                return -1;
+            }
+            if (read_token_file(v, ctx->token, sizeof(ctx->token), err) != NFV_OK)
+                return -1;
         } else if (strcmp(a, "--timeout") == 0 || strncmp(a, "--timeout=", 10) == 0) {
             const char *v = a[9] == '=' ? a + 10 : (i + 1 < argc ? argv[++i] : NULL);
             unsigned long ms;
@@ -277,9 +338,17 @@ int main(int argc, char **argv)
     enum nfv_code rc;
     const char *env_socket = getenv("VMMGR_SOCKET");
 
+    const char *env_token = getenv("VMMGR_TOKEN");
+
     nfv_log_set_progname("vmmgrctl");
     if (env_socket && *env_socket)
         ctx.socket_path = env_socket;
+    if (getenv("VMMGR_URL") && *getenv("VMMGR_URL"))
+        ctx.url = getenv("VMMGR_URL");
+    if (getenv("VMMGR_CACERT") && *getenv("VMMGR_CACERT"))
+        ctx.cacert = getenv("VMMGR_CACERT");
+    if (env_token && *env_token)
+        snprintf(ctx.token, sizeof(ctx.token), "%s", env_token);
     argc = parse_globals(&ctx, argc, argv, &is_help, &is_version, &err);
     if (argc < 0) {
         fprintf(stderr, "vmmgrctl: %s\n", err.msg);

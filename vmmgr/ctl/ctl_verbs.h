@@ -25,6 +25,7 @@ enum nfv_code ctl_cmd_drain_plan(struct ctl_ctx *ctx, int argc, char **argv, str
 enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_events(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_metrics(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_audit(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_operation_show(struct ctl_ctx *ctx, int argc, char **argv,
                                      struct nfv_err *err);
 

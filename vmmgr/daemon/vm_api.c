@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm_audit.h"
 #include "vm_req.h"
 
 #define MAX_SEGS     8
@@ -31,6 +32,7 @@ struct route {
     const char *method;
     const char *pattern;
     route_fn fn;
+    enum vm_auth_role role; /* the least role that may call it (vm_auth.h) */
 };
 
 static const char *query_str(const struct vm_http_request *req, const char *key)
@@ -184,8 +186,12 @@ static enum nfv_code r_host_remove(struct route_args *a, struct vm_http_response
     return NFV_OK;
 }
 
-static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *resp,
-                               struct nfv_err *err)
+/* A list route whose only query argument is ?limit=N (default 100). */
+typedef enum nfv_code (*limited_list_fn)(struct vm_daemon *d, unsigned limit, json_t **ret,
+                                         struct nfv_err *err);
+
+static enum nfv_code limited_list(struct route_args *a, struct vm_http_response *resp,
+                                  limited_list_fn list, struct nfv_err *err)
 {
     static const char *const args[] = {"limit", NULL};
     unsigned long long limit = 100;
@@ -194,10 +200,16 @@ static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *re
 
     if ((code = query_check(a->req, args, err)) ||
         (code = query_uint(a->req, "limit", 100000, &limit, err)) ||
-        (code = vm_daemon_op_list(a->d, (unsigned)limit, &v, err)))
+        (code = list(a->d, (unsigned)limit, &v, err)))
         return code;
     ok(resp, 200, v);
     return NFV_OK;
+}
+
+static enum nfv_code r_op_list(struct route_args *a, struct vm_http_response *resp,
+                               struct nfv_err *err)
+{
+    return limited_list(a, resp, vm_daemon_op_list, err);
 }
 
 static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *resp,
@@ -214,6 +226,12 @@ static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *re
         return code;
     ok(resp, 200, v);
     return NFV_OK;
+}
+
+static enum nfv_code r_audit(struct route_args *a, struct vm_http_response *resp,
+                             struct nfv_err *err)
+{
+    return limited_list(a, resp, vm_daemon_audit_list, err);
 }
 
 static enum nfv_code r_vm_list(struct route_args *a, struct vm_http_response *resp,
@@ -359,26 +377,28 @@ static enum nfv_code r_group_show(struct route_args *a, struct vm_http_response 
     return NFV_OK;
 }
 
+/* Roles: reader GETs, operator changes VMs and groups, admin changes hosts. */
 static const struct route routes[] = {
-    {"GET", "/v1/vms", r_vm_list},
-    {"POST", "/v1/vms", r_vm_create},
-    {"GET", "/v1/vms/*", r_vm_show},
-    {"DELETE", "/v1/vms/*", r_vm_delete},
-    {"GET", "/v1/vms/*/pins", r_vm_pins},
-    {"POST", "/v1/vms/*/*", r_vm_action},
-    {"GET", "/v1/groups", r_group_list},
-    {"POST", "/v1/groups", r_group_create},
-    {"GET", "/v1/groups/*", r_group_show},
-    {"GET", "/v1/status", r_status},
-    {"GET", "/v1/events", r_events},
-    {"GET", "/metrics", r_metrics},
-    {"GET", "/v1/hosts", r_host_list},
-    {"POST", "/v1/hosts", r_host_add},
-    {"GET", "/v1/hosts/*", r_host_show},
-    {"PATCH", "/v1/hosts/*", r_host_update},
-    {"DELETE", "/v1/hosts/*", r_host_remove},
-    {"GET", "/v1/operations", r_op_list},
-    {"GET", "/v1/operations/*", r_op_show},
+    {"GET", "/v1/vms", r_vm_list, VM_AUTH_READER},
+    {"POST", "/v1/vms", r_vm_create, VM_AUTH_OPERATOR},
+    {"GET", "/v1/vms/*", r_vm_show, VM_AUTH_READER},
+    {"DELETE", "/v1/vms/*", r_vm_delete, VM_AUTH_OPERATOR},
+    {"GET", "/v1/vms/*/pins", r_vm_pins, VM_AUTH_READER},
+    {"POST", "/v1/vms/*/*", r_vm_action, VM_AUTH_OPERATOR},
+    {"GET", "/v1/groups", r_group_list, VM_AUTH_READER},
+    {"POST", "/v1/groups", r_group_create, VM_AUTH_OPERATOR},
+    {"GET", "/v1/groups/*", r_group_show, VM_AUTH_READER},
+    {"GET", "/v1/status", r_status, VM_AUTH_READER},
+    {"GET", "/v1/events", r_events, VM_AUTH_READER},
+    {"GET", "/metrics", r_metrics, VM_AUTH_READER},
+    {"GET", "/v1/hosts", r_host_list, VM_AUTH_READER},
+    {"POST", "/v1/hosts", r_host_add, VM_AUTH_ADMIN},
+    {"GET", "/v1/hosts/*", r_host_show, VM_AUTH_READER},
+    {"PATCH", "/v1/hosts/*", r_host_update, VM_AUTH_ADMIN},
+    {"DELETE", "/v1/hosts/*", r_host_remove, VM_AUTH_ADMIN},
+    {"GET", "/v1/operations", r_op_list, VM_AUTH_READER},
+    {"GET", "/v1/operations/*", r_op_show, VM_AUTH_READER},
+    {"GET", "/v1/audit", r_audit, VM_AUTH_ADMIN},
 };
 
 /* Splits @path into at most MAX_SEGS segments in @buf; returns the count or -1. */
@@ -426,6 +446,25 @@ static void fail(struct vm_http_response *resp, int status, enum nfv_code code, 
     resp->json = vm_http_error_json(code, msg);
 }
 
+/* Counts the answer and, for anything but a read, records it in the audit
+ * trail: who, what (method and path), the status and the error code. */
+static void finish(struct vm_daemon *d, const struct vm_http_request *req,
+                   const struct vm_http_response *resp)
+{
+    const char *result = "ok";
+
+    vm_daemon_count_http(d, resp->status);
+    if (strcmp(req->method, "GET") == 0 || strcmp(req->method, "HEAD") == 0)
+        return;
+    if (resp->status >= 400) {
+        const json_t *e = json_object_get(resp->json, "error");
+        result = json_string_value(json_object_get(e, "code"));
+        if (!result)
+            result = "error";
+    }
+    vm_daemon_audit(d, req->who, req->method, req->path, resp->status, result);
+}
+
 void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_http_response *resp)
 {
     struct route_args a = {.d = opaque, .req = req};
@@ -457,24 +496,33 @@ void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_ht
             snprintf(msg, sizeof(msg), "'%.200s': no such API path", req->path);
             fail(resp, 404, NFV_E_NOENT, msg);
         }
-        vm_daemon_count_http(a.d, resp->status);
+        finish(a.d, req, resp);
+        return;
+    }
+    if (req->role < found->role) {
+        char msg[256];
+        snprintf(msg, sizeof(msg), "'%s': %s %s needs the %s role; %s has %s", req->path,
+                 req->method, found->pattern, vm_auth_role_to_string(found->role),
+                 req->who ? req->who : "the caller", vm_auth_role_to_string(req->role));
+        fail(resp, 403, NFV_E_PERM, msg);
+        finish(a.d, req, resp);
         return;
     }
     if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0 ||
         strcmp(req->method, "PUT") == 0) {
         if (vm_req_parse_object(req->body, req->body_size, &a.body, &err) != NFV_OK) {
             fail(resp, 0, err.code, err.msg);
-            vm_daemon_count_http(a.d, resp->status);
+            finish(a.d, req, resp);
             return;
         }
     } else if (req->body_size) {
         fail(resp, 0, NFV_E_INVAL, "'body': this request takes no body");
-        vm_daemon_count_http(a.d, resp->status);
+        finish(a.d, req, resp);
         return;
     }
     code = found->fn(&a, resp, &err);
     json_decref(a.body);
     if (code != NFV_OK)
         fail(resp, 0, code, err.msg[0] ? err.msg : nfv_code_describe(code));
-    vm_daemon_count_http(a.d, resp->status);
+    finish(a.d, req, resp);
 }

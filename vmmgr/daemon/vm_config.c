@@ -21,7 +21,8 @@ enum key_kind {
     KEY_SIZE,
     KEY_LEVEL,
     KEY_TARGET,
-    KEY_RESERVE
+    KEY_RESERVE,
+    KEY_BOOL
 };
 
 struct key_desc {
@@ -53,7 +54,18 @@ static const struct key_desc keys[] = {
     {"longpoll_max_s", KEY_UINT, F(longpoll_max_s), 1, 3600},
     {"healing_reserve", KEY_RESERVE, F(healing_reserve), 0, 0},
     {"debug_crash_at", KEY_STR, F(crash_at), 0, 0},
+    {"tls_cert", KEY_PATH, F(tls_cert), 0, 0},
+    {"tls_key", KEY_PATH, F(tls_key), 0, 0},
+    {"tls_ca", KEY_PATH, F(tls_ca), 0, 0},
+    {"allow_plain_tcp", KEY_BOOL, F(is_plain_tcp_allowed), 0, 0},
+    {"max_connections", KEY_UINT, F(max_connections), 4, 4096},
+    {"max_connections_per_ip", KEY_UINT, F(max_connections_per_ip), 1, 4096},
+    {"http_timeout_s", KEY_UINT, F(http_timeout_s), 1, 600},
 };
+
+static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
+                               unsigned long long max, unsigned long long *ret,
+                               struct nfv_err *err);
 
 static const char *const reserve_names[VM_RESERVE__COUNT] = {"host", "rack", "off"};
 
@@ -86,6 +98,40 @@ void vm_config_defaults(struct vm_config *c)
     c->event_keep = 100000;
     c->longpoll_max_s = 60;
     c->healing_reserve = VM_RESERVE_HOST;
+    c->max_connections = 256;
+    c->max_connections_per_ip = 16;
+    c->http_timeout_s = 15;
+    c->unix_peers.default_role = VM_AUTH_READER;
+}
+
+/* Keys with a name part: uri_alias.NAME, unix_uid.N, unix_gid.N, and
+ * unix_default_role. Returns NFV_E__COUNT when @key is none of them. */
+static enum nfv_code set_named(struct vm_config *c, const char *key, const char *value,
+                               struct nfv_err *err)
+{
+    unsigned long long id;
+    enum vm_auth_role role;
+    bool is_gid = strncmp(key, "unix_gid.", 9) == 0;
+
+    if (strncmp(key, "uri_alias.", 10) == 0) {
+        if (vm_uri_check_config(key + 10, value, NULL, NULL, err) != NFV_OK ||
+            vm_uri_aliases_set(&c->uri_aliases, key + 10, value, err) != NFV_OK)
+            return NFV_E_INVAL;
+        return NFV_OK;
+    }
+    if (!is_gid && strncmp(key, "unix_uid.", 9) != 0 && strcmp(key, "unix_default_role") != 0)
+        return NFV_E__COUNT;
+    role = vm_auth_role_from_string(value);
+    if (role == VM_AUTH__COUNT)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not one of none, reader, operator, admin",
+                       key, value);
+    if (key[5] == 'd') { /* unix_default_role */
+        c->unix_peers.default_role = role;
+        return NFV_OK;
+    }
+    if (parse_ull(key, key + 9, 10, 0, UINT32_MAX - 1, &id, err) != NFV_OK)
+        return NFV_E_INVAL;
+    return vm_auth_peers_set(&c->unix_peers, is_gid, (unsigned)id, role, err);
 }
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -112,6 +158,10 @@ enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *va
 {
     char *base = (char *)c;
     unsigned long long v;
+    enum nfv_code code = set_named(c, key, value, err);
+
+    if (code != NFV_E__COUNT)
+        return code;
 
     for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
         const struct key_desc *k = &keys[i];
@@ -163,6 +213,15 @@ enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *va
             c->healing_reserve = r;
             return NFV_OK;
         }
+        case KEY_BOOL:
+            if (strcmp(value, "yes") == 0 || strcmp(value, "true") == 0 || strcmp(value, "1") == 0)
+                *(bool *)(base + k->offset) = true;
+            else if (strcmp(value, "no") == 0 || strcmp(value, "false") == 0 ||
+                     strcmp(value, "0") == 0)
+                *(bool *)(base + k->offset) = false;
+            else
+                return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not yes or no", key, value);
+            return NFV_OK;
         }
     }
     return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown key", key);
@@ -254,7 +313,27 @@ enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err)
         /* TCP without a token would expose the API to the network. */
         if (c->token_file[0] == '\0')
             return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': needs api_token_file");
+        /* Without TLS the token crosses the network in clear: only where
+         * the network is this machine, and only when asked for. */
+        if (!c->tls_cert[0]) {
+            if (!c->is_plain_tcp_allowed)
+                return NFV_ERR(err, NFV_E_INVAL,
+                               "'listen_tcp': needs tls_cert and tls_key (or allow_plain_tcp = "
+                               "yes on a loopback address)");
+            if (strncmp(addr, "127.", 4) != 0)
+                return NFV_ERR(err, NFV_E_INVAL,
+                               "'allow_plain_tcp': plain TCP only on a loopback address "
+                               "(127.0.0.0/8), not '%s'",
+                               addr[0] ? addr : "*");
+        }
     }
+    if ((c->tls_cert[0] != 0) != (c->tls_key[0] != 0))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': tls_cert and tls_key go together",
+                       c->tls_cert[0] ? "tls_key" : "tls_cert");
+    if (c->tls_ca[0] && !c->tls_cert[0])
+        return NFV_ERR(err, NFV_E_INVAL, "'tls_ca': needs tls_cert and tls_key");
+    if (c->max_connections_per_ip > c->max_connections)
+        return NFV_ERR(err, NFV_E_INVAL, "'max_connections_per_ip': larger than max_connections");
     return NFV_OK;
 }
 

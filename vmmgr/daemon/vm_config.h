@@ -17,6 +17,8 @@
 
 #include "nfv/err.h"
 #include "nfv/log.h"
+#include "vm_auth.h"
+#include "vm_uri.h"
 
 #define VM_CONFIG_DEFAULT_FILE "/etc/vmmgr/vmmgrd.conf"
 #define VM_TOKEN_MAX           256
@@ -48,6 +50,16 @@ struct vm_config {
     unsigned longpoll_max_s;         /* cap for GET /v1/events?wait= */
     enum vm_reserve healing_reserve; /* default host; a request may waive it */
     char crash_at[64];               /* debug_crash_at: OP.POINT to _exit at (crash tests) */
+    /* Security (docs/vmmgrd.md "Security"). */
+    char tls_cert[PATH_MAX];           /* tls_cert: PEM certificate chain for TCP */
+    char tls_key[PATH_MAX];            /* tls_key: its PEM private key (0600) */
+    char tls_ca[PATH_MAX];             /* tls_ca: PEM CAs; set = clients need a certificate */
+    bool is_plain_tcp_allowed;         /* allow_plain_tcp: TCP without TLS, loopback only */
+    unsigned max_connections;          /* global cap on open API connections */
+    unsigned max_connections_per_ip;   /* cap per TCP client address */
+    unsigned http_timeout_s;           /* idle connection (header, body) timeout */
+    struct vm_auth_peers unix_peers;   /* unix_uid.N / unix_gid.N / unix_default_role */
+    struct vm_uri_aliases uri_aliases; /* uri_alias.NAME = URI */
 };
 
 /* Fills @c with the documented defaults. */
@@ -56,6 +68,9 @@ void vm_config_defaults(struct vm_config *c);
 /*
  * Sets one key from its text value (used by the file parser and by flags).
  * NFV_E_INVAL names the key: unknown keys, bad numbers, out of range values.
+ * Keys with a name part: "uri_alias.NAME" (checked by vm_uri_check_config
+ * for syntax; files are checked at start-up), "unix_uid.N" and "unix_gid.N"
+ * (a role).
  */
 enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *value,
                             struct nfv_err *err);
@@ -69,7 +84,12 @@ enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *va
 enum nfv_code vm_config_parse(struct vm_config *c, const char *text, const char *file_name,
                               struct nfv_err *err);
 
-/* Fills derived values (db path from the state dir). Call after parsing. */
+/*
+ * Fills derived values (db path from the state dir) and checks keys
+ * together: listen_tcp needs api_token_file, and either tls_cert + tls_key
+ * or allow_plain_tcp with a loopback address (127.0.0.0/8); tls_key and
+ * tls_ca need tls_cert. Call after parsing.
+ */
 enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err);
 
 /* Splits "ADDR:PORT" (ADDR may be empty for all addresses) for listen_tcp. */

@@ -23,9 +23,8 @@
 #include "vm_req.h"
 #include "vm_state.h"
 
-#define VM_DB_SCHEMA_VERSION     2
-#define VM_DB_SCHEMA_VERSION_STR "2"
-#define VM_CPULIST_STR_MAX       2048
+#define VM_DB_SCHEMA_VERSION 3
+#define VM_CPULIST_STR_MAX   2048
 
 struct vm_db;
 
@@ -134,6 +133,24 @@ enum nfv_code vm_db_event_list(struct vm_db *db, int64_t since_id, unsigned limi
 enum nfv_code vm_db_event_last_id(struct vm_db *db, int64_t *ret, struct nfv_err *err);
 /* Deletes all but the newest @keep events. */
 enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err *err);
+
+/* ---- audit trail (who changed what; docs/security.md) ---- */
+
+struct vm_db_audit {
+    int64_t id;
+    int64_t ts_ms;
+    char who[80];    /* "token:ID", "uid:N" */
+    char method[16]; /* POST, PATCH, DELETE */
+    char path[256];  /* the API path: the object changed */
+    int status;      /* HTTP status of the answer */
+    char result[32]; /* "ok" or the error code (PERMISSION_DENIED, ...) */
+};
+
+enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, struct nfv_err *err);
+typedef int (*vm_db_audit_cb)(void *opaque, const struct vm_db_audit *a);
+/* Entries newest first, at most @limit. */
+enum nfv_code vm_db_audit_list(struct vm_db *db, unsigned limit, vm_db_audit_cb cb, void *opaque,
+                               struct nfv_err *err);
 
 /* ---- VMs, their allocations, groups ---- */
 

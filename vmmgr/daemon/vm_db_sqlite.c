@@ -14,10 +14,15 @@
  */
 #include "vm_db.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 struct vm_db {
     sqlite3 *h;
@@ -89,6 +94,15 @@ static const char *const migrations[] = {
      * and VM UUIDs made unique (libvirt events are matched by them). */
     "ALTER TABLE journal ADD COLUMN step TEXT NOT NULL DEFAULT '';"
     "CREATE UNIQUE INDEX vms_uuid ON vms(uuid) WHERE uuid IS NOT NULL;",
+    /* 2 -> 3: the audit trail (issue 10). */
+    "CREATE TABLE audit ("
+    " id INTEGER PRIMARY KEY AUTOINCREMENT,"
+    " ts_ms INTEGER NOT NULL,"
+    " who TEXT NOT NULL,"
+    " method TEXT NOT NULL,"
+    " path TEXT NOT NULL,"
+    " status INTEGER NOT NULL,"
+    " result TEXT NOT NULL);",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))
@@ -158,6 +172,38 @@ static enum nfv_code migrate(struct vm_db *db, struct nfv_err *err)
     return NFV_OK;
 }
 
+/*
+ * The database holds the journal and events (operators' words, host URIs):
+ * mode 0600. SQLite creates a new file 0644 and gives its -wal and -shm
+ * files the database file's mode, so the file is created (or, from an older
+ * vmmgrd, corrected) here first, and any -wal/-shm left over corrected too.
+ */
+static enum nfv_code private_files(const char *path, struct nfv_err *err)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    char p[PATH_MAX + 16];
+
+    for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+        int fd;
+        snprintf(p, sizeof(p), "%s%s", path, suffixes[i]);
+        fd = open(p, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (i == 0 ? O_CREAT : 0), 0600);
+        if (fd < 0) {
+            if (i > 0 && errno == ENOENT)
+                continue;
+            return NFV_ERR_ERRNO(err, NFV_E_DB, errno, "'%s': cannot open state database: %s", p,
+                                 strerror(errno));
+        }
+        if (fchmod(fd, 0600) != 0) {
+            int e = errno;
+            close(fd);
+            return NFV_ERR_ERRNO(err, NFV_E_DB, e, "'%s': cannot make it private: %s", p,
+                                 strerror(e));
+        }
+        close(fd);
+    }
+    return NFV_OK;
+}
+
 enum nfv_code vm_db_open(const char *path, struct vm_db **ret, struct nfv_err *err)
 {
     struct vm_db *db = calloc(1, sizeof(*db));
@@ -165,6 +211,10 @@ enum nfv_code vm_db_open(const char *path, struct vm_db **ret, struct nfv_err *e
 
     if (!db)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    if (private_files(path, err) != NFV_OK) {
+        free(db);
+        return NFV_E_DB;
+    }
     rc = sqlite3_open_v2(path, &db->h,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, NULL);
     if (rc != SQLITE_OK) {
@@ -681,6 +731,60 @@ enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err 
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_DONE ? NFV_OK : db_fail(db, err, "pruning events");
+}
+
+/* ---- audit trail ---- */
+
+enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, struct nfv_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db,
+                   "INSERT INTO audit (ts_ms, who, method, path, status, result) "
+                   "VALUES (?,?,?,?,?,?)",
+                   &st, err))
+        return NFV_E_DB;
+    sqlite3_bind_int64(st, 1, a->ts_ms);
+    sqlite3_bind_text(st, 2, a->who, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, a->method, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, a->path, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 5, a->status);
+    sqlite3_bind_text(st, 6, a->result, -1, SQLITE_STATIC);
+    rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? NFV_OK : db_fail(db, err, "recording an audit entry");
+}
+
+enum nfv_code vm_db_audit_list(struct vm_db *db, unsigned limit, vm_db_audit_cb cb, void *opaque,
+                               struct nfv_err *err)
+{
+    sqlite3_stmt *st;
+    int rc;
+
+    if (db_prepare(db,
+                   "SELECT id, ts_ms, who, method, path, status, result FROM audit "
+                   "ORDER BY id DESC LIMIT ?",
+                   &st, err))
+        return NFV_E_DB;
+    sqlite3_bind_int64(st, 1, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        struct vm_db_audit a;
+        memset(&a, 0, sizeof(a));
+        a.id = sqlite3_column_int64(st, 0);
+        a.ts_ms = sqlite3_column_int64(st, 1);
+        col_copy(st, 2, a.who, sizeof(a.who));
+        col_copy(st, 3, a.method, sizeof(a.method));
+        col_copy(st, 4, a.path, sizeof(a.path));
+        a.status = sqlite3_column_int(st, 5);
+        col_copy(st, 6, a.result, sizeof(a.result));
+        if (cb(opaque, &a))
+            break;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return db_fail(db, err, "listing the audit trail");
+    return NFV_OK;
 }
 
 /* ---- VMs, allocations, groups ---- */

@@ -24,6 +24,7 @@
 #include "pin/pools.h"
 #include "vm_host.h"
 #include "vm_topo.h"
+#include "vm_uri.h"
 
 #define MOD "host"
 
@@ -345,8 +346,9 @@ static int load_host_cb(void *opaque, const struct vm_db_host *row)
     snprintf(h->node_xml, sizeof(h->node_xml), "%s", row->node_xml);
     if (h->node_xml[0])
         snprintf(h->eff_uri, sizeof(h->eff_uri), "test://%s", h->node_xml);
-    else
-        snprintf(h->eff_uri, sizeof(h->eff_uri), "%s", h->uri);
+    else if (vm_uri_effective(&d->cfg.uri_aliases, h->uri, h->eff_uri, sizeof(h->eff_uri), &e) !=
+             NFV_OK)
+        NFV_LOG_ERR(MOD, "host '%s': not opened: %s", row->name, e.msg);
     h->admin = row->admin_state;
     h->topo_source = row->topo_source;
     snprintf(h->reserved, sizeof(h->reserved), "%s", row->reserved);
@@ -532,7 +534,11 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     h->d = d;
     snprintf(h->name, sizeof(h->name), "%s", spec.name);
     snprintf(h->uri, sizeof(h->uri), "%s", spec.uri);
-    snprintf(h->eff_uri, sizeof(h->eff_uri), "%s", spec.uri);
+    if ((code = vm_uri_effective(&d->cfg.uri_aliases, spec.uri, h->eff_uri, sizeof(h->eff_uri),
+                                 err)) != NFV_OK) {
+        vm_d_host_free(d, h);
+        return code;
+    }
     h->topo_source = spec.topo_source;
     h->admin = VM_HOST_UP;
     host_set_labels(h, spec.labels);

@@ -6,10 +6,12 @@
  * oversize Content-Length at once); the following calls deliver body chunks;
  * the last call, with no data, runs the handler and queues the response.
  */
+#define _GNU_SOURCE /* struct ucred */
 #include "vm_http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <gnutls/gnutls.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -28,7 +30,11 @@ struct vm_http_server {
     struct MHD_Daemon *unix_d;
     struct MHD_Daemon *tcp_d;
     char *unix_path;
-    char *token;
+    const struct vm_auth_tokens *tokens;
+    const struct vm_auth_peers *peers;
+    unsigned daemon_uid;
+    bool is_client_cert_required;
+    unsigned timeout_s, handler_time_s;
     size_t max_body_size;
     vm_http_handler_fn handler;
     void *opaque;
@@ -39,7 +45,9 @@ struct req_state {
     char *body;
     size_t len, cap;
     bool is_too_large;
-    bool is_answered; /* a response was queued early (413) */
+    bool is_answered; /* a response was queued early (401, 413) */
+    enum vm_auth_role role;
+    char who[VM_AUTH_ID_MAX + 16];
 };
 
 json_t *vm_http_error_json(enum nfv_code code, const char *msg)
@@ -97,15 +105,75 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
-/* Constant-time comparison so the token cannot be guessed byte by byte. */
-static bool token_equal(const char *a, const char *b)
+/* The peer's uid/gid on the Unix socket; false if unknown. */
+static bool peer_cred(struct MHD_Connection *c, uid_t *ret_uid, gid_t *ret_gid)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    unsigned char diff = (unsigned char)(la != lb);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    struct ucred uc;
+    socklen_t len = sizeof(uc);
 
-    for (size_t i = 0; i < la; i++)
-        diff |= (unsigned char)(a[i] ^ b[i % (lb ? lb : 1)]);
-    return diff == 0 && lb > 0;
+    if (!ci || getsockopt(ci->connect_fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) != 0)
+        return false;
+    *ret_uid = uc.uid;
+    *ret_gid = uc.gid;
+    return true;
+}
+
+/* With a CA configured, a TLS client must show a certificate it signed. */
+static bool client_cert_ok(struct MHD_Connection *c)
+{
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_GNUTLS_SESSION);
+    unsigned status = 0;
+
+    if (!ci || !ci->tls_session)
+        return false;
+    if (gnutls_certificate_verify_peers2((gnutls_session_t)ci->tls_session, &status) != 0)
+        return false;
+    return status == 0;
+}
+
+/*
+ * Decides who is calling (first call of a request): fills @rs's role and
+ * who, or queues a 401 and returns false. See vm_http.h for the rules.
+ */
+static bool authenticate(struct vm_http_server *srv, struct MHD_Connection *c, bool is_tcp,
+                         struct req_state *rs, enum MHD_Result *ret)
+{
+    const char *auth =
+        MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    const struct vm_auth_token *t;
+    uid_t uid;
+    gid_t gid;
+
+    if (is_tcp && srv->is_client_cert_required && !client_cert_ok(c)) {
+        *ret = queue_error(c, 401, NFV_E_PERM, "client certificate missing or not trusted");
+        return false;
+    }
+    if (auth || is_tcp) {
+        t = auth && strncmp(auth, "Bearer ", 7) == 0 ? vm_auth_tokens_find(srv->tokens, auth + 7)
+                                                     : NULL;
+        if (!t) {
+            *ret = queue_error(c, 401, NFV_E_PERM, "missing or wrong bearer token");
+            return false;
+        }
+        rs->role = t->role;
+        snprintf(rs->who, sizeof(rs->who), "token:%s", t->id);
+        return true;
+    }
+    if (!srv->peers) {
+        rs->role = VM_AUTH_ADMIN;
+        snprintf(rs->who, sizeof(rs->who), "unix");
+        return true;
+    }
+    if (!peer_cred(c, &uid, &gid)) {
+        *ret = queue_error(c, 401, NFV_E_PERM, "cannot identify the socket's peer");
+        return false;
+    }
+    rs->role = vm_auth_peer_role(srv->peers, uid, gid, srv->daemon_uid);
+    snprintf(rs->who, sizeof(rs->who), "uid:%u", (unsigned)uid);
+    return true;
 }
 
 static enum MHD_Result run_handler(struct vm_http_server *srv, struct MHD_Connection *c,
@@ -126,7 +194,13 @@ static enum MHD_Result run_handler(struct vm_http_server *srv, struct MHD_Connec
     req.body = rs->body ? rs->body : "";
     req.body_size = rs->len;
     req.is_tcp = is_tcp;
+    req.role = rs->role;
+    req.who = rs->who;
     resp.status = 500;
+    /* The request is in: from now on the handler may block (long-poll), so
+     * the idle timeout that guards the header and body no longer applies. */
+    MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT,
+                              srv->timeout_s + srv->handler_time_s);
     srv->handler(srv->opaque, &req, &resp);
     json_decref(query);
     if (resp.text) {
@@ -157,17 +231,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
     (void)version;
     if (!rs) {
-        const char *cl, *auth;
+        const char *cl;
+        enum MHD_Result ret = MHD_NO;
         rs = calloc(1, sizeof(*rs));
         if (!rs)
             return MHD_NO;
         *con_cls = rs;
-        if (is_tcp) {
-            auth = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
-            if (!auth || strncmp(auth, "Bearer ", 7) != 0 || !token_equal(auth + 7, srv->token)) {
-                rs->is_answered = true;
-                return queue_error(c, 401, NFV_E_PERM, "missing or wrong bearer token");
-            }
+        if (!authenticate(srv, c, is_tcp, rs, &ret)) {
+            rs->is_answered = true;
+            return ret;
         }
         cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
         if (cl && strtoull(cl, NULL, 10) > srv->max_body_size) {
@@ -290,17 +362,35 @@ static struct MHD_Daemon *start_mhd(struct vm_http_server *srv, const struct vm_
     unsigned flags = MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                      MHD_USE_ERROR_LOG | MHD_USE_ITC;
     unsigned max_conn = o->max_connections ? o->max_connections : 256;
+    struct MHD_OptionItem opt[12];
+    unsigned n = 0;
 
-    if (listen_fd >= 0)
-        return MHD_start_daemon(flags, 0, NULL, NULL, on_unix_request, srv,
-                                MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_LISTEN_SOCKET,
-                                listen_fd, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-                                MHD_OPTION_CONNECTION_LIMIT, max_conn,
-                                MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_END);
-    return MHD_start_daemon(
-        flags, ntohs(sin->sin_port), NULL, NULL, on_tcp_request, srv, MHD_OPTION_EXTERNAL_LOGGER,
-        mhd_log, NULL, MHD_OPTION_SOCK_ADDR, sin, MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
-        MHD_OPTION_CONNECTION_LIMIT, max_conn, MHD_OPTION_CONNECTION_TIMEOUT, 300u, MHD_OPTION_END);
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_log, NULL};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, srv};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_LIMIT, max_conn, NULL};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_CONNECTION_TIMEOUT, srv->timeout_s, NULL};
+    if (listen_fd >= 0) {
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_LISTEN_SOCKET, listen_fd, NULL};
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+        return MHD_start_daemon(flags, 0, NULL, NULL, on_unix_request, srv, MHD_OPTION_ARRAY, opt,
+                                MHD_OPTION_END);
+    }
+    /* Per address on TCP only: on the Unix socket every peer has the same one. */
+    if (o->max_connections_per_ip)
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+                                           o->max_connections_per_ip, NULL};
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_SOCK_ADDR, 0, (void *)sin};
+    if (o->tls_cert_pem) {
+        flags |= MHD_USE_TLS;
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_CERT, 0, (void *)o->tls_cert_pem};
+        opt[n++] = (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_KEY, 0, (void *)o->tls_key_pem};
+        if (o->tls_ca_pem)
+            opt[n++] =
+                (struct MHD_OptionItem){MHD_OPTION_HTTPS_MEM_TRUST, 0, (void *)o->tls_ca_pem};
+    }
+    opt[n++] = (struct MHD_OptionItem){MHD_OPTION_END, 0, NULL};
+    return MHD_start_daemon(flags, ntohs(sin->sin_port), NULL, NULL, on_tcp_request, srv,
+                            MHD_OPTION_ARRAY, opt, MHD_OPTION_END);
 }
 
 enum nfv_code vm_http_start(const struct vm_http_options *opts, vm_http_handler_fn handler,
@@ -314,9 +404,14 @@ enum nfv_code vm_http_start(const struct vm_http_options *opts, vm_http_handler_
     srv->handler = handler;
     srv->opaque = opaque;
     srv->max_body_size = opts->max_body_size;
+    srv->tokens = opts->tokens;
+    srv->peers = opts->peers;
+    srv->daemon_uid = opts->daemon_uid;
+    srv->timeout_s = opts->timeout_s ? opts->timeout_s : 15;
+    srv->handler_time_s = opts->handler_time_s;
+    srv->is_client_cert_required = opts->tls_cert_pem && opts->tls_ca_pem;
     srv->unix_path = strdup(opts->unix_path);
-    srv->token = strdup(opts->token ? opts->token : "");
-    if (!srv->unix_path || !srv->token) {
+    if (!srv->unix_path) {
         vm_http_stop(srv);
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     }
@@ -341,9 +436,13 @@ enum nfv_code vm_http_start(const struct vm_http_options *opts, vm_http_handler_
             return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': '%s' is not an IPv4 address",
                            opts->tcp_addr);
         }
-        if (!*srv->token) {
+        if (!srv->tokens || !srv->tokens->n_items) {
             vm_http_stop(srv);
-            return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': TCP needs a bearer token");
+            return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': TCP needs a token file with tokens");
+        }
+        if (!opts->tls_cert_pem && (ntohl(sin.sin_addr.s_addr) >> 24) != 127) {
+            vm_http_stop(srv);
+            return NFV_ERR(err, NFV_E_INVAL, "'listen_tcp': plain TCP only on a loopback address");
         }
         srv->tcp_d = start_mhd(srv, opts, -1, &sin);
         if (!srv->tcp_d) {
@@ -369,6 +468,5 @@ void vm_http_stop(struct vm_http_server *srv)
     if (srv->unix_path)
         unlink(srv->unix_path);
     free(srv->unix_path);
-    free(srv->token);
     free(srv);
 }

@@ -1,13 +1,21 @@
 /*
  * vm_http.h - the native API's HTTP server (libmicrohttpd adapter).
  *
- * vm_http.c is the only file that includes microhttpd.h. It listens on a Unix
- * socket (created here with the configured mode, 0660 by default) and,
- * optionally, on TCP, where every request must carry "Authorization: Bearer
- * TOKEN". It reads request bodies up to a size limit (larger: 413 without
- * reading the rest), collects the query string, and hands a complete request
- * to one handler (vm_api.c), whose response it serializes. Every error it
- * produces itself (401, 413) has the same JSON shape as the API's:
+ * vm_http.c is the only file that includes microhttpd.h (and gnutls.h, for
+ * client certificates). It listens on a Unix socket (created here with the
+ * configured mode, 0660 by default) and, optionally, on TCP: with TLS
+ * (certificate and key from the config; with a CA, clients must present a
+ * certificate it signed), or in plain text where the config allows it
+ * (loopback only, vm_config.h). It authenticates every request and hands the
+ * caller's role to the handler (vm_auth.h): on TCP a bearer token from the
+ * token file is required ("Authorization: Bearer TOKEN", else 401); on the
+ * Unix socket a token, if sent, decides, else the peer's uid/gid
+ * (SO_PEERCRED). It caps connections (in all and per TCP client address)
+ * and closes idle ones after a timeout, so half-sent requests cannot lock
+ * clients out. It reads request bodies up to a size limit (larger: 413
+ * without reading the rest), collects the query string, and hands a complete
+ * request to one handler (vm_api.c), whose response it serializes. Every
+ * error it produces itself (401, 413) has the same JSON shape as the API's:
  * {"error":{"code":"...","message":"..."}}.
  *
  * One thread per connection: handlers may block (long-poll of GET /v1/events,
@@ -21,6 +29,7 @@
 #include <stddef.h>
 
 #include "nfv/err.h"
+#include "vm_auth.h"
 
 struct vm_http_request {
     const char *method;  /* "GET", "POST", ... */
@@ -28,7 +37,9 @@ struct vm_http_request {
     const json_t *query; /* object: query argument name -> string */
     const char *body;    /* NUL-terminated copy; "" when none */
     size_t body_size;
-    bool is_tcp; /* came over TCP (authenticated) rather than the Unix socket */
+    bool is_tcp;            /* came over TCP (authenticated) rather than the Unix socket */
+    enum vm_auth_role role; /* what the caller may do (vm_auth.h) */
+    const char *who;        /* "token:ID" or "uid:N": for logs and audit */
 };
 
 struct vm_http_response {
@@ -46,9 +57,17 @@ struct vm_http_options {
     unsigned unix_mode;    /* e.g. 0660 */
     const char *tcp_addr;  /* NULL: no TCP listener; "" = all addresses */
     unsigned tcp_port;
-    const char *token; /* bearer token required on TCP */
+    const struct vm_auth_tokens *tokens; /* token file (required for TCP); may be NULL */
+    const struct vm_auth_peers *peers;   /* Unix-socket uid/gid -> role; NULL: all admin */
+    unsigned daemon_uid;                 /* vmmgrd's own uid: admin on the socket */
+    const char *tls_cert_pem;            /* PEM text; NULL: TCP is plain (config allowed it) */
+    const char *tls_key_pem;
+    const char *tls_ca_pem; /* NULL: no client certificates asked for */
     size_t max_body_size;
-    unsigned max_connections;
+    unsigned max_connections;        /* per listener; 0 = 256 */
+    unsigned max_connections_per_ip; /* TCP only; 0 = no cap */
+    unsigned timeout_s;              /* idle timeout while a request arrives; 0 = 15 */
+    unsigned handler_time_s;         /* longest a handler may block (long-poll cap) */
 };
 
 struct vm_http_server;

@@ -77,13 +77,63 @@ static void quiet_error(void *opaque, virErrorPtr e)
     (void)e;
 }
 
-/* Turns libvirt's last error into an nfv_err: a missing domain is NOENT, a
- * broken connection UNREACHABLE, the rest HYPERVISOR. */
+/* Names for the libvirt error codes vmmgrd meets most; others are numbers. */
+static const char *lv_code_name(int code)
+{
+    switch (code) {
+    case VIR_ERR_INTERNAL_ERROR:
+        return "internal error";
+    case VIR_ERR_NO_SUPPORT:
+        return "not supported";
+    case VIR_ERR_NO_CONNECT:
+        return "no driver for the URI";
+    case VIR_ERR_INVALID_CONN:
+        return "invalid connection";
+    case VIR_ERR_SYSTEM_ERROR:
+        return "system error";
+    case VIR_ERR_RPC:
+        return "RPC error";
+    case VIR_ERR_AUTH_FAILED:
+        return "authentication failed";
+    case VIR_ERR_NO_DOMAIN:
+        return "no such domain";
+    case VIR_ERR_OPERATION_FAILED:
+        return "operation failed";
+    case VIR_ERR_OPERATION_INVALID:
+        return "operation invalid";
+    case VIR_ERR_OPERATION_TIMEOUT:
+        return "operation timed out";
+    case VIR_ERR_XML_ERROR:
+        return "XML error";
+    case VIR_ERR_XML_DETAIL:
+        return "XML error";
+    case VIR_ERR_CONFIG_UNSUPPORTED:
+        return "configuration unsupported";
+    case VIR_ERR_INVALID_ARG:
+        return "invalid argument";
+    case VIR_ERR_OPERATION_DENIED:
+        return "operation denied";
+    default:
+        return "error";
+    }
+}
+
+/*
+ * Turns libvirt's last error into an nfv_err: a missing domain is NOENT, a
+ * broken connection UNREACHABLE, the rest HYPERVISOR.
+ *
+ * libvirt's message is outside text: it quotes files it failed to parse
+ * (test:///etc/shadow gave root's first line), ssh's stderr, remote
+ * daemons' words. It goes to the log at debug level only; the error that
+ * reaches API answers, the journal and events names the operation and
+ * libvirt's error code and domain (virterror.h), which is enough to look up
+ * and carries no content.
+ */
 static enum nfv_code lv_fail(struct nfv_err *err, const char *what)
 {
     virErrorPtr e = virGetLastError();
     enum nfv_code code = NFV_E_HYPERVISOR;
-    const char *msg = e && e->message ? e->message : "unknown libvirt error";
+    int lv_code = e ? e->code : 0, lv_domain = e ? e->domain : 0;
 
     if (e && e->code == VIR_ERR_NO_DOMAIN)
         code = NFV_E_NOENT;
@@ -91,7 +141,9 @@ static enum nfv_code lv_fail(struct nfv_err *err, const char *what)
                    e->code == VIR_ERR_INVALID_CONN || e->code == VIR_ERR_RPC ||
                    e->code == VIR_ERR_AUTH_FAILED))
         code = NFV_E_UNREACHABLE;
-    NFV_ERR(err, code, "%s: %s", what, msg);
+    NFV_LOG_DEBUG(MOD, "%s: libvirt: %s", what, e && e->message ? e->message : "no message");
+    NFV_ERR(err, code, "%s: libvirt %s (code %d, domain %d; details in vmmgrd's debug log)", what,
+            lv_code_name(lv_code), lv_code, lv_domain);
     virResetLastError();
     return code;
 }
@@ -250,9 +302,16 @@ static enum nfv_code hv_open(const char *uri, const struct vm_hv_open_opts *opts
     if (opts && opts->events)
         hc->events = *opts->events;
     hc->opaque = opts ? opts->opaque : NULL;
+    /* An empty URI (vm_uri_effective refused the stored one) would make
+     * libvirt pick its default connection. */
+    if (!*uri) {
+        free(hc);
+        return NFV_ERR(err, NFV_E_UNREACHABLE, "open the host connection: no allowed URI");
+    }
     hc->conn = virConnectOpen(uri);
     if (!hc->conn) {
-        enum nfv_code code = lv_fail(err, uri);
+        /* Not the URI: a configured alias's options are the operator's. */
+        enum nfv_code code = lv_fail(err, "open the host connection");
         free(hc);
         /* Whatever libvirt says, a host we cannot open is unreachable. */
         if (err)

@@ -33,6 +33,7 @@
 #include "vm_daemon.h"
 #include "vm_domxml.h"
 #include "vm_http.h"
+#include "vm_uri.h"
 
 static struct {
     struct vm_config cfg;
@@ -56,7 +57,7 @@ static void usage(FILE *out)
             "      --db FILE          state database (default STATE_DIR/vmmgr.db)\n"
             "      --pid-file FILE    write the pid here (locked while running)\n"
             "      --listen ADDR:PORT also serve the API on TCP (needs --token-file)\n"
-            "      --token-file FILE  bearer token for TCP clients\n"
+            "      --token-file FILE  API tokens (ID ROLE SHA256), mode 0600\n"
             "      --log-level LEVEL  err, warn, info (default), debug\n"
             "      --log-target T     stderr or syslog\n"
             "      --check-config     validate the configuration and exit\n"
@@ -210,23 +211,101 @@ static enum nfv_code pidfile_open(const char *path, int *ret_fd, struct nfv_err 
     return NFV_OK;
 }
 
-static enum nfv_code read_token(const char *path, char *buf, size_t buf_size, struct nfv_err *err)
+/*
+ * Reads a secret file (token file, TLS key) that must be private to
+ * vmmgrd's user: a regular file owned by it or root with no group or other
+ * permission. Checked on the open descriptor, so the file checked is the
+ * file read. *ret is owned.
+ */
+static enum nfv_code read_private_file(const char *key, const char *path, char **ret,
+                                       struct nfv_err *err)
 {
-    char *text = NULL;
-    size_t len;
-    enum nfv_code code = read_text_file(path, &text, err);
+    struct stat st;
+    char *buf;
+    ssize_t n;
+    int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 
-    if (code != NFV_OK)
-        return code;
-    len = strcspn(text, "\r\n");
-    if (len == 0 || len >= buf_size) {
-        free(text);
-        return NFV_ERR(err, NFV_E_INVAL, "'api_token_file': '%s' must hold a 1..%zu byte token",
-                       path, buf_size - 1);
+    if (fd < 0)
+        return NFV_ERR_ERRNO(err, NFV_E_IO, errno, "'%s': '%s': %s", key, path, strerror(errno));
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size > (1 << 20)) {
+        close(fd);
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a regular file of at most 1 MiB", key,
+                       path);
     }
-    memcpy(buf, text, len);
-    buf[len] = '\0';
-    free(text);
+    if ((st.st_mode & 077) != 0 || (st.st_uid != 0 && st.st_uid != geteuid())) {
+        close(fd);
+        return NFV_ERR(err, NFV_E_PERM,
+                       "'%s': '%s' is mode %04o owned by uid %u: it must be 0600 (or 0400) and "
+                       "owned by vmmgrd's user or root",
+                       key, path, (unsigned)(st.st_mode & 07777), (unsigned)st.st_uid);
+    }
+    buf = malloc((size_t)st.st_size + 1);
+    if (!buf) {
+        close(fd);
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    }
+    n = read(fd, buf, (size_t)st.st_size);
+    close(fd);
+    if (n < 0) {
+        free(buf);
+        return NFV_ERR_ERRNO(err, NFV_E_IO, errno, "'%s': '%s': %s", key, path, strerror(errno));
+    }
+    buf[n] = '\0';
+    *ret = buf;
+    return NFV_OK;
+}
+
+/* Start-up check of the files and programs a uri_alias names (vm_uri.h). */
+static enum nfv_code alias_path_check(void *opaque, const char *option, const char *path,
+                                      struct nfv_err *err)
+{
+    struct stat st;
+    bool is_program = strcmp(option, "command") == 0 || strcmp(option, "netcat") == 0;
+
+    (void)opaque;
+    if (strcmp(option, "socket") == 0)
+        return NFV_OK; /* libvirtd's socket may appear after vmmgrd starts */
+    if (stat(path, &st) != 0)
+        return NFV_ERR_ERRNO(err, NFV_E_INVAL, errno, "'%s': '%s': %s", option, path,
+                             strerror(errno));
+    if (is_program && (!S_ISREG(st.st_mode) || access(path, X_OK) != 0))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not an executable file", option, path);
+    if (is_program && (st.st_mode & 022) != 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is writable by group or others", option, path);
+    if (strcmp(option, "pkipath") == 0 ? !S_ISDIR(st.st_mode) : !is_program && !S_ISREG(st.st_mode))
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': '%s' is not a %s", option, path,
+                       strcmp(option, "pkipath") == 0 ? "directory" : "regular file");
+    return NFV_OK;
+}
+
+/* The secrets and files the configuration names, read and checked before
+ * anything starts: the token file, TLS PEM files, URI aliases' files. */
+static enum nfv_code load_security(struct vm_auth_tokens *tokens, char **ret_cert, char **ret_key,
+                                   char **ret_ca, struct nfv_err *err)
+{
+    const struct vm_config *c = &opts.cfg;
+    enum nfv_code code;
+    char *text = NULL;
+
+    for (unsigned i = 0; i < c->uri_aliases.n_items; i++)
+        if ((code = vm_uri_check_config(c->uri_aliases.items[i].name, c->uri_aliases.items[i].uri,
+                                        alias_path_check, NULL, err)) != NFV_OK)
+            return code;
+    if (c->token_file[0]) {
+        if ((code = read_private_file("api_token_file", c->token_file, &text, err)) != NFV_OK)
+            return code;
+        code = vm_auth_tokens_parse(text, c->token_file, tokens, err);
+        free(text);
+        if (code != NFV_OK)
+            return code;
+    }
+    if (c->tls_cert[0]) {
+        if ((code = read_text_file(c->tls_cert, ret_cert, err)) != NFV_OK ||
+            (code = read_private_file("tls_key", c->tls_key, ret_key, err)) != NFV_OK)
+            return code;
+        if (c->tls_ca[0] && (code = read_text_file(c->tls_ca, ret_ca, err)) != NFV_OK)
+            return code;
+    }
     return NFV_OK;
 }
 
@@ -287,7 +366,8 @@ int main(int argc, char **argv)
     struct vm_daemon *d = NULL;
     struct vm_http_server *srv = NULL;
     struct vm_http_options hopts = {0};
-    char token[VM_TOKEN_MAX] = "", tcp_addr[128] = "";
+    static struct vm_auth_tokens tokens; /* large: not on the stack */
+    char tcp_addr[128] = "", *tls_cert = NULL, *tls_key = NULL, *tls_ca = NULL;
     sigset_t sigs;
     int pid_fd = -1, notify_fd = -1, sig = 0, rc = 1;
 
@@ -306,17 +386,32 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmmgrd: %s\n", err.msg);
         return 2;
     }
+    if (load_security(&tokens, &tls_cert, &tls_key, &tls_ca, &err) != NFV_OK) {
+        fprintf(stderr, "vmmgrd: %s\n", err.msg);
+        free(tls_cert);
+        free(tls_key);
+        free(tls_ca);
+        return 2;
+    }
+    hopts.tokens = opts.cfg.token_file[0] ? &tokens : NULL;
+    hopts.peers = &opts.cfg.unix_peers;
+    hopts.daemon_uid = (unsigned)geteuid();
+    hopts.tls_cert_pem = tls_cert;
+    hopts.tls_key_pem = tls_key;
+    hopts.tls_ca_pem = tls_ca;
+    hopts.max_connections = opts.cfg.max_connections;
+    hopts.max_connections_per_ip = opts.cfg.max_connections_per_ip;
+    hopts.timeout_s = opts.cfg.http_timeout_s;
+    hopts.handler_time_s = opts.cfg.longpoll_max_s + 60;
     if (opts.cfg.listen_tcp[0]) {
         unsigned port = 0;
         if (vm_config_split_listen(opts.cfg.listen_tcp, tcp_addr, sizeof(tcp_addr), &port, &err) !=
-                NFV_OK ||
-            read_token(opts.cfg.token_file, token, sizeof(token), &err) != NFV_OK) {
+            NFV_OK) {
             fprintf(stderr, "vmmgrd: %s\n", err.msg);
             return 2;
         }
         hopts.tcp_addr = tcp_addr;
         hopts.tcp_port = port;
-        hopts.token = token;
     }
     if (opts.is_check_only) {
         printf("configuration OK (socket %s, state %s, db %s)\n", opts.cfg.socket_path,
@@ -340,6 +435,12 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Everything vmmgrd creates is its own: state dir 0700, database,
+     * journal, node files 0600 (the socket's mode is set explicitly). A
+     * state dir from an older vmmgrd (0750) is tightened. */
+    umask(077);
+    if (chmod(opts.cfg.state_dir, 0700) != 0 && errno != ENOENT)
+        NFV_LOG_WARN("main", "'%s': cannot set mode 0700: %s", opts.cfg.state_dir, strerror(errno));
     if (opts.cfg.pid_file[0] && pidfile_open(opts.cfg.pid_file, &pid_fd, &err) != NFV_OK)
         goto out;
     /* libxml2 2.9 initializes itself on first use, racily: do it now. */
@@ -381,5 +482,10 @@ out:
         unlink(opts.cfg.pid_file);
         close(pid_fd);
     }
+    free(tls_cert);
+    if (tls_key)
+        explicit_bzero(tls_key, strlen(tls_key));
+    free(tls_key);
+    free(tls_ca);
     return rc;
 }

@@ -11,6 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm_topo.h"
+#include "vm_uri.h"
+
 enum nfv_code vm_req_name_check(const char *field, const char *name, struct nfv_err *err)
 {
     size_t len = strlen(name);
@@ -139,15 +142,21 @@ bool vm_uri_is_test(const char *uri)
     return strncmp(uri, "test:", 5) == 0 || strncmp(uri, "test+", 5) == 0;
 }
 
-static bool uri_scheme_ok(const char *uri)
+enum nfv_code vm_req_text_check(const char *field, const char *text, size_t max,
+                                struct nfv_err *err)
 {
-    static const char *const schemes[] = {
-        "qemu://", "qemu+ssh://", "qemu+tcp://", "qemu+tls://", "qemu+unix://", "test://", NULL};
+    const unsigned char *p = (const unsigned char *)text;
+    size_t len = strlen(text);
 
-    for (const char *const *s = schemes; *s; s++)
-        if (strncmp(uri, *s, strlen(*s)) == 0)
-            return true;
-    return false;
+    if (len > max)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': longer than %zu bytes", field, max);
+    for (size_t i = 0; i < len; i++) {
+        /* C0 controls and DEL; C1 controls are U+0080..U+009F, 0xC2 0x80..0x9F
+         * in UTF-8 (jansson has already checked the encoding). */
+        if (p[i] < 0x20 || p[i] == 0x7f || (p[i] == 0xc2 && i + 1 < len && p[i + 1] < 0xa0))
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': control character at byte %zu", field, i + 1);
+    }
+    return NFV_OK;
 }
 
 enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err)
@@ -171,17 +180,15 @@ enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, str
         return NFV_E_INVAL;
     if (strlen(s.uri) >= VM_URI_MAX)
         return NFV_ERR(err, NFV_E_INVAL, "'uri': longer than %d characters", VM_URI_MAX - 1);
-    if (!uri_scheme_ok(s.uri))
-        return NFV_ERR(err, NFV_E_INVAL,
-                       "'uri': '%s' is not a qemu://, qemu+ssh://, qemu+tcp://, qemu+tls:// or "
-                       "test:// libvirt URI",
-                       s.uri);
+    if (vm_uri_check_api(s.uri, err) != NFV_OK)
+        return NFV_E_INVAL;
     if (synthetic && xml)
         return NFV_ERR(err, NFV_E_INVAL, "'synthetic': give either synthetic or hwloc_xml");
-    if (synthetic && !*synthetic)
-        return NFV_ERR(err, NFV_E_INVAL, "'synthetic': must not be empty");
-    if (xml && !*xml)
-        return NFV_ERR(err, NFV_E_INVAL, "'hwloc_xml': must not be empty");
+    /* Before hwloc parses them or a file holds them (vm_topo.h). */
+    if (synthetic && vm_topo_synthetic_check(synthetic, err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (xml && vm_topo_xml_check(xml, err) != NFV_OK)
+        return NFV_E_INVAL;
     s.topo_source = synthetic ? VM_TOPO_SYNTHETIC : xml ? VM_TOPO_XML : VM_TOPO_LIVE;
     s.topo = synthetic ? synthetic : xml;
     /* A simulated host has no hardware to look at: its topology must be given. */
@@ -201,12 +208,22 @@ enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, str
         json_t *lv;
         if (!json_is_object(v))
             return NFV_ERR(err, NFV_E_INVAL, "'labels': must be an object of strings");
+        if (json_object_size(v) > VM_LABELS_MAX)
+            return NFV_ERR(err, NFV_E_INVAL, "'labels': more than %d labels", VM_LABELS_MAX);
         json_object_foreach(v, key, lv)
         {
-            if (!json_is_string(lv))
-                return NFV_ERR(err, NFV_E_INVAL, "'labels.%s': must be a string", key);
+            /* The key is checked first: it is quoted in the value's message. */
             if (vm_req_name_check("labels", key, err) != NFV_OK)
                 return NFV_E_INVAL;
+            if (!json_is_string(lv))
+                return NFV_ERR(err, NFV_E_INVAL, "'labels.%s': must be a string", key);
+            if (strlen(json_string_value(lv)) != json_string_length(lv))
+                return NFV_ERR(err, NFV_E_INVAL, "'labels.%s': must not contain NUL", key);
+            if (vm_req_text_check("labels", json_string_value(lv), VM_LABEL_VALUE_MAX, err) !=
+                NFV_OK) {
+                nfv_err_prefix(err, "'labels.%s'", key);
+                return NFV_E_INVAL;
+            }
         }
         s.labels = v;
     }

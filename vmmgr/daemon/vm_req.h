@@ -19,8 +19,20 @@
 #include "nfv/err.h"
 #include "pin/cpuset.h"
 
-#define VM_NAME_MAX 64 /* host, VM and group names, including the NUL */
-#define VM_URI_MAX  512
+#define VM_NAME_MAX        64 /* host, VM and group names, including the NUL */
+#define VM_URI_MAX         512
+#define VM_LABELS_MAX      32  /* labels per host */
+#define VM_LABEL_VALUE_MAX 255 /* bytes of one label value */
+
+/*
+ * Free text from a client that is stored and shown to operators (label
+ * values): at most @max bytes of UTF-8 (jansson checked the encoding) with
+ * no C0/C1 control character or DEL, so nothing printed later can drive a
+ * terminal. NFV_E_INVAL names @field.
+ */
+enum nfv_code vm_req_text_check(const char *field, const char *text, size_t max,
+                                struct nfv_err *err);
+
 /* Names: 1..63 chars of [A-Za-z0-9._-], starting with a letter or digit. */
 enum nfv_code vm_req_name_check(const char *field, const char *name, struct nfv_err *err);
 
@@ -62,10 +74,12 @@ struct vm_host_spec {
 };
 
 /*
- * Validates a host-add request: name, uri (scheme qemu, qemu+ssh, qemu+tcp,
- * qemu+tls, test), at most one of "synthetic"/"hwloc_xml", which a test://
- * host needs unless its URI names a node file, labels as "k": "v" strings, and
- * the CPU lists' syntax (their range is checked once the topology is known).
+ * Validates a host-add request: name, uri (the allow-list of vm_uri.h: no
+ * query options; "alias:NAME" is resolved later against the config), at
+ * most one of "synthetic"/"hwloc_xml" (checked by vm_topo.h before hwloc or
+ * a file sees them), which a test:// host needs, labels as "k": "v" strings
+ * (at most 32, values printable and at most 255 bytes), and the CPU lists'
+ * syntax (their range is checked once the topology is known).
  */
 enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err);
 

@@ -33,4 +33,25 @@ uint64_t vm_topo_memory_mib(const struct pin_topo *t);
  */
 char *vm_topo_node_xml(const struct pin_topo *t, uint64_t memory_mib);
 
+/* Longest synthetic description accepted from the API. */
+#define VM_TOPO_SYNTHETIC_MAX 512
+
+/*
+ * Checks an hwloc synthetic description before hwloc or a file sees it:
+ * 1..511 bytes of letters, digits, spaces and ":()=.,_-" (hwloc's grammar:
+ * "package:2 numa:2(memory=64GB) core:16 pu:2"), no "--". Whatever passes
+ * cannot close the XML comment of the node file, open an element or carry
+ * a terminal escape. NFV_E_INVAL names 'synthetic'.
+ */
+enum nfv_code vm_topo_synthetic_check(const char *text, struct nfv_err *err);
+
+/*
+ * Checks hwloc XML text from the API before it is written to a file and
+ * parsed: no entity declaration or XInclude, and at most lstopo's own
+ * DOCTYPE (a bare DTD file name, no internal subset): libxml2 could be told
+ * to fetch or expand them, and the expansion would come back in error
+ * messages. NFV_E_INVAL names 'hwloc_xml'.
+ */
+enum nfv_code vm_topo_xml_check(const char *text, struct nfv_err *err);
+
 #endif /* VM_TOPO_H */

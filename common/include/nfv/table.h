@@ -62,4 +62,15 @@ enum nfv_code nfv_table_render(const struct nfv_table *t, enum nfv_output_fmt fm
 /* Prints a JSON value with the indentation @fmt asks for, plus a newline. */
 void nfv_json_print(const json_t *v, enum nfv_output_fmt fmt, FILE *out);
 
+/* True if @s holds a C0 control, DEL or a C1 control (UTF-8 0xC2 0x80..0x9F). */
+bool nfv_text_has_control(const char *s);
+
+/*
+ * @s with every control byte written as \xNN, for printing text that came
+ * from elsewhere (a daemon, a file) to a terminal. Returns @s itself when it
+ * has none, else @buf (truncated to @buf_size). The table renderer does this
+ * for every string cell.
+ */
+const char *nfv_text_escape(const char *s, char *buf, size_t buf_size);
+
 #endif /* NFV_TABLE_H */

@@ -14,7 +14,7 @@ check "pid file holds the daemon's pid" [ "$(cat "$T/vmmgrd.pid")" = "$DPID" ]
 
 # status: table and JSON
 expect_rc 0 ctl status
-check "status names the database" grep -q "database: $STATE/vmmgr.db (schema 2)" "$T/out"
+check "status names the database" grep -q "database: $STATE/vmmgr.db (schema 3)" "$T/out"
 expect_rc 0 ctl --json status
 check "status --json pid" [ "$(jget 'd["pid"]' <"$T/out")" = "$DPID" ]
 check "status --json no hosts" [ "$(jget 'd["hosts"]["total"]' <"$T/out")" = 0 ]
@@ -131,10 +131,13 @@ for _ in $(seq 50); do kill -0 "$DPID" 2>/dev/null || break; sleep 0.1; done
 check "daemonized vmmgrd stopped" bash -c "! kill -0 $DPID 2>/dev/null"
 check "daemon removed its pid file" [ ! -e "$T/vmmgrd.pid" ]
 
-# TCP with a bearer token.
+# TCP with a bearer token (plain TCP: allowed on loopback when asked for;
+# tests/integration/vmmgrd/test_security.sh covers TLS and roles).
 port=$((20000 + $$ % 20000))
-echo "s3cret-token" >"$T/token"
+printf '# id role sha256\nci admin %s\n' "$(printf %s s3cret-token | sha256sum | cut -d' ' -f1)" >"$T/token"
+chmod 600 "$T/token"
 write_config "listen_tcp = 127.0.0.1:$port
+allow_plain_tcp = yes
 api_token_file = $T/token"
 start_daemon
 status=$(curl -s -o "$T/body" -w '%{http_code}' "http://127.0.0.1:$port/v1/status")

@@ -7,7 +7,11 @@
 . "$(dirname "$0")/lib.sh"
 command -v virsh >/dev/null || { echo "SKIP: virsh is not installed"; exit 77; }
 
-write_config ""
+# URIs with options (socket=) are the operator's: config aliases. The proxy
+# socket of the lost-connection case below is made later.
+proxy="$T/libvirt-proxy.sock"
+write_config "uri_alias.far = qemu+unix:///system?socket=$T/no-libvirtd.sock
+uri_alias.cut = qemu+unix:///system?socket=$proxy"
 start_daemon
 
 # A simulated 2 x 2 NUMA x 16 cores x 2 threads server.
@@ -62,7 +66,7 @@ api GET /v1/operations
 check "refused input journaled nothing" [ "$(printf '%s' "$body" | jget 'len(d["operations"])')" = "$ops_before" ]
 
 # A host nobody answers for: refused as unreachable (exit 6), not added.
-expect_rc 6 ctl host add far --uri "qemu+unix:///system?socket=$T/no-libvirtd.sock"
+expect_rc 6 ctl host add far --uri alias:far
 expect_rc 3 ctl host show far
 api GET /v1/operations
 check "failed add is journaled as failed" [ "$(printf '%s' "$body" | jget '[o["state"] for o in d["operations"] if o["target"]=="far"][0]')" = failed ]
@@ -125,12 +129,11 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1; then
     # A lost connection: the host goes unreachable (event), vmmgrd retries
     # with backoff, and the host comes back when libvirt answers again. The
     # cut is made by a proxy in front of libvirtd's socket.
-    proxy="$T/libvirt-proxy.sock"
     python3 "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
     ppid_=$!
     PIDS="$PIDS $ppid_"
     wait_for 5 "proxy listening" test -S "$proxy"
-    expect_rc 0 ctl host add cut --uri "qemu+unix:///system?socket=$proxy" --reserved 0
+    expect_rc 0 ctl host add cut --uri alias:cut --reserved 0
     host_state_is() { [ "$(ctl --json host show "$1" | jget 'd["state"]')" = "$2" ]; }
     kill "$ppid_"
     wait "$ppid_" 2>/dev/null

@@ -93,12 +93,38 @@ static void test_empty_and_formats(void **state)
     assert_int_equal(nfv_output_fmt_from_string("yaml"), NFV_OUT__COUNT);
 }
 
+/* Text from a daemon must not drive the operator's terminal (issue 10). */
+static void test_control_characters_escaped(void **state)
+{
+    static const char *const keys[] = {"name", "labels"};
+    struct nfv_table *t = nfv_table_new(keys, 2);
+    char *out, buf[64];
+
+    (void)state;
+    nfv_table_add_row(t);
+    nfv_table_add_str(t, "h1");
+    nfv_table_add_str(t, "rack=r1\x1b[2J\xc2\x9b"
+                         "31m\x07");
+    out = render(t, NFV_OUT_TABLE, NFV_TABLE_NO_LEGEND);
+    assert_string_equal(out, "h1  rack=r1\\x1b[2J\\xc2\\x9b31m\\x07\n");
+    free(out);
+    /* JSON output is jansson's: \u001b, \u009b. */
+    out = render(t, NFV_OUT_JSON_SHORT, 0);
+    assert_null(strchr(out, '\x1b'));
+    free(out);
+    nfv_table_free(t);
+    assert_string_equal(nfv_text_escape("Zürich", buf, sizeof(buf)), "Zürich");
+    assert_false(nfv_text_has_control("Zürich"));
+    assert_true(nfv_text_has_control("a\rb"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_text),
         cmocka_unit_test(test_json_keeps_types),
         cmocka_unit_test(test_empty_and_formats),
+        cmocka_unit_test(test_control_characters_escaped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

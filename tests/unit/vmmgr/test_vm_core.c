@@ -274,7 +274,7 @@ static void test_req_host_spec(void **state)
         {"{\"uri\":\"qemu:///system\"}", "'name': is required"},
         {"{\"name\":\"h\"}", "'uri': is required"},
         {"{\"name\":3,\"uri\":\"qemu:///system\"}", "'name': must be a string"},
-        {"{\"name\":\"h\",\"uri\":\"xen:///\"}", "'uri': 'xen:///' is not"},
+        {"{\"name\":\"h\",\"uri\":\"xen:///\"}", "'uri': not an allowed libvirt URI"},
         {"{\"name\":\"h\",\"uri\":\"test:///\"}", "'synthetic': a test:// host needs"},
         {"{\"name\":\"h\",\"uri\":\"test:///\",\"synthetic\":\"pu:2\",\"hwloc_xml\":\"<x/>\"}",
          "'synthetic': give either"},

@@ -11,6 +11,7 @@
 
 #include <sqlite3.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -98,7 +99,11 @@ static void test_migrations_and_reopen(void **state)
     assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_E_DB);
     assert_non_null(strstr(err.msg, "newer"));
     assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
-    sqlite3_exec(raw, "PRAGMA user_version = " VM_DB_SCHEMA_VERSION_STR, NULL, NULL, NULL);
+    {
+        char sql[64];
+        snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", VM_DB_SCHEMA_VERSION);
+        sqlite3_exec(raw, sql, NULL, NULL, NULL);
+    }
     sqlite3_close(raw);
     assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
 }
@@ -250,6 +255,51 @@ static void test_events(void **state)
     assert_int_equal(last, 11);
 }
 
+static int audit_cb(void *opaque, const struct vm_db_audit *a)
+{
+    struct vm_db_audit *out = opaque;
+
+    if (!out[0].id)
+        out[0] = *a;
+    else
+        out[1] = *a;
+    return 0;
+}
+
+/* The audit trail, newest first; the database file is private (issue 10). */
+static void test_audit_and_modes(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_audit a = {.ts_ms = 5, .status = 201}, got[2];
+    struct nfv_err err;
+    struct stat st;
+
+    snprintf(a.who, sizeof(a.who), "token:ci");
+    snprintf(a.method, sizeof(a.method), "POST");
+    snprintf(a.path, sizeof(a.path), "/v1/hosts");
+    snprintf(a.result, sizeof(a.result), "ok");
+    assert_int_equal(vm_db_audit_add(f->db, &a, &err), NFV_OK);
+    a.status = 403;
+    snprintf(a.who, sizeof(a.who), "uid:1000");
+    snprintf(a.result, sizeof(a.result), "PERMISSION_DENIED");
+    assert_int_equal(vm_db_audit_add(f->db, &a, &err), NFV_OK);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(vm_db_audit_list(f->db, 10, audit_cb, got, &err), NFV_OK);
+    assert_string_equal(got[0].who, "uid:1000");
+    assert_int_equal(got[0].status, 403);
+    assert_string_equal(got[1].result, "ok");
+    assert_int_equal(got[1].ts_ms, 5);
+
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    /* A database left 0644 by an older vmmgrd is made private on open. */
+    vm_db_close(f->db);
+    assert_int_equal(chmod(f->path, 0644), 0);
+    assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
+    assert_int_equal(stat(f->path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -258,6 +308,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_audit_and_modes, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
