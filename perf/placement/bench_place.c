@@ -201,7 +201,7 @@ static void run(unsigned n_hosts, unsigned n_pairs, const char *dump_dir, unsign
         double v[64];                                                                              \
         for (unsigned k = 0; k < n_runs; k++)                                                      \
             v[k] = (double)rs[k].field;                                                            \
-        printf("%s\"%s\":%.3f", first ? "" : ",", #field, bench_pct(v, n_runs, 0.5));                    \
+        printf("%s\"%s\":%.3f", first ? "" : ",", #field, bench_pct(v, n_runs, 0.5));              \
         first = 0;                                                                                 \
     } while (0)
 

@@ -630,11 +630,10 @@ json_t *pin_plan_to_json(const struct pin_plan *plan)
                      "claimed", set_json(&plan->claimed), "blocked", set_json(&plan->blocked),
                      "shared", set_json(&plan->shared), "emulator", set_json(&plan->emulator),
                      "emulator_policy", pin_emulator_policy_to_string(plan->emulator_policy),
-                     "iothreads", set_json(&plan->iothreads), "n_iothreads",
-                     (int)plan->n_iothreads, "nodes", nodes, "numa",
-                     pin_numa_policy_to_string(plan->numa), "memory_mib", (json_int_t)plan->mem_mib,
-                     "hugepage_kib", (json_int_t)plan->hugepage_kib, "mem_strict",
-                     plan->is_mem_strict);
+                     "iothreads", set_json(&plan->iothreads), "n_iothreads", (int)plan->n_iothreads,
+                     "nodes", nodes, "numa", pin_numa_policy_to_string(plan->numa), "memory_mib",
+                     (json_int_t)plan->mem_mib, "hugepage_kib", (json_int_t)plan->hugepage_kib,
+                     "mem_strict", plan->is_mem_strict);
 }
 
 enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, struct nfv_err *err)
@@ -648,12 +647,11 @@ enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, st
     size_t i, n;
 
     /* "emulator_policy" is optional: plans saved before it existed lack it. */
-    if (json_unpack_ex((json_t *)v, &jerr, 0,
-                       "{s:o,s:s,s:s,s:s,s:s,s?s,s:s,s:i,s:o,s:s,s:I,s:I,s:b}", "vcpus", &vcpus,
-                       "claimed", &claimed, "blocked", &blocked, "shared", &shared, "emulator",
-                       &emu, "emulator_policy", &emu_policy, "iothreads", &io, "n_iothreads", &n_io,
-                       "nodes", &nodes, "numa", &numa, "memory_mib", &mem, "hugepage_kib", &hp,
-                       "mem_strict", &strict))
+    if (json_unpack_ex(
+            (json_t *)v, &jerr, 0, "{s:o,s:s,s:s,s:s,s:s,s?s,s:s,s:i,s:o,s:s,s:I,s:I,s:b}", "vcpus",
+            &vcpus, "claimed", &claimed, "blocked", &blocked, "shared", &shared, "emulator", &emu,
+            "emulator_policy", &emu_policy, "iothreads", &io, "n_iothreads", &n_io, "nodes", &nodes,
+            "numa", &numa, "memory_mib", &mem, "hugepage_kib", &hp, "mem_strict", &strict))
         return NFV_ERR(err, NFV_E_PARSE, "plan: %s", jerr.text);
     if (emu_policy && pin_emulator_policy_from_string(emu_policy) == PIN_EMU__COUNT)
         return NFV_ERR(err, NFV_E_PARSE, "plan: unknown emulator policy '%s'", emu_policy);
@@ -705,8 +703,7 @@ enum nfv_code pin_plan_from_json(const json_t *v, struct pin_plan **ret_plan, st
         pin_plan_free(plan);
         return NFV_ERR(err, NFV_E_PARSE, "plan: unknown numa policy '%s'", numa);
     }
-    plan->emulator_policy =
-        emu_policy ? pin_emulator_policy_from_string(emu_policy) : PIN_EMU_AUTO;
+    plan->emulator_policy = emu_policy ? pin_emulator_policy_from_string(emu_policy) : PIN_EMU_AUTO;
     plan->mem_mib = (uint64_t)mem;
     plan->hugepage_kib = (uint64_t)hp;
     plan->is_mem_strict = strict;

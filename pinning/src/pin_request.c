@@ -17,7 +17,7 @@
 static const char *const mode_names[PIN_MODE__COUNT] = {"exclusive", "shared", "numbered"};
 static const char *const thread_names[PIN_THREAD__COUNT] = {"isolate", "prefer", "require"};
 static const char *const emu_names[PIN_EMU__COUNT] = {"reserved", "shared", "isolate", "vcpus",
-                                                                "auto"};
+                                                      "auto"};
 static const char *const numa_names[PIN_NUMA__COUNT] = {"single", "spread", "auto"};
 static const char *const nic_names[PIN_NIC__COUNT] = {"none", "required", "preferred"};
 

@@ -70,9 +70,9 @@ enum nfv_code plc_bridge_host_spec(const struct pin_alloc *alloc, const char *na
     for (unsigned n = 0; n < t->n_nodes; n++) {
         uint64_t mib = t->nodes[n].mem_bytes >> 20;
         s->cores_per_node[n] = (uint16_t)t->nodes[n].n_cores;
-        s->mem_mib_per_node[n] = mib ? (uint32_t)mib
-                                     : (default_node_mib ? default_node_mib
-                                                         : PLC_BRIDGE_DEFAULT_NODE_MIB);
+        s->mem_mib_per_node[n] =
+            mib ? (uint32_t)mib
+                : (default_node_mib ? default_node_mib : PLC_BRIDGE_DEFAULT_NODE_MIB);
     }
     for (unsigned k = 0; k < t->n_nics; k++)
         if (t->nics[k].node >= 0 && t->nics[k].node < PLC_MAX_NODES)
@@ -119,8 +119,8 @@ enum nfv_code plc_bridge_demand(const struct pin_request *req, uint64_t mem_mib,
                 continue;
             pi = req->vcpu_pu[v] >= 0 ? pin_topo_pu(t, (unsigned)req->vcpu_pu[v]) : NULL;
             if (!pi)
-                return NFV_ERR(err, NFV_E_INVAL, "'cpu_map': vcpu %u: PU %d is not on this host",
-                               v, req->vcpu_pu[v]);
+                return NFV_ERR(err, NFV_E_INVAL, "'cpu_map': vcpu %u: PU %d is not on this host", v,
+                               req->vcpu_pu[v]);
             numbered_nodes |= UINT64_C(1) << pi->node;
             if (bit_test(seen, ids[pi->core]))
                 continue;

@@ -239,8 +239,8 @@ static enum nfv_code synthetic_for_hwloc(struct jctx *j, const char *s, char *ou
         if (!seen_numa && i == numa_at)
             len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%snuma:1",
                                     len ? " " : "");
-        len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%s%s:%lu",
-                                len ? " " : "", toks[i], counts[i]);
+        len += (size_t)snprintf(out + len, size > len ? size - len : 0, "%s%s:%lu", len ? " " : "",
+                                toks[i], counts[i]);
         if (seen_numa ? i <= numa_last : i < numa_at)
             nodes = mul_sat(nodes, counts[i]);
         pus = mul_sat(pus, counts[i]);
@@ -396,7 +396,8 @@ static enum nfv_code load_host_into(struct jctx *j, struct plc_cluster *c, const
         } else {
             topo = json_string_value(tv);
             size_t tl = strlen(topo);
-            is_xml = strncmp(topo, "xml:", 4) == 0 || (tl > 4 && strcmp(topo + tl - 4, ".xml") == 0);
+            is_xml =
+                strncmp(topo, "xml:", 4) == 0 || (tl > 4 && strcmp(topo + tl - 4, ".xml") == 0);
             rc = is_xml ? load_xml_topo(j, topo, ret_topo) : load_synthetic_topo(j, topo, ret_topo);
         }
         jpop(j, n);

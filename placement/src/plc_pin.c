@@ -99,9 +99,9 @@ enum nfv_code plc_pin_plan_on(const struct plc_cluster *c, struct pin_topo *real
     enum nfv_code rc;
 
     if ((rc = plc_pin_alloc_of_host(c, ch->host, real, &alloc, err)) ||
-        (rc = plc_bridge_request_of_demand(
-             pin_alloc_topo(alloc), d, ch,
-             !pin_cpuset_is_empty(&pin_alloc_pools(alloc)->reserved), &req, err)))
+        (rc = plc_bridge_request_of_demand(pin_alloc_topo(alloc), d, ch,
+                                           !pin_cpuset_is_empty(&pin_alloc_pools(alloc)->reserved),
+                                           &req, err)))
         goto cleanup;
     plan = pin_plan_new(req->n_vcpus);
     if (!plan) {

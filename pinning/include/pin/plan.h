@@ -42,10 +42,11 @@ struct pin_plan {
     struct pin_cpuset blocked;   /* SMT siblings kept empty for this VM (isolate/require) */
     struct pin_cpuset shared;    /* the shared group's PUs */
     struct pin_cpuset emulator;  /* <emulatorpin cpuset> */
-    enum pin_emulator_policy emulator_policy; /* as resolved (never auto once planned;
-                                               * auto = unknown, e.g. an old saved plan) */
     struct pin_cpuset iothreads; /* <iothreadpin cpuset> (same as emulator) */
     unsigned n_iothreads;
+    /* The emulator policy as resolved: never auto once planned (auto = not
+     * known, e.g. a plan saved before the field existed). */
+    enum pin_emulator_policy emulator_policy;
     uint64_t node_mask;        /* host node OS indices the PUs are on (bit n = node n) */
     enum pin_numa_policy numa; /* single: no guest NUMA; spread: one guest cell per node */
     uint64_t mem_mib;

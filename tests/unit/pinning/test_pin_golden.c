@@ -119,15 +119,14 @@ static const struct golden_case cases[] = {
      1024, 0},
     /* issue 9's defaults. The plainest offline plan, on a host with no reserved
      * PU: emulator 'auto' floats over the VM's own PUs. */
-    {"bare-host-auto", "synthetic:package:2 numa:2 core:16 pu:2", NULL, 4, PIN_MODE_EXCLUSIVE,
-     NULL, NULL, PIN_THREAD_ISOLATE, PIN_EMU_AUTO, PIN_NUMA_AUTO, NULL, 0, 0, 0},
+    {"bare-host-auto", "synthetic:package:2 numa:2 core:16 pu:2", NULL, 4, PIN_MODE_EXCLUSIVE, NULL,
+     NULL, PIN_THREAD_ISOLATE, PIN_EMU_AUTO, PIN_NUMA_AUTO, NULL, 0, 0, 0},
     /* ... and on a host with reserved PUs 'auto' puts them there. */
-    {"reserved-auto", "synthetic:package:2 numa:2 core:16 pu:2", "0-1", 4, PIN_MODE_EXCLUSIVE,
-     NULL, NULL, PIN_THREAD_ISOLATE, PIN_EMU_AUTO, PIN_NUMA_AUTO, NULL, 0, 0, 0},
+    {"reserved-auto", "synthetic:package:2 numa:2 core:16 pu:2", "0-1", 4, PIN_MODE_EXCLUSIVE, NULL,
+     NULL, PIN_THREAD_ISOLATE, PIN_EMU_AUTO, PIN_NUMA_AUTO, NULL, 0, 0, 0},
     /* A numbered map over two nodes implies 'spread' (guest NUMA cells per node). */
-    {"numbered-spread-auto", "synthetic:package:2 numa:1 core:8 pu:2", "0-1", 2,
-     PIN_MODE_NUMBERED, NULL, "0:4,1:20", PIN_THREAD_ISOLATE, PIN_EMU_AUTO, PIN_NUMA_AUTO, NULL, 0,
-     2048, 0},
+    {"numbered-spread-auto", "synthetic:package:2 numa:1 core:8 pu:2", "0-1", 2, PIN_MODE_NUMBERED,
+     NULL, "0:4,1:20", PIN_THREAD_ISOLATE, PIN_EMU_AUTO, PIN_NUMA_AUTO, NULL, 0, 2048, 0},
 };
 
 static void run_case(const struct golden_case *c)

@@ -198,17 +198,17 @@ static void test_add_vm(void **state)
     assert_int_equal(plc_bridge_host_spec(h.a, "h1", PLC_HOST_UP, 0, &bh, &err), NFV_OK);
     assert_int_equal(plc_cluster_add_host(c, &bh.spec, &hi, &err), NFV_OK);
     assert_int_equal(pin_plan_compute(h.a, r, p, &err), NFV_OK);
-    assert_int_equal(plc_bridge_add_vm(c, hi, h.a, "vm1", PLC_NONE, PLC_ROLE_NONE, r, p, 512, &vi,
-                                       &err),
-                     NFV_OK);
+    assert_int_equal(
+        plc_bridge_add_vm(c, hi, h.a, "vm1", PLC_NONE, PLC_ROLE_NONE, r, p, 512, &vi, &err),
+        NFV_OK);
     assert_int_equal(plc_cluster_vm(c, vi)->demand.n_cores, 3);
     assert_int_equal(plc_cluster_host(c, hi)->nodes[0].n_free, 7 - 3);
     assert_int_equal(plc_cluster_host(c, hi)->nodes[0].free_mem_mib,
                      (h.t->nodes[0].mem_bytes >> 20) - 512);
     /* a claim not yet listed as a VM (no request): read off the plan */
-    assert_int_equal(plc_bridge_add_vm(c, hi, h.a, "vm2", PLC_NONE, PLC_ROLE_NONE, NULL, p, 0, NULL,
-                                       &err),
-                     NFV_E_EXIST);
+    assert_int_equal(
+        plc_bridge_add_vm(c, hi, h.a, "vm2", PLC_NONE, PLC_ROLE_NONE, NULL, p, 0, NULL, &err),
+        NFV_E_EXIST);
     assert_non_null(strstr(err.msg, "vm 'vm2'"));
     plc_cluster_free(c);
     pin_request_free(r);
@@ -241,11 +241,10 @@ static void test_daemon_equals_offline(void **state)
         plc_bridge_add_vm(dc, hi, h.a, "old", PLC_NONE, PLC_ROLE_NONE, oreq, old, 0, NULL, &err),
         NFV_OK);
     /* offline: the same host and VM as a cluster file */
-    json_t *doc = json_pack("{s:[{s:s,s:s,s:i,s:s}],s:[{s:s,s:s,s:i,s:s}]}", "hosts", "name", "h1",
-                            "topology", TOPO, "memory_mib",
-                            (int)((h.t->nodes[0].mem_bytes + h.t->nodes[1].mem_bytes) >> 20),
-                            "reserved_cores", "0", "vms", "name", "old", "host", "h1", "vcpus", 2,
-                            "cores", "1-2");
+    json_t *doc = json_pack(
+        "{s:[{s:s,s:s,s:i,s:s}],s:[{s:s,s:s,s:i,s:s}]}", "hosts", "name", "h1", "topology", TOPO,
+        "memory_mib", (int)((h.t->nodes[0].mem_bytes + h.t->nodes[1].mem_bytes) >> 20),
+        "reserved_cores", "0", "vms", "name", "old", "host", "h1", "vcpus", 2, "cores", "1-2");
     assert_int_equal(plc_json_cluster_from_topos(doc, "c.json", &oc, &topos, &err), NFV_OK);
     json_decref(doc);
     for (size_t i = 0; i < sizeof(requests) / sizeof(requests[0]); i++) {

@@ -115,10 +115,10 @@ static void test_synthetic_cache_levels(void **state)
  * hosts of the same string; what hwloc refuses is refused naming the path. */
 static void test_synthetic_is_hwloc(void **state)
 {
-    json_t *doc = json_pack("{s:[{s:s,s:s,s:i},{s:s,s:s,s:i},{s:s,s:s,s:i}]}", "hosts", "name",
-                            "a", "topology", "package:2 numa:2 core:4 pu:2", "memory_mib", 4096,
-                            "name", "b", "topology", "package:2 numa:2 core:4 pu:2", "memory_mib",
-                            4096, "name", "c", "topology", "package:1 core:4", "memory_mib", 1024);
+    json_t *doc = json_pack("{s:[{s:s,s:s,s:i},{s:s,s:s,s:i},{s:s,s:s,s:i}]}", "hosts", "name", "a",
+                            "topology", "package:2 numa:2 core:4 pu:2", "memory_mib", 4096, "name",
+                            "b", "topology", "package:2 numa:2 core:4 pu:2", "memory_mib", 4096,
+                            "name", "c", "topology", "package:1 core:4", "memory_mib", 1024);
     struct plc_cluster *c = NULL;
     struct pin_topo **topos = NULL, *want = NULL;
     struct nfv_err err = {0};
@@ -126,8 +126,7 @@ static void test_synthetic_is_hwloc(void **state)
     (void)state;
     assert_int_equal(plc_json_cluster_from_topos(doc, "c.json", &c, &topos, &err), NFV_OK);
     json_decref(doc);
-    assert_int_equal(pin_hwloc_load_synthetic("package:2 numa:2 core:4 pu:2", &want, &err),
-                     NFV_OK);
+    assert_int_equal(pin_hwloc_load_synthetic("package:2 numa:2 core:4 pu:2", &want, &err), NFV_OK);
     assert_non_null(topos[0]);
     assert_ptr_equal(topos[0], topos[1]); /* one load per distinct string */
     assert_int_equal(topos[0]->n_pus, want->n_pus);
@@ -158,8 +157,7 @@ static void test_synthetic_is_hwloc(void **state)
  * topology: the fuzzer found the leak (LeakSanitizer, ASan build). */
 static void test_refused_host_frees_topology(void **state)
 {
-    static const char *const topos[] = {"package:2 numa:1 core:4 pu:2",
-                                        "package:1 core:4 pu:1"};
+    static const char *const topos[] = {"package:2 numa:1 core:4 pu:2", "package:1 core:4 pu:1"};
     struct nfv_err err = {0};
 
     (void)state;
