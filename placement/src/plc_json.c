@@ -351,7 +351,11 @@ static const char *const host_keys[] = {
     "name",   "state",        "topology", "nodes",          "memory_mib",       "hugepages_mib",
     "labels", "capabilities", "nic_numa", "reserved_cores", "threads_per_core", NULL};
 
-static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json_t *h)
+/* Loads host @h into @c; *ret_topo is its topology (owned by the caller
+ * until it is handed to j->topos, then NULL), so every early error return
+ * leaves it to load_host() to drop. */
+static enum nfv_code load_host_into(struct jctx *j, struct plc_cluster *c, const json_t *h,
+                                    struct pin_topo **ret_topo)
 {
     struct plc_host_spec sp;
     const char *name, *state = NULL, *topo = NULL, *reserved = NULL;
@@ -362,7 +366,6 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
     enum nfv_code rc;
     unsigned n_nodes = 0;
     bool is_xml = false;
-    struct pin_topo *host_topo = NULL; /* owned until handed to j->topos */
 
     memset(&sp, 0, sizeof(sp));
     if (!json_is_object(h))
@@ -395,20 +398,18 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
             size_t tl = strlen(topo);
             is_xml =
                 strncmp(topo, "xml:", 4) == 0 || (tl > 4 && strcmp(topo + tl - 4, ".xml") == 0);
-            rc = is_xml ? load_xml_topo(j, topo, &host_topo)
-                        : load_synthetic_topo(j, topo, &host_topo);
+            rc = is_xml ? load_xml_topo(j, topo, ret_topo) : load_synthetic_topo(j, topo, ret_topo);
         }
         jpop(j, n);
         if (rc)
             return rc;
+        const struct pin_topo *host_topo = *ret_topo;
         /* Nodes, cores, threads and NIC nodes through the bridge, as vmmgrd
          * sees a host; memory from the file when given (always for synthetic
          * topologies, which know none), else from the XML topology. */
         struct plc_bridge_host bh;
-        if ((rc = bridge_spec(j, host_topo, name, &bh))) {
-            pin_topo_unref(host_topo);
+        if ((rc = bridge_spec(j, *ret_topo, name, &bh)))
             return rc;
-        }
         n_nodes = bh.spec.n_nodes;
         sp.nic_nodes = bh.spec.nic_nodes;
         sp.n_nodes = (uint8_t)n_nodes;
@@ -541,15 +542,23 @@ static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json
     uint32_t hi = PLC_NONE;
     rc = plc_cluster_add_host(c, &sp, &hi, j->err);
     if (rc) {
-        pin_topo_unref(host_topo);
         nfv_err_prefix(j->err, "%s: %s", j->file, j->path);
         return rc == NFV_E_NOMEM ? rc : NFV_E_INVAL;
     }
-    if (j->topos && hi < j->n_topos)
-        j->topos[hi] = host_topo;
-    else
-        pin_topo_unref(host_topo);
+    if (j->topos && hi < j->n_topos) {
+        j->topos[hi] = *ret_topo;
+        *ret_topo = NULL;
+    }
     return NFV_OK;
+}
+
+static enum nfv_code load_host(struct jctx *j, struct plc_cluster *c, const json_t *h)
+{
+    struct pin_topo *topo = NULL;
+    enum nfv_code rc = load_host_into(j, c, h, &topo);
+
+    pin_topo_unref(topo);
+    return rc;
 }
 
 static const char *const vm_keys[] = {"name",     "role",       "host",       "group",

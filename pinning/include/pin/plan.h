@@ -36,16 +36,17 @@ struct pin_alloc;
 struct pin_plan {
     unsigned cap_vcpus; /* capacity of the arrays */
     unsigned n_vcpus;
-    int16_t *vcpu_pu;           /* [n_vcpus] host PU OS index of each vCPU */
-    uint8_t *vcpu_mode;         /* [n_vcpus] enum pin_cpu_mode */
-    struct pin_cpuset claimed;  /* PUs the VM holds: vCPU PUs + isolated emulator PU */
-    struct pin_cpuset blocked;  /* SMT siblings kept empty for this VM (isolate/require) */
-    struct pin_cpuset shared;   /* the shared group's PUs */
-    struct pin_cpuset emulator; /* <emulatorpin cpuset> */
-    enum pin_emulator_policy emulator_policy; /* as resolved (never auto once planned;
-                                               * auto = unknown, e.g. an old saved plan) */
-    struct pin_cpuset iothreads;              /* <iothreadpin cpuset> (same as emulator) */
+    int16_t *vcpu_pu;            /* [n_vcpus] host PU OS index of each vCPU */
+    uint8_t *vcpu_mode;          /* [n_vcpus] enum pin_cpu_mode */
+    struct pin_cpuset claimed;   /* PUs the VM holds: vCPU PUs + isolated emulator PU */
+    struct pin_cpuset blocked;   /* SMT siblings kept empty for this VM (isolate/require) */
+    struct pin_cpuset shared;    /* the shared group's PUs */
+    struct pin_cpuset emulator;  /* <emulatorpin cpuset> */
+    struct pin_cpuset iothreads; /* <iothreadpin cpuset> (same as emulator) */
     unsigned n_iothreads;
+    /* The emulator policy as resolved: never auto once planned (auto = not
+     * known, e.g. a plan saved before the field existed). */
+    enum pin_emulator_policy emulator_policy;
     uint64_t node_mask;        /* host node OS indices the PUs are on (bit n = node n) */
     enum pin_numa_policy numa; /* single: no guest NUMA; spread: one guest cell per node */
     uint64_t mem_mib;

@@ -20,6 +20,21 @@
  * interleave with another's; the bridge maps through plc_bridge_core_ids()
  * either way.
  *
+ * Use from a daemon that keeps one long-lived cluster (vmmgrd):
+ *   add host    plc_bridge_host_spec(host alloc) (+ labels), plc_cluster_add_host;
+ *               keep the returned index with the host;
+ *   load VM     plc_cluster_add_group if needed, plc_bridge_add_vm(req, plan)
+ *               for every VM, and with req NULL for claims not yet listed;
+ *   place       plc_bridge_demand(req, memory, host topo or NULL, tpc) per
+ *               member, plc_place(commit = true): the VMs are now in the model;
+ *   pin         per member plc_bridge_plan(chosen host's alloc, choice, req),
+ *               pin_alloc_claim; on any failure pin_alloc_release the claims
+ *               and plc_cluster_remove_vm the members placed;
+ *   release     pin_alloc_release + plc_cluster_remove_vm (delete),
+ *               plc_cluster_move_vm (migrate), plc_cluster_lose_vm (host
+ *               failed), plc_cluster_set_state (host up/maintenance/down),
+ *               plc_cluster_remove_host (host removed, once empty).
+ *
  * Neighbours: cluster.h/engine.h (placement), pin/alloc.h, pin/plan.h
  * (pinning), pin.h (the offline planner built on plc_bridge_plan). Pure: no
  * I/O, no clock; every function is deterministic.

@@ -125,6 +125,21 @@ cores={int(c) for p in v["cores"].split(",") for c in range(int(p.split("-")[0])
 assert {p//2 for p in pus} <= cores, v
 ' "$tmp/out"
 check "XML cluster: 6 vCPUs pinned on distinct PUs" $?
+# issue 9: a bare host (no reserved core) and a VM without shared vCPUs get
+# pins too - emulator threads float over the VM's own PUs - instead of
+# "(host 'bare' has no reserved core ...)" in the pin column.
+printf '{"hosts":[{"name":"bare","topology":"package:2 numa:1 core:8 pu:2","memory_mib":8192}]}' >"$tmp/bare.json"
+printf '{"name":"plain","vcpus":2,"memory_mib":512}' >"$tmp/plain.json"
+expect_exit 0 "bare host: place" "$ctl" place --cluster "$tmp/bare.json" --request "$tmp/plain.json" --json=short
+python3 -c '
+import json,sys
+v=json.load(open(sys.argv[1]))["vms"][0]
+pin=v["pin"]
+assert "error" not in pin, pin
+assert [x["pu"] for x in pin["vcpus"]]==[0,2], pin
+assert pin["emulator"]=="0,2" and pin["emulator_policy"]=="vcpus", pin
+' "$tmp/out"
+check "bare host: vCPUs pinned, emulator threads over them" $?
 printf '{"hosts":[{"name":"a","topology":"xml:nope.xml"}]}' >"$tmp/badxml.json"
 expect_exit 2 "missing XML topology" "$ctl" place --cluster "$tmp/badxml.json" --request "$data/req_single.json"
 grep -q "badxml.json: \$.hosts\[0\].topology: " "$tmp/err"

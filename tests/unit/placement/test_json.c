@@ -153,6 +153,25 @@ static void test_synthetic_is_hwloc(void **state)
     assert_non_null(strstr(err.msg, "PUs (at most"));
 }
 
+/* A host refused after its topology was loaded (here: a bad label) drops the
+ * topology: the fuzzer found the leak (LeakSanitizer, ASan build). */
+static void test_refused_host_frees_topology(void **state)
+{
+    static const char *const topos[] = {"package:2 numa:1 core:4 pu:2", "package:1 core:4 pu:1"};
+    struct nfv_err err = {0};
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(topos) / sizeof(topos[0]); i++) {
+        json_t *doc = json_pack("{s:[{s:s,s:s,s:{s:i}}]}", "hosts", "name", "h1", "topology",
+                                topos[i], "labels", "rack", 3);
+        struct plc_cluster *c = NULL;
+        assert_int_equal(plc_json_cluster_from(doc, "c.json", &c, &err), NFV_E_INVAL);
+        assert_null(c);
+        assert_non_null(strstr(err.msg, "$.hosts[0].labels"));
+        json_decref(doc);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -161,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_synthetic_product_overflow),
         cmocka_unit_test(test_synthetic_cache_levels),
         cmocka_unit_test(test_synthetic_is_hwloc),
+        cmocka_unit_test(test_refused_host_frees_topology),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
