@@ -199,6 +199,21 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
         vr[i].name = m[i].name;
         vr[i].role = (enum plc_role)m[i].role;
         vr[i].force_host = m[i].force_host;
+        /* A numbered PU another VM holds is a conflict (exit 4) that names
+         * the holder, not a "no host fits". */
+        for (unsigned v = 0; fh && v < m[i].req->n_vcpus; v++) {
+            const char *owner = NULL;
+            char vc[64];
+            int pu = m[i].req->vcpu_pu[v];
+            if (m[i].req->vcpu_mode[v] != PIN_MODE_NUMBERED || pu < 0)
+                continue;
+            pin_alloc_pu_vcpus_format(fh->alloc, (unsigned)pu, &owner, vc, sizeof(vc));
+            if (owner) {
+                code = NFV_ERR(err, NFV_E_EXIST, "'cpu_map': PU %d of host '%s' is held by '%s'",
+                               pu, fh->name, owner);
+                goto out;
+            }
+        }
         if ((code = plc_bridge_demand(m[i].req, m[i].memory_mib, fh ? fh->topo : NULL, tpc,
                                       &vr[i].demand, err)) != NFV_OK)
             goto out;
