@@ -158,6 +158,7 @@ static enum nfv_code list_members(struct create *c, struct nfv_err *err)
         if (vm_d_vm_append(c->d, vm, err) != NFV_OK)
             return NFV_E_NOMEM;
         vm_job_claim_vm(&c->job, vm, NULL);
+        vm_place_vm_added(c->d, vm);
     }
     return NFV_OK;
 }
@@ -197,6 +198,8 @@ static void undo_members(struct create *c, const char *why)
         if (m->op_id)
             vm_db_op_finish(d->db, m->op_id, VM_OPS_FAILED, why, now, NULL);
         pin_alloc_release(m->vm->host->alloc, m->spec.name, NULL);
+        if (m->vm->plan)
+            vm_place_vm_removed(d, m->vm);
         vm_d_vm_detach(d, m->vm);
         m->vm->job = NULL;
         vm_d_vm_free(m->vm);

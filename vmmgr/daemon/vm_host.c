@@ -10,7 +10,7 @@
  * capabilities for remote hosts. A simulated host ("test:///") gets a
  * libvirt test-driver node file generated from its topology.
  *
- * Calls: vm_ctx, vm_job.
+ * Calls: vm_ctx, vm_job, vm_place.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -22,7 +22,9 @@
 #include "nfv/log.h"
 #include "pin/pin_hwloc.h"
 #include "pin/pools.h"
+#include "plc/cluster.h"
 #include "vm_host.h"
+#include "vm_place.h"
 #include "vm_topo.h"
 #include "vm_uri.h"
 
@@ -315,6 +317,7 @@ enum nfv_code vm_daemon_host_update(struct vm_daemon *d, const char *name, const
             return code;
         }
         h->admin = st;
+        vm_place_host_sync(d, h);
         vm_d_event(d, st == VM_HOST_MAINTENANCE ? VM_SEV_WARN : VM_SEV_INFO, "host_state", name,
                    "operator set the host %s", vm_host_state_to_string(st));
     }
@@ -340,6 +343,7 @@ static int load_host_cb(void *opaque, const struct vm_db_host *row)
         return 1;
     }
     h->d = d;
+    h->plc_idx = PLC_NONE;
     h->id = row->id;
     snprintf(h->name, sizeof(h->name), "%s", row->name);
     snprintf(h->uri, sizeof(h->uri), "%s", row->uri);
@@ -435,8 +439,10 @@ enum nfv_code vm_host_ready(struct vm_daemon *d, struct host_rt *h, struct nfv_e
 {
     enum nfv_code code;
 
-    if (!h->topo || h->alloc)
+    if (!h->topo || h->alloc) {
+        vm_place_host_sync(d, h); /* its state may have changed */
         return NFV_OK;
+    }
     if ((code = pin_alloc_new(h->topo, &h->pools, &h->alloc, err)) != NFV_OK)
         return code;
     for (size_t i = 0; i < d->n_vms; i++) {
@@ -445,6 +451,7 @@ enum nfv_code vm_host_ready(struct vm_daemon *d, struct host_rt *h, struct nfv_e
         if (vm->host == h && pin_alloc_claim(h->alloc, vm->plan, vm->name, &e) != NFV_OK)
             vm_d_event(d, VM_SEV_ERR, "alloc_conflict", vm->name, "%s", e.msg);
     }
+    vm_place_host_sync(d, h);
     return NFV_OK;
 }
 
@@ -532,6 +539,7 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     if (!h)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     h->d = d;
+    h->plc_idx = PLC_NONE;
     snprintf(h->name, sizeof(h->name), "%s", spec.name);
     snprintf(h->uri, sizeof(h->uri), "%s", spec.uri);
     if ((code = vm_uri_effective(&d->cfg.uri_aliases, spec.uri, h->eff_uri, sizeof(h->eff_uri),
@@ -766,6 +774,7 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
         goto out;
     }
     if (h) {
+        vm_place_host_removed(d, h);
         vm_d_host_detach(d, h);
         vm_d_host_free(d, h);
     }

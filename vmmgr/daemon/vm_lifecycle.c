@@ -5,7 +5,7 @@
  * close the journal entry and emit the event. A busy VM answers
  * INVALID_STATE naming the job in progress.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_view.
+ * Calls: vm_ctx, vm_job, vm_pins, vm_view, vm_place.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "vm_pins.h"
+#include "vm_place.h"
 #include "vm_view.h"
 
 /* How long an operator's request waits for an internal pin check. */
@@ -204,6 +205,7 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
     if (vm->host->alloc)
         pin_alloc_release(vm->host->alloc, name, NULL);
     snprintf(host, sizeof(host), "%s", vm->host->name);
+    vm_place_vm_removed(d, vm);
     vm_d_vm_detach(d, vm);
     vm_d_vm_free(vm);
     vm_d_event(d, VM_SEV_INFO, "vm_deleted", name, "deleted from %s; its PUs are free", host);

@@ -9,7 +9,7 @@
  *    changes trigger a pin check;
  *  - retries journal entries recovery had to defer, prunes the event log.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_host, vm_recover.
+ * Calls: vm_ctx, vm_job, vm_pins, vm_place, vm_host, vm_recover.
  */
 #include <stdio.h>
 #include <string.h>
@@ -18,6 +18,7 @@
 #include "vm_host.h"
 #include "vm_monitor.h"
 #include "vm_pins.h"
+#include "vm_place.h"
 #include "vm_recover.h"
 
 #define MOD "monitor"
@@ -102,6 +103,7 @@ static void check_hosts(struct vm_daemon *d, int64_t now)
             vm_job_reenter(&job);
             vm_job_end(&job, VM_OPS_DONE, NULL, false);
             d->metrics.host_disconnects++;
+            vm_place_host_sync(d, h); /* down: placement skips it */
             h->backoff_ms = vm_backoff_next(0, d->cfg.reconnect_min_ms, d->cfg.reconnect_max_ms);
             h->next_retry_ms = now + h->backoff_ms;
             vm_d_event(d, VM_SEV_WARN, "host_unreachable", h->name,

@@ -15,11 +15,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "nfv/log.h"
+
 #include "plc/bridge.h"
 #include "plc/cluster.h"
 #include "plc/engine.h"
 #include "vm_place.h"
 #include "vm_topo.h"
+
+#define MOD "place"
 
 /* ---- the cluster view, through placement's bridge (plc/bridge.h) ---- */
 
@@ -35,10 +39,10 @@ static enum plc_host_state plc_state_of(const struct host_rt *h)
     }
 }
 
-static enum nfv_code add_host(struct plc_cluster *c, const struct host_rt *h, struct nfv_err *err)
+static enum nfv_code add_host(struct plc_cluster *c, const struct host_rt *h, uint32_t *ret_idx,
+                              struct nfv_err *err)
 {
     struct plc_bridge_host bh;
-    uint32_t idx;
     enum nfv_code code;
 
     if ((code = plc_bridge_host_spec(h->alloc, h->name, plc_state_of(h), VM_TOPO_DEFAULT_NODE_MIB,
@@ -47,22 +51,20 @@ static enum nfv_code add_host(struct plc_cluster *c, const struct host_rt *h, st
     bh.spec.labels[PLC_SCOPE_RACK] = h->labels[0][0] ? h->labels[0] : NULL;
     bh.spec.labels[PLC_SCOPE_ZONE] = h->labels[1][0] ? h->labels[1] : NULL;
     bh.spec.labels[PLC_SCOPE_POWER] = h->labels[2][0] ? h->labels[2] : NULL;
-    return plc_cluster_add_host(c, &bh.spec, &idx, err);
+    return plc_cluster_add_host(c, &bh.spec, ret_idx, err);
 }
 
-/*
- * Builds the placement cluster from the hosts whose allocation is known and
- * every VM on them. *ret_map[i] is the placement index of d->hosts[i]
- * (PLC_NONE if left out). Both owned by the caller.
- */
-static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret,
-                                   uint32_t **ret_map, struct nfv_err *err)
+static struct host_rt *host_of_idx(struct vm_daemon *d, uint32_t idx)
 {
-    struct plc_cluster *c;
+    for (size_t i = 0; i < d->n_hosts; i++)
+        if (d->hosts[i]->plc_idx == idx)
+            return d->hosts[i];
+    return NULL;
+}
+
+enum nfv_code vm_place_init(struct vm_daemon *d, struct nfv_err *err)
+{
     struct plc_config pcfg;
-    uint32_t *map = calloc(d->n_hosts ? d->n_hosts : 1, sizeof(*map));
-    enum nfv_code code = NFV_OK;
-    uint32_t n = 0;
 
     /* The healing reserve of issue 4: room to rebuild every group member
      * after the configured failure (healing_reserve; "off" keeps none). */
@@ -70,60 +72,79 @@ static enum nfv_code cluster_build(struct vm_daemon *d, struct plc_cluster **ret
     pcfg.failure = d->cfg.healing_reserve == VM_RESERVE_RACK  ? PLC_FAILURE_RACK
                    : d->cfg.healing_reserve == VM_RESERVE_OFF ? PLC_FAILURE_NONE
                                                               : PLC_FAILURE_HOST;
-    c = plc_cluster_new(&pcfg);
-    if (!c || !map) {
-        plc_cluster_free(c);
-        free(map);
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    }
-    for (size_t i = 0; i < d->n_hosts; i++) {
-        map[i] = PLC_NONE;
-        if (!d->hosts[i]->alloc)
-            continue;
-        if ((code = add_host(c, d->hosts[i], err)) != NFV_OK)
-            goto fail;
-        map[i] = n++;
-    }
-    for (size_t i = 0; i < d->n_vms; i++) {
-        struct vm_rt *vm = d->vms[i];
-        uint32_t group = PLC_NONE, hidx = PLC_NONE, vidx;
-        for (size_t k = 0; k < d->n_hosts; k++)
-            if (d->hosts[k] == vm->host)
-                hidx = map[k];
-        if (hidx == PLC_NONE)
-            continue;
-        if (vm->group[0]) {
+    d->cluster = plc_cluster_new(&pcfg);
+    return d->cluster ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+}
+
+void vm_place_fini(struct vm_daemon *d)
+{
+    plc_cluster_free(d->cluster);
+    d->cluster = NULL;
+}
+
+void vm_place_vm_added(struct vm_daemon *d, struct vm_rt *vm)
+{
+    struct nfv_err e = {0};
+    uint32_t group = PLC_NONE;
+
+    vm->plc_idx = PLC_NONE;
+    if (!d->cluster || vm->host->plc_idx == PLC_NONE || !vm->host->alloc)
+        return;
+    if (vm->group[0]) {
+        group = plc_cluster_find_group(d->cluster, vm->group);
+        if (group == PLC_NONE) {
             int64_t gid;
             enum vm_scope scope = VM_SCOPE_HOST;
             vm_db_group_get(d->db, vm->group, &gid, &scope, NULL);
-            group = plc_cluster_find_group(c, vm->group);
-            if (group == PLC_NONE &&
-                (code = plc_cluster_add_group(c, vm->group, (enum plc_scope)scope, false, &group,
-                                              err)) != NFV_OK)
-                goto fail;
-        }
-        if ((code = plc_bridge_add_vm(c, hidx, vm->host->alloc, vm->name, group,
-                                      (enum plc_role)vm->role, vm->req, vm->plan, vm->memory_mib,
-                                      &vidx, err)) != NFV_OK) {
-            nfv_err_prefix(err, "cluster view of VM '%s'", vm->name);
-            goto fail;
+            if (plc_cluster_add_group(d->cluster, vm->group, (enum plc_scope)scope, false, &group,
+                                      &e) != NFV_OK) {
+                NFV_LOG_ERR(MOD, "placement view of group '%s': %s", vm->group, e.msg);
+                return;
+            }
         }
     }
-    *ret = c;
-    *ret_map = map;
-    return NFV_OK;
-fail:
-    plc_cluster_free(c);
-    free(map);
-    return code;
+    if (plc_bridge_add_vm(d->cluster, vm->host->plc_idx, vm->host->alloc, vm->name, group,
+                          (enum plc_role)vm->role, vm->req, vm->plan, vm->memory_mib, &vm->plc_idx,
+                          &e) != NFV_OK) {
+        vm->plc_idx = PLC_NONE;
+        NFV_LOG_ERR(MOD, "placement view of VM '%s': %s", vm->name, e.msg);
+    }
 }
 
-static struct host_rt *host_of_choice(struct vm_daemon *d, const uint32_t *map, uint32_t idx)
+void vm_place_vm_removed(struct vm_daemon *d, struct vm_rt *vm)
 {
-    for (size_t i = 0; i < d->n_hosts; i++)
-        if (map[i] == idx)
-            return d->hosts[i];
-    return NULL;
+    if (d->cluster && vm->plc_idx != PLC_NONE)
+        plc_cluster_remove_vm(d->cluster, vm->plc_idx);
+    vm->plc_idx = PLC_NONE;
+}
+
+void vm_place_host_sync(struct vm_daemon *d, struct host_rt *h)
+{
+    struct nfv_err e = {0};
+
+    if (!d->cluster || !h->alloc || !h->id)
+        return;
+    if (h->plc_idx != PLC_NONE) {
+        plc_cluster_set_state(d->cluster, h->plc_idx, plc_state_of(h), NULL);
+        return;
+    }
+    if (add_host(d->cluster, h, &h->plc_idx, &e) != NFV_OK) {
+        h->plc_idx = PLC_NONE;
+        NFV_LOG_ERR(MOD, "placement view of host '%s': %s", h->name, e.msg);
+        return;
+    }
+    /* VMs loaded before the host's topology was known (a live host that
+     * was unreachable at start-up) join now: once per host. */
+    for (size_t i = 0; i < d->n_vms; i++)
+        if (d->vms[i]->host == h && d->vms[i]->plc_idx == PLC_NONE)
+            vm_place_vm_added(d, d->vms[i]);
+}
+
+void vm_place_host_removed(struct vm_daemon *d, struct host_rt *h)
+{
+    if (d->cluster && h->plc_idx != PLC_NONE)
+        plc_cluster_remove_host(d->cluster, h->plc_idx, NULL);
+    h->plc_idx = PLC_NONE;
 }
 
 size_t vm_place_allocs(const struct pin_plan *plan, struct vm_db_alloc *out, size_t cap)
@@ -165,8 +186,7 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
                              const char *group, enum vm_scope scope, bool is_reserve_waived,
                              struct nfv_err *err)
 {
-    struct plc_cluster *c = NULL;
-    uint32_t *map = NULL;
+    struct plc_cluster *c = d->cluster;
     struct plc_vm_req *vr = calloc(n, sizeof(*vr));
     struct plc_choice *ch = calloc(n, sizeof(*ch));
     struct plc_req r = {0};
@@ -177,8 +197,10 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
         code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto out;
     }
-    if ((code = cluster_build(d, &c, &map, err)) != NFV_OK)
+    if (!c) {
+        code = NFV_ERR(err, NFV_E_INTERNAL, "no placement model");
         goto out;
+    }
     for (i = 0; i < n; i++) {
         struct host_rt *fh = m[i].force_host ? vm_d_host_find(d, m[i].force_host) : NULL;
         unsigned tpc = 1;
@@ -226,7 +248,7 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
     if ((code = plc_place(c, &r, false, ch, err)) != NFV_OK)
         goto out;
     for (i = 0; i < n; i++) {
-        struct host_rt *h = host_of_choice(d, map, ch[i].host);
+        struct host_rt *h = host_of_idx(d, ch[i].host);
         struct pin_request *req = pin_request_dup(m[i].req);
         if (!h || !req) {
             pin_request_free(req);
@@ -260,8 +282,6 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
         }
     }
 out:
-    plc_cluster_free(c);
-    free(map);
     free(vr);
     free(ch);
     return code;

@@ -31,6 +31,17 @@ struct vm_place_slot {
 enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *slots, size_t n,
                              const char *group, enum vm_scope scope, bool is_reserve_waived,
                              struct nfv_err *err);
+/* The long-lived placement model (d->cluster): made at start-up, then kept
+ * up to date on every change instead of rebuilt per request. Lock held. */
+enum nfv_code vm_place_init(struct vm_daemon *d, struct nfv_err *err);
+void vm_place_fini(struct vm_daemon *d);
+/* @h's allocation is known, or its state (admin, connection) changed. */
+void vm_place_host_sync(struct vm_daemon *d, struct host_rt *h);
+void vm_place_host_removed(struct vm_daemon *d, struct host_rt *h);
+/* @vm (listed, plan claimed) joins / leaves the model. */
+void vm_place_vm_added(struct vm_daemon *d, struct vm_rt *vm);
+void vm_place_vm_removed(struct vm_daemon *d, struct vm_rt *vm);
+
 /* Releases what vm_place_claim() claimed (plans stay). Lock held. */
 void vm_place_release(struct vm_place_slot *slots, size_t n);
 

@@ -10,7 +10,7 @@
  * running job holds (an asynchronous create, an add in progress) is left
  * to that job.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_build.
+ * Calls: vm_ctx, vm_job, vm_pins, vm_place, vm_build.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include "nfv/log.h"
 #include "vm_build.h"
 #include "vm_pins.h"
+#include "vm_place.h"
 #include "vm_recover.h"
 
 #define MOD "recover"
@@ -56,6 +57,8 @@ static int load_vm_cb(void *opaque, const struct vm_db_vm *row)
         if (vm->host->alloc && pin_alloc_claim(vm->host->alloc, vm->plan, vm->name, &e))
             vm_d_event(d, VM_SEV_ERR, "alloc_conflict", vm->name, "%s", e.msg);
         is_ok = vm_d_vm_append(d, vm, NULL) == NFV_OK;
+        if (is_ok)
+            vm_place_vm_added(d, vm);
     } else {
         NFV_LOG_ERR(MOD, "VM '%s': cannot load its row: %s", row->name, e.msg);
     }
@@ -185,6 +188,7 @@ static enum vm_recovery recover_vm_op(struct vm_daemon *d, struct vm_job *job,
         if (live) {
             if (live->host->alloc)
                 pin_alloc_release(live->host->alloc, live->name, NULL);
+            vm_place_vm_removed(d, live);
             vm_d_vm_detach(d, live);
             vm_d_vm_free(live);
         }
@@ -252,6 +256,7 @@ static enum vm_recovery recover_host_op(struct vm_daemon *d, const struct vm_db_
         } else if (live && !live->n_conn_refs) {
             /* Loaded at start-up before recovery ran: forget it in memory
              * too (its id may be reused by the next host added). */
+            vm_place_host_removed(d, live);
             vm_d_host_detach(d, live);
             vm_d_host_free(d, live);
         }
