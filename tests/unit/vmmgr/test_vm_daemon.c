@@ -493,12 +493,96 @@ static void test_hanging_host_add_blocks_no_reader(void **state)
     json_decref(ret);
 }
 
+/* ---- events by UUID, defaults on a bare host ---- */
+
+static void add_bare_host(struct vm_daemon *d)
+{
+    struct nfv_err err;
+    json_t *r = NULL;
+    /* No "reserved": a bare host, as an operator's first try would be. */
+    json_t *b = body("{\"name\":\"bare\",\"uri\":\"qemu+ssh://bare.example/system\","
+                     "\"synthetic\":\"package:1 core:4 pu:2\"}");
+
+    assert_int_equal(vm_daemon_host_add(d, b, &r, &err), NFV_OK);
+    json_decref(r);
+    json_decref(b);
+}
+
+/*
+ * Issue 9: "a host added without --reserved makes every vm create without
+ * --host fail". Emulator threads now float over the VM's own PUs there
+ * (Nova's default); an explicit "reserved" stays an error naming the field.
+ */
+static void test_bare_host_takes_default_creates(void **state)
+{
+    struct fx *f = *state;
+    struct nfv_err err;
+    json_t *r = NULL, *b, *plan;
+
+    add_bare_host(f->d);
+    b = body("{\"name\":\"plain\",\"vcpus\":2,\"memory_mib\":64}");
+    assert_int_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+    json_decref(b);
+    plan = json_object_get(r, "plan");
+    assert_string_equal(json_string_value(json_object_get(plan, "emulator_policy")), "vcpus");
+    json_decref(r);
+    b = body("{\"name\":\"strict\",\"vcpus\":1,\"memory_mib\":64,\"emulator\":\"reserved\"}");
+    assert_int_not_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+    assert_non_null(strstr(err.msg, "reserved"));
+    json_decref(b);
+}
+
+/*
+ * Issue 9: libvirt events were matched by domain name, so a stale event
+ * about a deleted domain hit a just re-created VM of the same name
+ * (vm_lost, state error). They are matched by UUID now: each create gets
+ * a new one.
+ */
+static void test_stale_event_does_not_hit_a_recreated_vm(void **state)
+{
+    struct fx *f = *state;
+    struct nfv_err err;
+    char old_uuid[64];
+    json_t *r = NULL, *b, *v;
+
+    add_bare_host(f->d);
+    b = body("{\"name\":\"again\",\"vcpus\":1,\"memory_mib\":64}");
+    assert_int_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+    snprintf(old_uuid, sizeof(old_uuid), "%s", json_string_value(json_object_get(r, "uuid")));
+    assert_int_equal(strlen(old_uuid), 36);
+    json_decref(r);
+    assert_int_equal(vm_daemon_vm_delete(f->d, "again", &r, &err), NFV_OK);
+    json_decref(r);
+    assert_int_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+    json_decref(b);
+    assert_string_not_equal(json_string_value(json_object_get(r, "uuid")), old_uuid);
+    json_decref(r);
+    /* libvirt's event thread reports the old domain's undefine late. */
+    assert_non_null(fake.last);
+    fake.last->events.on_domain(fake.last->opaque, fake.last, "again", old_uuid,
+                                VM_HV_EV_UNDEFINED);
+    usleep(600 * 1000); /* the monitor handles notes every 200 ms */
+    v = vm_get(f->d, "again");
+    assert_string_equal(json_string_value(json_object_get(v, "state")), "running");
+    /* The same event with the new UUID is about this VM. */
+    fake.last->events.on_domain(fake.last->opaque, fake.last, "again",
+                                json_string_value(json_object_get(v, "uuid")), VM_HV_EV_UNDEFINED);
+    json_decref(v);
+    usleep(600 * 1000);
+    v = vm_get(f->d, "again");
+    assert_string_equal(json_string_value(json_object_get(v, "state")), "error");
+    json_decref(v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_lost_host_reconnects_with_backoff, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_state_and_fields_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hanging_host_add_blocks_no_reader, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bare_host_takes_default_creates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_event_does_not_hit_a_recreated_vm, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_does_not_block_the_daemon, setup,
                                         teardown),
     };
