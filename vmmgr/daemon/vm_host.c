@@ -526,6 +526,7 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     struct vm_db_host row;
     struct vm_hv_node_info info;
     struct pin_topo *topo = NULL;
+    struct vm_hv_conn *conn = NULL;
     struct vm_job job;
     char *payload = NULL, *topo_json_text = NULL, *labels = NULL;
     json_t *tj;
@@ -594,13 +595,16 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     vm_job_leave(&job);
     if (is_generated && (code = write_node_xml(h->topo, h->node_xml, err)) == NFV_OK)
         vm_d_crash_point(d, VM_OP_HOST_ADD, "after_define");
-    if (code == NFV_OK && (code = host_open(d, h, h->eff_uri, &h->conn, err)) == NFV_OK)
+    /* The connection stays local until the lock is back: other threads
+     * read h->conn under the lock. */
+    if (code == NFV_OK && (code = host_open(d, h, h->eff_uri, &conn, err)) == NFV_OK)
         vm_d_crash_point(d, VM_OP_HOST_ADD, "after_start");
     if (code == NFV_OK)
-        code = VM_HV(d, node_info, h->conn, &info, err);
+        code = VM_HV(d, node_info, conn, &info, err);
     if (code == NFV_OK && spec.topo_source == VM_TOPO_LIVE)
-        code = topo_load(d, spec.name, spec.uri, VM_TOPO_LIVE, NULL, h->conn, &topo, err);
+        code = topo_load(d, spec.name, spec.uri, VM_TOPO_LIVE, NULL, conn, &topo, err);
     vm_job_reenter(&job);
+    h->conn = conn;
     if (code != NFV_OK)
         goto fail;
     if (topo) {
