@@ -281,6 +281,32 @@ wait "$flood" 2>/dev/null
 # that blocks on purpose: a 5 s long-poll still answers.
 tcurl "$READER" GET "/v1/events?since=999999&wait=5"
 check "long-poll longer than http_timeout_s answers (got $status)" [ "$status" = 200 ]
+# ... and the kept-alive connection then idles out after http_timeout_s again.
+idle=$(python3 - "$port" "$T/ca.pem" "$READER" <<'PY'
+import socket, ssl, sys, time
+port, ca, tok = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+ctx = ssl.create_default_context(cafile=ca)
+s = ctx.wrap_socket(socket.create_connection(("127.0.0.1", port)), server_hostname="127.0.0.1")
+s.sendall(("GET /v1/events?since=999999&wait=1 HTTP/1.1\r\nHost: x\r\n"
+           "Authorization: Bearer %s\r\n\r\n" % tok).encode())
+buf = b""
+while b"\r\n\r\n" not in buf:
+    buf += s.recv(4096)
+head, body = buf.split(b"\r\n\r\n", 1)
+n = int([l.split(b":")[1] for l in head.split(b"\r\n") if l.lower().startswith(b"content-length")][0])
+while len(body) < n:
+    body += s.recv(4096)
+t0 = time.monotonic()
+s.settimeout(30)
+try:
+    while s.recv(4096):
+        pass
+except (OSError, ssl.SSLError):
+    pass
+print("%.1f" % (time.monotonic() - t0))
+PY
+)
+check "kept-alive connection closed after the idle timeout again (${idle}s)" python3 -c "import sys; sys.exit(0 if float('$idle') < 8 else 1)"
 stop_daemon
 
 # Client certificates: with tls_ca, a token alone is not enough.
