@@ -16,6 +16,7 @@ void vm_daemon_audit(struct vm_daemon *d, const char *who, const char *method, c
 {
     struct vm_db_audit a = {0};
     struct nfv_err err = {0};
+    int64_t id = 0;
 
     if (!d)
         return;
@@ -27,8 +28,11 @@ void vm_daemon_audit(struct vm_daemon *d, const char *who, const char *method, c
     snprintf(a.result, sizeof(a.result), "%s", result);
     NFV_LOG_INFO(MOD, "%s %s %.200s -> %d %s", a.who, a.method, a.path, status, a.result);
     pthread_mutex_lock(&d->lock);
-    if (d->db && vm_db_audit_add(d->db, &a, &err) != NFV_OK)
+    if (d->db && vm_db_audit_add(d->db, &a, &id, &err) != NFV_OK)
         NFV_LOG_ERR(MOD, "cannot record an audit entry: %s", err.msg);
+    /* Bounded like the event log (event_keep), checked every 256 entries. */
+    else if (d->db && id % 256 == 0 && vm_db_audit_prune(d->db, d->cfg.event_keep, &err) != NFV_OK)
+        NFV_LOG_ERR(MOD, "cannot prune the audit trail: %s", err.msg);
     pthread_mutex_unlock(&d->lock);
 }
 

@@ -146,11 +146,15 @@ struct vm_db_audit {
     char result[32]; /* "ok" or the error code (PERMISSION_DENIED, ...) */
 };
 
-enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, struct nfv_err *err);
+/* Records @a; *ret_id (may be NULL) is its id. */
+enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, int64_t *ret_id,
+                              struct nfv_err *err);
 typedef int (*vm_db_audit_cb)(void *opaque, const struct vm_db_audit *a);
 /* Entries newest first, at most @limit. */
 enum nfv_code vm_db_audit_list(struct vm_db *db, unsigned limit, vm_db_audit_cb cb, void *opaque,
                                struct nfv_err *err);
+/* Deletes all but the newest @keep entries. */
+enum nfv_code vm_db_audit_prune(struct vm_db *db, unsigned keep, struct nfv_err *err);
 
 /* ---- VMs, their allocations, groups ---- */
 

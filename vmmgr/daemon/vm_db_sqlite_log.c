@@ -250,23 +250,31 @@ enum nfv_code vm_db_event_last_id(struct vm_db *db, int64_t *ret, struct nfv_err
     return rc == SQLITE_ROW ? NFV_OK : vm_dbs_fail(db, err, "reading the last event");
 }
 
-enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err *err)
+/* Runs @sql, a DELETE of all but the newest ?1 rows, with @keep. */
+static enum nfv_code prune_newest(struct vm_db *db, const char *sql, unsigned keep,
+                                  const char *what, struct nfv_err *err)
 {
     sqlite3_stmt *st;
     int rc;
 
-    if (vm_dbs_prepare(db, "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", &st,
-                       err))
+    if (vm_dbs_prepare(db, sql, &st, err))
         return NFV_E_DB;
     sqlite3_bind_int64(st, 1, keep);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? NFV_OK : vm_dbs_fail(db, err, "pruning events");
+    return rc == SQLITE_DONE ? NFV_OK : vm_dbs_fail(db, err, what);
+}
+
+enum nfv_code vm_db_event_prune(struct vm_db *db, unsigned keep, struct nfv_err *err)
+{
+    return prune_newest(db, "DELETE FROM events WHERE id <= (SELECT MAX(id) FROM events) - ?", keep,
+                        "pruning events", err);
 }
 
 /* ---- audit trail ---- */
 
-enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, struct nfv_err *err)
+enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, int64_t *ret_id,
+                              struct nfv_err *err)
 {
     sqlite3_stmt *st;
     int rc;
@@ -284,7 +292,17 @@ enum nfv_code vm_db_audit_add(struct vm_db *db, const struct vm_db_audit *a, str
     sqlite3_bind_text(st, 6, a->result, -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
-    return rc == SQLITE_DONE ? NFV_OK : vm_dbs_fail(db, err, "recording an audit entry");
+    if (rc != SQLITE_DONE)
+        return vm_dbs_fail(db, err, "recording an audit entry");
+    if (ret_id)
+        *ret_id = sqlite3_last_insert_rowid(db->h);
+    return NFV_OK;
+}
+
+enum nfv_code vm_db_audit_prune(struct vm_db *db, unsigned keep, struct nfv_err *err)
+{
+    return prune_newest(db, "DELETE FROM audit WHERE id <= (SELECT MAX(id) FROM audit) - ?", keep,
+                        "pruning the audit trail", err);
 }
 
 enum nfv_code vm_db_audit_list(struct vm_db *db, unsigned limit, vm_db_audit_cb cb, void *opaque,

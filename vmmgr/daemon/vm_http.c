@@ -300,11 +300,14 @@ static enum MHD_Result on_tcp_request(void *cls, struct MHD_Connection *c, const
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode toe)
 {
+    struct vm_http_server *srv = cls;
     struct req_state *rs = *con_cls;
 
-    (void)cls;
-    (void)c;
     (void)toe;
+    /* A kept-alive connection's next request gets the short timeout again
+     * (run_handler lengthened it for the handler). */
+    if (c && srv && toe == MHD_REQUEST_TERMINATED_COMPLETED_OK)
+        MHD_set_connection_option(c, MHD_CONNECTION_OPTION_TIMEOUT, srv->timeout_s);
     if (rs) {
         free(rs->body);
         free(rs);

@@ -19,7 +19,8 @@
  * file as "uri_alias.NAME = URI" (vm_config.h) and checked at start-up by
  * vm_uri_check_config(); the API names it "alias:NAME". The host row keeps
  * "alias:NAME", so the options never appear in answers, events or the
- * journal. vm_daemon.c resolves the URI it opens with vm_uri_resolve().
+ * journal. The host service (host add and host load) gets the URI it
+ * opens from vm_uri_effective().
  */
 #ifndef VM_URI_H
 #define VM_URI_H
@@ -90,7 +91,7 @@ enum nfv_code vm_uri_resolve(const struct vm_uri_aliases *a, const char *uri, ch
                              size_t buf_size, struct nfv_err *err);
 
 /*
- * vm_uri_check_api() then vm_uri_resolve(): what vm_daemon.c calls for a
+ * vm_uri_check_api() then vm_uri_resolve(): what the host service calls for a
  * URI from the API or from a stored host row (rows written by an older
  * vmmgrd may hold URIs the allow-list now refuses: they are not opened).
  * On error @buf is "" and the host driver refuses to open it.

@@ -278,17 +278,23 @@ static void test_audit_and_modes(void **state)
     snprintf(a.method, sizeof(a.method), "POST");
     snprintf(a.path, sizeof(a.path), "/v1/hosts");
     snprintf(a.result, sizeof(a.result), "ok");
-    assert_int_equal(vm_db_audit_add(f->db, &a, &err), NFV_OK);
+    assert_int_equal(vm_db_audit_add(f->db, &a, NULL, &err), NFV_OK);
     a.status = 403;
     snprintf(a.who, sizeof(a.who), "uid:1000");
     snprintf(a.result, sizeof(a.result), "PERMISSION_DENIED");
-    assert_int_equal(vm_db_audit_add(f->db, &a, &err), NFV_OK);
+    assert_int_equal(vm_db_audit_add(f->db, &a, NULL, &err), NFV_OK);
     memset(got, 0, sizeof(got));
     assert_int_equal(vm_db_audit_list(f->db, 10, audit_cb, got, &err), NFV_OK);
     assert_string_equal(got[0].who, "uid:1000");
     assert_int_equal(got[0].status, 403);
     assert_string_equal(got[1].result, "ok");
     assert_int_equal(got[1].ts_ms, 5);
+    /* Pruning keeps the newest. */
+    assert_int_equal(vm_db_audit_prune(f->db, 1, &err), NFV_OK);
+    memset(got, 0, sizeof(got));
+    assert_int_equal(vm_db_audit_list(f->db, 10, audit_cb, got, &err), NFV_OK);
+    assert_string_equal(got[0].who, "uid:1000");
+    assert_int_equal(got[1].id, 0);
 
     assert_int_equal(stat(f->path, &st), 0);
     assert_int_equal(st.st_mode & 0777, 0600);
