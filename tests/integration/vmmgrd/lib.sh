@@ -5,7 +5,7 @@
 # vmmgrd it started and removes the dir, so no daemon, socket or file is left.
 # Helpers: ctl (vmmgrctl on our socket), api (curl over the socket, sets
 # $status and $body), expect_rc, check, check_pins, jget (a JSON field via
-# python3), libvirt_usable / skip_real_host, domain_type.
+# python3, $PY), libvirt_usable / skip_real_host, domain_type.
 set -u
 
 : "${VMMGR_BINARY_DIR:?run through ctest}"
@@ -14,6 +14,10 @@ VMMGRCTL="$VMMGR_BINARY_DIR/vmmgr/ctl/vmmgrctl"
 for tool in curl python3 sqlite3; do
     command -v "$tool" >/dev/null || { echo "SKIP: '$tool' is not installed (scripts/setup.sh installs it)"; exit 77; }
 done
+# Debian's python3 first: a pyenv shim first on PATH costs over a second per
+# call on a loaded machine, and the tests call python3 hundreds of times (jget).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
 
 T=$(mktemp -d /tmp/vmmgr-test-vmmgrd-XXXXXX)
 SOCK="$T/vmmgrd.sock"
@@ -132,7 +136,7 @@ wait_for() {
 # plan (check_pins.py says what it compares).
 check_pins() {
     n_checks=$((n_checks + 1))
-    python3 "$(dirname "${BASH_SOURCE[0]}")/check_pins.py" "$VMMGRCTL" "$SOCK" "$STATE/vmmgr.db" \
+    "$PY" "$(dirname "${BASH_SOURCE[0]}")/check_pins.py" "$VMMGRCTL" "$SOCK" "$STATE/vmmgr.db" \
         >"$T/check_pins.out" 2>&1 || fail "core maps / live pins vs plans: $(cat "$T/check_pins.out")"
 }
 
@@ -162,7 +166,7 @@ skip_real_host() {
 domain_type() { "$VMMGR_BINARY_DIR/tests/harness/vt-domain-type"; }
 
 # jget EXPR : evaluates a Python expression on the JSON document "d" read from stdin.
-jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # expect_api_error STATUS CODE METHOD PATH [BODY]
 expect_api_error() {
