@@ -72,16 +72,22 @@ $*
 CONF
 }
 
-start_daemon() { # start_daemon [extra args]
+# start_daemon [extra args] : starts vmmgrd and waits until it answers.
+# vmmgrd connects to every host, recovers its journal and reconciles with
+# libvirt before it serves (vm_daemon_new), which takes 0.5 s here when idle
+# but over 5 s on a loaded machine after a kill -9 (libvirtd still busy with
+# the killed daemon's calls): so the wait is long, and ends at once if the
+# daemon exits.
+start_daemon() {
     "$VMMGRD" --config "$CONF" "$@" >>"$T/vmmgrd.log" 2>&1 &
     DPID=$!
     PIDS="$PIDS $DPID"
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         [ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
         kill -0 "$DPID" 2>/dev/null || fail "vmmgrd exited at start-up"
-        sleep 0.05
+        sleep 0.1
     done
-    fail "vmmgrd did not answer on $SOCK"
+    fail "vmmgrd did not answer on $SOCK within 60 s"
 }
 
 stop_daemon() { # SIGTERM, wait, expect exit 0

@@ -254,8 +254,8 @@ static enum nfv_code vnf_ports_wait_link(struct vnf_app *app, struct nfv_err *er
                 (void)rte_eth_dev_stop(port);
                 rc = rte_eth_dev_start(port);
                 if (rc != 0)
-                    fprintf(stderr, "%s: port %u: start failed (%s), will retry\n", app->prog,
-                            port, strerror(-rc));
+                    fprintf(stderr, "%s: port %u: start failed (%s), will retry\n", app->prog, port,
+                            strerror(-rc));
             }
             next_retry = now + retry_cycles;
         }
