@@ -72,10 +72,11 @@ def dut_cmd(kind, build, cpu, d, prefix, rules, huge_dir):
             "--stats-period", "1000"]
     if kind == "fw":
         return [os.path.join(build, "vnf-samples/firewall/vmmgr-fw"), "--lcores",
-                "0@%d" % cpu, "-m", "512"] + eal + ["--", "--rules", rules, "--default", "drop"]
+                "0@%d" % cpu, "-m", "512"] + eal + ["--", "--rules", rules, "--default", "drop",
+                                                     "--link-wait", "30"]
     if kind == "nat":
         return [os.path.join(build, "vnf-samples/nat/vmmgr-nat"), "--lcores", "0@%d" % cpu,
-                "-m", "2048"] + eal + ["--", "--flows", str(2 * 1048576)]
+                "-m", "2048"] + eal + ["--", "--flows", str(2 * 1048576), "--link-wait", "30"]
     raise ValueError(kind)
 
 

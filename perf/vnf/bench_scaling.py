@@ -49,8 +49,9 @@ def dut_cmd(kind, build, lcores, d, i, prefix, rules):
                                          "--stats-period", "1000"]
     if kind == "fw":
         return [os.path.join(build, "vnf-samples/firewall/vmmgr-fw")] + eal + [
-            "--", "--rules", rules, "--default", "drop"]
-    return [os.path.join(build, "vnf-samples/nat/vmmgr-nat")] + eal + ["--", "--flows", "65536"]
+            "--", "--rules", rules, "--default", "drop", "--link-wait", "30"]
+    return [os.path.join(build, "vnf-samples/nat/vmmgr-nat")] + eal + [
+        "--", "--flows", "65536", "--link-wait", "30"]
 
 
 def run_one(args, n, pinned, d, rules, tag):

@@ -46,12 +46,12 @@ EAL=(--no-huge --no-pci -m 512 --log-level=error --file-prefix ${PFX}-vnf --vdev
 case $DUT in
 nat)
     taskset -c "$VNF_CPU" "$BUILD/vnf-samples/nat/vmmgr-nat" --lcores 0@"$VNF_CPU" "${EAL[@]}" \
-        -- --flows 65536 > "$DIR/vnf.log" 2>&1 &
+        -- --flows 65536 --link-wait 30 > "$DIR/vnf.log" 2>&1 &
     ;;
 fw)
     echo "accept src 10.0.0.0/16 proto udp dport 53" > "$DIR/rules"
     taskset -c "$VNF_CPU" "$BUILD/vnf-samples/firewall/vmmgr-fw" --lcores 0@"$VNF_CPU" \
-        "${EAL[@]}" -- --rules "$DIR/rules" --default drop > "$DIR/vnf.log" 2>&1 &
+        "${EAL[@]}" -- --rules "$DIR/rules" --default drop --link-wait 30 > "$DIR/vnf.log" 2>&1 &
     ;;
 testpmd)
     taskset -c "$VNF_CPU" dpdk-testpmd --lcores 0@"$VNF_CPU",1@"$VNF_CPU" "${EAL[@]}" -- \

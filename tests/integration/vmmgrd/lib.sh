@@ -5,7 +5,7 @@
 # vmmgrd it started and removes the dir, so no daemon, socket or file is left.
 # Helpers: ctl (vmmgrctl on our socket), api (curl over the socket, sets
 # $status and $body), expect_rc, check, check_pins, jget (a JSON field via
-# python3), libvirt_usable / skip_real_host, domain_type.
+# python3, $PY), libvirt_usable / skip_real_host, domain_type.
 set -u
 
 : "${VMMGR_BINARY_DIR:?run through ctest}"
@@ -14,6 +14,10 @@ VMMGRCTL="$VMMGR_BINARY_DIR/vmmgr/ctl/vmmgrctl"
 for tool in curl python3 sqlite3; do
     command -v "$tool" >/dev/null || { echo "SKIP: '$tool' is not installed (scripts/setup.sh installs it)"; exit 77; }
 done
+# Debian's python3 first: a pyenv shim first on PATH costs over a second per
+# call on a loaded machine, and the tests call python3 hundreds of times (jget).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=$(command -v python3)
 
 T=$(mktemp -d /tmp/vmmgr-test-vmmgrd-XXXXXX)
 SOCK="$T/vmmgrd.sock"
@@ -68,16 +72,22 @@ $*
 CONF
 }
 
-start_daemon() { # start_daemon [extra args]
+# start_daemon [extra args] : starts vmmgrd and waits until it answers.
+# vmmgrd connects to every host, recovers its journal and reconciles with
+# libvirt before it serves (vm_daemon_new), which takes 0.5 s here when idle
+# but over 5 s on a loaded machine after a kill -9 (libvirtd still busy with
+# the killed daemon's calls): so the wait is long, and ends at once if the
+# daemon exits.
+start_daemon() {
     "$VMMGRD" --config "$CONF" "$@" >>"$T/vmmgrd.log" 2>&1 &
     DPID=$!
     PIDS="$PIDS $DPID"
-    for _ in $(seq 100); do
+    for _ in $(seq 600); do
         [ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
         kill -0 "$DPID" 2>/dev/null || fail "vmmgrd exited at start-up"
-        sleep 0.05
+        sleep 0.1
     done
-    fail "vmmgrd did not answer on $SOCK"
+    fail "vmmgrd did not answer on $SOCK within 60 s"
 }
 
 stop_daemon() { # SIGTERM, wait, expect exit 0
@@ -132,7 +142,7 @@ wait_for() {
 # plan (check_pins.py says what it compares).
 check_pins() {
     n_checks=$((n_checks + 1))
-    python3 "$(dirname "${BASH_SOURCE[0]}")/check_pins.py" "$VMMGRCTL" "$SOCK" "$STATE/vmmgr.db" \
+    "$PY" "$(dirname "${BASH_SOURCE[0]}")/check_pins.py" "$VMMGRCTL" "$SOCK" "$STATE/vmmgr.db" \
         >"$T/check_pins.out" 2>&1 || fail "core maps / live pins vs plans: $(cat "$T/check_pins.out")"
 }
 
@@ -162,7 +172,7 @@ skip_real_host() {
 domain_type() { "$VMMGR_BINARY_DIR/tests/harness/vt-domain-type"; }
 
 # jget EXPR : evaluates a Python expression on the JSON document "d" read from stdin.
-jget() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
+jget() { "$PY" -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
 # expect_api_error STATUS CODE METHOD PATH [BODY]
 expect_api_error() {

@@ -40,7 +40,7 @@ expect_api_error 404 NOT_FOUND GET /v1/hosts/ghost
 expect_api_error 404 NOT_FOUND GET /v1/operations/12345
 expect_api_error 400 INVALID_ARGUMENT GET /v1/operations/abc
 # Oversize body: refused with 413 from the Content-Length alone.
-big=$(python3 -c 'print("{\"name\":\"h\",\"uri\":\"test:///\",\"synthetic\":\"" + "x"*5000 + "\"}")')
+big=$("$PY" -c 'print("{\"name\":\"h\",\"uri\":\"test:///\",\"synthetic\":\"" + "x"*5000 + "\"}")')
 expect_api_error 413 INVALID_ARGUMENT POST /v1/hosts "$big"
 # ... and when sent chunked, without a Content-Length.
 status=$(printf '%s' "$big" | curl -s -o "$T/body" -w '%{http_code}' --unix-socket "$SOCK" \

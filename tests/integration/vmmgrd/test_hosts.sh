@@ -129,7 +129,7 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1; then
     # A lost connection: the host goes unreachable (event), vmmgrd retries
     # with backoff, and the host comes back when libvirt answers again. The
     # cut is made by a proxy in front of libvirtd's socket.
-    python3 "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
+    "$PY" "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
     ppid_=$!
     PIDS="$PIDS $ppid_"
     wait_for 5 "proxy listening" test -S "$proxy"
@@ -140,7 +140,7 @@ if virsh -q -c qemu:///system version >/dev/null 2>&1; then
     wait_for 10 "host unreachable after the cut" host_state_is cut unreachable
     expect_rc 0 ctl events
     check "unreachable event" grep -q "host_unreachable .*cut" "$T/out"
-    python3 "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
+    "$PY" "$(dirname "$0")/unix_proxy.py" "$proxy" /var/run/libvirt/libvirt-sock &
     ppid_=$!
     PIDS="$PIDS $ppid_"
     wait_for 10 "host back up after the proxy returns" host_state_is cut up

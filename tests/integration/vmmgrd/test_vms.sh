@@ -148,7 +148,7 @@ if libvirt_usable; then
     check "vCPU 0 thread pinned to PU $want in /proc (have $(affinity))" [ "$(affinity)" = "$want" ]
     check_pins # every VM: core maps, database, and this guest in virsh and /proc
     # Someone re-pins by hand: vmmgrd repairs it and records drift.
-    other=$(python3 -c "print(0 if $want != 0 else 1)")
+    other=$("$PY" -c "print(0 if $want != 0 else 1)")
     virsh -q -c qemu:///system vcpupin "$act" 0 "$other" --live >/dev/null || fail "virsh vcpupin"
     wait_for 5 "drift repaired in /proc" affinity_is "$want"
     expect_rc 0 ctl events
@@ -162,7 +162,7 @@ if libvirt_usable; then
     emu_affinity() { sed -n 's/^Cpus_allowed_list:\t//p' "/proc/$qpid/task/$qpid/status"; }
     emu_affinity_is() { [ "$(emu_affinity)" = "$1" ]; }
     check "emulator thread pinned to $emu in /proc (have $(emu_affinity))" emu_affinity_is "$emu"
-    other_emu=$(python3 -c "print(1 if '$emu' == '0' else 0)")
+    other_emu=$("$PY" -c "print(1 if '$emu' == '0' else 0)")
     virsh -q -c qemu:///system emulatorpin "$act" "$other_emu" --live >/dev/null || fail "virsh emulatorpin"
     wait_for 5 "emulator drift repaired in /proc" emu_affinity_is "$emu"
     expect_rc 0 ctl events

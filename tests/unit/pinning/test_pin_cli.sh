@@ -6,6 +6,10 @@
 # the same request), and every bad-input case: exit code 2 and exactly one
 # line on stderr that names the option. A request that does not fit exits 5.
 set -u
+# Debian's python3 rather than a pyenv shim first on PATH (a second per call
+# when the machine is busy).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 CTL=${1:?usage: test_pin_cli.sh VMMGRCTL}
 SRC=${VMMGR_SOURCE_DIR:?}
 DATA=$SRC/tests/data/pinning
@@ -51,7 +55,7 @@ expect_bad() {
     fi
 }
 
-json() { python3 -c "import json,sys; d=json.load(open('$TMP/out')); $1"; }
+json() { "$PY" -c "import json,sys; d=json.load(open('$TMP/out')); $1"; }
 
 SYN="package:2 numa:1 core:4 pu:2"
 

@@ -2,6 +2,10 @@
 # cli_place.sh VMMGRCTL - end-to-end checks of `vmmgrctl place` and
 # `vmmgrctl evacuate-plan` on the cluster files in tests/data/placement.
 set -u
+# Debian's python3 rather than a pyenv shim first on PATH (a second per call
+# when the machine is busy).
+PY=/usr/bin/python3
+[ -x "$PY" ] || PY=python3
 ctl=$1
 data=${VMMGR_SOURCE_DIR:?}/tests/data/placement
 tmp=$(mktemp -d)
@@ -21,7 +25,7 @@ expect_exit() { # expect_exit CODE NAME CMD...
 
 # A pair: placed on hosts in different racks (scope rack), ACT first.
 expect_exit 0 "place pair" "$ctl" place --cluster "$data/small.json" --request "$data/req_pair.json" --json=short
-python3 - "$tmp/out" "$data/small.json" <<'PY'
+"$PY" - "$tmp/out" "$data/small.json" <<'PY'
 import json, sys
 out = json.load(open(sys.argv[1])); cl = json.load(open(sys.argv[2]))
 rack = {h["name"]: h["labels"]["rack"] for h in cl["hosts"]}
@@ -57,12 +61,12 @@ check "table lists members" $?
 
 # A capability only h1/h2 have.
 expect_exit 0 "place single with capability" "$ctl" place --cluster "$data/small.json" --request "$data/req_single.json" --json=short
-python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["vms"][0]; assert v["host"] in ("h1","h2"), v' "$tmp/out"
+"$PY" -c 'import json,sys; v=json.load(open(sys.argv[1]))["vms"][0]; assert v["host"] in ("h1","h2"), v' "$tmp/out"
 check "capability respected" $?
 
 # Refused request: exit 5, explain counts per reason, one line on stderr.
 expect_exit 5 "refused request" "$ctl" place --cluster "$data/small.json" --request "$data/req_toobig.json" --explain --json=short
-python3 -c '
+"$PY" -c '
 import json,sys
 o=json.load(open(sys.argv[1])); e=o["explain"]
 assert o["placed"] is False and e["placeable"] is False
@@ -74,7 +78,7 @@ check "one error line" $?
 
 # Evacuation of h1: the SBY on h3 is promoted, the ACT rebuilt elsewhere.
 expect_exit 0 "evacuate-plan h1" "$ctl" evacuate-plan --cluster "$data/small.json" --host h1 --json=short
-python3 -c '
+"$PY" -c '
 import json,sys
 p=json.load(open(sys.argv[1]))
 st=p["steps"]
@@ -87,7 +91,7 @@ expect_exit 0 "evacuate-plan rack r2" "$ctl" evacuate-plan --cluster "$data/smal
 
 # What-if list: placed in order on a private copy, later requests see earlier ones.
 expect_exit 5 "what-if list with one refusal" "$ctl" place --cluster "$data/small.json" --request "$data/req_list.json" --json=short
-python3 - "$tmp/out" <<'PY'
+"$PY" - "$tmp/out" <<'PY'
 import json, sys
 reqs = json.load(open(sys.argv[1]))["requests"]
 assert [r["placed"] for r in reqs] == [True, True, True, False], reqs
@@ -114,7 +118,7 @@ check "what-if list: refusal counted" $?
 expect_exit 5 "XML hosts have no 'nic' capability" "$ctl" place --cluster "$data/xml-cluster.json" --request "$data/req_single.json"
 printf '{"name":"w","exclusive":6,"memory_mib":512}' >"$tmp/six.json"
 expect_exit 0 "6 cores on an XML host node" "$ctl" place --cluster "$data/xml-cluster.json" --request "$tmp/six.json" --json=short
-python3 -c '
+"$PY" -c '
 import json,sys
 v=json.load(open(sys.argv[1]))["vms"][0]
 # the XML hosts have 1024 MiB per node: with 512 MiB the VM fits them too
@@ -147,7 +151,7 @@ check "missing XML names file and path: $(cat "$tmp/err")" $?
 
 # Drain h1: its one VM moves off, not next to its SBY (h3).
 expect_exit 0 "drain-plan h1" "$ctl" drain-plan --cluster "$data/small.json" --host h1 --json=short
-python3 -c '
+"$PY" -c '
 import json,sys
 p=json.load(open(sys.argv[1]))
 assert [s["step"] for s in p["steps"]]==["move"] and p["moves"]==1, p
