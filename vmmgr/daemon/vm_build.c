@@ -11,10 +11,9 @@ enum vm_domxml_type vm_build_domain_type(const struct host_rt *h)
 {
     if (vm_uri_is_test(h->uri))
         return VM_DOMXML_TEST;
-    /* A local host without /dev/kvm still runs guests under QEMU's TCG. */
-    if (strncmp(h->uri, "qemu:///", 8) == 0 && access("/dev/kvm", R_OK | W_OK) != 0)
-        return VM_DOMXML_QEMU;
-    return VM_DOMXML_KVM;
+    /* Asked of the host's own libvirt when it connected: a host without
+     * KVM (no /dev/kvm, or hidden from its libvirtd) runs QEMU's TCG. */
+    return h->is_kvm ? VM_DOMXML_KVM : VM_DOMXML_QEMU;
 }
 
 enum nfv_code vm_build_domain_xml(const struct host_rt *h, const char *name, const char *uuid,

@@ -1,8 +1,8 @@
 /*
  * vm_build.h - the service side of the domain XML: chooses the domain type
- * for a host (test for simulated hosts, qemu where this machine has no
- * /dev/kvm, else kvm) and hands everything to the pure builder
- * (vm_domxml.h). The create body is parsed by vm_spec.h.
+ * for a host (test for simulated hosts; kvm when the host's libvirt said at
+ * connect that it runs KVM guests, else qemu, i.e. TCG) and hands everything
+ * to the pure builder (vm_domxml.h). The create body is parsed by vm_spec.h.
  * Called by vm_create and vm_recover.
  */
 #ifndef VM_BUILD_H

@@ -50,6 +50,7 @@ struct host_rt {
     enum vm_host_state admin;
     enum vm_topo_source topo_source;
     struct vm_hv_conn *conn; /* NULL while unreachable */
+    bool is_kvm;             /* its libvirt runs KVM guests (else TCG), asked at connect */
     atomic_bool is_lost;     /* set by libvirt's event thread */
     /* Jobs using @conn without the lock (vm_job_conn): the monitor closes a
      * dead connection only once nobody holds it. */

@@ -421,6 +421,14 @@ static const struct vm_hv_events hv_events = {
     .on_domain = on_domain,
 };
 
+/* Whether @conn's host runs KVM guests. Without the lock. */
+static bool host_has_kvm(struct vm_daemon *d, struct vm_hv_conn *conn)
+{
+    if (d->hv->has_kvm)
+        return VM_HV(d, has_kvm, conn);
+    return access("/dev/kvm", R_OK | W_OK) == 0;
+}
+
 /* Opens @uri for @h. Without the lock. */
 static enum nfv_code host_open(struct vm_daemon *d, struct host_rt *h, const char *uri,
                                struct vm_hv_conn **ret, struct nfv_err *err)
@@ -462,7 +470,7 @@ bool vm_host_connect(struct vm_daemon *d, struct host_rt *h, bool is_startup)
     struct pin_topo *topo = NULL;
     struct vm_job job;
     char uri[sizeof(h->eff_uri)], name[VM_NAME_MAX], op_uri[VM_URI_MAX];
-    bool is_topo_needed = !h->topo;
+    bool is_topo_needed = !h->topo, is_kvm = false;
     enum nfv_code code;
 
     if (vm_job_begin(d, &job, VM_OP_HOST_ADD, "connect", NULL, h, false, NULL, NULL, NULL))
@@ -472,6 +480,8 @@ bool vm_host_connect(struct vm_daemon *d, struct host_rt *h, bool is_startup)
     snprintf(op_uri, sizeof(op_uri), "%s", h->uri);
     vm_job_leave(&job);
     code = host_open(d, h, uri, &conn, &e);
+    if (code == NFV_OK)
+        is_kvm = host_has_kvm(d, conn);
     if (code == NFV_OK && is_topo_needed &&
         topo_load(d, name, op_uri, VM_TOPO_LIVE, NULL, conn, &topo, &e) != NFV_OK)
         NFV_LOG_WARN(MOD, "host '%s': no topology: %s", name, e.msg);
@@ -489,6 +499,7 @@ bool vm_host_connect(struct vm_daemon *d, struct host_rt *h, bool is_startup)
     }
     atomic_store(&h->is_lost, false);
     h->conn = conn;
+    h->is_kvm = is_kvm;
     if (topo && !h->topo) {
         h->topo = topo;
         topo = NULL;
@@ -531,7 +542,7 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     char *payload = NULL, *topo_json_text = NULL, *labels = NULL;
     json_t *tj;
     enum nfv_code code;
-    bool is_generated, has_job = false;
+    bool is_generated, has_job = false, is_kvm = false;
 
     if ((code = vm_req_host_spec(body, &spec, err)) != NFV_OK)
         return code;
@@ -601,10 +612,13 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
         vm_d_crash_point(d, VM_OP_HOST_ADD, "after_start");
     if (code == NFV_OK)
         code = VM_HV(d, node_info, conn, &info, err);
+    if (code == NFV_OK)
+        is_kvm = host_has_kvm(d, conn);
     if (code == NFV_OK && spec.topo_source == VM_TOPO_LIVE)
         code = topo_load(d, spec.name, spec.uri, VM_TOPO_LIVE, NULL, conn, &topo, err);
     vm_job_reenter(&job);
     h->conn = conn;
+    h->is_kvm = is_kvm;
     if (code != NFV_OK)
         goto fail;
     if (topo) {

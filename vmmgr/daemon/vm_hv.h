@@ -108,6 +108,10 @@ struct vm_hv_driver {
     enum nfv_code (*domain_reboot)(struct vm_hv_conn *conn, const char *name, struct nfv_err *err);
     enum nfv_code (*domain_state)(struct vm_hv_conn *conn, const char *name,
                                   enum vm_hv_dom_state *ret, struct nfv_err *err);
+    /* True if the host can run KVM guests (libvirt's domain capabilities
+     * for virttype kvm); false means QEMU's TCG only. Optional (NULL: the
+     * daemon looks at this machine's /dev/kvm). */
+    bool (*has_kvm)(struct vm_hv_conn *conn);
     /* The UUID of domain @name into @ret_uuid (VM_HV_UUID_STR bytes). */
     enum nfv_code (*domain_uuid)(struct vm_hv_conn *conn, const char *name, char *ret_uuid,
                                  struct nfv_err *err);

@@ -571,6 +571,18 @@ static enum nfv_code hv_domain_state(struct vm_hv_conn *hc, const char *name,
     return code;
 }
 
+static bool hv_has_kvm(struct vm_hv_conn *hc)
+{
+    char *caps = virConnectGetDomainCapabilities(hc->conn, NULL, NULL, NULL, "kvm", 0);
+
+    if (!caps) {
+        virResetLastError();
+        return false;
+    }
+    free(caps);
+    return true;
+}
+
 static enum nfv_code hv_domain_uuid(struct vm_hv_conn *hc, const char *name, char *ret_uuid,
                                     struct nfv_err *err)
 {
@@ -731,6 +743,7 @@ const struct vm_hv_driver vm_hv_libvirt = {
     .domain_reboot = hv_domain_reboot,
     .domain_state = hv_domain_state,
     .domain_uuid = hv_domain_uuid,
+    .has_kvm = hv_has_kvm,
     .domain_list = hv_domain_list,
     .domain_is_vmmgr = hv_domain_is_vmmgr,
     .vcpu_pin = hv_vcpu_pin,
