@@ -59,6 +59,9 @@ enum nfv_code ctl_cmd_status(struct ctl_ctx *ctx, int argc, char **argv, struct 
             printf("reserve:  room kept to rebuild group members after one %s failure\n",
                    r ? r : "?");
     }
+    if (json_is_true(json_object_get(doc, "recovering")))
+        printf("state:    recovering (start-up: host connections, journal, reconcile); "
+               "changes are refused until it ends\n");
     printf("journal:  %lld unfinished operation(s)\n",
            (long long)json_integer_value(json_object_get(doc, "journal_pending")));
     printf("events:   last id %lld\n",

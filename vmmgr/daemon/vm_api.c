@@ -508,6 +508,14 @@ void vm_api_handle(void *opaque, const struct vm_http_request *req, struct vm_ht
         finish(a.d, req, resp);
         return;
     }
+    if (strcmp(req->method, "GET") != 0 && strcmp(req->method, "HEAD") != 0 &&
+        vm_daemon_is_recovering(a.d)) {
+        fail(resp, 503, NFV_E_UNREACHABLE,
+             "vmmgrd is finishing start-up recovery (host connections, journal, reconcile); "
+             "retry in a moment ('vmmgrctl status' shows 'recovering')");
+        finish(a.d, req, resp);
+        return;
+    }
     if (strcmp(req->method, "POST") == 0 || strcmp(req->method, "PATCH") == 0 ||
         strcmp(req->method, "PUT") == 0) {
         if (vm_req_parse_object(req->body, req->body_size, &a.body, &err) != NFV_OK) {

@@ -105,6 +105,8 @@ enum nfv_code vm_daemon_status(struct vm_daemon *d, json_t **ret, struct nfv_err
             (int)by_state[VM_HOST_UP], "maintenance", (int)by_state[VM_HOST_MAINTENANCE],
             "unreachable", (int)by_state[VM_HOST_UNREACHABLE], "journal_pending",
             (json_int_t)pending, "last_event_id", (json_int_t)d->last_event_id);
+    if (code == NFV_OK && *ret)
+        json_object_set_new(*ret, "recovering", json_boolean(d->is_recovering));
     vm_d_unlock(d);
     /* What placement keeps free for healing (config, fixed at start-up). */
     if (code == NFV_OK && *ret)
@@ -218,27 +220,16 @@ enum nfv_code vm_daemon_new(const struct vm_config *cfg, const struct vm_hv_driv
     vm_d_lock(d);
     vm_d_event(d, VM_SEV_INFO, "daemon_started", "vmmgrd", "vmmgrd %s started (pid %d, %zu hosts)",
                VMMGR_VERSION, (int)getpid(), d->n_hosts);
-    /* Connects are jobs that leave the lock; by id, in case of change. */
-    {
-        size_t n = d->n_hosts;
-        int64_t *ids = calloc(n ? n : 1, sizeof(*ids));
-        for (size_t i = 0; ids && i < n; i++)
-            ids[i] = d->hosts[i]->id;
-        for (size_t i = 0; ids && i < n; i++) {
-            struct host_rt *h = vm_d_host_find_id(d, ids[i]);
-            if (h)
-                vm_host_connect(d, h, true);
-        }
-        free(ids);
-    }
+    /* What needs no hypervisor happens now: allocations of hosts whose
+     * topology is stored, and the VMs with their claims. Connects, journal
+     * recovery and reconcile run on the monitor thread as jobs while the
+     * API already answers (status says "recovering"; changes wait). */
     for (size_t i = 0; i < d->n_hosts; i++)
         if (vm_host_ready(d, d->hosts[i], err) != NFV_OK)
             NFV_LOG_ERR(MOD, "host '%s': %s", d->hosts[i]->name, err->msg);
-    vm_recover_journal(d);
     if (vm_recover_load_vms(d, err) != NFV_OK)
         NFV_LOG_ERR(MOD, "loading VMs: %s", err->msg);
-    vm_recover_reconcile(d);
-    vm_db_event_prune(d->db, cfg->event_keep, NULL);
+    d->is_recovering = true;
     vm_d_unlock(d);
     if (pthread_create(&d->monitor, NULL, vm_monitor_main, d) != 0) {
         vm_daemon_free(d);
@@ -283,4 +274,14 @@ void vm_daemon_free(struct vm_daemon *d)
     pthread_mutex_destroy(&d->note_lock);
     pthread_mutex_destroy(&d->lock);
     free(d);
+}
+
+bool vm_daemon_is_recovering(struct vm_daemon *d)
+{
+    bool is;
+
+    vm_d_lock(d);
+    is = d->is_recovering;
+    vm_d_unlock(d);
+    return is;
 }

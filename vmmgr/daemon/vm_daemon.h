@@ -40,6 +40,10 @@ void vm_daemon_stop(struct vm_daemon *d);
 /* Closes connections and the database. NULL is a no-op. */
 void vm_daemon_free(struct vm_daemon *d);
 
+/* True until start-up recovery (connects, journal, reconcile) is done:
+ * the API refuses changes meanwhile (503), reads are answered. */
+bool vm_daemon_is_recovering(struct vm_daemon *d);
+
 /* Milliseconds since the epoch (the daemon's one clock). */
 int64_t vm_daemon_now_ms(void);
 

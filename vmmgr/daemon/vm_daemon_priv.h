@@ -105,6 +105,7 @@ struct vm_daemon {
     pthread_cond_t cond;  /* new event, job ended, or stopping */
     int64_t last_event_id;
     bool is_stopping;
+    bool is_recovering; /* start-up: connects, journal recovery, reconcile still running */
     struct host_rt **hosts;
     size_t n_hosts;
     struct vm_rt **vms;

@@ -739,7 +739,14 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
     json_t *tj;
 
     vm_d_lock(d);
-    h = vm_d_host_find(d, name);
+    /* Jobs holding the host or its connection (a reconnect, a pin check or
+     * reconcile waiting on a dead connection's keepalive) end first. */
+    {
+        int64_t until = vm_d_mono_ms() + 30000;
+        while ((h = vm_d_host_find(d, name)) && (h->job || h->n_conn_refs) &&
+               vm_d_mono_ms() < until)
+            vm_d_wait(d, until - vm_d_mono_ms());
+    }
     if ((code = vm_db_host_get(d->db, name, &row, err)) != NFV_OK)
         goto out;
     vm_db_host_clear(&row);

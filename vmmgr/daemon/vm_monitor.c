@@ -12,6 +12,7 @@
  * Calls: vm_ctx, vm_job, vm_pins, vm_place, vm_host, vm_recover.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "nfv/log.h"
@@ -116,12 +117,39 @@ static void check_hosts(struct vm_daemon *d, int64_t now)
     }
 }
 
+/* Start-up with the API already serving: connect every host (each a job
+ * that leaves the lock), resolve the journal, reconcile. Lock held. */
+static void startup(struct vm_daemon *d)
+{
+    size_t n = d->n_hosts;
+    int64_t *ids = calloc(n ? n : 1, sizeof(*ids));
+    int64_t t0 = vm_d_mono_ms();
+
+    /* By id: hosts may come and go while the lock is dropped. */
+    for (size_t i = 0; ids && i < n; i++)
+        ids[i] = d->hosts[i]->id;
+    for (size_t i = 0; ids && i < n && !d->is_stopping; i++) {
+        struct host_rt *h = vm_d_host_find_id(d, ids[i]);
+        if (h)
+            vm_host_connect(d, h, true);
+    }
+    free(ids);
+    vm_recover_journal(d);
+    vm_recover_reconcile(d);
+    vm_db_event_prune(d->db, d->cfg.event_keep, NULL);
+    d->is_recovering = false;
+    vm_d_event(d, VM_SEV_INFO, "daemon_ready", "vmmgrd",
+               "start-up recovery done in %lld ms: %zu hosts, %zu VMs",
+               (long long)(vm_d_mono_ms() - t0), d->n_hosts, d->n_vms);
+}
+
 void *vm_monitor_main(void *arg)
 {
     struct vm_daemon *d = arg;
     int64_t last_retry = 0, last_prune = vm_d_mono_ms();
 
     vm_d_lock(d);
+    startup(d);
     while (!d->is_stopping) {
         int64_t now = vm_d_mono_ms();
 

@@ -83,7 +83,9 @@ start_daemon() {
     DPID=$!
     PIDS="$PIDS $DPID"
     for _ in $(seq 600); do
-        [ -S "$SOCK" ] && ctl status >/dev/null 2>&1 && return 0
+        # Serving, and start-up recovery done (changes are refused before).
+        [ -S "$SOCK" ] && ctl --json status >"$T/status.json" 2>/dev/null &&
+            grep -q '"recovering": false' "$T/status.json" && return 0
         kill -0 "$DPID" 2>/dev/null || fail "vmmgrd exited at start-up"
         sleep 0.1
     done
