@@ -9,7 +9,7 @@
  * and a port 1..65535.
  */
 #include "fuzz_util.h"
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -20,9 +20,9 @@
 
 #include "fuzz_util.h"
 #include "pin/pin.h"
-#include "vm_domxml.h"
-#include "vm_req.h"
-#include "vm_spec.h"
+#include "vm/vm_domxml.h"
+#include "vm/vm_req.h"
+#include "vm/vm_spec.h"
 
 struct fuzz_host {
     struct pin_topo *topo;

@@ -21,8 +21,8 @@
 
 #include "fuzz_util.h"
 #include "pin/cpuset.h"
-#include "vm_req.h"
-#include "vm_uri.h"
+#include "vm/vm_req.h"
+#include "vm/vm_uri.h"
 
 static void fuzz_check_uri(const char *uri)
 {

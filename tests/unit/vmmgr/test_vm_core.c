@@ -13,12 +13,12 @@
 #include <string.h>
 
 #include "pin/topo.h"
-#include "vm_config.h"
-#include "vm_journal.h"
-#include "vm_metrics.h"
-#include "vm_req.h"
-#include "vm_state.h"
-#include "vm_topo.h"
+#include "vm/vm_config.h"
+#include "vm/vm_journal.h"
+#include "vm/vm_metrics.h"
+#include "vm/vm_req.h"
+#include "vm/vm_state.h"
+#include "vm/vm_topo.h"
 
 static void test_state_names_round_trip(void **state)
 {

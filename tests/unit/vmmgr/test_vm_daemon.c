@@ -21,8 +21,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "vm_config.h"
-#include "vm_daemon.h"
+#include "vm/vm_config.h"
+#include "vm/vm_daemon.h"
 
 /* ---- the fake driver ---- */
 

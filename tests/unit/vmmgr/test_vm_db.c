@@ -16,7 +16,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "vm_db.h"
+#include "vm/vm_db.h"
 
 struct fx {
     char dir[64];

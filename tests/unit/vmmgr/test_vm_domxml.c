@@ -26,8 +26,8 @@
 #include <string.h>
 
 #include "pin/pin.h"
-#include "vm_domxml.h"
-#include "vm_spec.h"
+#include "vm/vm_domxml.h"
+#include "vm/vm_spec.h"
 
 #define UUID "6f1f3c9e-2b1d-4c55-9a43-0d2b7e8a1c01"
 

@@ -16,11 +16,11 @@
 #include <string.h>
 
 #include "pin/topo.h"
-#include "vm_auth.h"
-#include "vm_config.h"
-#include "vm_req.h"
-#include "vm_topo.h"
-#include "vm_uri.h"
+#include "vm/vm_auth.h"
+#include "vm/vm_config.h"
+#include "vm/vm_req.h"
+#include "vm/vm_topo.h"
+#include "vm/vm_uri.h"
 
 static void test_uri_allow_list(void **state)
 {

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_spec.h"
+#include "vm/vm_spec.h"
 
 /* Parses @text with @fields; the document stays alive in *ret_body. */
 static enum nfv_code parse(const char *text, const char *const *fields, json_t **ret_body,

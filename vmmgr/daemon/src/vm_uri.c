@@ -7,7 +7,7 @@
  * query) has nothing left to interpret. Host names may not start with '-',
  * which ssh would read as an option (qemu+ssh://-oProxyCommand=...).
  */
-#include "vm_uri.h"
+#include "vm/vm_uri.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -4,15 +4,15 @@
  * Every check names the field in quotes so the CLI can print one useful line;
  * nothing here allocates except the parsed JSON document.
  */
-#include "vm_req.h"
+#include "vm/vm_req.h"
 
 #include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_topo.h"
-#include "vm_uri.h"
+#include "vm/vm_topo.h"
+#include "vm/vm_uri.h"
 
 enum nfv_code vm_req_name_check(const char *field, const char *name, struct nfv_err *err)
 {

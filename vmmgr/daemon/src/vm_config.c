@@ -5,7 +5,7 @@
  * goes and its limits. The parser and the flag handler both go through it, so
  * a key cannot be accepted in one place and rejected in the other.
  */
-#include "vm_config.h"
+#include "vm/vm_config.h"
 
 #include <errno.h>
 #include <stdint.h>

@@ -21,7 +21,7 @@
 #include "plc/cluster.h"
 #include "plc/engine.h"
 #include "vm_place.h"
-#include "vm_topo.h"
+#include "vm/vm_topo.h"
 
 #define MOD "place"
 

@@ -14,8 +14,8 @@
 #include <stdint.h>
 
 #include "nfv/err.h"
-#include "vm_journal.h"
-#include "vm_state.h"
+#include "vm/vm_journal.h"
+#include "vm/vm_state.h"
 
 /* Histogram upper bounds in milliseconds; +Inf is implicit. */
 #define VM_METRICS_N_BUCKETS 10

@@ -21,10 +21,10 @@
 #include <stdint.h>
 
 #include "nfv/err.h"
-#include "vm_config.h"
-#include "vm_hv.h"
-#include "vm_metrics.h"
-#include "vm_state.h"
+#include "vm/vm_config.h"
+#include "vm/vm_hv.h"
+#include "vm/vm_metrics.h"
+#include "vm/vm_state.h"
 
 struct vm_daemon;
 

@@ -4,7 +4,7 @@
  * SHA-256 is written out here (FIPS 180-4, the compact form) so the pure
  * core links no crypto library; it hashes a few dozen bytes per request.
  */
-#include "vm_auth.h"
+#include "vm/vm_auth.h"
 
 #include <ctype.h>
 #include <stdio.h>

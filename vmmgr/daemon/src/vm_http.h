@@ -29,7 +29,7 @@
 #include <stddef.h>
 
 #include "nfv/err.h"
-#include "vm_auth.h"
+#include "vm/vm_auth.h"
 
 struct vm_http_request {
     const char *method;  /* "GET", "POST", ... */

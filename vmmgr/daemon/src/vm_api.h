@@ -10,7 +10,7 @@
 #ifndef VM_API_H
 #define VM_API_H
 
-#include "vm_daemon.h"
+#include "vm/vm_daemon.h"
 #include "vm_http.h"
 
 /* @opaque is the struct vm_daemon. */

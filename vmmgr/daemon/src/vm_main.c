@@ -29,11 +29,11 @@
 
 #include "nfv/log.h"
 #include "vm_api.h"
-#include "vm_config.h"
-#include "vm_daemon.h"
-#include "vm_domxml.h"
+#include "vm/vm_config.h"
+#include "vm/vm_daemon.h"
+#include "vm/vm_domxml.h"
 #include "vm_http.h"
-#include "vm_uri.h"
+#include "vm/vm_uri.h"
 
 static struct {
     struct vm_config cfg;

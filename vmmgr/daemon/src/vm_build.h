@@ -9,8 +9,8 @@
 #define VM_BUILD_H
 
 #include "vm_daemon_priv.h"
-#include "vm_domxml.h"
-#include "vm_spec.h"
+#include "vm/vm_domxml.h"
+#include "vm/vm_spec.h"
 
 /* The domain type for @h. */
 enum vm_domxml_type vm_build_domain_type(const struct host_rt *h);

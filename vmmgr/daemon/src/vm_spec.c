@@ -5,13 +5,13 @@
  * rules, then pinning's own request validation), so a body with several
  * mistakes always gets the same first message. Nothing is kept on failure.
  */
-#include "vm_spec.h"
+#include "vm/vm_spec.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm_req.h"
+#include "vm/vm_req.h"
 
 const char *const vm_spec_vm_fields[] = {
     "name",          "vcpus",    "memory_mib", "cpu_mode",       "cpu_map", "shared_vcpus",

@@ -13,7 +13,7 @@
  * the format is fixed by libvirt's schema and pulling in an XML library for
  * four attributes would be more code than this.
  */
-#include "vm_hv.h"
+#include "vm/vm_hv.h"
 
 #include <libvirt/libvirt.h>
 #include <libvirt/virterror.h>

@@ -17,8 +17,8 @@
 
 #include "nfv/err.h"
 #include "nfv/log.h"
-#include "vm_auth.h"
-#include "vm_uri.h"
+#include "vm/vm_auth.h"
+#include "vm/vm_uri.h"
 
 #define VM_CONFIG_DEFAULT_FILE "/etc/vmmgr/vmmgrd.conf"
 #define VM_TOKEN_MAX           256

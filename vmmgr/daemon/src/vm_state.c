@@ -6,7 +6,7 @@
  * a running guest is a no-op, delete of a deleting guest is refused) visible
  * at a glance and testable exhaustively.
  */
-#include "vm_state.h"
+#include "vm/vm_state.h"
 
 #include <string.h>
 

@@ -25,8 +25,8 @@
 #include "plc/cluster.h"
 #include "vm_host.h"
 #include "vm_place.h"
-#include "vm_topo.h"
-#include "vm_uri.h"
+#include "vm/vm_topo.h"
+#include "vm/vm_uri.h"
 
 #define MOD "host"
 

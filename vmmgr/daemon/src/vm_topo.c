@@ -2,7 +2,7 @@
  * vm_topo.c - synthetic topologies and test-driver node files (see vm_topo.h).
  */
 #define _GNU_SOURCE /* asprintf */
-#include "vm_topo.h"
+#include "vm/vm_topo.h"
 
 #include <ctype.h>
 #include <stdbool.h>

@@ -17,7 +17,7 @@
  * Errors of the writer are sticky (struct xw), the pattern of pinning's
  * string buffer: the builder writes straight through and checks once.
  */
-#include "vm_domxml.h"
+#include "vm/vm_domxml.h"
 
 #include <libxml/chvalid.h>
 #include <libxml/parser.h>

@@ -23,7 +23,7 @@
 
 #include "nfv/err.h"
 #include "pin/request.h"
-#include "vm_state.h"
+#include "vm/vm_state.h"
 
 /* Fields of a POST /v1/vms body (NULL-terminated). */
 extern const char *const vm_spec_vm_fields[];

@@ -8,7 +8,7 @@
 
 #include <sqlite3.h>
 
-#include "vm_db.h"
+#include "vm/vm_db.h"
 
 struct vm_db {
     sqlite3 *h;

@@ -15,7 +15,7 @@
 #include <jansson.h>
 
 #include "nfv/err.h"
-#include "vm_daemon.h"
+#include "vm/vm_daemon.h"
 
 /* Records one entry; a database failure is logged, never returned. */
 void vm_daemon_audit(struct vm_daemon *d, const char *who, const char *method, const char *path,

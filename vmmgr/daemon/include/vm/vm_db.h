@@ -19,9 +19,9 @@
 #include <stdint.h>
 
 #include "nfv/err.h"
-#include "vm_journal.h"
-#include "vm_req.h"
-#include "vm_state.h"
+#include "vm/vm_journal.h"
+#include "vm/vm_req.h"
+#include "vm/vm_state.h"
 
 #define VM_DB_SCHEMA_VERSION 3
 #define VM_CPULIST_STR_MAX   2048

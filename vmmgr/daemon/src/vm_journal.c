@@ -2,7 +2,7 @@
  * vm_journal.c - journal names and the crash-recovery decision table
  * (see vm_journal.h for the rules and why they are safe).
  */
-#include "vm_journal.h"
+#include "vm/vm_journal.h"
 
 #include <string.h>
 

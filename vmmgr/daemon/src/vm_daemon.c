@@ -6,7 +6,7 @@
  *
  * Calls: vm_ctx, vm_job, vm_place, vm_host, vm_recover, vm_monitor.
  */
-#include "vm_daemon.h"
+#include "vm/vm_daemon.h"
 
 #include <errno.h>
 #include <pthread.h>

@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "vm_audit.h"
-#include "vm_req.h"
+#include "vm/vm_req.h"
 
 #define MAX_SEGS     8
 #define MAX_CAPTURES 2

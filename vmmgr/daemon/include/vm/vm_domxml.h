@@ -23,8 +23,8 @@
 #include "nfv/err.h"
 #include "pin/plan.h"
 #include "pin/topo.h"
-#include "vm_spec.h"
-#include "vm_state.h"
+#include "vm/vm_spec.h"
+#include "vm/vm_state.h"
 
 /* <domain type='...'>: hardware virtualisation, QEMU's TCG, libvirt's test driver. */
 enum vm_domxml_type { VM_DOMXML_KVM, VM_DOMXML_QEMU, VM_DOMXML_TEST, VM_DOMXML__COUNT };

@@ -5,7 +5,7 @@
  * _total for counters, one HELP and TYPE line per family, labels for the
  * dimensions an operator filters by (state, role, pool, op, result).
  */
-#include "vm_metrics.h"
+#include "vm/vm_metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>

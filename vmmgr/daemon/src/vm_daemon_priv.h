@@ -31,10 +31,10 @@
 #include "pin/plan.h"
 #include "pin/pools.h"
 #include "pin/request.h"
-#include "vm_daemon.h"
-#include "vm_db.h"
-#include "vm_journal.h"
-#include "vm_req.h"
+#include "vm/vm_daemon.h"
+#include "vm/vm_db.h"
+#include "vm/vm_journal.h"
+#include "vm/vm_req.h"
 
 struct vm_job;
 struct plc_cluster;
