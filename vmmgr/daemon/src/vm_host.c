@@ -473,6 +473,8 @@ bool vm_host_connect(struct vm_daemon *d, struct host_rt *h, bool is_startup)
     bool is_topo_needed = !h->topo, is_kvm = false;
     enum nfv_code code;
 
+    if (h->conn)
+        return true; /* connected meanwhile (an add finished before start-up's pass) */
     if (vm_job_begin(d, &job, VM_OP_HOST_ADD, "connect", NULL, h, false, NULL, NULL, NULL))
         return false;
     memcpy(uri, h->eff_uri, sizeof(uri));

@@ -279,6 +279,8 @@ enum nfv_code vm_place_claim(struct vm_daemon *d, struct vm_place_slot *m, size_
             if (m[i].is_claimed)
                 pin_alloc_release(m[i].host->alloc, m[i].name, NULL);
             m[i].is_claimed = false;
+            pin_plan_free(m[i].plan);
+            m[i].plan = NULL;
         }
     }
 out:
