@@ -15,7 +15,8 @@ for tool in curl python3 sqlite3; do
     command -v "$tool" >/dev/null || { echo "SKIP: '$tool' is not installed (scripts/setup.sh installs it)"; exit 77; }
 done
 
-T=$(mktemp -d /tmp/vmmgr-test-vmmgrd-XXXXXX)
+# $VMMGR_TEST_TAG names the temp dir (e.g. "crash": /tmp/vmmgr-test-crash-*).
+T=$(mktemp -d "/tmp/vmmgr-test-${VMMGR_TEST_TAG:-vmmgrd}-XXXXXX")
 SOCK="$T/vmmgrd.sock"
 STATE="$T/state"
 CONF="$T/vmmgrd.conf"
