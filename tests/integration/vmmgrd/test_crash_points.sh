@@ -12,7 +12,9 @@
 # Creates and deletes run on a simulated host (test:///, asynchronous creates
 # answering an operation id) and on this machine's qemu:///system (TCG
 # without /dev/kvm; synchronous, so the client sees the connection drop);
-# host adds on simulated hosts. Without a usable qemu:///system the
+# host adds on simulated hosts. VMMGR_CRASH_POINTS (a grep -E pattern over
+# "OP.POINT@HOST", e.g. 'after_define@kvm') runs only the points it matches.
+# Without a usable qemu:///system the
 # simulated part runs and the test exits 77 naming the reason.
 export VMMGR_TEST_TAG=crash # lib.sh: temp dir /tmp/vmmgr-test-crash-*
 . "$(dirname "$0")/lib.sh"
@@ -26,6 +28,9 @@ acked="" # VMs whose create was acknowledged and not deleted since
 gone=""  # VMs whose delete was acknowledged
 n_case=0 n_rolled=0 n_finished=0
 since=0
+
+# selected OP.POINT@HOST : in VMMGR_CRASH_POINTS (default: every point).
+selected() { grep -qE "${VMMGR_CRASH_POINTS:-.}" <<<"$1"; }
 
 db() { sqlite3 "$STATE/vmmgr.db" "$1"; }
 
@@ -92,6 +97,7 @@ vm_args() { # vm_args HOST
 # case_create HOST POINT [--async]
 case_create() {
     local host=$1 point=$2 async=${3:-} vm rc
+    selected "vm_create.$point@$host" || return 0
     n_case=$((n_case + 1))
     vm=$(name c$n_case)
     [ "$host" = kvm ] && KVM_DOMAINS="$KVM_DOMAINS $vm"
@@ -106,6 +112,7 @@ case_create() {
         # Accepted (an operation id) before the crash: recovery resolves it.
         check "async create answers an operation id: $(cat "$T/out")" grep -q '"operation_id"' "$T/out"
     fi
+    [ $rc = 0 ] && echo -n "[client: accepted] " || echo -n "[client: exit $rc] "
     crashed "vm_create.$point" vm_create "$vm" "$host"
     if [ "$res" = present ]; then
         expect_rc 0 ctl vm delete "$vm" # a recovered VM is an ordinary one
@@ -117,6 +124,7 @@ case_create() {
 # case_delete HOST POINT
 case_delete() {
     local host=$1 point=$2 vm rc
+    selected "vm_delete.$point@$host" || return 0
     n_case=$((n_case + 1))
     vm=$(name d$n_case)
     [ "$host" = kvm ] && KVM_DOMAINS="$KVM_DOMAINS $vm"
@@ -136,6 +144,7 @@ case_delete() {
 # case_host_add POINT
 case_host_add() {
     local point=$1 hn rc
+    selected "host_add.$point@sim" || return 0
     n_case=$((n_case + 1))
     hn=crash-h$n_case
     write_config "debug_crash_at = host_add.$point"
