@@ -19,7 +19,8 @@ done
 PY=/usr/bin/python3
 [ -x "$PY" ] || PY=$(command -v python3)
 
-T=$(mktemp -d /tmp/vmmgr-test-vmmgrd-XXXXXX)
+# $VMMGR_TEST_TAG names the temp dir (e.g. "crash": /tmp/vmmgr-test-crash-*).
+T=$(mktemp -d "/tmp/vmmgr-test-${VMMGR_TEST_TAG:-vmmgrd}-XXXXXX")
 SOCK="$T/vmmgrd.sock"
 STATE="$T/state"
 CONF="$T/vmmgrd.conf"

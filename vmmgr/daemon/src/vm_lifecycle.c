@@ -178,6 +178,7 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
         goto out;
     if ((code = begin(d, &job, name, VM_ACT_DELETE, &vm, &conn, err)) != NFV_OK)
         goto out;
+    vm_d_crash_point(d, VM_OP_VM_DELETE, "after_journal");
     /* Journaled; undefine (a destroy first when running) runs unlocked. */
     vm_job_leave(&job);
     code = VM_HV(d, domain_undefine, conn, name, err);
