@@ -97,8 +97,9 @@ static uint8_t vm_rank(const struct plc_cluster *c, const struct plc_vm *vm)
  * Returns the engine's code; on failure the VM is put back where it was.
  */
 static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_role role,
-                                bool is_reserve_waived, struct plc_choice *ret_choice,
-                                uint32_t *ret_new_vm, struct nfv_err *err)
+                                bool is_reserve_waived, const char *force_host,
+                                struct plc_choice *ret_choice, uint32_t *ret_new_vm,
+                                struct nfv_err *err)
 {
     struct plc_vm saved = w->vms[vm];
     char name[256];
@@ -114,6 +115,7 @@ static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_rol
     vr.name = name;
     vr.role = role;
     vr.demand = saved.demand;
+    vr.force_host = force_host;
     memset(&r, 0, sizeof(r));
     r.group = gname;
     if (saved.group != PLC_NONE) {
@@ -150,7 +152,8 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
     struct plc_plan *p = NULL;
     struct vm_key *keys = NULL;
     uint32_t *map = NULL; /* clone vm index -> original vm index */
-    size_t n_keys = 0;
+    uint32_t *members = NULL, *targets = NULL, *order = NULL, *target_of = NULL;
+    size_t n_keys = 0, n_members = 0;
     enum nfv_code rc = NFV_OK;
 
     if ((scope != PLC_SCOPE_HOST && scope != PLC_SCOPE_RACK && scope != PLC_SCOPE_ZONE &&
@@ -161,10 +164,16 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
     p = calloc(1, sizeof(*p));
     keys = calloc(c->n_vms ? c->n_vms : 1, sizeof(*keys));
     map = malloc((c->n_vms + 1) * sizeof(*map));
-    if (!w || !p || !keys || !map) {
+    members = calloc(c->n_vms + 1, sizeof(*members));
+    targets = calloc(c->n_vms + 1, sizeof(*targets));
+    order = calloc(c->n_vms + 1, sizeof(*order));
+    target_of = malloc((c->n_vms + 1) * sizeof(*target_of));
+    if (!w || !p || !keys || !map || !members || !targets || !order || !target_of) {
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto cleanup;
     }
+    for (size_t i = 0; i <= c->n_vms; i++)
+        target_of[i] = PLC_NONE;
     for (uint32_t h = 0; h < w->n_hosts; h++)
         if (in_domain(w, h, scope, dom))
             plc_cluster_set_state(w, h, PLC_HOST_DOWN, NULL);
@@ -208,12 +217,29 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
             goto cleanup;
         }
     }
-    /* Rebuilds, members first, largest first. */
+    /* Group members: one rebuild for all of them found together (the
+     * healing reserve's own search), replayed in its order; if none is
+     * found, members first, largest first, as far as they go. */
+    n_members = 0;
+    for (size_t i = 0; i < n_keys; i++)
+        if (w->vms[keys[i].vm].group != PLC_NONE)
+            members[n_members++] = keys[i].vm;
+    if (n_members && plc_heal_assign(w, members, n_members, targets, order) == NFV_OK) {
+        /* keys[0..n_members) are the members (rank < 4): reorder them */
+        for (size_t i = 0; i < n_members; i++)
+            keys[i].vm = members[order[i]], target_of[i] = targets[order[i]];
+    }
     for (size_t i = 0; i < n_keys; i++) {
         uint32_t cv = keys[i].vm, orig = map[cv], nv;
         enum plc_role role = w->vms[cv].role;
         struct plc_step st = {.vm = orig, .from_host = c->vms[orig].at.host, .role = role};
-        if (replace_vm(w, cv, role, true, &st.to, &nv, NULL) == NFV_OK) {
+        const char *force = i < n_members && target_of[i] != PLC_NONE
+                                ? w->hosts[target_of[i]].name
+                                : NULL;
+        enum nfv_code rrc = replace_vm(w, cv, role, true, force, &st.to, &nv, NULL);
+        if (rrc != NFV_OK && force)
+            rrc = replace_vm(w, cv, role, true, NULL, &st.to, &nv, NULL);
+        if (rrc == NFV_OK) {
             st.kind = PLC_STEP_REBUILD;
         } else {
             st.kind = PLC_STEP_LOST;
@@ -235,6 +261,10 @@ cleanup:
     plc_cluster_free(w);
     free(keys);
     free(map);
+    free(members);
+    free(targets);
+    free(order);
+    free(target_of);
     return rc;
 }
 
@@ -274,7 +304,7 @@ enum nfv_code plc_plan_drain(const struct plc_cluster *c, uint32_t h, struct plc
         uint32_t v = keys[i].vm, nv;
         struct plc_step st = {.kind = PLC_STEP_MOVE, .vm = v, .from_host = h};
         st.role = w->vms[v].role;
-        rc = replace_vm(w, v, st.role, false, &st.to, &nv, err);
+        rc = replace_vm(w, v, st.role, false, NULL, &st.to, &nv, err);
         if (rc != NFV_OK) {
             nfv_err_prefix(err, "drain of '%s': vm '%s' cannot move", c->hosts[h].name,
                            c->vms[v].name);
@@ -367,7 +397,7 @@ static bool defrag_on(const struct plc_cluster *c, const struct plc_req *r, uint
         struct plc_step st = {.kind = PLC_STEP_MOVE, .vm = v, .from_host = h};
         st.role = w->vms[v].role;
         plc_cluster_set_state(w, h, PLC_HOST_MAINTENANCE, NULL);
-        enum nfv_code rc = replace_vm(w, v, st.role, false, &st.to, &nv, NULL);
+        enum nfv_code rc = replace_vm(w, v, st.role, false, NULL, &st.to, &nv, NULL);
         plc_cluster_set_state(w, h, c->hosts[h].state, NULL);
         if (rc != NFV_OK || plan_add(p, &st) != NFV_OK)
             break;

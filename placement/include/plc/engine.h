@@ -74,11 +74,25 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
 struct plc_explain_member {
     uint32_t counts[PLC_F__COUNT + 1]; /* [PLC_F__COUNT] = hosts passing all */
     uint8_t *first_fail;               /* per host: enum plc_filter, or PLC_F__COUNT = passes */
+    /* per host, for a joint refusal (the member passes there alone but no
+     * combination of the request places with it there): ANTI_AFFINITY (the
+     * other members find no hosts apart from it) or RESERVE; else
+     * PLC_F__COUNT */
+    uint8_t *joint_fail;
+    /* per host where first_fail is RESERVE: the failure domain left
+     * uncovered (dom PLC_NONE if unknown) and the member it would lose
+     * (borrowed name, NULL if unknown) */
+    struct {
+        enum plc_scope kind;
+        uint32_t dom;
+        const char *vm;
+    } *uncovered;
 };
 struct plc_explain {
     size_t n_hosts, n_vms;
     struct plc_explain_member *members;
     bool is_placeable; /* plc_place would succeed */
+    char why[512];     /* plc_place's refusal message when not placeable */
 };
 
 /*
