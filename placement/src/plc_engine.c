@@ -246,6 +246,7 @@ struct req_ctx {
     size_t n_reserve_fail;
     bool is_search_capped;
     struct plc_heal_fail fail; /* the first combination's uncovered domain */
+    uint64_t heal_steps0;      /* plc_heal_steps() when the search began */
     const struct plc_demand **ov_demands; /* overlay of the tried combination */
     uint32_t *ov_hosts;
     uint8_t **dead;     /* per level: dead scope domains (pruning) */
@@ -571,7 +572,9 @@ static bool search(struct req_ctx *x, size_t lv, struct placed *tent)
             size_t fails_before = x->n_reserve_fail;
             if (lv + 1 == n) {
                 ok = x->r->is_reserve_waived || reserve_ok(x);
-                if (!ok && ++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES)
+                if (!ok && (++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES ||
+                            plc_heal_steps(x->c) - x->heal_steps0 >
+                                PLC_MAX_RESERVE_STEPS(x->c->n_hosts)))
                     x->is_search_capped = true;
             } else {
                 ok = search(x, lv + 1, tent);
@@ -645,11 +648,30 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
             goto cleanup;
         }
     }
+    /* A hard member's rebuild after its host fails needs a host that fits
+     * it now, other than its own and its request siblings' (existing
+     * members' hosts already fail anti-affinity): refuse without a search
+     * when there is none. What a nearly full cluster refuses most. */
+    if (is_member(&x) && !x.is_soft && !r->is_reserve_waived &&
+        c->cfg.failure != PLC_FAILURE_NONE)
+        for (size_t lv = 0; lv < r->n_vms; lv++)
+            if (x.force[x.order[lv]] == PLC_NONE && x.n_cands[lv] < r->n_vms + 1) {
+                rc = NFV_ERR(err, NFV_E_NOCAP,
+                             "group '%s': breaks the healing reserve (failure '%s'): vm '%s' fits "
+                             "%zu host%s, and a rebuild after its host fails needs one besides "
+                             "its own and its %zu sibling%s",
+                             r->group, plc_failure_to_string(c->cfg.failure),
+                             r->vms[x.order[lv]].name, x.n_cands[lv],
+                             x.n_cands[lv] == 1 ? "" : "s", r->n_vms - 1,
+                             r->n_vms == 2 ? "" : "s");
+                goto cleanup;
+            }
     tent = calloc(r->n_vms, sizeof(*tent));
     if (!tent) {
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto cleanup;
     }
+    x.heal_steps0 = plc_heal_steps(c);
     bool is_found = search(&x, 0, tent);
     if (!is_found) {
         char why[256];

@@ -45,9 +45,9 @@
 #include "plc_priv.h"
 
 #define HEAL_OV PLC_HEAL_OV
-/* Fit attempts per domain search: enough for an exhaustive search on small
- * clusters, a few passes over the hosts on large ones. */
-#define HEAL_BUDGET(n_hosts) (20000ul + 4ul * (n_hosts))
+/* Hosts examined per domain search: enough for an exhaustive search on
+ * small clusters, a few dozen passes over the hosts on large ones. */
+#define HEAL_BUDGET(n_hosts) (60000ul + 32ul * (n_hosts))
 
 struct hpart {
     uint8_t node;
@@ -106,7 +106,7 @@ struct plc_heal {
     size_t a_work;
     uint32_t *order;
     size_t a_order;
-    unsigned long budget;
+    uint64_t steps; /* hosts examined by searches, ever (for request caps) */
 };
 
 void plc_heal_free(struct plc_heal *hl)
@@ -354,11 +354,12 @@ static bool solve(struct solve_ctx *s, size_t i)
     for (int pass = 0; pass < 3; pass++) {
         for (size_t j = 0; j < n; j++) {
             uint32_t h = (uint32_t)((s->start + j * s->stride) % n);
-            if (host_pass(&s->c->hosts[h]) != pass || !host_ok(s, h, d, e->ref))
-                continue;
             if (*s->budget == 0)
                 return false;
             (*s->budget)--;
+            s->c->heal->steps++;
+            if (host_pass(&s->c->hosts[h]) != pass || !host_ok(s, h, d, e->ref))
+                continue;
             struct plc_choice ch;
             if (plc_fit_host(s->c, h, d, &ch) != PLC_F__COUNT)
                 continue;
@@ -991,4 +992,9 @@ enum nfv_code plc_heal_assign(struct plc_cluster *c, const uint32_t *vms, size_t
     free(tmp.order);
     c->heal = saved;
     return ok ? NFV_OK : NFV_E_NOCAP;
+}
+
+uint64_t plc_heal_steps(const struct plc_cluster *c)
+{
+    return c->heal ? c->heal->steps : 0;
 }

@@ -117,6 +117,8 @@ bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov,
 /* Stores the last check's results after its members were added as VMs
  * (@ov_vm[i] = vm index of overlay member i). */
 void plc_heal_commit(struct plc_cluster *c, const uint32_t *ov_vm);
+/* Hosts examined by the reserve's searches so far (a request's cost). */
+uint64_t plc_heal_steps(const struct plc_cluster *c);
 /* true if every failure domain heals; else @ret_fail names one. */
 bool plc_heal_holds(struct plc_cluster *c, struct plc_heal_fail *ret_fail);
 /* Evacuation: one rebuild host for each of the lost members @vms (hosts

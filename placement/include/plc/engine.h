@@ -57,6 +57,8 @@ struct plc_req {
 /* Search limits for group placement (combinations tried that passed every
  * per-member filter but failed the reserve). */
 #define PLC_MAX_RESERVE_TRIES 256
+/* ... and hosts the reserve's searches may examine for one request. */
+#define PLC_MAX_RESERVE_STEPS(n_hosts) (250000ull + 64ull * (n_hosts))
 
 /*
  * Places @r. On success fills @ret_choices[0..n_vms) (caller-provided) and,
