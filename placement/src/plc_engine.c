@@ -515,7 +515,9 @@ static bool reserve_ok(struct req_ctx *x)
         x->ov_demands[x->order[lv]] = &x->r->vms[x->order[lv]].demand;
         x->ov_hosts[x->order[lv]] = x->chosen[lv].host;
     }
-    if (plc_heal_check(x->c, &ov, &f))
+    uint64_t spent = plc_heal_steps(x->c) - x->heal_steps0;
+    uint64_t cap = PLC_MAX_RESERVE_STEPS(x->c->n_hosts);
+    if (plc_heal_check(x->c, &ov, spent < cap ? cap - spent : 1, &f))
         return true;
     if (x->fail.dom == PLC_NONE)
         x->fail = f;
@@ -572,7 +574,7 @@ static bool search(struct req_ctx *x, size_t lv, struct placed *tent)
             size_t fails_before = x->n_reserve_fail;
             if (lv + 1 == n) {
                 ok = x->r->is_reserve_waived || reserve_ok(x);
-                if (!ok && (++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES ||
+                if (!ok && (++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES(x->c->n_hosts) ||
                             plc_heal_steps(x->c) - x->heal_steps0 >
                                 PLC_MAX_RESERVE_STEPS(x->c->n_hosts)))
                     x->is_search_capped = true;
@@ -743,7 +745,7 @@ static bool member_reserve_ok(struct req_ctx *x, size_t i, const struct plc_choi
                              .scope = x->scope,
                              .is_soft = x->is_soft};
     plc_claim(x->c, ch, +1);
-    bool ok = plc_heal_check(x->c, &ov, ret_fail);
+    bool ok = plc_heal_check(x->c, &ov, PLC_MAX_RESERVE_STEPS(x->c->n_hosts), ret_fail);
     plc_claim(x->c, ch, -1);
     if (ret_fail->ref == PLC_HEAL_OV)
         ret_fail->ref = PLC_HEAL_OV | (uint32_t)i; /* overlay index 0 is member i */

@@ -46,8 +46,9 @@
 
 #define HEAL_OV PLC_HEAL_OV
 /* Hosts examined per domain search: enough for an exhaustive search on
- * small clusters, a few dozen passes over the hosts on large ones. */
-#define HEAL_BUDGET(n_hosts) (60000ul + 32ul * (n_hosts))
+ * small clusters, 16 passes over the hosts on large ones (a request's
+ * latency bound; a search out of budget refuses, never accepts). */
+#define HEAL_BUDGET(n_hosts) ((n_hosts) <= 64 ? 60000ul : 16ul * (n_hosts))
 
 struct hpart {
     uint8_t node;
@@ -106,7 +107,8 @@ struct plc_heal {
     size_t a_work;
     uint32_t *order;
     size_t a_order;
-    uint64_t steps; /* hosts examined by searches, ever (for request caps) */
+    uint64_t steps;     /* hosts examined by searches, ever (for request caps) */
+    uint64_t steps_cap; /* while checking a request: stop searching here (0: none) */
 };
 
 void plc_heal_free(struct plc_heal *hl)
@@ -321,14 +323,24 @@ static unsigned host_free_cores(const struct plc_host *h)
     return n;
 }
 
-/* Cheap filters first (state, failed domain, capabilities, free cores),
- * anti-affinity last. */
-static bool host_ok(const struct solve_ctx *s, uint32_t h, const struct plc_demand *d, uint32_t ref)
+/* One host examined: false when the domain's or the request's budget is
+ * spent (the search then fails: refused, never accepted unproven). */
+static bool spend(const struct solve_ctx *s)
+{
+    struct plc_heal *hl = s->c->heal;
+    if (*s->budget == 0 || (hl->steps_cap && hl->steps >= hl->steps_cap))
+        return false;
+    (*s->budget)--;
+    hl->steps++;
+    return true;
+}
+
+/* The cheap filters: state, failed domain, capabilities, free cores. */
+static bool host_may(const struct solve_ctx *s, uint32_t h, const struct plc_demand *d)
 {
     const struct plc_host *hh = &s->c->hosts[h];
     return hh->state == PLC_HOST_UP && hh->dom[s->kind] != s->dom &&
-           (hh->caps & d->caps) == d->caps && host_free_cores(hh) >= d->n_cores &&
-           apart(s->c, s->ov, s->work, s->n_work, ref, h);
+           (hh->caps & d->caps) == d->caps && host_free_cores(hh) >= d->n_cores;
 }
 
 /* Search pass of a host: empty hosts first, then roomy ones (at least half
@@ -354,11 +366,13 @@ static bool solve(struct solve_ctx *s, size_t i)
     for (int pass = 0; pass < 3; pass++) {
         for (size_t j = 0; j < n; j++) {
             uint32_t h = (uint32_t)((s->start + j * s->stride) % n);
-            if (*s->budget == 0)
+            /* Only hosts passing the cheap filters count against the budget:
+             * a full cluster's scan is mostly those rejections. */
+            if (host_pass(&s->c->hosts[h]) != pass || !host_may(s, h, d))
+                continue;
+            if (!spend(s))
                 return false;
-            (*s->budget)--;
-            s->c->heal->steps++;
-            if (host_pass(&s->c->hosts[h]) != pass || !host_ok(s, h, d, e->ref))
+            if (!apart(s->c, s->ov, s->work, s->n_work, e->ref, h))
                 continue;
             struct plc_choice ch;
             if (plc_fit_host(s->c, h, d, &ch) != PLC_F__COUNT)
@@ -409,8 +423,14 @@ static bool each_has_host(const struct solve_ctx *s)
             continue;
         const struct plc_demand *d = m_demand(s->c, s->ov, e->ref);
         bool found = false;
-        for (uint32_t h = 0; h < s->c->n_hosts && !found; h++)
-            found = host_ok(s, h, d, e->ref) && plc_fit_host(s->c, h, d, NULL) == PLC_F__COUNT;
+        for (uint32_t h = 0; h < s->c->n_hosts && !found; h++) {
+            if (!host_may(s, h, d))
+                continue;
+            if (!spend(s))
+                return false;
+            found = apart(s->c, s->ov, s->work, s->n_work, e->ref, h) &&
+                    plc_fit_host(s->c, h, d, NULL) == PLC_F__COUNT;
+        }
         if (!found)
             return false;
     }
@@ -493,6 +513,7 @@ static bool heal_domain(struct plc_cluster *c, const struct plc_overlay *ov, enu
                 !add_work(hl, &n, HEAL_OV | (uint32_t)i, NULL))
                 goto nomem;
     *ret_n = n;
+    hl->steps += 4 * n; /* keep, order and release: counted like hosts examined */
     if (!plc_grow_array((void **)&hl->order, &hl->a_order, n + 1, sizeof(*hl->order)))
         goto nomem;
     /* Keep the rebuilds that are still valid (in witness order). */
@@ -610,6 +631,7 @@ static bool fits_on(struct plc_cluster *c, enum plc_scope kind, uint32_t dom, ui
     bool ok = c->hosts[h].state == PLC_HOST_UP;
     uint32_t i;
 
+    c->heal->steps += w->n;
     for (i = 0; i < w->n && ok; i++)
         if (is_live_entry(c, &w->e[i], h) && !vclaim_refit(c, &c->vms[w->e[i].ref].demand, &w->e[i]))
             break; /* the failing one claimed nothing */
@@ -878,7 +900,7 @@ void plc_heal_note_vm(struct plc_cluster *c, uint32_t vm)
     hl->fresh[hl->n_fresh++] = vm;
 }
 
-bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov,
+bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov, uint64_t max_steps,
                     struct plc_heal_fail *ret_fail)
 {
     struct plc_heal *hl = c->heal;
@@ -894,7 +916,9 @@ bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov,
         if (!affect_capacity(hl, h))
             return false;
     }
+    hl->steps_cap = max_steps ? hl->steps + max_steps : 0;
     bool ok = run_affected(c, ov, ret_fail, &nomem);
+    hl->steps_cap = 0;
     return ok && !nomem;
 }
 

@@ -111,8 +111,9 @@ enum nfv_code plc_heal_ensure(struct plc_cluster *c);
 void plc_heal_note_vm(struct plc_cluster *c, uint32_t vm);
 void plc_heal_note_host(struct plc_cluster *c, uint32_t h);
 /* With @ov's claims applied: true if every failure domain it can affect
- * still heals (results kept as pending until plc_heal_commit). */
-bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov,
+ * still heals (results kept as pending until plc_heal_commit); false too
+ * when the searches would examine more than @max_steps hosts (0: no cap). */
+bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov, uint64_t max_steps,
                     struct plc_heal_fail *ret_fail);
 /* Stores the last check's results after its members were added as VMs
  * (@ov_vm[i] = vm index of overlay member i). */

@@ -54,11 +54,12 @@ struct plc_req {
     const struct plc_vm_req *vms;
 };
 
-/* Search limits for group placement (combinations tried that passed every
- * per-member filter but failed the reserve). */
-#define PLC_MAX_RESERVE_TRIES 256
+/* Search limits for group placement: combinations tried that passed every
+ * per-member filter but failed the reserve (all of a small cluster's pairs;
+ * fewer where each try costs a scan of many hosts) ... */
+#define PLC_MAX_RESERVE_TRIES(n_hosts) ((n_hosts) <= 64 ? 256u : 32u)
 /* ... and hosts the reserve's searches may examine for one request. */
-#define PLC_MAX_RESERVE_STEPS(n_hosts) (250000ull + 64ull * (n_hosts))
+#define PLC_MAX_RESERVE_STEPS(n_hosts) ((n_hosts) <= 64 ? 250000ull : 32ull * (n_hosts))
 
 /*
  * Places @r. On success fills @ret_choices[0..n_vms) (caller-provided) and,
