@@ -453,6 +453,29 @@ static int order_cmp_ctx_free(const struct plc_cluster *c, const struct plc_over
     return a->ref < b->ref ? -1 : a->ref > b->ref;
 }
 
+/* Search order in @order: members with a kept rebuild first (the search
+ * skips them), then the others most constrained first (insertion sort:
+ * few are without a rebuild). */
+static void order_work(const struct plc_cluster *c, const struct plc_overlay *ov,
+                       const struct wentry *work, size_t n, uint32_t *order)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (work[i].host != PLC_NONE)
+            order[k++] = (uint32_t)i;
+    size_t first = k;
+    for (size_t i = 0; i < n; i++) {
+        if (work[i].host != PLC_NONE)
+            continue;
+        size_t j = k++;
+        while (j > first && order_cmp_ctx_free(c, ov, &work[order[j - 1]], &work[i]) > 0) {
+            order[j] = order[j - 1];
+            j--;
+        }
+        order[j] = (uint32_t)i;
+    }
+}
+
 /* Members of (@kind, @dom) now: the stored witness's members that are still
  * protected there, the fresh ones, and the overlay's. Fills hl->work (hosts
  * of still-usable rebuilds kept when @is_keep). */
@@ -470,9 +493,10 @@ static bool is_member_of(const struct plc_cluster *c, const struct plc_overlay *
            c->hosts[v->at.host].dom[kind] == dom;
 }
 
-static bool add_work(struct plc_heal *hl, size_t *n, uint32_t ref, const struct wentry *from)
+static bool add_work(struct plc_heal *hl, size_t *n, uint32_t ref, const struct wentry *from,
+                     bool is_dedupe)
 {
-    for (size_t i = 0; i < *n; i++)
+    for (size_t i = 0; is_dedupe && i < *n; i++)
         if (hl->work[i].ref == ref)
             return true;
     if (!plc_grow_array((void **)&hl->work, &hl->a_work, *n + 1, sizeof(*hl->work)))
@@ -502,15 +526,15 @@ static bool heal_domain(struct plc_cluster *c, const struct plc_overlay *ov, enu
 
     *ret_nomem = false;
     for (uint32_t i = 0; i < w->n; i++)
-        if (is_member_of(c, ov, w->e[i].ref, kind, dom) && !add_work(hl, &n, w->e[i].ref, &w->e[i]))
+        if (is_member_of(c, ov, w->e[i].ref, kind, dom) && !add_work(hl, &n, w->e[i].ref, &w->e[i], false))
             goto nomem;
     for (size_t i = 0; i < hl->n_fresh; i++)
-        if (is_member_of(c, ov, hl->fresh[i], kind, dom) && !add_work(hl, &n, hl->fresh[i], NULL))
+        if (is_member_of(c, ov, hl->fresh[i], kind, dom) && !add_work(hl, &n, hl->fresh[i], NULL, true))
             goto nomem;
     if (ov && ov->is_member)
         for (size_t i = 0; i < ov->n; i++)
             if (is_member_of(c, ov, HEAL_OV | (uint32_t)i, kind, dom) &&
-                !add_work(hl, &n, HEAL_OV | (uint32_t)i, NULL))
+                !add_work(hl, &n, HEAL_OV | (uint32_t)i, NULL, false))
                 goto nomem;
     *ret_n = n;
     hl->steps += 4 * n; /* keep, order and release: counted like hosts examined */
@@ -532,15 +556,7 @@ static bool heal_domain(struct plc_cluster *c, const struct plc_overlay *ov, enu
                 e->host = PLC_NONE;
         }
     }
-    /* Most constrained first. Insertion sort: a domain holds few members. */
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        while (j > 0 && order_cmp_ctx_free(c, ov, &hl->work[hl->order[j - 1]], &hl->work[i]) > 0) {
-            hl->order[j] = hl->order[j - 1];
-            j--;
-        }
-        hl->order[j] = (uint32_t)i;
-    }
+    order_work(c, ov, hl->work, n, hl->order);
     unsigned long budget = HEAL_BUDGET(c->n_hosts);
     struct solve_ctx s = {.c = c,
                           .ov = ov,
@@ -564,6 +580,7 @@ static bool heal_domain(struct plc_cluster *c, const struct plc_overlay *ov, enu
                 vclaim(c, m_demand(c, ov, hl->work[i].ref), &hl->work[i], -1);
                 hl->work[i].host = PLC_NONE;
             }
+        order_work(c, ov, hl->work, n, hl->order);
         budget = HEAL_BUDGET(c->n_hosts);
         ok = each_has_host(&s) && solve(&s, 0);
     }
@@ -978,7 +995,7 @@ enum nfv_code plc_heal_assign(struct plc_cluster *c, const uint32_t *vms, size_t
     c->heal = &tmp;
     size_t nw = 0;
     for (size_t i = 0; i < n; i++)
-        if (!add_work(&tmp, &nw, vms[i], NULL))
+        if (!add_work(&tmp, &nw, vms[i], NULL, true))
             break;
     if (nw != n || !plc_grow_array((void **)&tmp.order, &tmp.a_order, n + 1, sizeof(*tmp.order))) {
         free(tmp.work);
@@ -986,14 +1003,7 @@ enum nfv_code plc_heal_assign(struct plc_cluster *c, const uint32_t *vms, size_t
         c->heal = saved;
         return NFV_E_NOMEM;
     }
-    for (size_t i = 0; i < n; i++) {
-        size_t j = i;
-        while (j > 0 && order_cmp_ctx_free(c, NULL, &tmp.work[tmp.order[j - 1]], &tmp.work[i]) > 0) {
-            tmp.order[j] = tmp.order[j - 1];
-            j--;
-        }
-        tmp.order[j] = (uint32_t)i;
-    }
+    order_work(c, NULL, tmp.work, n, tmp.order);
     unsigned long budget = HEAL_BUDGET(c->n_hosts);
     /* No failed domain to exclude by label: the failed hosts are down. */
     struct solve_ctx s = {.c = c,
