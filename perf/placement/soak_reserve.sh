@@ -12,4 +12,6 @@ top=$(cd "$here/../.." && pwd)
 build=${1:-$top/build}
 bin=$build/tests/unit/placement/unit_placement_reserve_exact
 [ -x "$bin" ] || { echo "soak_reserve.sh: $bin not built" >&2; exit 2; }
-PLC_EXACT_SEEDS=${SEEDS:-1000} PLC_EXACT_SEED0=${SEED0:-1} "$bin"
+# BUDGET: brute-force search nodes per domain check (lower = faster, more
+# checks reported undecided).
+PLC_EXACT_SEEDS=${SEEDS:-1000} PLC_EXACT_SEED0=${SEED0:-1} PLC_EXACT_BUDGET=${BUDGET:-300000} "$bin"

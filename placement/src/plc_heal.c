@@ -1032,3 +1032,43 @@ uint64_t plc_heal_steps(const struct plc_cluster *c)
 {
     return c->heal ? c->heal->steps : 0;
 }
+
+enum nfv_code plc_heal_witness(struct plc_cluster *c, enum plc_scope kind, uint32_t dom,
+                               const uint32_t *vms, size_t n, struct plc_choice *ret_at,
+                               uint32_t *ret_order)
+{
+    if (plc_heal_ensure(c) != NFV_OK || !c->heal || (unsigned)kind >= PLC_SCOPE__COUNT ||
+        !c->heal->w[kind] || dom >= c->heal->n_dom[kind] || c->heal->w[kind][dom].is_broken)
+        return NFV_E_NOENT;
+    const struct witness *w = &c->heal->w[kind][dom];
+    struct wentry *tmp = calloc(n ? n : 1, sizeof(*tmp));
+    if (!tmp)
+        return NFV_E_NOMEM;
+    enum nfv_code rc = NFV_OK;
+    for (size_t i = 0; i < n && rc == NFV_OK; i++) {
+        tmp[i].ref = vms[i];
+        tmp[i].host = PLC_NONE;
+        memset(&ret_at[i], 0, sizeof(ret_at[i]));
+        for (uint32_t j = 0; j < w->n; j++)
+            if (w->e[j].ref == vms[i]) {
+                tmp[i].host = w->e[j].host;
+                ret_at[i].n_parts = w->e[j].n_parts;
+                for (unsigned p = 0; p < w->e[j].n_parts; p++) {
+                    ret_at[i].parts[p].node = w->e[j].parts[p].node;
+                    ret_at[i].parts[p].n_cores = w->e[j].parts[p].n_cores;
+                    ret_at[i].parts[p].mem_mib = w->e[j].parts[p].mem_mib;
+                    ret_at[i].parts[p].hp_mib = w->e[j].parts[p].hp_mib;
+                }
+            }
+        ret_at[i].host = tmp[i].host;
+        if (tmp[i].host == PLC_NONE)
+            rc = NFV_E_NOENT;
+    }
+    /* Replay order: most constrained first (numbered cores before the
+     * cores they could otherwise be taken by). */
+    for (size_t i = 0; i < n; i++)
+        tmp[i].host = PLC_NONE;
+    order_work(c, NULL, tmp, n, ret_order);
+    free(tmp);
+    return rc;
+}

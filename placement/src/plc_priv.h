@@ -128,6 +128,13 @@ bool plc_heal_holds(struct plc_cluster *c, struct plc_heal_fail *ret_fail);
  * if none is found (all hosts PLC_NONE). */
 enum nfv_code plc_heal_assign(struct plc_cluster *c, const uint32_t *vms, size_t n,
                               uint32_t *ret_hosts, uint32_t *ret_order);
+/* The stored witness of failure domain (@kind, @dom) for the members @vms:
+ * their rebuilds (host, nodes and shares; no core bits: plc_plan picks
+ * them) and the order to rebuild them in. NFV_E_NOENT if the domain has
+ * no complete witness. */
+enum nfv_code plc_heal_witness(struct plc_cluster *c, enum plc_scope kind, uint32_t dom,
+                               const uint32_t *vms, size_t n, struct plc_choice *ret_at,
+                               uint32_t *ret_order);
 
 struct plc_cluster {
     struct plc_config cfg;
