@@ -18,7 +18,8 @@
 static const char *const scope_names[PLC_SCOPE__COUNT] = {"host", "rack", "zone", "power"};
 static const char *const state_names[PLC_HOST__COUNT] = {"up", "maintenance", "down"};
 static const char *const role_names[PLC_ROLE__COUNT] = {"none", "act", "sby"};
-static const char *const failure_names[PLC_FAILURE__COUNT] = {"none", "host", "rack"};
+static const char *const failure_names[PLC_FAILURE__COUNT] = {"none", "host", "rack", "zone",
+                                                              "power"};
 static const char *const weigher_names[PLC_W__COUNT] = {"pack", "spread", "nic_local"};
 
 #define ENUM_STR(fn_to, fn_from, type, names, count)                                               \
@@ -95,6 +96,7 @@ void plc_cluster_free(struct plc_cluster *c)
     for (size_t i = 0; i < c->n_caps; i++)
         free(c->cap_names[i]);
     plc_reserve_destroy(&c->res);
+    plc_heal_free(c->heal);
     free(c->scratch);
     free(c);
 }
@@ -225,22 +227,13 @@ struct plc_cluster *plc_cluster_clone(const struct plc_cluster *src)
     c->res.slot_hp_mib = src->res.slot_hp_mib;
     c->res.kmax = src->res.kmax;
     c->res.spread_w = src->res.spread_w;
+    c->heal = NULL; /* witnesses are rebuilt lazily too */
     return c;
 }
 
 static bool grow_array(void **arr, size_t *n_alloc, size_t need, size_t elem)
 {
-    if (need <= *n_alloc)
-        return true;
-    size_t n = *n_alloc ? *n_alloc * 2 : 16;
-    while (n < need)
-        n *= 2;
-    void *p = realloc(*arr, n * elem);
-    if (!p)
-        return false;
-    *arr = p;
-    *n_alloc = n;
-    return true;
+    return plc_grow_array(arr, n_alloc, need, elem);
 }
 
 /* Interns a domain label; "-" stands for "no label" (one shared domain). */
@@ -380,6 +373,7 @@ enum nfv_code plc_cluster_add_host(struct plc_cluster *c, const struct plc_host_
         *ret_host = (uint32_t)c->n_hosts;
     c->n_hosts++;
     c->res.is_built = false; /* failure-domain layout changed */
+    plc_heal_reset(c);
     return NFV_OK;
 }
 
@@ -393,6 +387,7 @@ enum nfv_code plc_cluster_set_state(struct plc_cluster *c, uint32_t host, enum p
     c->hosts[host].state = st;
     if (c->res.is_built)
         plc_reserve_host_changed(c, host);
+    plc_heal_note_host(c, host);
     return NFV_OK;
 }
 
@@ -417,6 +412,8 @@ enum nfv_code plc_cluster_remove_host(struct plc_cluster *c, uint32_t host, stru
         plc_reserve_host_changed(c, host);
     plc_index_del(&c->host_ix, h->name);
     h->is_removed = true;
+    /* Rebuild plans may name it as a target: solve them again. */
+    plc_heal_reset(c);
     return NFV_OK;
 }
 
@@ -584,6 +581,7 @@ enum nfv_code plc_cluster_add_vm(struct plc_cluster *c, const char *name, uint32
         member_protect(c, vm, +1);
         plc_reserve_grow_slot(c, d);
     }
+    plc_heal_note_vm(c, vm);
     if (ret_vm)
         *ret_vm = vm;
     return NFV_OK;
@@ -649,6 +647,7 @@ enum nfv_code plc_cluster_move_vm(struct plc_cluster *c, uint32_t vm, const stru
     plc_claim(c, to, +1);
     c->hosts[to->host].n_vms++;
     member_protect(c, vm, +1);
+    plc_heal_note_vm(c, vm);
     return NFV_OK;
 }
 

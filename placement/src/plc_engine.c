@@ -232,9 +232,6 @@ struct req_ctx {
     uint32_t group; /* existing group or PLC_NONE */
     enum plc_scope scope;
     bool is_soft;
-    enum plc_rclass rclass;     /* class of the members after this request */
-    enum plc_rclass old_rclass; /* class of the existing members now */
-    uint32_t kmax;
     uint32_t *force;      /* per member: forced host or PLC_NONE */
     struct placed *exist; /* placed members of the existing group */
     size_t n_exist;
@@ -248,8 +245,11 @@ struct req_ctx {
     uint32_t *touched;
     size_t n_reserve_fail;
     bool is_search_capped;
-    bool is_full_check; /* slot or class changed: every domain may be affected */
-    uint8_t **dead;     /* per level: dead scope domains (pruning) */
+    struct plc_heal_fail fail;            /* the first combination's uncovered domain */
+    uint64_t heal_steps0;                 /* plc_heal_steps() when the search began */
+    const struct plc_demand **ov_demands; /* overlay of the tried combination */
+    uint32_t *ov_hosts;
+    uint8_t **dead; /* per level: dead scope domains (pruning) */
 };
 
 static void ctx_free(struct req_ctx *x)
@@ -264,6 +264,8 @@ static void ctx_free(struct req_ctx *x)
     free(x->counts);
     free(x->chosen);
     free(x->touched);
+    free(x->ov_demands);
+    free(x->ov_hosts);
     if (x->dead)
         for (size_t i = 0; i < n; i++)
             free(x->dead[i]);
@@ -287,9 +289,13 @@ static enum nfv_code ctx_init(struct req_ctx *x, struct plc_cluster *c, const st
     if (!r->group && r->n_vms > 1)
         return NFV_ERR(err, NFV_E_INVAL,
                        "'group': placing %zu VMs together needs a redundancy group", r->n_vms);
-    if (plc_reserve_ensure(c) != NFV_OK)
+    if (!r->is_reserve_waived && plc_heal_ensure(c) != NFV_OK)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     size_t n = r->n_vms;
+    x->fail.ref = PLC_NONE;
+    x->fail.dom = PLC_NONE;
+    x->ov_demands = calloc(n, sizeof(*x->ov_demands));
+    x->ov_hosts = calloc(n, sizeof(*x->ov_hosts));
     x->force = calloc(n, sizeof(*x->force));
     x->order = calloc(n, sizeof(*x->order));
     x->cands = calloc(n, sizeof(*x->cands));
@@ -308,7 +314,7 @@ static enum nfv_code ctx_init(struct req_ctx *x, struct plc_cluster *c, const st
         c->scratch_size = need;
     }
     if (!x->force || !x->order || !x->cands || !x->n_cands || !x->n_sorted || !x->counts ||
-        !x->chosen || !x->touched || !x->dead)
+        !x->chosen || !x->touched || !x->dead || !x->ov_demands || !x->ov_hosts)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     for (size_t i = 0; i < n; i++) {
         const struct plc_vm_req *v = &r->vms[i];
@@ -359,21 +365,6 @@ static enum nfv_code ctx_init(struct req_ctx *x, struct plc_cluster *c, const st
         }
         if ((unsigned)x->scope >= PLC_SCOPE__COUNT)
             return NFV_ERR(err, NFV_E_INVAL, "group '%s': bad scope", r->group);
-        uint32_t n_total = (uint32_t)n;
-        if (x->group != PLC_NONE)
-            n_total += c->groups[x->group].n_members;
-        x->rclass = plc_rclass_of(c, x->scope, x->is_soft, n_total);
-        if (x->group != PLC_NONE)
-            x->old_rclass = plc_rclass_of(c, x->scope, x->is_soft, c->groups[x->group].n_members);
-        else
-            x->old_rclass = x->rclass;
-        /* Siblings that may hold the opposite role after a promotion. */
-        x->kmax = c->res.kmax;
-        if (!x->is_soft && n_total - 1 > x->kmax)
-            x->kmax = n_total - 1;
-    } else {
-        x->kmax = c->res.kmax;
-        x->rclass = PLC_RC_NONE;
     }
     /* Search order: most cores first (most constrained), then request order. */
     for (size_t i = 0; i < n; i++)
@@ -389,15 +380,15 @@ static enum nfv_code ctx_init(struct req_ctx *x, struct plc_cluster *c, const st
     return NFV_OK;
 }
 
-/* Anti-affinity of member role @role at host @h against @p (soft: count). */
-static unsigned aa_conflicts(const struct req_ctx *x, uint32_t h, enum plc_role role,
-                             const struct placed *p, size_t n_p)
+/* Members of @p sharing host @h's scope domain (members of a group are
+ * pairwise apart whatever their roles; soft groups count as a penalty). */
+static unsigned aa_conflicts(const struct req_ctx *x, uint32_t h, const struct placed *p,
+                             size_t n_p)
 {
     const struct plc_host *hh = &x->c->hosts[h];
     unsigned n = 0;
     for (size_t i = 0; i < n_p; i++)
-        if (plc_roles_conflict(role, p[i].role) &&
-            x->c->hosts[p[i].host].dom[x->scope] == hh->dom[x->scope])
+        if (x->c->hosts[p[i].host].dom[x->scope] == hh->dom[x->scope])
             n++;
     return n;
 }
@@ -480,7 +471,7 @@ static enum nfv_code build_cands(struct req_ctx *x, size_t lv)
         enum plc_filter f = host_filters(x, vi, h, &ch);
         unsigned conflicts = 0;
         if (f == PLC_F__COUNT && is_member(x)) {
-            conflicts = aa_conflicts(x, h, v->role, x->exist, x->n_exist);
+            conflicts = aa_conflicts(x, h, x->exist, x->n_exist);
             if (conflicts && !x->is_soft)
                 f = PLC_F_ANTI_AFFINITY;
         }
@@ -508,33 +499,44 @@ static enum nfv_code build_cands(struct req_ctx *x, size_t lv)
     return NFV_OK;
 }
 
-/* true if every member after level @lv conflicts (hard) with the member at @lv. */
-static bool later_all_conflict(const struct req_ctx *x, size_t lv)
+/* The healing-reserve check of the combination now claimed (levels
+ * 0..n-1): the request's members as an overlay on the model. */
+static bool reserve_ok(struct req_ctx *x)
 {
-    if (!is_member(x) || x->is_soft)
-        return false;
-    enum plc_role role = x->r->vms[x->order[lv]].role;
-    for (size_t j = lv + 1; j < x->r->n_vms; j++)
-        if (!plc_roles_conflict(role, x->r->vms[x->order[j]].role))
-            return false;
-    return true;
+    struct plc_overlay ov = {.n = x->r->n_vms,
+                             .demands = x->ov_demands,
+                             .hosts = x->ov_hosts,
+                             .is_member = is_member(x),
+                             .group = x->group,
+                             .scope = x->scope,
+                             .is_soft = x->is_soft};
+    struct plc_heal_fail f;
+    for (size_t lv = 0; lv < x->r->n_vms; lv++) {
+        x->ov_demands[x->order[lv]] = &x->r->vms[x->order[lv]].demand;
+        x->ov_hosts[x->order[lv]] = x->chosen[lv].host;
+    }
+    uint64_t spent = plc_heal_steps(x->c) - x->heal_steps0;
+    uint64_t cap = PLC_MAX_RESERVE_STEPS(x->c->n_hosts);
+    if (plc_heal_check(x->c, &ov, spent < cap ? cap - spent : 1, &f))
+        return true;
+    if (x->fail.dom == PLC_NONE)
+        x->fail = f;
+    return false;
 }
 
-static void apply_member(struct req_ctx *x, size_t vi, const struct plc_choice *ch, int sign)
-{
-    plc_claim(x->c, ch, sign);
-    if (is_member(x))
-        plc_protect(x->c, ch->host, x->rclass, plc_slots_of(&x->r->vms[vi].demand), sign);
-}
-
-/* Depth-first search; returns true when a full combination passed. */
+/* Depth-first search; returns true when a full combination passed. Hard
+ * groups: every later member must avoid this member's scope domain, so a
+ * domain whose subtree failed (not for the reserve) is skipped. Soft
+ * groups: hosts apart from the members already tried come first. */
 static bool search(struct req_ctx *x, size_t lv, struct placed *tent)
 {
     size_t n = x->r->n_vms;
     size_t vi = x->order[lv];
     const struct plc_vm_req *v = &x->r->vms[vi];
-    bool prune = n > 1 && lv + 1 < n && later_all_conflict(x, lv);
+    bool is_hard = is_member(x) && !x->is_soft;
+    bool prune = is_hard && lv + 1 < n;
     size_t n_doms = plc_cluster_n_domains(x->c, x->scope);
+    int n_pass = is_member(x) && x->is_soft && lv > 0 ? 2 : 1;
 
     if (prune && !x->dead[lv]) {
         x->dead[lv] = calloc(n_doms ? n_doms : 1, 1);
@@ -543,46 +545,50 @@ static bool search(struct req_ctx *x, size_t lv, struct placed *tent)
     }
     if (prune)
         memset(x->dead[lv], 0, n_doms ? n_doms : 1);
-    for (size_t i = 0; i < x->n_cands[lv]; i++) {
-        if (i == x->n_sorted[lv]) {
-            qsort(x->cands[lv] + i, x->n_cands[lv] - i, sizeof(struct cand), cand_cmp);
-            x->n_sorted[lv] = x->n_cands[lv];
-        }
-        uint32_t h = x->cands[lv][i].host;
-        uint32_t dom = x->c->hosts[h].dom[x->scope];
-        struct plc_choice ch;
+    for (int pass = 0; pass < n_pass; pass++) {
+        for (size_t i = 0; i < x->n_cands[lv]; i++) {
+            if (i == x->n_sorted[lv]) {
+                qsort(x->cands[lv] + i, x->n_cands[lv] - i, sizeof(struct cand), cand_cmp);
+                x->n_sorted[lv] = x->n_cands[lv];
+            }
+            uint32_t h = x->cands[lv][i].host;
+            uint32_t dom = x->c->hosts[h].dom[x->scope];
+            struct plc_choice ch;
 
-        if (prune && x->dead[lv][dom])
-            continue;
-        if (is_member(x) && !x->is_soft && aa_conflicts(x, h, v->role, tent, lv))
-            continue;
-        /* Recompute the fit on the current state (siblings may have claimed
-         * cores on this host). */
-        if (plc_fit_host(x->c, h, &v->demand, &ch) != PLC_F__COUNT)
-            continue;
-        apply_member(x, vi, &ch, +1);
-        tent[lv].host = h;
-        tent[lv].role = v->role;
-        x->chosen[lv] = ch;
-        x->touched[lv] = h;
-        bool ok;
-        size_t fails_before = x->n_reserve_fail;
-        if (lv + 1 == n) {
-            ok = x->r->is_reserve_waived ||
-                 (x->is_full_check ? plc_reserve_holds_k(x->c, x->kmax, NULL)
-                                   : plc_reserve_check(x->c, x->touched, n, x->kmax));
-            if (!ok && ++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES)
-                x->is_search_capped = true;
-        } else {
-            ok = search(x, lv + 1, tent);
+            if (prune && x->dead[lv][dom])
+                continue;
+            if (is_hard && aa_conflicts(x, h, tent, lv))
+                continue;
+            if (n_pass == 2 && (aa_conflicts(x, h, tent, lv) != 0) != (pass == 1))
+                continue;
+            /* Recompute the fit on the current state (siblings may have
+             * claimed cores on this host). */
+            if (plc_fit_host(x->c, h, &v->demand, &ch) != PLC_F__COUNT)
+                continue;
+            plc_claim(x->c, &ch, +1);
+            tent[lv].host = h;
+            tent[lv].role = v->role;
+            x->chosen[lv] = ch;
+            x->touched[lv] = h;
+            bool ok;
+            size_t fails_before = x->n_reserve_fail;
+            if (lv + 1 == n) {
+                ok = x->r->is_reserve_waived || reserve_ok(x);
+                if (!ok &&
+                    (++x->n_reserve_fail >= PLC_MAX_RESERVE_TRIES(x->c->n_hosts) ||
+                     plc_heal_steps(x->c) - x->heal_steps0 > PLC_MAX_RESERVE_STEPS(x->c->n_hosts)))
+                    x->is_search_capped = true;
+            } else {
+                ok = search(x, lv + 1, tent);
+            }
+            plc_claim(x->c, &ch, -1);
+            if (ok)
+                return true;
+            if (x->is_search_capped)
+                return false;
+            if (prune && x->n_reserve_fail == fails_before)
+                x->dead[lv][dom] = 1;
         }
-        apply_member(x, vi, &ch, -1);
-        if (ok)
-            return true;
-        if (x->is_search_capped)
-            return false;
-        if (prune && x->n_reserve_fail == fails_before)
-            x->dead[lv][dom] = 1;
     }
     return false;
 }
@@ -602,23 +608,35 @@ static void counts_message(const uint32_t *counts, char *buf, size_t size)
     }
 }
 
+/* "if host 'h3' fails, 'fw-sby' cannot be rebuilt" for @f. */
+static void fail_message(const struct plc_cluster *c, const struct plc_req *r,
+                         const struct plc_heal_fail *f, char *buf, size_t size)
+{
+    const char *who = NULL;
+    if (f->ref != PLC_NONE && (f->ref & PLC_HEAL_OV))
+        who = r->vms[f->ref & ~PLC_HEAL_OV].name;
+    else if (f->ref != PLC_NONE && f->ref < c->n_vms)
+        who = c->vms[f->ref].name;
+    if (f->dom == PLC_NONE) {
+        snprintf(buf, size, "the healing reserve breaks");
+        return;
+    }
+    snprintf(buf, size, "if %s '%s' fails, %s%s%s cannot be rebuilt", plc_scope_to_string(f->kind),
+             plc_cluster_domain_name(c, f->kind, f->dom), who ? "'" : "its members", who ? who : "",
+             who ? "'" : "");
+}
+
 enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_commit,
                         struct plc_choice *ret_choices, struct nfv_err *err)
 {
     struct req_ctx x;
     enum nfv_code rc;
     struct placed *tent = NULL;
-    uint16_t old_sc = c->res.slot_cores;
-    uint32_t old_sm = c->res.slot_mem_mib, old_sh = c->res.slot_hp_mib;
-    uint8_t old_w = c->res.spread_w;
-    bool is_slot_grown = false;
+    uint32_t *vm_of = NULL;
 
     rc = ctx_init(&x, c, r, err);
     if (rc)
         goto cleanup;
-    if (is_member(&x))
-        for (size_t i = 0; i < r->n_vms; i++)
-            is_slot_grown |= plc_reserve_grow_slot(c, &r->vms[i].demand);
     for (size_t lv = 0; lv < r->n_vms; lv++) {
         if (build_cands(&x, lv) != NFV_OK) {
             rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
@@ -632,25 +650,39 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
             goto cleanup;
         }
     }
+    /* A hard member's rebuild after its host fails needs a host that fits
+     * it now, other than its own and its request siblings' (existing
+     * members' hosts already fail anti-affinity): refuse without a search
+     * when there is none. What a nearly full cluster refuses most. */
+    if (is_member(&x) && !x.is_soft && !r->is_reserve_waived && c->cfg.failure != PLC_FAILURE_NONE)
+        for (size_t lv = 0; lv < r->n_vms; lv++)
+            if (x.force[x.order[lv]] == PLC_NONE && x.n_cands[lv] < r->n_vms + 1) {
+                rc = NFV_ERR(err, NFV_E_NOCAP,
+                             "group '%s': breaks the healing reserve (failure '%s'): vm '%s' fits "
+                             "%zu host%s, and a rebuild after its host fails needs one besides "
+                             "its own and its %zu sibling%s",
+                             r->group, plc_failure_to_string(c->cfg.failure),
+                             r->vms[x.order[lv]].name, x.n_cands[lv], x.n_cands[lv] == 1 ? "" : "s",
+                             r->n_vms - 1, r->n_vms == 2 ? "" : "s");
+                goto cleanup;
+            }
     tent = calloc(r->n_vms, sizeof(*tent));
     if (!tent) {
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto cleanup;
     }
-    x.is_full_check = is_slot_grown || x.old_rclass != x.rclass;
-    if (x.group != PLC_NONE)
-        plc_reclass(c, x.group, PLC_NONE, x.old_rclass, x.rclass);
+    x.heal_steps0 = plc_heal_steps(c);
     bool is_found = search(&x, 0, tent);
-    if (x.group != PLC_NONE)
-        plc_reclass(c, x.group, PLC_NONE, x.rclass, x.old_rclass);
     if (!is_found) {
+        char why[256];
+        fail_message(c, r, &x.fail, why, sizeof(why));
         if (x.n_reserve_fail)
             rc = NFV_ERR(err, NFV_E_NOCAP,
                          "%s '%s': %zu placement%s fit but break the healing reserve (failure "
-                         "'%s')%s",
+                         "'%s'; first: %s)%s",
                          r->group ? "group" : "vm", r->group ? r->group : r->vms[0].name,
                          x.n_reserve_fail, x.n_reserve_fail == 1 ? "" : "s",
-                         plc_failure_to_string(c->cfg.failure),
+                         plc_failure_to_string(c->cfg.failure), why,
                          x.is_search_capped ? " (search limit reached)" : "");
         else
             rc = NFV_ERR(err, NFV_E_NOCAP,
@@ -668,10 +700,15 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
             if (rc)
                 goto cleanup;
         }
+        vm_of = calloc(r->n_vms, sizeof(*vm_of));
+        if (!vm_of) {
+            rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+            goto cleanup;
+        }
         for (size_t i = 0; i < r->n_vms; i++) {
             const struct plc_vm_req *v = &r->vms[i];
             rc = plc_cluster_add_vm(c, v->name, g, r->group ? v->role : PLC_ROLE_NONE, &v->demand,
-                                    &ret_choices[i], NULL, err);
+                                    &ret_choices[i], &vm_of[i], err);
             if (rc) {
                 /* Cannot happen after a successful search except on ENOMEM:
                  * roll back what was added. */
@@ -680,15 +717,59 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
                 goto cleanup;
             }
         }
-        is_slot_grown = false; /* the grown slot now covers committed members */
+        /* The last check was on exactly this state: keep its witnesses. */
+        if (!r->is_reserve_waived)
+            plc_heal_commit(c, vm_of);
     }
     rc = NFV_OK;
 cleanup:
-    if (is_slot_grown)
-        plc_reserve_set_slot(c, old_sc, old_sm, old_sh, old_w);
+    free(vm_of);
     free(tent);
     ctx_free(&x);
     return rc;
+}
+
+/* With member @i at host @h alone (its choice @ch claimed): the healing
+ * reserve check against the group's placed members. */
+static bool member_reserve_ok(struct req_ctx *x, size_t i, const struct plc_choice *ch,
+                              struct plc_heal_fail *ret_fail)
+{
+    const struct plc_demand *d = &x->r->vms[i].demand;
+    struct plc_overlay ov = {.n = 1,
+                             .demands = &d,
+                             .hosts = &ch->host,
+                             .is_member = is_member(x),
+                             .group = x->group,
+                             .scope = x->scope,
+                             .is_soft = x->is_soft};
+    plc_claim(x->c, ch, +1);
+    bool ok = plc_heal_check(x->c, &ov, PLC_MAX_RESERVE_STEPS(x->c->n_hosts), ret_fail);
+    plc_claim(x->c, ch, -1);
+    if (ret_fail->ref == PLC_HEAL_OV)
+        ret_fail->ref = PLC_HEAL_OV | (uint32_t)i; /* overlay index 0 is member i */
+    return ok;
+}
+
+/* Joint refusal: would a whole combination place with member @i at @h? */
+static enum plc_filter joint_fail(struct plc_cluster *c, const struct plc_req *r, size_t i,
+                                  uint32_t h)
+{
+    struct plc_vm_req *vms = malloc(r->n_vms * sizeof(*vms));
+    struct plc_choice *tmp = calloc(r->n_vms, sizeof(*tmp));
+    enum plc_filter f = PLC_F__COUNT;
+    struct nfv_err err;
+
+    if (vms && tmp) {
+        struct plc_req copy = *r;
+        memcpy(vms, r->vms, r->n_vms * sizeof(*vms));
+        vms[i].force_host = c->hosts[h].name;
+        copy.vms = vms;
+        if (plc_place(c, &copy, false, tmp, &err) != NFV_OK)
+            f = strstr(err.msg, "healing reserve") ? PLC_F_RESERVE : PLC_F_ANTI_AFFINITY;
+    }
+    free(vms);
+    free(tmp);
+    return f;
 }
 
 struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req *r,
@@ -696,10 +777,6 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
 {
     struct req_ctx x;
     struct plc_explain *e = NULL;
-    uint16_t old_sc = c->res.slot_cores;
-    uint32_t old_sm = c->res.slot_mem_mib, old_sh = c->res.slot_hp_mib;
-    uint8_t old_w = c->res.spread_w;
-    bool is_slot_grown = false;
 
     if (ctx_init(&x, c, r, err) != NFV_OK)
         goto fail;
@@ -710,59 +787,65 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
     }
     e->n_hosts = c->n_hosts;
     e->n_vms = r->n_vms;
-    if (is_member(&x))
-        for (size_t i = 0; i < r->n_vms; i++)
-            is_slot_grown |= plc_reserve_grow_slot(c, &r->vms[i].demand);
     for (size_t i = 0; i < r->n_vms; i++) {
         struct plc_explain_member *m = &e->members[i];
         const struct plc_vm_req *v = &r->vms[i];
-        m->first_fail = malloc(c->n_hosts ? c->n_hosts : 1);
-        if (!m->first_fail) {
+        size_t nh = c->n_hosts ? c->n_hosts : 1;
+        m->first_fail = malloc(nh);
+        m->joint_fail = malloc(nh);
+        m->uncovered = malloc(nh * sizeof(*m->uncovered));
+        if (!m->first_fail || !m->joint_fail || !m->uncovered) {
             NFV_ERR(err, NFV_E_NOMEM, "out of memory");
             goto fail;
         }
         for (uint32_t h = 0; h < c->n_hosts; h++) {
             struct plc_choice ch;
             enum plc_filter f = host_filters(&x, i, h, &ch);
+            m->uncovered[h].dom = PLC_NONE;
+            m->uncovered[h].vm = NULL;
             if (f == PLC_F__COUNT && is_member(&x) && !x.is_soft &&
-                aa_conflicts(&x, h, v->role, x.exist, x.n_exist))
+                aa_conflicts(&x, h, x.exist, x.n_exist))
                 f = PLC_F_ANTI_AFFINITY;
             if (f == PLC_F__COUNT && !r->is_reserve_waived) {
-                if (x.group != PLC_NONE)
-                    plc_reclass(c, x.group, PLC_NONE, x.old_rclass, x.rclass);
+                struct plc_heal_fail hf = {.dom = PLC_NONE, .ref = PLC_NONE};
                 plc_fit_host(c, h, &v->demand, &ch); /* with core bitmaps */
-                apply_member(&x, i, &ch, +1);
-                bool ok = is_slot_grown || x.old_rclass != x.rclass
-                              ? plc_reserve_holds_k(c, x.kmax, NULL)
-                              : plc_reserve_check(c, &h, 1, x.kmax);
-                apply_member(&x, i, &ch, -1);
-                if (x.group != PLC_NONE)
-                    plc_reclass(c, x.group, PLC_NONE, x.rclass, x.old_rclass);
-                if (!ok)
+                if (!member_reserve_ok(&x, i, &ch, &hf)) {
                     f = PLC_F_RESERVE;
+                    m->uncovered[h].kind = hf.kind;
+                    m->uncovered[h].dom = hf.dom;
+                    if (hf.ref != PLC_NONE && (hf.ref & PLC_HEAL_OV))
+                        m->uncovered[h].vm = r->vms[hf.ref & ~PLC_HEAL_OV].name;
+                    else if (hf.ref != PLC_NONE && hf.ref < c->n_vms)
+                        m->uncovered[h].vm = c->vms[hf.ref].name;
+                }
             }
             m->first_fail[h] = (uint8_t)f;
+            m->joint_fail[h] = PLC_F__COUNT;
             m->counts[f]++;
         }
     }
-    if (is_slot_grown) {
-        plc_reserve_set_slot(c, old_sc, old_sm, old_sh, old_w);
-        is_slot_grown = false;
-    }
     {
         struct plc_choice *tmp = calloc(r->n_vms, sizeof(*tmp));
+        struct nfv_err perr;
         if (!tmp) {
             NFV_ERR(err, NFV_E_NOMEM, "out of memory");
             goto fail;
         }
-        e->is_placeable = plc_place(c, r, false, tmp, NULL) == NFV_OK;
+        e->is_placeable = plc_place(c, r, false, tmp, &perr) == NFV_OK;
         free(tmp);
+        if (!e->is_placeable)
+            snprintf(e->why, sizeof(e->why), "%s", perr.msg);
     }
+    /* A joint refusal: every member has hosts passing alone, yet no
+     * combination works. Say per host why it fails together. */
+    if (!e->is_placeable && r->n_vms > 1)
+        for (size_t i = 0; i < r->n_vms; i++)
+            for (uint32_t h = 0; h < c->n_hosts; h++)
+                if (e->members[i].first_fail[h] == PLC_F__COUNT)
+                    e->members[i].joint_fail[h] = (uint8_t)joint_fail(c, r, i, h);
     ctx_free(&x);
     return e;
 fail:
-    if (is_slot_grown)
-        plc_reserve_set_slot(c, old_sc, old_sm, old_sh, old_w);
     ctx_free(&x);
     plc_explain_free(e);
     return NULL;
@@ -774,7 +857,8 @@ void plc_explain_free(struct plc_explain *e)
         return;
     if (e->members)
         for (size_t i = 0; i < e->n_vms; i++)
-            free(e->members[i].first_fail);
+            free(e->members[i].first_fail), free(e->members[i].joint_fail),
+                free(e->members[i].uncovered);
     free(e->members);
     free(e);
 }

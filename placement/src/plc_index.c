@@ -134,6 +134,21 @@ enum nfv_code plc_index_clone(struct plc_index *dst, const struct plc_index *src
     return NFV_OK;
 }
 
+bool plc_grow_array(void **arr, size_t *n_alloc, size_t need, size_t elem)
+{
+    if (need <= *n_alloc)
+        return true;
+    size_t n = *n_alloc ? *n_alloc * 2 : 16;
+    while (n < need)
+        n *= 2;
+    void *p = realloc(*arr, n * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *n_alloc = n;
+    return true;
+}
+
 enum nfv_code plc_maxtree_init(struct plc_maxtree *mt, size_t n_leaves)
 {
     size_t n = 1;

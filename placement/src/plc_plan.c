@@ -97,8 +97,9 @@ static uint8_t vm_rank(const struct plc_cluster *c, const struct plc_vm *vm)
  * Returns the engine's code; on failure the VM is put back where it was.
  */
 static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_role role,
-                                bool is_reserve_waived, struct plc_choice *ret_choice,
-                                uint32_t *ret_new_vm, struct nfv_err *err)
+                                bool is_reserve_waived, const char *force_host,
+                                struct plc_choice *ret_choice, uint32_t *ret_new_vm,
+                                struct nfv_err *err)
 {
     struct plc_vm saved = w->vms[vm];
     char name[256];
@@ -114,6 +115,7 @@ static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_rol
     vr.name = name;
     vr.role = role;
     vr.demand = saved.demand;
+    vr.force_host = force_host;
     memset(&r, 0, sizeof(r));
     r.group = gname;
     if (saved.group != PLC_NONE) {
@@ -137,6 +139,64 @@ static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_rol
     return rc;
 }
 
+/*
+ * Rebuilds lost VM @vm of clone @w exactly at @at (host, nodes and shares
+ * from the reserve's witness): its numbered cores, then the lowest free
+ * cores of each node. Falls back to the engine (any host) if they are not
+ * free after all.
+ */
+static enum nfv_code rebuild_at(struct plc_cluster *w, uint32_t vm, enum plc_role role,
+                                const struct plc_choice *at,
+                                const uint64_t (*avoid)[PLC_NODE_WORDS],
+                                struct plc_choice *ret_choice, uint32_t *ret_new_vm)
+{
+    struct plc_choice ch = *at;
+    const struct plc_vm *v = &w->vms[vm];
+    const struct plc_host *h = &w->hosts[at->host];
+    char name[256];
+    bool is_short = false;
+
+    for (unsigned p = 0; p < ch.n_parts; p++) {
+        struct plc_part *pt = &ch.parts[p];
+        const struct plc_node *nd = &h->nodes[pt->node];
+        unsigned n = 0;
+        memset(pt->cores, 0, sizeof(pt->cores));
+        for (unsigned i = 0; i < v->demand.n_numbered; i++) {
+            unsigned id = v->demand.numbered[i];
+            if (id >= nd->first_core && id < (unsigned)nd->first_core + nd->n_cores) {
+                unsigned li = id - nd->first_core;
+                pt->cores[li / 64] |= UINT64_C(1) << (li % 64);
+                n++;
+            }
+        }
+        /* Other cores: first those no later rebuild names (@avoid). */
+        for (int pass = 0; pass < 2; pass++)
+            for (unsigned wd = 0; wd < PLC_NODE_WORDS && n < pt->n_cores; wd++) {
+                uint64_t avail = nd->free_cores[wd] & ~pt->cores[wd];
+                if (pass == 0)
+                    avail &= ~avoid[pt->node][wd];
+                while (avail && n < pt->n_cores) {
+                    uint64_t bit = avail & (~avail + 1);
+                    pt->cores[wd] |= bit;
+                    avail &= ~bit;
+                    n++;
+                }
+            }
+        is_short |= n != pt->n_cores;
+    }
+    snprintf(name, sizeof(name), "%s", v->name);
+    uint32_t group = v->group;
+    struct plc_demand d = v->demand;
+    plc_cluster_remove_vm(w, vm);
+    if (!is_short &&
+        plc_cluster_add_vm(w, name, group, role, &d, &ch, ret_new_vm, NULL) == NFV_OK) {
+        *ret_choice = ch;
+        return NFV_OK;
+    }
+    plc_cluster_add_vm(w, name, group, role, &d, NULL, ret_new_vm, NULL);
+    return replace_vm(w, *ret_new_vm, role, true, NULL, ret_choice, ret_new_vm, NULL);
+}
+
 /* Hosts of failure domain (@scope, @dom). */
 static bool in_domain(const struct plc_cluster *c, uint32_t h, enum plc_scope scope, uint32_t dom)
 {
@@ -150,7 +210,9 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
     struct plc_plan *p = NULL;
     struct vm_key *keys = NULL;
     uint32_t *map = NULL; /* clone vm index -> original vm index */
-    size_t n_keys = 0;
+    uint32_t *members = NULL, *targets = NULL, *order = NULL, *target_of = NULL;
+    struct plc_choice *wit = NULL, *wit_of = NULL;
+    size_t n_keys = 0, n_members = 0;
     enum nfv_code rc = NFV_OK;
 
     if ((scope != PLC_SCOPE_HOST && scope != PLC_SCOPE_RACK && scope != PLC_SCOPE_ZONE &&
@@ -161,10 +223,19 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
     p = calloc(1, sizeof(*p));
     keys = calloc(c->n_vms ? c->n_vms : 1, sizeof(*keys));
     map = malloc((c->n_vms + 1) * sizeof(*map));
-    if (!w || !p || !keys || !map) {
+    members = calloc(c->n_vms + 1, sizeof(*members));
+    targets = calloc(c->n_vms + 1, sizeof(*targets));
+    order = calloc(c->n_vms + 1, sizeof(*order));
+    target_of = malloc((c->n_vms + 1) * sizeof(*target_of));
+    wit = calloc(c->n_vms + 1, sizeof(*wit));
+    wit_of = calloc(c->n_vms + 1, sizeof(*wit_of));
+    if (!w || !p || !keys || !map || !members || !targets || !order || !target_of || !wit ||
+        !wit_of) {
         rc = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto cleanup;
     }
+    for (size_t i = 0; i <= c->n_vms; i++)
+        target_of[i] = PLC_NONE;
     for (uint32_t h = 0; h < w->n_hosts; h++)
         if (in_domain(w, h, scope, dom))
             plc_cluster_set_state(w, h, PLC_HOST_DOWN, NULL);
@@ -208,12 +279,63 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
             goto cleanup;
         }
     }
-    /* Rebuilds, members first, largest first. */
+    /* Group members: one rebuild for all of them found together (the
+     * healing reserve's witness or its search), replayed in its order; if
+     * none is found, members first, largest first, as far as they go. */
+    n_members = 0;
+    for (size_t i = 0; i < n_keys; i++)
+        if (w->vms[keys[i].vm].group != PLC_NONE)
+            members[n_members++] = keys[i].vm;
+    /* The witness the reserve kept for this domain (the original
+     * cluster's; vm indexes are the clone's: its rebuilds exactly, nodes
+     * included), else a search now (hosts; the engine picks the nodes). */
+    bool is_witness = false;
+    if (n_members && plc_heal_witness((struct plc_cluster *)c, scope, dom, members, n_members, wit,
+                                      order) == NFV_OK) {
+        is_witness = true;
+        for (size_t i = 0; i < n_members; i++)
+            targets[i] = wit[i].host;
+    }
+    if (n_members &&
+        (is_witness || plc_heal_assign(w, members, n_members, targets, order) == NFV_OK)) {
+        /* keys[0..n_members) are the members (rank < 4): reorder them */
+        for (size_t i = 0; i < n_members; i++) {
+            keys[i].vm = members[order[i]], target_of[i] = targets[order[i]];
+            if (is_witness)
+                wit_of[i] = wit[order[i]];
+        }
+    }
     for (size_t i = 0; i < n_keys; i++) {
         uint32_t cv = keys[i].vm, orig = map[cv], nv;
         enum plc_role role = w->vms[cv].role;
         struct plc_step st = {.vm = orig, .from_host = c->vms[orig].at.host, .role = role};
-        if (replace_vm(w, cv, role, true, &st.to, &nv, NULL) == NFV_OK) {
+        const char *force =
+            i < n_members && target_of[i] != PLC_NONE ? w->hosts[target_of[i]].name : NULL;
+        enum nfv_code rrc;
+        if (is_witness && i < n_members) {
+            /* Cores the later rebuilds on this host name. */
+            uint64_t avoid[PLC_MAX_NODES][PLC_NODE_WORDS];
+            const struct plc_host *th = &w->hosts[wit_of[i].host];
+            memset(avoid, 0, sizeof(avoid));
+            for (size_t j = i + 1; j < n_members; j++) {
+                const struct plc_demand *dj = &w->vms[keys[j].vm].demand;
+                if (wit_of[j].host != wit_of[i].host)
+                    continue;
+                for (unsigned k = 0; k < dj->n_numbered; k++)
+                    for (unsigned nn = 0; nn < th->n_nodes; nn++) {
+                        unsigned id = dj->numbered[k], lo = th->nodes[nn].first_core;
+                        if (id >= lo && id < lo + th->nodes[nn].n_cores)
+                            avoid[nn][(id - lo) / 64] |= UINT64_C(1) << ((id - lo) % 64);
+                    }
+            }
+            rrc = rebuild_at(w, cv, role, &wit_of[i], (const uint64_t(*)[PLC_NODE_WORDS])avoid,
+                             &st.to, &nv);
+        } else {
+            rrc = replace_vm(w, cv, role, true, force, &st.to, &nv, NULL);
+        }
+        if (rrc != NFV_OK && force)
+            rrc = replace_vm(w, cv, role, true, NULL, &st.to, &nv, NULL);
+        if (rrc == NFV_OK) {
             st.kind = PLC_STEP_REBUILD;
         } else {
             st.kind = PLC_STEP_LOST;
@@ -235,6 +357,12 @@ cleanup:
     plc_cluster_free(w);
     free(keys);
     free(map);
+    free(members);
+    free(targets);
+    free(order);
+    free(target_of);
+    free(wit);
+    free(wit_of);
     return rc;
 }
 
@@ -274,7 +402,7 @@ enum nfv_code plc_plan_drain(const struct plc_cluster *c, uint32_t h, struct plc
         uint32_t v = keys[i].vm, nv;
         struct plc_step st = {.kind = PLC_STEP_MOVE, .vm = v, .from_host = h};
         st.role = w->vms[v].role;
-        rc = replace_vm(w, v, st.role, false, &st.to, &nv, err);
+        rc = replace_vm(w, v, st.role, false, NULL, &st.to, &nv, err);
         if (rc != NFV_OK) {
             nfv_err_prefix(err, "drain of '%s': vm '%s' cannot move", c->hosts[h].name,
                            c->vms[v].name);
@@ -367,7 +495,7 @@ static bool defrag_on(const struct plc_cluster *c, const struct plc_req *r, uint
         struct plc_step st = {.kind = PLC_STEP_MOVE, .vm = v, .from_host = h};
         st.role = w->vms[v].role;
         plc_cluster_set_state(w, h, PLC_HOST_MAINTENANCE, NULL);
-        enum nfv_code rc = replace_vm(w, v, st.role, false, &st.to, &nv, NULL);
+        enum nfv_code rc = replace_vm(w, v, st.role, false, NULL, &st.to, &nv, NULL);
         plc_cluster_set_state(w, h, c->hosts[h].state, NULL);
         if (rc != NFV_OK || plan_add(p, &st) != NFV_OK)
             break;

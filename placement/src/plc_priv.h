@@ -28,6 +28,10 @@ enum nfv_code plc_index_clone(struct plc_index *dst, const struct plc_index *src
                               const char *(*get_key)(const void *owner, uint32_t val),
                               const void *owner);
 
+/* Grows *@arr (of *@n_alloc elements of @elem bytes, doubling) to hold
+ * @need; false on ENOMEM (the array is unchanged). */
+bool plc_grow_array(void **arr, size_t *n_alloc, size_t need, size_t elem);
+
 /* ---- max-tree over positions (iterative segment tree) ---- */
 struct plc_maxtree {
     size_t n; /* leaves, power of two */
@@ -74,6 +78,64 @@ struct plc_reserve {
     uint32_t kmax;         /* most opposite-role siblings a member has */
 };
 
+/* ---- the healing reserve, exact per failure domain (plc_heal.c) ---- */
+struct plc_heal; /* per failure domain: a witness rebuild of its members */
+
+/* A request's members while the engine tries a combination: their claims
+ * are applied to the model but they are not VMs yet. Member refs of the
+ * overlay are PLC_HEAL_OV | index. */
+#define PLC_HEAL_OV 0x80000000u
+struct plc_overlay {
+    size_t n;
+    const struct plc_demand *const *demands;
+    const uint32_t *hosts;
+    bool is_member; /* members of a group (else one unprotected VM) */
+    uint32_t group; /* the existing group they join, or PLC_NONE */
+    enum plc_scope scope;
+    bool is_soft;
+};
+/* A failure domain that cannot be healed and the first member it loses
+ * (a vm index or PLC_HEAL_OV | overlay index; PLC_NONE if unknown). */
+struct plc_heal_fail {
+    enum plc_scope kind;
+    uint32_t dom;
+    uint32_t ref;
+};
+void plc_heal_free(struct plc_heal *hl);
+/* Drops every witness (rebuilt lazily, e.g. after hosts are added). */
+void plc_heal_reset(struct plc_cluster *c);
+/* Builds the witnesses if needed and processes the changes noted since. */
+enum nfv_code plc_heal_ensure(struct plc_cluster *c);
+/* Change notes from the model: a VM was placed (capacity taken; a new
+ * member), a host changed state or lost capacity. */
+void plc_heal_note_vm(struct plc_cluster *c, uint32_t vm);
+void plc_heal_note_host(struct plc_cluster *c, uint32_t h);
+/* With @ov's claims applied: true if every failure domain it can affect
+ * still heals (results kept as pending until plc_heal_commit); false too
+ * when the searches would examine more than @max_steps hosts (0: no cap). */
+bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov, uint64_t max_steps,
+                    struct plc_heal_fail *ret_fail);
+/* Stores the last check's results after its members were added as VMs
+ * (@ov_vm[i] = vm index of overlay member i). */
+void plc_heal_commit(struct plc_cluster *c, const uint32_t *ov_vm);
+/* Hosts examined by the reserve's searches so far (a request's cost). */
+uint64_t plc_heal_steps(const struct plc_cluster *c);
+/* true if every failure domain heals; else @ret_fail names one. */
+bool plc_heal_holds(struct plc_cluster *c, struct plc_heal_fail *ret_fail);
+/* Evacuation: one rebuild host for each of the lost members @vms (hosts
+ * of the failed domain already down) found together, in @ret_hosts, and
+ * the order to rebuild them in (@ret_order, indexes into @vms). NFV_E_NOCAP
+ * if none is found (all hosts PLC_NONE). */
+enum nfv_code plc_heal_assign(struct plc_cluster *c, const uint32_t *vms, size_t n,
+                              uint32_t *ret_hosts, uint32_t *ret_order);
+/* The stored witness of failure domain (@kind, @dom) for the members @vms:
+ * their rebuilds (host, nodes and shares; no core bits: plc_plan picks
+ * them) and the order to rebuild them in. NFV_E_NOENT if the domain has
+ * no complete witness. */
+enum nfv_code plc_heal_witness(struct plc_cluster *c, enum plc_scope kind, uint32_t dom,
+                               const uint32_t *vms, size_t n, struct plc_choice *ret_at,
+                               uint32_t *ret_order);
+
 struct plc_cluster {
     struct plc_config cfg;
     struct plc_host *hosts;
@@ -92,6 +154,7 @@ struct plc_cluster {
     char *cap_names[PLC_MAX_CAPS];
     size_t n_caps;
     struct plc_reserve res;
+    struct plc_heal *heal; /* NULL until first used; not copied by clones */
     /* Engine scratch (candidate lists), reused across requests so a request
      * at 10,000 hosts does not map and fault in fresh pages. Not copied by
      * clones. */
@@ -123,21 +186,9 @@ void plc_reserve_destroy(struct plc_reserve *r);
 bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d);
 void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp,
                           uint8_t spread_w);
-/* Checks the reserve conditions that changes on @hosts can have broken
- * (their racks and zones, plus the global one), with @extra_k siblings. */
-bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_t n_hosts,
-                       uint32_t kmax);
-/* plc_reserve_holds() with @kmax siblings instead of the cluster's. */
-bool plc_reserve_holds_k(const struct plc_cluster *c, uint32_t kmax, uint32_t *ret_domain);
 /* Recomputes one host's supply (after its nodes changed). */
 void plc_reserve_host_changed(struct plc_cluster *c, uint32_t host);
 /* Ensures the reserve aggregates exist (built lazily after hosts change). */
 enum nfv_code plc_reserve_ensure(struct plc_cluster *c);
-
-/* true if members with roles @a and @b must not share a scope domain. */
-static inline bool plc_roles_conflict(enum plc_role a, enum plc_role b)
-{
-    return !(a == b && a != PLC_ROLE_NONE);
-}
 
 #endif /* PLC_PRIV_H */

@@ -372,130 +372,23 @@ bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d)
     return true;
 }
 
-/* Largest S-domain supply that hard class-B members' siblings may block. */
-static int64_t blocked_max(const struct plc_cluster *c)
-{
-    const struct plc_reserve *r = &c->res;
-    int64_t m = 0;
-
-    if (r->n_class[PLC_RC_B_HOST] > 0) {
-        int64_t v = plc_maxtree_query(&r->thost, 0, c->n_hosts);
-        if (v > m)
-            m = v;
-    }
-    if (r->n_class[PLC_RC_B_RACK] > 0)
-        for (size_t i = 0; i < c->n_doms[PLC_SCOPE_RACK]; i++)
-            if (r->rack_supply[i] > m)
-                m = r->rack_supply[i];
-    if (r->n_class[PLC_RC_B_ZONE] > 0)
-        for (size_t i = 0; i < c->n_doms[PLC_SCOPE_ZONE]; i++)
-            if (r->zone_supply[i] > m)
-                m = r->zone_supply[i];
-    if (r->n_class[PLC_RC_B_POWER] > 0)
-        for (size_t i = 0; i < c->n_doms[PLC_SCOPE_POWER]; i++)
-            if (r->power_supply[i] > m)
-                m = r->power_supply[i];
-    return m;
-}
-
-static bool check_global(const struct plc_cluster *c, uint32_t kmax)
-{
-    const struct plc_reserve *r = &c->res;
-    int64_t bmax = blocked_max(c);
-    int64_t need = plc_maxtree_query(&r->t3, 0, r->n_fdom);
-    if (need > r->total - (int64_t)kmax * bmax)
-        return false;
-    /* c4: spread members of D need W-sets outside D; a sibling's domain
-     * holds at most bmax / W of them. */
-    if (r->spread_w >= 2) {
-        int64_t hneed = plc_maxtree_query(&r->t4, 0, r->n_fdom);
-        if (hneed > r->htotal - (int64_t)kmax * ((bmax + r->spread_w - 1) / r->spread_w))
-            return false;
-    }
-    return true;
-}
-
-static bool check_rack(const struct plc_cluster *c, uint32_t rack)
-{
-    const struct plc_reserve *r = &c->res;
-    if (c->cfg.failure != PLC_FAILURE_HOST || r->rack_lo[rack] == UINT32_MAX)
-        return true;
-    return plc_maxtree_query(&r->t1, r->rack_lo[rack], r->rack_hi[rack]) <= r->rack_supply[rack];
-}
-
-static bool check_zone(const struct plc_cluster *c, uint32_t zone)
-{
-    const struct plc_reserve *r = &c->res;
-    if (r->zone_lo[zone] == UINT32_MAX)
-        return true;
-    return plc_maxtree_query(&r->t2, r->zone_lo[zone], r->zone_hi[zone]) <= r->zone_supply[zone];
-}
-
-bool plc_reserve_check(const struct plc_cluster *c, const uint32_t *hosts, size_t n_hosts,
-                       uint32_t kmax)
-{
-    if (c->cfg.failure == PLC_FAILURE_NONE || !c->res.is_built)
-        return true;
-    if (!check_global(c, kmax))
-        return false;
-    for (size_t i = 0; i < n_hosts; i++) {
-        const struct plc_host *h = &c->hosts[hosts[i]];
-        if (!check_rack(c, h->dom[PLC_SCOPE_RACK]) || !check_zone(c, h->dom[PLC_SCOPE_ZONE]))
-            return false;
-    }
-    return true;
-}
-
 bool plc_reserve_holds(const struct plc_cluster *c, uint32_t *ret_domain)
 {
-    return plc_reserve_holds_k(c, c->res.kmax, ret_domain);
+    struct plc_heal_fail f = {.dom = PLC_NONE, .ref = PLC_NONE};
+    /* The witnesses are a cache built on first use: not a change of @c. */
+    bool ok = plc_heal_holds((struct plc_cluster *)c, &f);
+    if (!ok && ret_domain)
+        *ret_domain = f.dom;
+    return ok;
 }
 
-bool plc_reserve_holds_k(const struct plc_cluster *c, uint32_t kmax, uint32_t *ret_domain)
+bool plc_reserve_uncovered(const struct plc_cluster *c, enum plc_scope *ret_kind, uint32_t *ret_dom,
+                           uint32_t *ret_vm)
 {
-    struct plc_cluster *mc = (struct plc_cluster *)c; /* lazily built cache only */
-    const struct plc_reserve *r = &c->res;
-
-    if (c->cfg.failure == PLC_FAILURE_NONE)
-        return true;
-    if (plc_reserve_ensure(mc) != NFV_OK)
-        return false;
-    for (size_t k = 0; k < c->n_doms[PLC_SCOPE_RACK]; k++) {
-        if (!check_rack(c, (uint32_t)k)) {
-            if (ret_domain) {
-                int64_t lim = r->rack_supply[k];
-                for (uint32_t h = 0; h < c->n_hosts; h++)
-                    if (c->hosts[h].dom[PLC_SCOPE_RACK] == k && r->supply[h] + r->a_rack[h] > lim)
-                        *ret_domain = h;
-            }
-            return false;
-        }
-    }
-    for (size_t z = 0; z < c->n_doms[PLC_SCOPE_ZONE]; z++) {
-        if (!check_zone(c, (uint32_t)z)) {
-            if (ret_domain) {
-                *ret_domain = PLC_NONE;
-                for (uint32_t f = 0; f < r->n_fdom; f++)
-                    if (r->fdom_pos[f] >= r->zone_lo[z] && r->fdom_pos[f] < r->zone_hi[z] &&
-                        r->supply[f] + r->a_rack[f] + r->a_zone[f] > r->zone_supply[z]) {
-                        *ret_domain = f;
-                        break;
-                    }
-            }
-            return false;
-        }
-    }
-    if (!check_global(c, kmax)) {
-        if (ret_domain) {
-            int64_t lim = r->total - (int64_t)kmax * blocked_max(c);
-            *ret_domain = PLC_NONE;
-            for (uint32_t f = 0; f < r->n_fdom; f++)
-                if (r->supply[f] + r->all[f] > lim) {
-                    *ret_domain = f;
-                    break;
-                }
-        }
-        return false;
-    }
-    return true;
+    struct plc_heal_fail f = {.kind = PLC_SCOPE_HOST, .dom = PLC_NONE, .ref = PLC_NONE};
+    bool ok = plc_heal_holds((struct plc_cluster *)c, &f);
+    *ret_kind = f.kind;
+    *ret_dom = f.dom;
+    *ret_vm = f.ref;
+    return !ok;
 }

@@ -73,8 +73,86 @@ static enum nfv_code print_explain(struct ctl_ctx *ctx, const struct plc_cluster
            e->is_placeable ? "is placeable" : "cannot be placed");
     rc = ctl_print_table(ctx, t);
     nfv_table_free(t);
-    (void)c;
+    if (rc != NFV_OK)
+        return rc;
+    if (!e->is_placeable)
+        printf("Refused: %s\n", e->why);
+    /* Per host: the first failing filter, the failure domain a reserve
+     * refusal leaves uncovered, and why a host passing alone fails with the
+     * other members (joint refusal). */
+    static const char *const hkeys[] = {"vm", "host", "reason", "detail"};
+    t = nfv_table_new(hkeys, 4);
+    if (!t)
+        return NFV_E_NOMEM;
+    for (size_t i = 0; i < e->n_vms; i++) {
+        const struct plc_explain_member *m = &e->members[i];
+        for (uint32_t h = 0; h < e->n_hosts; h++) {
+            nfv_table_add_row(t);
+            nfv_table_add_str(t, r->vms[i].name);
+            nfv_table_add_str(t, plc_cluster_host(c, h)->name);
+            if (m->first_fail[h] != PLC_F__COUNT) {
+                nfv_table_add_str(t, plc_filter_to_string(m->first_fail[h]));
+                if (m->first_fail[h] == PLC_F_RESERVE && m->uncovered[h].dom != PLC_NONE)
+                    nfv_table_add_fmt(
+                        t, "if %s '%s' fails, %s%s%s cannot be rebuilt",
+                        plc_scope_to_string(m->uncovered[h].kind),
+                        plc_cluster_domain_name(c, m->uncovered[h].kind, m->uncovered[h].dom),
+                        m->uncovered[h].vm ? "'" : "a member",
+                        m->uncovered[h].vm ? m->uncovered[h].vm : "",
+                        m->uncovered[h].vm ? "'" : "");
+                else
+                    nfv_table_add_str(t, NULL);
+            } else if (m->joint_fail[h] != PLC_F__COUNT) {
+                nfv_table_add_fmt(t, "joint %s", plc_filter_to_string(m->joint_fail[h]));
+                nfv_table_add_str(t, m->joint_fail[h] == PLC_F_RESERVE
+                                         ? "passes alone; every combination with it here "
+                                           "breaks the healing reserve"
+                                         : "passes alone; the other members find no hosts "
+                                           "apart from it");
+            } else {
+                nfv_table_add_str(t, "passes");
+                nfv_table_add_str(t, NULL);
+            }
+        }
+    }
+    printf("Per host:\n");
+    rc = ctl_print_table(ctx, t);
+    nfv_table_free(t);
     return rc;
+}
+
+/* Request errors the engine would report without a file or a JSON path:
+ * a name twice in one request (exit 2), a name the cluster already has
+ * (exit 4), a forced host the cluster does not have (exit 3). */
+static enum nfv_code check_requests(const struct plc_cluster *c, const char *cluster,
+                                    const char *path, struct plc_req_doc **docs, size_t n,
+                                    struct nfv_err *err)
+{
+    for (size_t k = 0; k < n; k++) {
+        const struct plc_req *r = &docs[k]->req;
+        char at[32] = "$";
+        if (n > 1)
+            snprintf(at, sizeof(at), "$[%zu]", k);
+        for (size_t i = 0; i < r->n_vms; i++) {
+            char vm[64];
+            if (r->group || r->n_vms > 1)
+                snprintf(vm, sizeof(vm), "%s.vms[%zu]", at, i);
+            else
+                snprintf(vm, sizeof(vm), "%s", at);
+            for (size_t j = 0; j < i; j++)
+                if (strcmp(r->vms[j].name, r->vms[i].name) == 0)
+                    return NFV_ERR(err, NFV_E_INVAL,
+                                   "%s: %s.name: '%s' appears twice in the request", path, vm,
+                                   r->vms[i].name);
+            if (plc_cluster_find_vm(c, r->vms[i].name) != PLC_NONE)
+                return NFV_ERR(err, NFV_E_EXIST, "%s: %s.name: vm '%s' already exists in %s", path,
+                               vm, r->vms[i].name, cluster);
+            if (r->vms[i].force_host && plc_cluster_find_host(c, r->vms[i].force_host) == PLC_NONE)
+                return NFV_ERR(err, NFV_E_NOENT, "%s: %s.host: host '%s' is not in %s", path, vm,
+                               r->vms[i].force_host, cluster);
+        }
+    }
+    return NFV_OK;
 }
 
 /* A JSON array of requests: what-if, each placed in order on the loaded
@@ -181,19 +259,19 @@ enum nfv_code ctl_cmd_place(struct ctl_ctx *ctx, int argc, char **argv, struct n
     if ((rc = plc_json_load_cluster_topos(cluster, &c, &topos, err)) ||
         (rc = plc_json_load_requests(request, c, &docs, &n_docs, err)))
         goto cleanup;
-    uint32_t broken;
-    if (!ctx->is_quiet && !plc_reserve_holds(c, &broken))
+    if ((rc = check_requests(c, cluster, request, docs, n_docs, err)))
+        goto cleanup;
+    enum plc_scope bkind;
+    uint32_t bdom, bvm;
+    if (!ctx->is_quiet && plc_reserve_uncovered(c, &bkind, &bdom, &bvm))
         fprintf(stderr,
-                "vmmgrctl: warning: the healing reserve of '%s' does not hold as loaded "
-                "(failure domain %s '%s'); only requests that do not make it worse pass\n",
-                cluster, plc_failure_to_string(plc_cluster_config(c)->failure),
-                broken == PLC_NONE
-                    ? "-"
-                    : plc_cluster_domain_name(c,
-                                              plc_cluster_config(c)->failure == PLC_FAILURE_RACK
-                                                  ? PLC_SCOPE_RACK
-                                                  : PLC_SCOPE_HOST,
-                                              broken));
+                "vmmgrctl: warning: the healing reserve of '%s' does not hold as loaded (if %s "
+                "'%s' fails, %s%s%s cannot be rebuilt); only requests that do not make it worse "
+                "pass\n",
+                cluster, plc_scope_to_string(bkind),
+                bdom == PLC_NONE ? "-" : plc_cluster_domain_name(c, bkind, bdom),
+                bvm == PLC_NONE ? "a member" : "'",
+                bvm == PLC_NONE ? "" : plc_cluster_vm(c, bvm)->name, bvm == PLC_NONE ? "" : "'");
     if (n_docs > 1) {
         if (is_explain) {
             rc = NFV_ERR(err, NFV_E_INVAL, "'--explain': takes a single request, not a list");

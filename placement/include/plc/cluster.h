@@ -152,7 +152,16 @@ struct plc_group {
     uint32_t *members; /* vm indexes */
 };
 
-enum plc_failure { PLC_FAILURE_NONE, PLC_FAILURE_HOST, PLC_FAILURE_RACK, PLC_FAILURE__COUNT };
+/* What the healing reserve must survive: any one host always (unless none),
+ * and any one rack, zone or power feed when that is configured. */
+enum plc_failure {
+    PLC_FAILURE_NONE,
+    PLC_FAILURE_HOST,
+    PLC_FAILURE_RACK,
+    PLC_FAILURE_ZONE,
+    PLC_FAILURE_POWER,
+    PLC_FAILURE__COUNT
+};
 const char *plc_failure_to_string(enum plc_failure f);
 enum plc_failure plc_failure_from_string(const char *s);
 
@@ -259,12 +268,20 @@ static inline unsigned plc_core_id(const struct plc_host *h, unsigned node, unsi
 size_t plc_cluster_bytes_per_host(const struct plc_cluster *c);
 
 /*
- * Healing reserve status: true if, for every failure domain of the
- * configured kind, the members it holds can be rebuilt elsewhere with their
- * anti-affinity (see reserve.c for the sufficient condition used). When
- * false, @ret_domain names the first failure domain (host or rack index)
- * that breaks it. O(failure domains).
+ * Healing reserve status: true if, for every failure domain of the checked
+ * kinds (every host; and every rack, zone or power feed when that is the
+ * configured failure), every group member on it can be rebuilt on the
+ * surviving hosts with its capabilities, NUMA-shaped cores (numbered ones
+ * included), memory and hugepages, its group's members pairwise apart at
+ * the group's scope (plc_heal.c: a witness rebuild per domain). When
+ * false, @ret_domain names the first domain that breaks it (a host index,
+ * or a rack/zone/power index; see plc_reserve_uncovered for which).
  */
 bool plc_reserve_holds(const struct plc_cluster *c, uint32_t *ret_domain);
+/* When the reserve does not hold: true, with the kind and index of the
+ * first uncovered failure domain and the first member it would lose (vm
+ * index, PLC_NONE if unknown). */
+bool plc_reserve_uncovered(const struct plc_cluster *c, enum plc_scope *ret_kind, uint32_t *ret_dom,
+                           uint32_t *ret_vm);
 
 #endif /* PLC_CLUSTER_H */

@@ -54,9 +54,12 @@ struct plc_req {
     const struct plc_vm_req *vms;
 };
 
-/* Search limits for group placement (combinations tried that passed every
- * per-member filter but failed the reserve). */
-#define PLC_MAX_RESERVE_TRIES 256
+/* Search limits for group placement: combinations tried that passed every
+ * per-member filter but failed the reserve (all of a small cluster's pairs;
+ * fewer where each try costs a scan of many hosts) ... */
+#define PLC_MAX_RESERVE_TRIES(n_hosts) ((n_hosts) <= 64 ? 256u : 32u)
+/* ... and hosts the reserve's searches may examine for one request. */
+#define PLC_MAX_RESERVE_STEPS(n_hosts) ((n_hosts) <= 64 ? 250000ull : 32ull * (n_hosts))
 
 /*
  * Places @r. On success fills @ret_choices[0..n_vms) (caller-provided) and,
@@ -74,11 +77,25 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
 struct plc_explain_member {
     uint32_t counts[PLC_F__COUNT + 1]; /* [PLC_F__COUNT] = hosts passing all */
     uint8_t *first_fail;               /* per host: enum plc_filter, or PLC_F__COUNT = passes */
+    /* per host, for a joint refusal (the member passes there alone but no
+     * combination of the request places with it there): ANTI_AFFINITY (the
+     * other members find no hosts apart from it) or RESERVE; else
+     * PLC_F__COUNT */
+    uint8_t *joint_fail;
+    /* per host where first_fail is RESERVE: the failure domain left
+     * uncovered (dom PLC_NONE if unknown) and the member it would lose
+     * (borrowed name, NULL if unknown) */
+    struct {
+        enum plc_scope kind;
+        uint32_t dom;
+        const char *vm;
+    } * uncovered;
 };
 struct plc_explain {
     size_t n_hosts, n_vms;
     struct plc_explain_member *members;
     bool is_placeable; /* plc_place would succeed */
+    char why[512];     /* plc_place's refusal message when not placeable */
 };
 
 /*

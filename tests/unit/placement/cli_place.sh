@@ -183,5 +183,51 @@ check "unknown host message: $(cat "$tmp/err")" $?
 expect_exit 2 "missing --request" "$ctl" place --cluster "$data/small.json"
 expect_exit 3 "unknown evacuated host" "$ctl" evacuate-plan --cluster "$data/small.json" --host nope
 
+# Issue 11: a pair needing a capability only four 4-core hosts have. The
+# first pair keeps one capable host free (its members' rebuild); the second
+# would leave a failed member nowhere to go: refused, naming the failure.
+expect_exit 5 "second capable pair refused" "$ctl" place --cluster "$data/caps.json" --request "$data/req_caps_list.json" --json=short
+python3 -c '
+import json, sys
+r = json.load(open(sys.argv[1]))["requests"]
+assert r[0]["placed"] and not r[1]["placed"], r
+assert "healing reserve" in r[1]["error"] and "fails" in r[1]["error"], r[1]
+assert {v["host"] for v in r[0]["vms"]} < {"c1", "c2", "c3", "c4"}, r[0]' "$tmp/out"
+check "capable pair placed, second refused naming the uncovered failure" $?
+
+# 1 ACT + 2 SBY: three hosts; evacuating any of them keeps the three apart.
+expect_exit 0 "place 1 act + 2 sby" "$ctl" place --cluster "$data/caps.json" --request "$data/req_trio.json" --json=short
+python3 -c '
+import json, sys
+v = json.load(open(sys.argv[1]))["vms"]
+assert len({x["host"] for x in v}) == 3, v' "$tmp/out"
+check "1 act + 2 sby on three hosts" $?
+
+# Soft scope spreads within one request on empty hosts.
+printf '{"group": {"name":"s","scope":"host","soft":true}, "vms":[{"name":"s-a","role":"act","vcpus":1},{"name":"s-b","role":"sby","vcpus":1}]}' >"$tmp/soft.json"
+expect_exit 0 "place soft pair" "$ctl" place --cluster "$data/caps.json" --request "$tmp/soft.json" --json=short
+python3 -c 'import json,sys; v=json.load(open(sys.argv[1]))["vms"]; assert v[0]["host"] != v[1]["host"], v' "$tmp/out"
+check "soft pair spreads within the request" $?
+
+# Explain of a reserve refusal names the failure domain per host.
+printf '{"group": {"name":"big","scope":"host"}, "vms":[{"name":"big-a","role":"act","vcpus":4,"requires":{"nic":"e810"}},{"name":"big-b","role":"sby","vcpus":4,"requires":{"nic":"e810"}},{"name":"big-c","role":"sby","vcpus":4,"requires":{"nic":"e810"}},{"name":"big-d","role":"sby","vcpus":4,"requires":{"nic":"e810"}}]}' >"$tmp/big.json"
+expect_exit 5 "explain reserve refusal" "$ctl" place --cluster "$data/caps.json" --request "$tmp/big.json" --explain
+grep -q "Refused: .*healing reserve" "$tmp/out" && grep -Eq "c1 +joint (reserve|anti_affinity)" "$tmp/out"
+check "explain: refusal reason and per-host joint reason" $?
+
+# Request errors name file and JSON path.
+printf '{"group": {"name":"d","scope":"host"}, "vms":[{"name":"x","role":"act","vcpus":1},{"name":"x","role":"sby","vcpus":1}]}' >"$tmp/dup.json"
+expect_exit 2 "duplicate name in request" "$ctl" place --cluster "$data/small.json" --request "$tmp/dup.json"
+grep -q "dup.json: \$.vms\[1\].name: 'x' appears twice in the request" "$tmp/err"
+check "duplicate name message: $(cat "$tmp/err")" $?
+printf '{"name": "lone", "vcpus": 1}' >"$tmp/exists.json"
+expect_exit 4 "name already in the cluster" "$ctl" place --cluster "$data/small.json" --request "$tmp/exists.json"
+grep -q "exists.json: \$.name: vm 'lone' already exists in" "$tmp/err"
+check "existing name message: $(cat "$tmp/err")" $?
+printf '{"name": "v", "vcpus": 1, "host": "nowhere"}' >"$tmp/force.json"
+expect_exit 3 "unknown forced host" "$ctl" place --cluster "$data/small.json" --request "$tmp/force.json"
+grep -q "force.json: \$.host: host 'nowhere' is not in" "$tmp/err"
+check "unknown forced host message: $(cat "$tmp/err")" $?
+
 [ "$fails" = 0 ] || { echo "$fails check(s) failed"; exit 1; }
 echo "all CLI checks passed"

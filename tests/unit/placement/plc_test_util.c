@@ -8,6 +8,27 @@
 uint32_t pt_host(struct plc_cluster *c, const char *name, unsigned n_nodes, unsigned cores,
                  unsigned mem_mib, const char *rack, const char *zone, const char *power)
 {
+    return pt_host_ex(c, name, n_nodes, cores, mem_mib, 0, rack, zone, power, NULL, 0);
+}
+
+uint64_t pt_rng_next(uint64_t *s)
+{
+    /* splitmix64: deterministic across platforms */
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+unsigned pt_rnd(uint64_t *s, unsigned lo, unsigned hi)
+{
+    return lo + (unsigned)(pt_rng_next(s) % (hi - lo + 1));
+}
+
+uint32_t pt_host_ex(struct plc_cluster *c, const char *name, unsigned n_nodes, unsigned cores,
+                    unsigned mem_mib, unsigned hp_mib, const char *rack, const char *zone,
+                    const char *power, const char *const *caps, size_t n_caps)
+{
     struct plc_host_spec sp;
     uint32_t h = PLC_NONE;
     struct nfv_err err;
@@ -23,7 +44,10 @@ uint32_t pt_host(struct plc_cluster *c, const char *name, unsigned n_nodes, unsi
     for (unsigned n = 0; n < n_nodes; n++) {
         sp.cores_per_node[n] = (uint16_t)cores;
         sp.mem_mib_per_node[n] = mem_mib;
+        sp.hp_mib_per_node[n] = hp_mib;
     }
+    sp.caps = caps;
+    sp.n_caps = n_caps;
     enum nfv_code rc = plc_cluster_add_host(c, &sp, &h, &err);
     if (rc)
         fprintf(stderr, "pt_host: %s\n", err.msg);
@@ -116,7 +140,7 @@ const char *pt_check_groups(const struct plc_cluster *c)
                 continue;
             for (uint32_t j = 0; j < gr->n_members; j++) {
                 const struct plc_vm *b = plc_cluster_vm(c, gr->members[j]);
-                if (a->role == b->role || b->at.host == PLC_NONE)
+                if (i == j || b->at.host == PLC_NONE)
                     continue;
                 const struct plc_host *ha = plc_cluster_host(c, a->at.host);
                 const struct plc_host *hb = plc_cluster_host(c, b->at.host);

@@ -370,6 +370,106 @@ static void test_long_lived_remove_host(void **state)
     plc_cluster_free(c);
 }
 
+/* Failure "power": a feed failing takes both its hosts; a pair on one
+ * feed whose other feed has one host cannot be healed, though every single
+ * host failure can (issue 11: reserve per failure-domain kind). */
+static void test_reserve_power_feed(void **state)
+{
+    (void)state;
+    for (int kind = 0; kind < 2; kind++) {
+        struct plc_config cfg;
+        plc_config_init(&cfg);
+        cfg.failure = kind ? PLC_FAILURE_POWER : PLC_FAILURE_HOST;
+        struct plc_cluster *c = plc_cluster_new(&cfg);
+        pt_host(c, "h1", 1, 4, 8192, "r1", "z", "p1");
+        pt_host(c, "h2", 1, 4, 8192, "r2", "z", "p1");
+        pt_host(c, "h3", 1, 4, 8192, "r3", "z", "p2");
+        struct plc_vm_req m[2] = {
+            {.name = "a", .role = PLC_ROLE_ACT, .force_host = "h1", .demand = pt_demand(4, 1024)},
+            {.name = "b", .role = PLC_ROLE_SBY, .force_host = "h2", .demand = pt_demand(4, 1024)}};
+        struct plc_req r = {.group = "g", .scope = PLC_SCOPE_HOST, .n_vms = 2, .vms = m};
+        struct plc_choice ch[2];
+        struct nfv_err err;
+        /* Unforced, the pair is refused under "power" (wherever it lands, a
+         * feed failure leaves a member nowhere apart from its peer). */
+        m[0].force_host = m[1].force_host = NULL;
+        assert_int_equal(plc_place(c, &r, false, ch, &err), kind ? NFV_E_NOCAP : NFV_OK);
+        if (kind)
+            assert_non_null(strstr(err.msg, "if power"));
+        m[0].force_host = "h1";
+        m[1].force_host = "h2";
+        r.is_reserve_waived = true;
+        assert_int_equal(plc_place(c, &r, true, ch, NULL), NFV_OK);
+        enum plc_scope k;
+        uint32_t dom, vm;
+        assert_int_equal(plc_reserve_holds(c, NULL), kind == 0);
+        if (kind) {
+            assert_true(plc_reserve_uncovered(c, &k, &dom, &vm));
+            assert_int_equal(k, PLC_SCOPE_POWER);
+            assert_string_equal(plc_cluster_domain_name(c, k, dom), "p1");
+        }
+        plc_cluster_free(c);
+    }
+}
+
+/* 1 ACT + 2 SBY: three hosts; evacuating any host keeps the three apart
+ * and loses nothing when a fourth host has room. */
+static void test_group_of_three(void **state)
+{
+    (void)state;
+    struct plc_config cfg;
+    plc_config_init(&cfg);
+    struct plc_cluster *c = plc_cluster_new(&cfg);
+    for (int i = 0; i < 5; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "h%d", i);
+        pt_host(c, name, 1, 8, 16384, name, "z", "p");
+    }
+    struct plc_vm_req m[3] = {{.name = "t-a", .role = PLC_ROLE_ACT, .demand = pt_demand(4, 1024)},
+                              {.name = "t-b", .role = PLC_ROLE_SBY, .demand = pt_demand(4, 1024)},
+                              {.name = "t-c", .role = PLC_ROLE_SBY, .demand = pt_demand(4, 1024)}};
+    struct plc_req r = {.group = "t", .scope = PLC_SCOPE_HOST, .n_vms = 3, .vms = m};
+    struct plc_choice ch[3];
+    assert_int_equal(plc_place(c, &r, true, ch, NULL), NFV_OK);
+    assert_int_not_equal(ch[0].host, ch[1].host);
+    assert_int_not_equal(ch[0].host, ch[2].host);
+    assert_int_not_equal(ch[1].host, ch[2].host);
+    for (int k = 0; k < 3; k++) {
+        struct plc_plan *p = NULL;
+        assert_int_equal(plc_plan_evacuate(c, PLC_SCOPE_HOST, ch[k].host, &p, NULL), NFV_OK);
+        assert_int_equal(p->n_lost, 0);
+        struct plc_cluster *w = plc_cluster_clone(c);
+        assert_int_equal(plc_plan_apply(w, p, PLC_SCOPE_HOST, ch[k].host, NULL), NFV_OK);
+        assert_null(pt_check_groups(w));
+        plc_cluster_free(w);
+        plc_plan_free(p);
+    }
+    plc_cluster_free(c);
+}
+
+/* A soft pair spreads within one request when hosts allow. */
+static void test_soft_spreads_within_request(void **state)
+{
+    (void)state;
+    struct plc_config cfg;
+    plc_config_init(&cfg);
+    cfg.failure = PLC_FAILURE_NONE;
+    struct plc_cluster *c = plc_cluster_new(&cfg);
+    for (int i = 0; i < 5; i++) {
+        char name[8];
+        snprintf(name, sizeof(name), "h%d", i);
+        pt_host(c, name, 1, 8, 16384, name, "z", "p");
+    }
+    struct plc_vm_req m[2] = {{.name = "s-a", .role = PLC_ROLE_ACT, .demand = pt_demand(1, 512)},
+                              {.name = "s-b", .role = PLC_ROLE_SBY, .demand = pt_demand(1, 512)}};
+    struct plc_req r = {
+        .group = "s", .scope = PLC_SCOPE_HOST, .is_soft = true, .n_vms = 2, .vms = m};
+    struct plc_choice ch[2];
+    assert_int_equal(plc_place(c, &r, true, ch, NULL), NFV_OK);
+    assert_int_not_equal(ch[0].host, ch[1].host);
+    plc_cluster_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -382,6 +482,9 @@ int main(void)
         cmocka_unit_test(test_drain_plan),
         cmocka_unit_test(test_defrag_plan),
         cmocka_unit_test(test_long_lived_remove_host),
+        cmocka_unit_test(test_reserve_power_feed),
+        cmocka_unit_test(test_group_of_three),
+        cmocka_unit_test(test_soft_spreads_within_request),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

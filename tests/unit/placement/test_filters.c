@@ -179,11 +179,15 @@ static void test_anti_affinity_filter(void **state)
     /* Pack would prefer host a (already used); anti-affinity forbids it. */
     assert_int_equal(plc_place(c, &r, true, &ch, NULL), NFV_OK);
     assert_int_not_equal(ch.host, 0);
-    /* A second ACT may share the ACT's host (N ACT + M SBY). */
+    /* Members are pairwise apart whatever their roles (issue 11): a second
+     * ACT may not share the first ACT's host, nor the SBY's. */
     struct plc_vm_req act2 = {
         .name = "g-act2", .role = PLC_ROLE_ACT, .force_host = "a", .demand = pt_demand(2, 512)};
     r.vms = &act2;
+    assert_int_equal(plc_place(c, &r, true, &ch, NULL), NFV_E_NOCAP);
+    act2.force_host = NULL;
     assert_int_equal(plc_place(c, &r, true, &ch, NULL), NFV_OK);
+    assert_int_equal(ch.host, 2);
     assert_null(pt_check_groups(c));
     plc_cluster_free(c);
 }

@@ -27,18 +27,7 @@
 
 #include "plc_test_util.h"
 
-static uint64_t rng_next(uint64_t *s)
-{
-    /* splitmix64: deterministic across platforms */
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-static unsigned rnd(uint64_t *s, unsigned lo, unsigned hi)
-{
-    return lo + (unsigned)(rng_next(s) % (hi - lo + 1));
-}
+#define rnd pt_rnd
 
 static struct plc_cluster *random_cluster(uint64_t *s)
 {
