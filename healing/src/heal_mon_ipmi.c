@@ -8,11 +8,14 @@
  * SEL with Get SEL Entry from the last record it saw, handing raw records to
  * heal_sel_decode() (pure, heal_sel.c).
  *
- * Sessions: opened at open() and kept; a call after a long idle (the BMC
- * may have dropped the session) opens a fresh one first, and a call that
- * timed out closes it, so a BMC that comes back gets a new session on the
- * next call. Each call is bounded by FreeIPMI's session timeout, set from
- * cfg->timeout_ms.
+ * Sessions: opened at open() and kept. A request after a long idle opens a
+ * fresh session first; a request that times out on a session opened by an
+ * earlier call is sent once more on a fresh session (the BMC may have
+ * dropped ours: ipmi_sim does so now and then while other clients come and
+ * go); a timeout closes the session so that a BMC that comes back gets a new
+ * one on the next call. Each exchange is bounded by FreeIPMI's session
+ * timeout, set to half of cfg->timeout_ms, so that a request and its one
+ * retry fit in timeout_ms.
  *
  * Messages: FreeIPMI's and the BMC's own texts are logged at debug level
  * only; callers get our sentences, which name the BMC address and the step.
@@ -90,36 +93,118 @@ static enum nfv_code fail(struct heal_mon *mon, const char *step, struct nfv_err
     }
 }
 
+/* Each exchange (session set-up, or one request) gets half the call's
+ * budget, so that one retry on a fresh session still fits in timeout_ms. */
+static unsigned half_timeout_ms(const struct heal_mon *mon)
+{
+    return mon->cfg.timeout_ms / 2 ? mon->cfg.timeout_ms / 2 : 1;
+}
+
 static enum nfv_code session_open(struct heal_mon *mon, struct nfv_err *err)
 {
-    unsigned retransmit = mon->cfg.retransmit_ms ? mon->cfg.retransmit_ms : mon->cfg.timeout_ms / 4;
+    unsigned timeout = half_timeout_ms(mon);
+    unsigned retransmit = mon->cfg.retransmit_ms ? mon->cfg.retransmit_ms : timeout / 4;
     if (retransmit == 0)
         retransmit = 1;
     /* OPEN_SESSION_PRIVILEGE: ask for the privilege we need in the Open
      * Session request instead of "highest available"; legal for every BMC,
      * and needed by some (Sun's, OpenIPMI's ipmi_sim). */
-    if (ipmi_ctx_open_outofband_2_0(mon->ctx, mon->cfg.address, mon->cfg.user, mon->password, NULL,
-                                    0,
-                                    mon->cfg.is_admin ? IPMI_PRIVILEGE_LEVEL_ADMIN
-                                                      : IPMI_PRIVILEGE_LEVEL_OPERATOR,
-                                    (uint8_t)mon->cfg.cipher_suite, mon->cfg.timeout_ms,
-                                    retransmit,
-                                    IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_OPEN_SESSION_PRIVILEGE,
-                                    IPMI_FLAGS_DEFAULT) < 0)
+    if (ipmi_ctx_open_outofband_2_0(
+            mon->ctx, mon->cfg.address, mon->cfg.user, mon->password, NULL, 0,
+            mon->cfg.is_admin ? IPMI_PRIVILEGE_LEVEL_ADMIN : IPMI_PRIVILEGE_LEVEL_OPERATOR,
+            (uint8_t)mon->cfg.cipher_suite, timeout, retransmit,
+            IPMI_WORKAROUND_FLAGS_OUTOFBAND_2_0_OPEN_SESSION_PRIVILEGE, IPMI_FLAGS_DEFAULT) < 0)
         return fail(mon, "open session", err);
     mon->is_open = true;
     mon->last_ok_ms = heal_mon_now_ms();
     return NFV_OK;
 }
 
-/* Makes sure a usable session is open before a command. */
-static enum nfv_code session_ready(struct heal_mon *mon, struct nfv_err *err)
+static void session_close(struct heal_mon *mon)
 {
-    if (mon->is_open && heal_mon_now_ms() - mon->last_ok_ms > SESSION_IDLE_MAX_MS) {
+    if (mon->is_open)
         ipmi_ctx_close(mon->ctx);
-        mon->is_open = false;
+    mon->is_open = false;
+}
+
+enum ipmi_op { OP_CHASSIS_STATUS, OP_POWER_DOWN, OP_GET_SEL_ENTRY };
+static const char *const op_steps[] = {
+    [OP_CHASSIS_STATUS] = "get chassis status",
+    [OP_POWER_DOWN] = "chassis power down",
+    [OP_GET_SEL_ENTRY] = "get SEL entry",
+};
+
+static int op_send(struct heal_mon *mon, enum ipmi_op op, uint16_t sel_id)
+{
+    switch (op) {
+    case OP_CHASSIS_STATUS:
+        fiid_obj_clear(mon->obj_status);
+        return ipmi_cmd_get_chassis_status(mon->ctx, mon->obj_status);
+    case OP_POWER_DOWN:
+        fiid_obj_clear(mon->obj_control);
+        return ipmi_cmd_chassis_control(mon->ctx, IPMI_CHASSIS_CONTROL_POWER_DOWN,
+                                        mon->obj_control);
+    case OP_GET_SEL_ENTRY:
+        fiid_obj_clear(mon->obj_sel);
+        return ipmi_cmd_get_sel_entry(mon->ctx, 0, sel_id, 0,
+                                      IPMI_SEL_READ_ENTIRE_RECORD_BYTES_TO_READ, mon->obj_sel);
     }
-    return mon->is_open ? NFV_OK : session_open(mon, err);
+    return -1;
+}
+
+static bool is_timeout(int errnum)
+{
+    return errnum == IPMI_ERR_SESSION_TIMEOUT || errnum == IPMI_ERR_MESSAGE_TIMEOUT ||
+           errnum == IPMI_ERR_CONNECTION_TIMEOUT || errnum == IPMI_ERR_DRIVER_TIMEOUT;
+}
+
+/*
+ * One request and its response. A session the BMC dropped (its session table
+ * recycled, it rebooted, an idle timeout we did not see) looks exactly like
+ * silence: so when a request on a session opened by an earlier call times
+ * out, open a fresh session and send once more. Every exchange is bounded by
+ * half of timeout_ms, so a BMC that went silent costs at most timeout_ms.
+ * For OP_GET_SEL_ENTRY, *ret_is_absent tells "no such record" (completion
+ * code 0xcb) apart from a failure.
+ */
+static enum nfv_code exchange(struct heal_mon *mon, enum ipmi_op op, uint16_t sel_id,
+                              bool *ret_is_absent, struct nfv_err *err)
+{
+    if (ret_is_absent)
+        *ret_is_absent = false;
+    /* BMCs drop idle sessions (IPMI's default inactivity timeout is 60 s). */
+    if (mon->is_open && heal_mon_now_ms() - mon->last_ok_ms > SESSION_IDLE_MAX_MS)
+        session_close(mon);
+    bool is_reused = mon->is_open;
+    if (!mon->is_open) {
+        enum nfv_code code = session_open(mon, err);
+        if (code != NFV_OK)
+            return code;
+    }
+    int rv = op_send(mon, op, sel_id);
+    if (rv < 0 && is_reused && is_timeout(ipmi_ctx_errnum(mon->ctx))) {
+        nfv_log(NFV_LOG_DEBUG, LOG_MODULE,
+                "BMC '%s': %s: no answer on the open session (%s); opening a new one",
+                mon->cfg.address, op_steps[op], ipmi_ctx_errormsg(mon->ctx));
+        session_close(mon);
+        enum nfv_code code = session_open(mon, err);
+        if (code != NFV_OK)
+            return code;
+        rv = op_send(mon, op, sel_id);
+    }
+    if (rv < 0) {
+        if (op == OP_GET_SEL_ENTRY && ret_is_absent &&
+            ipmi_ctx_errnum(mon->ctx) == IPMI_ERR_BAD_COMPLETION_CODE &&
+            ipmi_check_completion_code(
+                mon->obj_sel, IPMI_COMP_CODE_REQUESTED_SENSOR_DATA_OR_RECORD_NOT_PRESENT) == 1) {
+            *ret_is_absent = true;
+            mon->last_ok_ms = heal_mon_now_ms();
+            return NFV_OK;
+        }
+        return fail(mon, op_steps[op], err);
+    }
+    mon->last_ok_ms = heal_mon_now_ms();
+    return NFV_OK;
 }
 
 /* Reads SEL record @id. *ret_is_absent when the BMC has no such record (an
@@ -127,24 +212,14 @@ static enum nfv_code session_ready(struct heal_mon *mon, struct nfv_err *err)
 static enum nfv_code sel_get(struct heal_mon *mon, uint16_t id, uint8_t *rec, uint16_t *ret_next,
                              bool *ret_is_absent, struct nfv_err *err)
 {
-    *ret_is_absent = false;
-    fiid_obj_clear(mon->obj_sel);
-    if (ipmi_cmd_get_sel_entry(mon->ctx, 0, id, 0, IPMI_SEL_READ_ENTIRE_RECORD_BYTES_TO_READ,
-                               mon->obj_sel) < 0) {
-        if (ipmi_ctx_errnum(mon->ctx) == IPMI_ERR_BAD_COMPLETION_CODE &&
-            ipmi_check_completion_code(mon->obj_sel,
-                                       IPMI_COMP_CODE_REQUESTED_SENSOR_DATA_OR_RECORD_NOT_PRESENT) == 1) {
-            *ret_is_absent = true;
-            return NFV_OK;
-        }
-        return fail(mon, "get SEL entry", err);
-    }
+    enum nfv_code code = exchange(mon, OP_GET_SEL_ENTRY, id, ret_is_absent, err);
+    if (code != NFV_OK || *ret_is_absent)
+        return code;
     uint64_t next = 0;
     if (fiid_obj_get(mon->obj_sel, "next_record_id", &next) < 0 ||
         fiid_obj_get_data(mon->obj_sel, "record_data", rec, HEAL_SEL_RECORD_SIZE) !=
             HEAL_SEL_RECORD_SIZE)
-        return NFV_ERR(err, NFV_E_PARSE, "BMC '%s': get SEL entry: short record",
-                       mon->cfg.address);
+        return NFV_ERR(err, NFV_E_PARSE, "BMC '%s': get SEL entry: short record", mon->cfg.address);
     *ret_next = (uint16_t)next;
     return NFV_OK;
 }
@@ -155,7 +230,8 @@ static enum nfv_code sel_baseline(struct heal_mon *mon, struct nfv_err *err)
     uint8_t rec[HEAL_SEL_RECORD_SIZE];
     uint16_t next;
     bool is_absent;
-    enum nfv_code code = sel_get(mon, IPMI_SEL_GET_RECORD_ID_LAST_ENTRY, rec, &next, &is_absent, err);
+    enum nfv_code code =
+        sel_get(mon, IPMI_SEL_GET_RECORD_ID_LAST_ENTRY, rec, &next, &is_absent, err);
     if (code != NFV_OK)
         return code;
     mon->has_last = !is_absent;
@@ -220,23 +296,20 @@ cleanup:
 static enum nfv_code ipmi_power_status(struct heal_mon *mon, enum heal_power *ret,
                                        struct nfv_err *err)
 {
-    enum nfv_code code = session_ready(mon, err);
+    enum nfv_code code = exchange(mon, OP_CHASSIS_STATUS, 0, NULL, err);
     if (code != NFV_OK)
         return code;
-    fiid_obj_clear(mon->obj_status);
-    if (ipmi_cmd_get_chassis_status(mon->ctx, mon->obj_status) < 0)
-        return fail(mon, "get chassis status", err);
     uint64_t on = 0;
     if (fiid_obj_get(mon->obj_status, "current_power_state.power_is_on", &on) < 0)
         return NFV_ERR(err, NFV_E_PARSE, "BMC '%s': get chassis status: no power state",
                        mon->cfg.address);
-    mon->last_ok_ms = heal_mon_now_ms();
     *ret = on ? HEAL_POWER_ON : HEAL_POWER_OFF;
     return NFV_OK;
 }
 
 /* Appends the SEL records after the last one seen to @p. */
-static enum nfv_code sel_read_new(struct heal_mon *mon, struct heal_mon_poll *p, struct nfv_err *err)
+static enum nfv_code sel_read_new(struct heal_mon *mon, struct heal_mon_poll *p,
+                                  struct nfv_err *err)
 {
     uint8_t rec[HEAL_SEL_RECORD_SIZE];
     uint16_t id = IPMI_SEL_GET_RECORD_ID_FIRST_ENTRY, next = 0;
@@ -290,14 +363,7 @@ static enum nfv_code ipmi_poll(struct heal_mon *mon, struct heal_mon_poll *ret, 
 
 static enum nfv_code ipmi_power_off(struct heal_mon *mon, struct nfv_err *err)
 {
-    enum nfv_code code = session_ready(mon, err);
-    if (code != NFV_OK)
-        return code;
-    fiid_obj_clear(mon->obj_control);
-    if (ipmi_cmd_chassis_control(mon->ctx, IPMI_CHASSIS_CONTROL_POWER_DOWN, mon->obj_control) < 0)
-        return fail(mon, "chassis power down", err);
-    mon->last_ok_ms = heal_mon_now_ms();
-    return NFV_OK;
+    return exchange(mon, OP_POWER_DOWN, 0, NULL, err);
 }
 
 const struct heal_mon_driver heal_mon_ipmi = {

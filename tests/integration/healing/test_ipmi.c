@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include "heal/mon.h"
+#include "nfv/log.h"
 #include "ipmisim_util.h"
 
 static char tmpdir[] = "/tmp/vmmgr-test-h-bmc-ipmiXXXXXX";
@@ -39,8 +40,9 @@ static uint64_t now_ms(void)
 /* Messages are ours: none of FreeIPMI's own error strings leak out. */
 static void assert_own_message(const struct nfv_err *err)
 {
-    static const char *const theirs[] = {"password invalid", "connection timeout", "session timeout",
-                                         "privilege level", "username invalid", "bad completion"};
+    static const char *const theirs[] = {"password invalid", "connection timeout",
+                                         "session timeout",  "privilege level",
+                                         "username invalid", "bad completion"};
     for (size_t i = 0; i < sizeof(theirs) / sizeof(theirs[0]); i++)
         if (strstr(err->msg, theirs[i]))
             fail_msg("message quotes FreeIPMI: %s", err->msg);
@@ -77,7 +79,8 @@ static void test_power_and_sel(void **state)
 
     static const char *const kinds[] = {"ierr", "thermal", "psu", "watchdog", "other"};
     static const enum heal_sel_kind want[] = {HEAL_SEL_PROC_IERR, HEAL_SEL_THERMAL_TRIP,
-                                              HEAL_SEL_PSU_FAILURE, HEAL_SEL_WATCHDOG, HEAL_SEL_OTHER};
+                                              HEAL_SEL_PSU_FAILURE, HEAL_SEL_WATCHDOG,
+                                              HEAL_SEL_OTHER};
     for (size_t i = 0; i < 5; i++)
         assert_true(ipmisim_inject(&sim, kinds[i]));
     assert_int_equal(heal_mon_ipmi.poll(mon, &p, &err), NFV_OK);
@@ -127,7 +130,8 @@ static void test_wrong_port_times_out(void **state)
     /* A port nobody listens on: sim.port+1 may be taken; use a fresh free one. */
     struct ipmisim other = sim;
     char cmd[512];
-    snprintf(cmd, sizeof(cmd), "bash -c '. \"%s/scripts/lib/ipmisim.sh\" && vmmgr_ipmisim_free_port'",
+    snprintf(cmd, sizeof(cmd),
+             "bash -c '. \"%s/scripts/lib/ipmisim.sh\" && vmmgr_ipmisim_free_port'",
              getenv("VMMGR_SOURCE_DIR"));
     FILE *pf = popen(cmd, "r");
     assert_non_null(pf);
@@ -169,10 +173,20 @@ static void test_stopped_bmc_times_out_then_recovers(void **state)
     assert_own_message(&err);
 
     assert_true(ipmisim_signal(&sim, SIGCONT));
-    /* The next call opens a new session: the BMC is back. */
-    code = heal_mon_ipmi.poll(mon, &p, &err);
+    /* The BMC is back: a monitor polling it gets answers again on a new
+     * session. ipmi_sim first works through the datagrams queued while it
+     * was stopped, so allow a few polls, as a 200 ms poll loop would. */
+    t0 = now_ms();
+    int n_polls = 0;
+    do {
+        n_polls++;
+        code = heal_mon_ipmi.poll(mon, &p, &err);
+    } while (code != NFV_OK && now_ms() - t0 < 5000);
+    printf("BMC back: poll %s after %d poll(s), %llu ms\n", nfv_code_name(code), n_polls,
+           (unsigned long long)(now_ms() - t0));
     if (code != NFV_OK)
         fail_msg("poll after SIGCONT: %s", err.msg);
+    assert_int_equal(p.power, HEAL_POWER_ON);
     heal_mon_ipmi.close(mon);
 }
 
@@ -229,6 +243,8 @@ static void test_bad_config(void **state)
 
 int main(void)
 {
+    /* The driver's debug lines carry FreeIPMI's own words: useful when a step fails. */
+    nfv_log_set_level(NFV_LOG_DEBUG);
     if (!mkdtemp(tmpdir)) {
         perror("mkdtemp");
         return 1;
