@@ -26,8 +26,8 @@ void heal_mon_config_init(struct heal_mon_config *ret)
 /* host names and IPv4 literals: letters, digits, '.', '-', '_'. */
 static bool is_host_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '.' || c == '-' || c == '_';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '-' || c == '_';
 }
 
 enum nfv_code heal_mon_config_check(const struct heal_mon_config *cfg, struct nfv_err *err)
@@ -36,8 +36,8 @@ enum nfv_code heal_mon_config_check(const struct heal_mon_config *cfg, struct nf
     size_t n_host = 0;
     while (a[n_host] && a[n_host] != ':') {
         if (!is_host_char(a[n_host]))
-            return NFV_ERR(err, NFV_E_INVAL,
-                           "'address': '%s' is not a host name or IPv4 address", a);
+            return NFV_ERR(err, NFV_E_INVAL, "'address': '%s' is not a host name or IPv4 address",
+                           a);
         n_host++;
     }
     if (n_host == 0)
@@ -99,8 +99,8 @@ enum nfv_code heal_mon_password_read(const char *path, char *ret, size_t ret_siz
     }
     if (st.st_mode & (S_IRWXG | S_IRWXO)) {
         code = NFV_ERR(err, NFV_E_PERM,
-                       "'password_file' '%s': mode %04o lets others read it; chmod 0600 it",
-                       path, (unsigned)(st.st_mode & 07777));
+                       "'password_file' '%s': mode %04o lets others read it; chmod 0600 it", path,
+                       (unsigned)(st.st_mode & 07777));
         goto cleanup;
     }
     ssize_t n = read(fd, buf, sizeof(buf));
@@ -152,9 +152,10 @@ enum nfv_code heal_mon_fence(const struct heal_mon_driver *drv, struct heal_mon 
         if (code == NFV_OK && power == HEAL_POWER_OFF)
             return NFV_OK;
         if (heal_mon_now_ms() >= deadline)
-            return NFV_ERR(err, NFV_E_TIMEOUT,
-                           "fence: power not read back off within %u ms", timeout_ms);
-        struct timespec ts = {.tv_sec = poll_ms / 1000, .tv_nsec = (long)(poll_ms % 1000) * 1000000L};
+            return NFV_ERR(err, NFV_E_TIMEOUT, "fence: power not read back off within %u ms",
+                           timeout_ms);
+        struct timespec ts = {.tv_sec = poll_ms / 1000,
+                              .tv_nsec = (long)(poll_ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
     }
 }

@@ -25,8 +25,8 @@ enum nfv_code heal_mon_test_bmc_add_sel(struct heal_mon_test_bmc *bmc, enum heal
 {
     if (bmc->n_sel >= HEAL_MON_TEST_SEL_SIZE)
         return NFV_ERR(err, NFV_E_NOCAP, "test BMC: SEL full (%d entries)", HEAL_MON_TEST_SEL_SIZE);
-    bmc->sel[bmc->n_sel] = (struct heal_sel_event){.record_id = (uint16_t)(bmc->n_sel + 1),
-                                                   .kind = kind};
+    bmc->sel[bmc->n_sel] =
+        (struct heal_sel_event){.record_id = (uint16_t)(bmc->n_sel + 1), .kind = kind};
     bmc->n_sel++;
     return NFV_OK;
 }

@@ -10,16 +10,16 @@
  */
 #include "heal/sel.h"
 
-#define SEL_TYPE_SYSTEM 0x02
-#define EVT_THRESHOLD 0x01
+#define SEL_TYPE_SYSTEM     0x02
+#define EVT_THRESHOLD       0x01
 #define EVT_SENSOR_SPECIFIC 0x6f
 
-#define ST_TEMPERATURE 0x01
-#define ST_PROCESSOR 0x07
+#define ST_TEMPERATURE  0x01
+#define ST_PROCESSOR    0x07
 #define ST_POWER_SUPPLY 0x08
-#define ST_MEMORY 0x0c
-#define ST_WATCHDOG_1 0x11
-#define ST_WATCHDOG_2 0x23
+#define ST_MEMORY       0x0c
+#define ST_WATCHDOG_1   0x11
+#define ST_WATCHDOG_2   0x23
 
 static enum heal_sel_kind classify(uint8_t sensor_type, uint8_t event_type, uint8_t offset)
 {

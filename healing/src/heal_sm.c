@@ -48,11 +48,26 @@ static const char *const action_names[HEAL_ACT__COUNT] = {
 
 #define NAME_OF(table, v, count) ((unsigned)(v) < (count) ? (table)[(v)] : "?")
 
-const char *heal_state_to_string(enum heal_state s) { return NAME_OF(state_names, s, HEAL_STATE__COUNT); }
-const char *heal_power_to_string(enum heal_power p) { return NAME_OF(power_names, p, HEAL_POWER__COUNT); }
-const char *heal_sel_kind_to_string(enum heal_sel_kind k) { return NAME_OF(sel_names, k, HEAL_SEL__COUNT); }
-const char *heal_input_kind_to_string(enum heal_input_kind k) { return NAME_OF(input_names, k, HEAL_IN__COUNT); }
-const char *heal_action_kind_to_string(enum heal_action_kind k) { return NAME_OF(action_names, k, HEAL_ACT__COUNT); }
+const char *heal_state_to_string(enum heal_state s)
+{
+    return NAME_OF(state_names, s, HEAL_STATE__COUNT);
+}
+const char *heal_power_to_string(enum heal_power p)
+{
+    return NAME_OF(power_names, p, HEAL_POWER__COUNT);
+}
+const char *heal_sel_kind_to_string(enum heal_sel_kind k)
+{
+    return NAME_OF(sel_names, k, HEAL_SEL__COUNT);
+}
+const char *heal_input_kind_to_string(enum heal_input_kind k)
+{
+    return NAME_OF(input_names, k, HEAL_IN__COUNT);
+}
+const char *heal_action_kind_to_string(enum heal_action_kind k)
+{
+    return NAME_OF(action_names, k, HEAL_ACT__COUNT);
+}
 
 static unsigned name_index(const char *const *table, unsigned count, const char *s)
 {
@@ -92,7 +107,8 @@ enum nfv_code heal_rules_check(const struct heal_rules *rules, struct nfv_err *e
     if (rules->fence_retry_ms == 0)
         return NFV_ERR(err, NFV_E_INVAL, "'fence_retry_ms': must be > 0");
     if (rules->critical_sel_mask & ~((1u << HEAL_SEL__COUNT) - 1))
-        return NFV_ERR(err, NFV_E_INVAL, "'critical_sel_mask': 0x%x has bits beyond the %d SEL kinds",
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'critical_sel_mask': 0x%x has bits beyond the %d SEL kinds",
                        (unsigned)rules->critical_sel_mask, (int)HEAL_SEL__COUNT);
     if (rules->unreachable_periods > 0 &&
         rules->keepalive_period_ms > UINT64_MAX / rules->unreachable_periods)
@@ -178,7 +194,8 @@ static const char *confirmed_by(const struct heal_host *host, const struct heal_
 {
     if (!host->is_libvirt_lost)
         return rules->is_sel_alone && host->is_critical_seen
-                   ? "critical SEL event on a host that still answers" : NULL;
+                   ? "critical SEL event on a host that still answers"
+                   : NULL;
     if (rules->is_unreachable_and_off && !host->is_bmc_silent && host->power == HEAL_POWER_OFF)
         return "libvirt unreachable and the BMC reads power off";
     if ((rules->is_unreachable_and_sel || rules->is_sel_alone) && host->is_critical_seen)

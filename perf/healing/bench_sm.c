@@ -39,10 +39,10 @@
 #include "heal/sm.h"
 #include "ipmisim_util.h"
 
-#define N_HOSTS 1000
-#define RACK_SIZE 20
-#define N_RACKS (N_HOSTS / RACK_SIZE)
-#define N_GROUPS 5000
+#define N_HOSTS          1000
+#define RACK_SIZE        20
+#define N_RACKS          (N_HOSTS / RACK_SIZE)
+#define N_GROUPS         5000
 #define MAX_ACT_PER_HOST 64
 
 struct cluster {
@@ -139,7 +139,8 @@ static void feed(struct cluster *c, unsigned h, const struct heal_input *in)
         case HEAL_ACT_FENCE: {
             struct heal_input done = {.now_ms = in->now_ms};
             done.kind = heal_mon_fence(&heal_mon_test, c->mon[h], 1000, 1, NULL) == NFV_OK
-                            ? HEAL_IN_FENCE_DONE : HEAL_IN_FENCE_FAILED;
+                            ? HEAL_IN_FENCE_DONE
+                            : HEAL_IN_FENCE_FAILED;
             feed(c, h, &done);
             break;
         }
@@ -167,7 +168,8 @@ static void sweep(struct cluster *c, uint64_t t_ms)
         in.power = p.power;
         feed(c, h, &in);
         for (unsigned e = 0; e < p.n_events; e++) {
-            struct heal_input ev = {.kind = HEAL_IN_BMC_SEL, .now_ms = t_ms, .sel = p.events[e].kind};
+            struct heal_input ev = {
+                .kind = HEAL_IN_BMC_SEL, .now_ms = t_ms, .sel = p.events[e].kind};
             feed(c, h, &ev);
         }
     }
@@ -280,7 +282,10 @@ struct bmc_result {
     double inject_ms, detect_ms, fence_emitted_ms, fence_confirmed_ms, promote_ms;
 };
 
-static double ms_since(uint64_t t0) { return (double)(now_ns() - t0) / 1e6; }
+static double ms_since(uint64_t t0)
+{
+    return (double)(now_ns() - t0) / 1e6;
+}
 
 static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
 {
@@ -312,7 +317,8 @@ static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
             if (!ipmisim_inject(sim, "uecc"))
                 return false;
             ret[0] = ms_since(t0);
-            struct heal_input lost = {.kind = HEAL_IN_LIBVIRT_LOST, .now_ms = (now_ns() - t0) / 1000000};
+            struct heal_input lost = {.kind = HEAL_IN_LIBVIRT_LOST,
+                                      .now_ms = (now_ns() - t0) / 1000000};
             struct heal_step s;
             heal_host_step(&host, &rules, &lost, &s);
         }
@@ -328,7 +334,8 @@ static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
             struct heal_step s;
             heal_host_step(&host, &rules, &in, &s);
             for (unsigned e = 0; e < p.n_events; e++) {
-                struct heal_input ev = {.kind = HEAL_IN_BMC_SEL, .now_ms = ms, .sel = p.events[e].kind};
+                struct heal_input ev = {
+                    .kind = HEAL_IN_BMC_SEL, .now_ms = ms, .sel = p.events[e].kind};
                 if (ret[1] < 0 && ev.sel == HEAL_SEL_MEM_UECC)
                     ret[1] = ms_since(t0);
                 heal_host_step(&host, &rules, &ev, &s);
@@ -345,7 +352,8 @@ static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
                 return false;
             }
             ret[3] = ms_since(t0);
-            struct heal_input done = {.kind = HEAL_IN_FENCE_DONE, .now_ms = (now_ns() - t0) / 1000000};
+            struct heal_input done = {.kind = HEAL_IN_FENCE_DONE,
+                                      .now_ms = (now_ns() - t0) / 1000000};
             struct heal_step s;
             heal_host_step(&host, &rules, &done, &s);
             if (!heal_step_has(&s, HEAL_ACT_PROMOTE))
@@ -450,20 +458,35 @@ int main(int argc, char **argv)
     char date[32];
     time_t now = time(NULL);
     strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-    fprintf(f, "{\n  \"benchmark\": \"healing_sm\",\n  \"date\": \"%s\",\n  \"machine\": {\"cpus\": %ld},\n",
+    fprintf(f,
+            "{\n  \"benchmark\": \"healing_sm\",\n  \"date\": \"%s\",\n  \"machine\": {\"cpus\": "
+            "%ld},\n",
             date, sysconf(_SC_NPROCESSORS_ONLN));
-    fprintf(f, "  \"notes\": \"fault input to every SBY of the failed hosts promoted (wall ms): state machines + heal_mon_test BMCs + fence read back, one engine pass over all hosts; p50/p99/max over the runs of a repetition, medians of the repetitions; excludes the poll period (see real_bmc)\",\n");
-    fprintf(f, "  \"cluster\": {\"hosts\": %d, \"racks\": %d, \"vms\": %d, \"groups\": %d},\n", N_HOSTS,
-            N_RACKS, 2 * N_GROUPS, N_GROUPS);
-    fprintf(f, "  \"one_host\": {\"runs\": %u, \"reps\": %u, \"groups_promoted_p50\": %u, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f},\n",
+    fprintf(f, "  \"notes\": \"fault input to every SBY of the failed hosts promoted (wall ms): "
+               "state machines + heal_mon_test BMCs + fence read back, one engine pass over all "
+               "hosts; p50/p99/max over the runs of a repetition, medians of the repetitions; "
+               "excludes the poll period (see real_bmc)\",\n");
+    fprintf(f, "  \"cluster\": {\"hosts\": %d, \"racks\": %d, \"vms\": %d, \"groups\": %d},\n",
+            N_HOSTS, N_RACKS, 2 * N_GROUPS, N_GROUPS);
+    fprintf(f,
+            "  \"one_host\": {\"runs\": %u, \"reps\": %u, \"groups_promoted_p50\": %u, \"p50_ms\": "
+            "%.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f},\n",
             runs, reps, host.groups_per_fault_p50, host.p50_ms, host.p99_ms, host.max_ms);
-    fprintf(f, "  \"one_rack\": {\"runs\": %u, \"reps\": %u, \"hosts\": %d, \"groups_promoted_p50\": %u, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f},\n",
-            runs, reps, RACK_SIZE, rack.groups_per_fault_p50, rack.p50_ms, rack.p99_ms, rack.max_ms);
+    fprintf(f,
+            "  \"one_rack\": {\"runs\": %u, \"reps\": %u, \"hosts\": %d, \"groups_promoted_p50\": "
+            "%u, \"p50_ms\": %.4f, \"p99_ms\": %.4f, \"max_ms\": %.4f},\n",
+            runs, reps, RACK_SIZE, rack.groups_per_fault_p50, rack.p50_ms, rack.p99_ms,
+            rack.max_ms);
     fprintf(f, "  \"target_p99_ms\": 50,\n");
     if (bmc.is_run)
-        fprintf(f, "  \"real_bmc\": {\"bmc\": \"ipmi_sim (OpenIPMI) on 127.0.0.1, heal_mon_ipmi lanplus cipher suite 3\", \"poll_ms\": 200, \"runs\": %u, \"median_ms_from_injection\": {\"inject_returned\": %.1f, \"detected\": %.1f, \"fence_emitted\": %.1f, \"fence_confirmed\": %.1f, \"promote_emitted\": %.1f}, \"target_ms\": 1000}\n}\n",
-                bmc.runs, bmc.inject_ms, bmc.detect_ms, bmc.fence_emitted_ms, bmc.fence_confirmed_ms,
-                bmc.promote_ms);
+        fprintf(
+            f,
+            "  \"real_bmc\": {\"bmc\": \"ipmi_sim (OpenIPMI) on 127.0.0.1, heal_mon_ipmi lanplus "
+            "cipher suite 3\", \"poll_ms\": 200, \"runs\": %u, \"median_ms_from_injection\": "
+            "{\"inject_returned\": %.1f, \"detected\": %.1f, \"fence_emitted\": %.1f, "
+            "\"fence_confirmed\": %.1f, \"promote_emitted\": %.1f}, \"target_ms\": 1000}\n}\n",
+            bmc.runs, bmc.inject_ms, bmc.detect_ms, bmc.fence_emitted_ms, bmc.fence_confirmed_ms,
+            bmc.promote_ms);
     else
         fprintf(f, "  \"real_bmc\": {\"skipped\": \"%s\"}\n}\n", bmc.skip_reason);
     if (out)

@@ -14,8 +14,9 @@
  * Secrets: the BMC password is read from a file that only its owner may read
  * (mode 0600 or 0400), never taken from a command line or the database.
  *
- * Errors: every call is bounded by the configured timeout and a BMC that does
- * not answer gives NFV_E_TIMEOUT; a refused login NFV_E_PERM; bad
+ * Errors: a BMC that does not answer gives NFV_E_TIMEOUT after about
+ * timeout_ms (the IPMI driver measured 0.5-1.5 x timeout_ms: FreeIPMI rounds
+ * to its retransmissions); a refused login NFV_E_PERM; bad
  * configuration NFV_E_INVAL (naming the field) or NFV_E_PERM (password file
  * mode, naming the file). Returned messages never quote the BMC's or the
  * library's own error text (it is logged at debug level instead), so nothing
@@ -36,20 +37,20 @@
 
 struct heal_mon;
 
-#define HEAL_MON_ADDR_SIZE 256
-#define HEAL_MON_USER_SIZE 17     /* IPMI user names: at most 16 bytes */
+#define HEAL_MON_ADDR_SIZE     256
+#define HEAL_MON_USER_SIZE     17 /* IPMI user names: at most 16 bytes */
 #define HEAL_MON_PASSWORD_SIZE 21 /* IPMI 2.0 passwords: at most 20 bytes */
-#define HEAL_MON_PATH_SIZE 4096
+#define HEAL_MON_PATH_SIZE     4096
 
 struct heal_mon_config {
-    char address[HEAL_MON_ADDR_SIZE];     /* "host" or "host:port" (UDP, default 623) */
+    char address[HEAL_MON_ADDR_SIZE]; /* "host" or "host:port" (UDP, default 623) */
     char user[HEAL_MON_USER_SIZE];
     char password_file[HEAL_MON_PATH_SIZE];
-    unsigned cipher_suite;   /* RMCP+ cipher suite id; 3 (HMAC-SHA1, AES-CBC-128) */
-    unsigned timeout_ms;     /* bound on each call (session set-up or command), > 0 */
-    unsigned retransmit_ms;  /* resend a datagram after this, < timeout_ms; 0: timeout/4 */
-    bool is_admin;           /* ask for ADMINISTRATOR; default OPERATOR (power control) */
-    void *driver_data;       /* heal_mon_test: its struct heal_mon_test_bmc *; else NULL */
+    unsigned cipher_suite;  /* RMCP+ cipher suite id; 3 (HMAC-SHA1, AES-CBC-128) */
+    unsigned timeout_ms;    /* bound on each call (session set-up or command), > 0 */
+    unsigned retransmit_ms; /* resend a datagram after this, < timeout_ms; 0: timeout/4 */
+    bool is_admin;          /* ask for ADMINISTRATOR; default OPERATOR (power control) */
+    void *driver_data;      /* heal_mon_test: its struct heal_mon_test_bmc *; else NULL */
 };
 
 /* Fills the defaults: cipher suite 3, 1000 ms timeout, operator privilege. */

@@ -21,7 +21,7 @@ struct heal_mon_test_bmc {
     bool is_power_off_stuck; /* power_off accepted, power stays on */
     unsigned n_sel;
     struct heal_sel_event sel[HEAL_MON_TEST_SEL_SIZE];
-    unsigned n_power_off;    /* power_off calls seen */
+    unsigned n_power_off; /* power_off calls seen */
 };
 
 /* A BMC powered on with an empty SEL. */

@@ -18,9 +18,9 @@
 struct heal_sel_event {
     uint16_t record_id;
     enum heal_sel_kind kind;
-    uint8_t sensor_type;   /* IPMI sensor type (0x0c memory, 0x07 processor, ...) */
+    uint8_t sensor_type; /* IPMI sensor type (0x0c memory, 0x07 processor, ...) */
     uint8_t sensor_number;
-    uint8_t offset;        /* event data 1, low nibble */
+    uint8_t offset; /* event data 1, low nibble */
     bool is_deassertion;
 };
 

@@ -69,9 +69,9 @@ enum heal_input_kind {
 
 struct heal_input {
     enum heal_input_kind kind;
-    uint64_t now_ms;         /* when it happened; must not go backwards per host */
-    enum heal_power power;   /* HEAL_IN_BMC_POWER */
-    enum heal_sel_kind sel;  /* HEAL_IN_BMC_SEL */
+    uint64_t now_ms;        /* when it happened; must not go backwards per host */
+    enum heal_power power;  /* HEAL_IN_BMC_POWER */
+    enum heal_sel_kind sel; /* HEAL_IN_BMC_SEL */
 };
 
 enum heal_action_kind {
@@ -118,15 +118,15 @@ enum nfv_code heal_rules_check(const struct heal_rules *rules, struct nfv_err *e
 /* One host's state: a plain value owned by the caller (no heap). */
 struct heal_host {
     enum heal_state state;
-    uint64_t since_ms;          /* entered the current state */
+    uint64_t since_ms; /* entered the current state */
     bool is_libvirt_lost;
-    uint64_t lost_since_ms;     /* valid when is_libvirt_lost */
+    uint64_t lost_since_ms; /* valid when is_libvirt_lost */
     bool is_bmc_silent;
     enum heal_power power;
-    bool is_critical_seen;      /* sticky until the operator's repair */
+    bool is_critical_seen; /* sticky until the operator's repair */
     enum heal_sel_kind last_critical;
-    bool is_fence_pending;      /* a FENCE action is out, no answer yet */
-    uint64_t fence_due_ms;      /* when to retry after a failed fence */
+    bool is_fence_pending; /* a FENCE action is out, no answer yet */
+    uint64_t fence_due_ms; /* when to retry after a failed fence */
     unsigned n_fence_attempts;
 };
 

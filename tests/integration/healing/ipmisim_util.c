@@ -24,7 +24,8 @@ bool ipmisim_start(struct ipmisim *sim, const char *dir)
     char cmd[1024];
     snprintf(sim->dir, sizeof(sim->dir), "%s", dir);
     snprintf(cmd, sizeof(cmd),
-             "bash -c '. \"%s/scripts/lib/ipmisim.sh\" && vmmgr_ipmisim_free_port'", src ? src : ".");
+             "bash -c '. \"%s/scripts/lib/ipmisim.sh\" && vmmgr_ipmisim_free_port'",
+             src ? src : ".");
     FILE *p = popen(cmd, "r");
     if (!p || fscanf(p, "%u", &sim->port) != 1) {
         if (p)
@@ -80,6 +81,7 @@ void ipmisim_config(const struct ipmisim *sim, struct heal_mon_config *ret)
 {
     heal_mon_config_init(ret);
     snprintf(ret->address, sizeof(ret->address), "127.0.0.1:%u", sim->port);
-    snprintf(ret->user, sizeof(ret->user), "%s", getenv("VMMGR_IPMISIM_USER") ? getenv("VMMGR_IPMISIM_USER") : "vmmgr");
+    snprintf(ret->user, sizeof(ret->user), "%s",
+             getenv("VMMGR_IPMISIM_USER") ? getenv("VMMGR_IPMISIM_USER") : "vmmgr");
     snprintf(ret->password_file, sizeof(ret->password_file), "%s/bmc.pw", sim->dir);
 }

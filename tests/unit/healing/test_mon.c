@@ -63,9 +63,9 @@ static void test_config_check(void **state)
     snprintf(cfg.address, sizeof(cfg.address), "bmc-rack1-07.example");
     assert_int_equal(heal_mon_config_check(&cfg, &err), NFV_OK);
 
-    static const char *const bad_addresses[] = {"", ":623", "127.0.0.1:", "127.0.0.1:0",
-                                                "127.0.0.1:65536", "127.0.0.1:62x",
-                                                "host name", "a;rm -rf /", "127.0.0.1:-1"};
+    static const char *const bad_addresses[] = {
+        "",          ":623",       "127.0.0.1:",  "127.0.0.1:0", "127.0.0.1:65536", "127.0.0.1:62x",
+        "host name", "a;rm -rf /", "127.0.0.1:-1"};
     for (size_t i = 0; i < sizeof(bad_addresses) / sizeof(bad_addresses[0]); i++) {
         good_config(&cfg);
         snprintf(cfg.address, sizeof(cfg.address), "%s", bad_addresses[i]);
@@ -155,7 +155,8 @@ static void test_test_driver(void **state)
     assert_int_equal(p.n_events, 0);
 
     for (int i = 0; i < HEAL_MON_MAX_EVENTS + 2; i++)
-        assert_int_equal(heal_mon_test_bmc_add_sel(&bmc, i ? HEAL_SEL_OTHER : HEAL_SEL_MEM_UECC, NULL), NFV_OK);
+        assert_int_equal(
+            heal_mon_test_bmc_add_sel(&bmc, i ? HEAL_SEL_OTHER : HEAL_SEL_MEM_UECC, NULL), NFV_OK);
     assert_int_equal(heal_mon_test.poll(mon, &p, &err), NFV_OK);
     assert_int_equal(p.n_events, HEAL_MON_MAX_EVENTS);
     assert_true(p.is_truncated);

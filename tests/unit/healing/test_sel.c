@@ -19,9 +19,12 @@ struct sel_row {
     enum heal_sel_kind want;
 };
 
-#define REC(id, st, num, dirtype, d1) \
-    {(id), 0, 0x02, 0x1e, 0x14, 0, 0, 0x20, 0, 0x04, (st), (num), (dirtype), (d1), 0xff, 0xff}
+#define REC(id, st, num, dirtype, d1)                                                              \
+    {                                                                                              \
+        (id), 0, 0x02, 0x1e, 0x14, 0, 0, 0x20, 0, 0x04, (st), (num), (dirtype), (d1), 0xff, 0xff   \
+    }
 
+/* clang-format off */
 static const struct sel_row sel_rows[] = {
     {"ipmi_sim memory uecc", {0x01, 0x00, 0x02, 0x1e, 0x14, 0x00, 0x00, 0x20, 0x00, 0x04, 0x0c, 0x01, 0x6f, 0x01, 0xff, 0xff}, HEAL_SEL_MEM_UECC},
     {"memory parity", REC(2, 0x0c, 1, 0x6f, 0x02), HEAL_SEL_MEM_UECC},
@@ -44,6 +47,7 @@ static const struct sel_row sel_rows[] = {
     {"fan generic", REC(19, 0x04, 6, 0x07, 0x01), HEAL_SEL_OTHER},
     {"oem record", {20, 0, 0xc0, 1, 2, 3, 4, 5, 6, 7, 0x0c, 1, 0x6f, 0x01, 0, 0}, HEAL_SEL_OTHER},
 };
+/* clang-format on */
 
 static void test_decode_table(void **state)
 {
@@ -61,7 +65,8 @@ static void test_decode_table(void **state)
 static void test_decode_fields(void **state)
 {
     (void)state;
-    const uint8_t rec[16] = {0x34, 0x12, 0x02, 0, 0, 0, 0, 0x20, 0, 0x04, 0x0c, 0x07, 0xef, 0x01, 0xff, 0xff};
+    const uint8_t rec[16] = {0x34, 0x12, 0x02, 0,    0,    0,    0,    0x20,
+                             0,    0x04, 0x0c, 0x07, 0xef, 0x01, 0xff, 0xff};
     struct heal_sel_event ev;
     assert_int_equal(heal_sel_decode(rec, sizeof(rec), &ev, NULL), NFV_OK);
     assert_int_equal(ev.record_id, 0x1234);

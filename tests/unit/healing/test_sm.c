@@ -40,16 +40,40 @@ static void rules_of(enum rules_id id, struct heal_rules *r)
 }
 
 #define MAX_PRELUDE 6
-#define IN(k, t) {.kind = HEAL_IN_##k, .now_ms = (t)}
-#define PWR(p, t) {.kind = HEAL_IN_BMC_POWER, .now_ms = (t), .power = HEAL_POWER_##p}
-#define SEL(s, t) {.kind = HEAL_IN_BMC_SEL, .now_ms = (t), .sel = HEAL_SEL_##s}
+#define IN(k, t)                                                                                   \
+    {                                                                                              \
+        .kind = HEAL_IN_##k, .now_ms = (t)                                                         \
+    }
+#define PWR(p, t)                                                                                  \
+    {                                                                                              \
+        .kind = HEAL_IN_BMC_POWER, .now_ms = (t), .power = HEAL_POWER_##p                          \
+    }
+#define SEL(s, t)                                                                                  \
+    {                                                                                              \
+        .kind = HEAL_IN_BMC_SEL, .now_ms = (t), .sel = HEAL_SEL_##s                                \
+    }
 
 /* Preludes: how each state under test is reached. */
-#define P_SUSPECT_LOST {IN(LIBVIRT_LOST, 1000)}
-#define P_FAILED {IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100)}
-#define P_FAILED_RETRY {IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_FAILED, 2000)}
-#define P_FENCED {IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_DONE, 2000)}
-#define P_EVAC {IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_DONE, 2000), IN(EVACUATED, 3000)}
+#define P_SUSPECT_LOST                                                                             \
+    {                                                                                              \
+        IN(LIBVIRT_LOST, 1000)                                                                     \
+    }
+#define P_FAILED                                                                                   \
+    {                                                                                              \
+        IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100)                                                     \
+    }
+#define P_FAILED_RETRY                                                                             \
+    {                                                                                              \
+        IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_FAILED, 2000)                             \
+    }
+#define P_FENCED                                                                                   \
+    {                                                                                              \
+        IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_DONE, 2000)                               \
+    }
+#define P_EVAC                                                                                     \
+    {                                                                                              \
+        IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_DONE, 2000), IN(EVACUATED, 3000)          \
+    }
 
 struct row {
     const char *name;
@@ -61,6 +85,8 @@ struct row {
     const char *want_actions; /* comma-separated, in order; "" for none */
 };
 
+/* One row per line reads as the table it is. */
+/* clang-format off */
 static const struct row rows[] = {
     /* UP */
     {"up/tick", R_DEFAULT, {}, HEAL_UP, IN(TICK, 5000), HEAL_UP, ""},
@@ -147,13 +173,15 @@ static const struct row rows[] = {
     {"evacuated/fence_done", R_DEFAULT, P_EVAC, HEAL_EVACUATED, IN(FENCE_DONE, 4000), HEAL_EVACUATED, ""},
     {"evacuated/operator_dead", R_DEFAULT, P_EVAC, HEAL_EVACUATED, IN(OPERATOR_DEAD, 4000), HEAL_EVACUATED, ""},
 };
+/* clang-format on */
 
 static void actions_string(const struct heal_step *s, char *buf, size_t size)
 {
     buf[0] = '\0';
     for (unsigned i = 0; i < s->n_actions; i++) {
         size_t len = strlen(buf);
-        snprintf(buf + len, size - len, "%s%s", i ? "," : "", heal_action_kind_to_string(s->actions[i]));
+        snprintf(buf + len, size - len, "%s%s", i ? "," : "",
+                 heal_action_kind_to_string(s->actions[i]));
     }
 }
 
@@ -178,12 +206,14 @@ static void test_table(void **state)
         actions_string(&step, got, sizeof(got));
         if (host.state != row->want || step.to != row->want || step.from != row->prelude_state ||
             strcmp(got, row->want_actions) != 0)
-            fail_msg("%s: got %s [%s] (%s), want %s [%s]", row->name, heal_state_to_string(host.state),
-                     got, step.reason, heal_state_to_string(row->want), row->want_actions);
+            fail_msg("%s: got %s [%s] (%s), want %s [%s]", row->name,
+                     heal_state_to_string(host.state), got, step.reason,
+                     heal_state_to_string(row->want), row->want_actions);
         assert_non_null(step.reason);
         /* The one safety invariant, row by row too. */
         if (heal_step_has(&step, HEAL_ACT_PROMOTE))
-            assert_true(row->input.kind == HEAL_IN_FENCE_DONE || row->input.kind == HEAL_IN_OPERATOR_DEAD);
+            assert_true(row->input.kind == HEAL_IN_FENCE_DONE ||
+                        row->input.kind == HEAL_IN_OPERATOR_DEAD);
     }
 }
 
@@ -262,13 +292,15 @@ static void test_fence_attempts_and_reset(void **state)
     struct heal_step step;
     heal_rules_default(&rules);
     heal_host_init(&host, 0);
-    const struct heal_input seq[] = {IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100), IN(FENCE_FAILED, 2000),
-                                     IN(TICK, 7000), IN(FENCE_FAILED, 8000), IN(TICK, 13000)};
+    const struct heal_input seq[] = {IN(LIBVIRT_LOST, 1000), PWR(OFF, 1100),
+                                     IN(FENCE_FAILED, 2000), IN(TICK, 7000),
+                                     IN(FENCE_FAILED, 8000), IN(TICK, 13000)};
     for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
         heal_host_step(&host, &rules, &seq[i], &step);
     assert_int_equal(host.n_fence_attempts, 3);
     assert_true(host.is_fence_pending);
-    const struct heal_input rest[] = {IN(FENCE_DONE, 14000), IN(EVACUATED, 15000), IN(OPERATOR_REPAIRED, 16000)};
+    const struct heal_input rest[] = {IN(FENCE_DONE, 14000), IN(EVACUATED, 15000),
+                                      IN(OPERATOR_REPAIRED, 16000)};
     for (size_t i = 0; i < sizeof(rest) / sizeof(rest[0]); i++)
         heal_host_step(&host, &rules, &rest[i], &step);
     assert_int_equal(host.state, HEAL_UP);
