@@ -131,6 +131,22 @@ cleanup:
     return code;
 }
 
+unsigned heal_mon_poll_inputs(enum nfv_code poll_code, const struct heal_mon_poll *poll,
+                              uint64_t now_ms, struct heal_input *ret_inputs)
+{
+    if (poll_code != NFV_OK) {
+        ret_inputs[0] = (struct heal_input){.kind = HEAL_IN_BMC_NO_ANSWER, .now_ms = now_ms};
+        return 1;
+    }
+    unsigned n = 0;
+    ret_inputs[n++] =
+        (struct heal_input){.kind = HEAL_IN_BMC_POWER, .now_ms = now_ms, .power = poll->power};
+    for (unsigned e = 0; e < poll->n_events && e < HEAL_MON_MAX_EVENTS; e++)
+        ret_inputs[n++] = (struct heal_input){
+            .kind = HEAL_IN_BMC_SEL, .now_ms = now_ms, .sel = poll->events[e].kind};
+    return n;
+}
+
 uint64_t heal_mon_now_ms(void)
 {
     struct timespec ts;

@@ -157,21 +157,11 @@ static void feed(struct cluster *c, unsigned h, const struct heal_input *in)
 static void sweep(struct cluster *c, uint64_t t_ms)
 {
     struct heal_mon_poll p;
+    struct heal_input in[HEAL_MON_POLL_MAX_INPUTS];
     for (unsigned h = 0; h < N_HOSTS; h++) {
-        struct heal_input in = {.now_ms = t_ms};
-        if (heal_mon_test.poll(c->mon[h], &p, NULL) != NFV_OK) {
-            in.kind = HEAL_IN_BMC_NO_ANSWER;
-            feed(c, h, &in);
-            continue;
-        }
-        in.kind = HEAL_IN_BMC_POWER;
-        in.power = p.power;
-        feed(c, h, &in);
-        for (unsigned e = 0; e < p.n_events; e++) {
-            struct heal_input ev = {
-                .kind = HEAL_IN_BMC_SEL, .now_ms = t_ms, .sel = p.events[e].kind};
-            feed(c, h, &ev);
-        }
+        unsigned n = heal_mon_poll_inputs(heal_mon_test.poll(c->mon[h], &p, NULL), &p, t_ms, in);
+        for (unsigned i = 0; i < n; i++)
+            feed(c, h, &in[i]);
     }
 }
 
@@ -315,7 +305,7 @@ static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
         if (!t0 && t >= inject_at) {
             t0 = now_ns();
             if (!ipmisim_inject(sim, "uecc"))
-                return false;
+                break;
             ret[0] = ms_since(t0);
             struct heal_input lost = {.kind = HEAL_IN_LIBVIRT_LOST,
                                       .now_ms = (now_ns() - t0) / 1000000};
@@ -325,20 +315,17 @@ static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
         if (t >= next_poll) {
             next_poll += poll_ns;
             struct heal_mon_poll p;
-            if (heal_mon_ipmi.poll(mon, &p, &err) != NFV_OK) {
+            enum nfv_code code = heal_mon_ipmi.poll(mon, &p, &err);
+            if (code != NFV_OK)
                 fprintf(stderr, "bench_sm: poll: %s\n", err.msg);
-                continue;
-            }
             uint64_t ms = t0 ? (now_ns() - t0) / 1000000 : 0;
-            struct heal_input in = {.kind = HEAL_IN_BMC_POWER, .now_ms = ms, .power = p.power};
-            struct heal_step s;
-            heal_host_step(&host, &rules, &in, &s);
-            for (unsigned e = 0; e < p.n_events; e++) {
-                struct heal_input ev = {
-                    .kind = HEAL_IN_BMC_SEL, .now_ms = ms, .sel = p.events[e].kind};
-                if (ret[1] < 0 && ev.sel == HEAL_SEL_MEM_UECC)
+            struct heal_input in[HEAL_MON_POLL_MAX_INPUTS];
+            unsigned n = heal_mon_poll_inputs(code, &p, ms, in);
+            for (unsigned i = 0; i < n; i++) {
+                if (ret[1] < 0 && in[i].kind == HEAL_IN_BMC_SEL && in[i].sel == HEAL_SEL_MEM_UECC)
                     ret[1] = ms_since(t0);
-                heal_host_step(&host, &rules, &ev, &s);
+                struct heal_step s;
+                heal_host_step(&host, &rules, &in[i], &s);
                 if (heal_step_has(&s, HEAL_ACT_FENCE)) {
                     ret[2] = ms_since(t0);
                     is_fence_emitted = true;
@@ -349,23 +336,22 @@ static bool bmc_one_run(struct ipmisim *sim, uint64_t *seed, double *ret)
             enum nfv_code code = heal_mon_fence(&heal_mon_ipmi, mon, 5000, 20, &err);
             if (code != NFV_OK) {
                 fprintf(stderr, "bench_sm: fence: %s\n", err.msg);
-                return false;
+                break;
             }
             ret[3] = ms_since(t0);
             struct heal_input done = {.kind = HEAL_IN_FENCE_DONE,
                                       .now_ms = (now_ns() - t0) / 1000000};
             struct heal_step s;
             heal_host_step(&host, &rules, &done, &s);
-            if (!heal_step_has(&s, HEAL_ACT_PROMOTE))
-                return false;
-            ret[4] = ms_since(t0);
+            if (heal_step_has(&s, HEAL_ACT_PROMOTE))
+                ret[4] = ms_since(t0);
             break;
         }
         struct timespec nap = {0, 1000000};
         nanosleep(&nap, NULL);
     }
     heal_mon_ipmi.close(mon);
-    return true;
+    return ret[4] >= 0;
 }
 
 static void bench_bmc(unsigned runs, struct bmc_result *ret)
@@ -491,6 +477,8 @@ int main(int argc, char **argv)
         fprintf(f, "  \"real_bmc\": {\"skipped\": \"%s\"}\n}\n", bmc.skip_reason);
     if (out)
         fclose(f);
+    for (unsigned h = 0; h < N_HOSTS; h++)
+        heal_mon_test.close(c->mon[h]);
     free(c);
     return 0;
 }

@@ -7,6 +7,9 @@
 # the chassis power. ipmi_sim asks the chassis script for the power state and
 # calls it to power off/on (lan.conf's chassis_control), so a fence through
 # IPMI really stops the host process, and a test can check that it is gone.
+# (lan.conf's startcmd alone is not enough: ipmi_sim 2.0.33 then reports power
+# on but answers Chassis Control power down with "invalid data field", as
+# power control goes through a VM serial channel that is not there.)
 #
 #   vmmgr_ipmisim_start DIR PORT   start a BMC (host powered on); 1 if ipmi_sim cannot run
 #   vmmgr_ipmisim_stop DIR         stop it and its host; idempotent

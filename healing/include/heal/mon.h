@@ -80,6 +80,18 @@ struct heal_mon_poll {
     bool is_truncated; /* more than HEAL_MON_MAX_EVENTS were new: the rest come next poll */
 };
 
+#define HEAL_MON_POLL_MAX_INPUTS (1 + HEAL_MON_MAX_EVENTS)
+
+/*
+ * What one poll means to the state machine (heal/sm.h), in the order to feed
+ * the inputs: HEAL_IN_BMC_NO_ANSWER when @poll_code is not NFV_OK (a refused
+ * login too: the BMC cannot tell us anything), else HEAL_IN_BMC_POWER and one
+ * HEAL_IN_BMC_SEL per event. Writes @ret_inputs (HEAL_MON_POLL_MAX_INPUTS
+ * entries) and returns how many. Pure.
+ */
+unsigned heal_mon_poll_inputs(enum nfv_code poll_code, const struct heal_mon_poll *poll,
+                              uint64_t now_ms, struct heal_input *ret_inputs);
+
 struct heal_mon_driver {
     const char *name;
 

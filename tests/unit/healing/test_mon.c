@@ -181,12 +181,37 @@ static void test_test_driver(void **state)
     heal_mon_test.close(NULL);
 }
 
+static void test_poll_inputs(void **state)
+{
+    (void)state;
+    struct heal_mon_poll p = {.power = HEAL_POWER_ON, .n_events = 2};
+    p.events[0].kind = HEAL_SEL_MEM_UECC;
+    p.events[1].kind = HEAL_SEL_OTHER;
+    struct heal_input in[HEAL_MON_POLL_MAX_INPUTS];
+    assert_int_equal(heal_mon_poll_inputs(NFV_OK, &p, 1234, in), 3);
+    assert_int_equal(in[0].kind, HEAL_IN_BMC_POWER);
+    assert_int_equal(in[0].power, HEAL_POWER_ON);
+    assert_int_equal(in[1].kind, HEAL_IN_BMC_SEL);
+    assert_int_equal(in[1].sel, HEAL_SEL_MEM_UECC);
+    assert_int_equal(in[2].sel, HEAL_SEL_OTHER);
+    for (int i = 0; i < 3; i++)
+        assert_int_equal(in[i].now_ms, 1234);
+    /* A failed poll, whatever it left in @p: the BMC said nothing. */
+    assert_int_equal(heal_mon_poll_inputs(NFV_E_TIMEOUT, &p, 99, in), 1);
+    assert_int_equal(in[0].kind, HEAL_IN_BMC_NO_ANSWER);
+    assert_int_equal(heal_mon_poll_inputs(NFV_E_PERM, &p, 99, in), 1);
+    assert_int_equal(in[0].kind, HEAL_IN_BMC_NO_ANSWER);
+    p.n_events = HEAL_MON_MAX_EVENTS;
+    assert_int_equal(heal_mon_poll_inputs(NFV_OK, &p, 1, in), HEAL_MON_POLL_MAX_INPUTS);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_config_check),
         cmocka_unit_test(test_password_file),
         cmocka_unit_test(test_test_driver),
+        cmocka_unit_test(test_poll_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
