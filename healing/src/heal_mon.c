@@ -67,6 +67,38 @@ enum nfv_code heal_mon_config_check(const struct heal_mon_config *cfg, struct nf
     return NFV_OK;
 }
 
+static enum nfv_code copy_field(char *dst, size_t dst_size, const char *value, const char *field,
+                                struct nfv_err *err)
+{
+    if (!value || value[0] == '\0')
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': empty", field);
+    size_t len = strlen(value);
+    if (len >= dst_size)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': %zu bytes, at most %zu", field, len, dst_size - 1);
+    memcpy(dst, value, len + 1);
+    return NFV_OK;
+}
+
+enum nfv_code heal_mon_config_set(struct heal_mon_config *cfg, const char *address,
+                                  const char *user, const char *password_file, struct nfv_err *err)
+{
+    struct heal_mon_config c = *cfg;
+    enum nfv_code code = copy_field(c.address, sizeof(c.address), address, "address", err);
+    if (code == NFV_OK)
+        code = copy_field(c.user, sizeof(c.user), user, "user", err);
+    if (code == NFV_OK)
+        code = copy_field(c.password_file, sizeof(c.password_file), password_file, "password_file",
+                          err);
+    if (code == NFV_OK && password_file[0] != '/')
+        code = NFV_ERR(err, NFV_E_INVAL, "'password_file': '%s' is not an absolute path",
+                       password_file);
+    if (code == NFV_OK)
+        code = heal_mon_config_check(&c, err);
+    if (code == NFV_OK)
+        *cfg = c; /* all or nothing */
+    return code;
+}
+
 enum nfv_code heal_mon_password_read(const char *path, char *ret, size_t ret_size,
                                      struct nfv_err *err)
 {

@@ -56,6 +56,14 @@ struct heal_mon_config {
 /* Fills the defaults: cipher suite 3, 1000 ms timeout, operator privilege. */
 void heal_mon_config_init(struct heal_mon_config *ret);
 
+/* Sets address, user and password file in @cfg (other fields untouched)
+ * and checks the result with heal_mon_config_check(): for `host add`'s
+ * bmc_* options. A value too long for its field is NFV_E_INVAL naming the
+ * field, never silently cut. The password file is only named here; its
+ * mode and content are checked when the monitor opens it. */
+enum nfv_code heal_mon_config_set(struct heal_mon_config *cfg, const char *address,
+                                  const char *user, const char *password_file, struct nfv_err *err);
+
 /* Checks @cfg without touching the network: 'address' (host or host:port,
  * port 1..65535), 'user', 'timeout_ms', 'cipher_suite'. NFV_E_INVAL naming
  * the field. The password file is checked by heal_mon_password_read(). */

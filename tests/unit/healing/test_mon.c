@@ -90,6 +90,41 @@ static void test_config_check(void **state)
     assert_non_null(strstr(err.msg, "'cipher_suite'"));
 }
 
+static void test_config_set(void **state)
+{
+    (void)state;
+    struct heal_mon_config cfg;
+    struct nfv_err err = {0};
+    char long_value[HEAL_MON_PATH_SIZE + 8];
+    heal_mon_config_init(&cfg);
+    assert_int_equal(
+        heal_mon_config_set(&cfg, "10.0.0.7:623", "fence", "/etc/vmmgr/bmc/h1.pw", &err), NFV_OK);
+    assert_string_equal(cfg.address, "10.0.0.7:623");
+    assert_string_equal(cfg.user, "fence");
+    assert_string_equal(cfg.password_file, "/etc/vmmgr/bmc/h1.pw");
+    assert_int_equal(cfg.cipher_suite, 3);
+
+    /* Refused, naming the field; cfg untouched (all or nothing). */
+    assert_int_equal(heal_mon_config_set(&cfg, "10.0.0.8", "fence", "relative.pw", &err),
+                     NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'password_file'"));
+    assert_string_equal(cfg.address, "10.0.0.7:623");
+    assert_int_equal(heal_mon_config_set(&cfg, "10.0.0.8", "a-user-name-of-17", "/x.pw", &err),
+                     NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'user'"));
+    assert_int_equal(heal_mon_config_set(&cfg, NULL, "fence", "/x.pw", &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'address'"));
+    assert_int_equal(heal_mon_config_set(&cfg, "10.0.0.8:0", "fence", "/x.pw", &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'address'"));
+    memset(long_value, 'a', sizeof(long_value) - 1);
+    long_value[sizeof(long_value) - 1] = '\0';
+    long_value[0] = '/';
+    assert_int_equal(heal_mon_config_set(&cfg, "10.0.0.8", "fence", long_value, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'password_file'"));
+    assert_non_null(strstr(err.msg, "at most 4095"));
+    assert_string_equal(cfg.address, "10.0.0.7:623");
+}
+
 static void test_password_file(void **state)
 {
     (void)state;
@@ -208,9 +243,8 @@ static void test_poll_inputs(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_config_check),
-        cmocka_unit_test(test_password_file),
-        cmocka_unit_test(test_test_driver),
+        cmocka_unit_test(test_config_check),  cmocka_unit_test(test_config_set),
+        cmocka_unit_test(test_password_file), cmocka_unit_test(test_test_driver),
         cmocka_unit_test(test_poll_inputs),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
