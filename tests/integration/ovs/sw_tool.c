@@ -13,7 +13,10 @@
  * unreachable...). --attempts N retries a verb that failed with
  * "unreachable" or "timeout" on the same connection (the driver reconnects),
  * printing each failure, as a vmmgrd job would retry a journaled step.
- * check exits 1 when any expected port drifted. Not installed: a test tool.
+ * check exits 4 when any expected port drifted. --ready-file F creates F once
+ * connected and --pause-ms N waits N ms before the verb: the restart test
+ * freezes ovsdb-server in that gap, so the verb's request is the one left
+ * unanswered. Not installed: a test tool.
  */
 #include <getopt.h>
 #include <stdio.h>
@@ -147,13 +150,15 @@ int main(int argc, char **argv)
     const struct vm_sw_driver *drv;
     struct vm_sw_conn *conn = NULL;
     struct nfv_err err = {0};
-    unsigned attempts = 1;
+    unsigned attempts = 1, pause_ms = 0;
+    const char *ready_file = NULL;
     enum nfv_code rc;
     int c;
     static const struct option longopts[] = {
         {"timeout", required_argument, NULL, 't'},     {"confirm", no_argument, NULL, 'c'},
         {"iface-type", required_argument, NULL, 'i'},  {"attempts", required_argument, NULL, 'a'},
-        {"debug", no_argument, NULL, 'd'},             {NULL, 0, NULL, 0}};
+        {"debug", no_argument, NULL, 'd'},             {"ready-file", required_argument, NULL, 'r'},
+        {"pause-ms", required_argument, NULL, 'p'},    {NULL, 0, NULL, 0}};
 
     nfv_log_set_progname("vmmgr-sw-tool");
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -163,6 +168,8 @@ int main(int argc, char **argv)
         case 'i': opts.iface_type = optarg; break;
         case 'a': attempts = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'd': nfv_log_set_level(NFV_LOG_DEBUG); break;
+        case 'r': ready_file = optarg; break;
+        case 'p': pause_ms = (unsigned)strtoul(optarg, NULL, 10); break;
         default: sw_tool_usage_error("bad option");
         }
     }
@@ -176,6 +183,14 @@ int main(int argc, char **argv)
             nanosleep(&ts, NULL);
         }
         rc = conn ? NFV_OK : drv->open(argv[optind], &opts, &conn, &err);
+        if (rc == NFV_OK && i == 0 && ready_file) {
+            FILE *f = fopen(ready_file, "w");
+            struct timespec ts = {.tv_sec = pause_ms / 1000,
+                                  .tv_nsec = (long)(pause_ms % 1000) * 1000000};
+            if (f)
+                fclose(f);
+            nanosleep(&ts, NULL);
+        }
         if (rc == NFV_OK)
             rc = sw_tool_run(drv, conn, argc - optind - 1, argv + optind + 1, &err);
         if (rc == NFV_OK)

@@ -152,6 +152,7 @@ static void test_parse_answers(void **state)
     assert_int_equal(vm_sw_ovsdb_view_parse(r, &v, NULL), NFV_OK);
     assert_true(v.has_ovs_row && v.has_bridge);
     assert_string_equal(v.ovs_uuid, "o1");
+    assert_int_equal(v.next_cfg, 4);
     assert_int_equal(v.n_bridge_ports, 2);
     assert_int_equal(v.n_ports, 3);
     assert_int_equal(v.ports[0].info.tag, -1);

@@ -534,7 +534,12 @@ static enum nfv_code vm_sw_ovsdb_trunk_ensure(struct vm_sw_conn *c, const char *
                                                          c->is_confirm)
                       : NULL;
         }
+        /* Nothing to write: still wait until ovs-vswitchd has caught up with
+         * the database (a retry after a stored but unconfirmed change). */
+        long long db_cfg = v.next_cfg;
         vm_sw_ovsdb_view_free(&v);
+        if (!txn && (rc = vm_sw_ovsdb_confirm(c, db_cfg, "trunk check", err)) != NFV_OK)
+            return rc;
         if (txn) {
             rc = vm_sw_ovsdb_write(c, txn, "trunk change", &st, err);
             if (rc != NFV_OK) {

@@ -202,9 +202,14 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
     port_rows = json_object_get(json_array_get(result, 2), "rows");
     if (!json_is_array(ovs_rows) || !json_is_array(br_rows) || !json_is_array(port_rows))
         return NFV_ERR(err, NFV_E_PARSE, "switch answered a read without rows");
-    if (json_array_size(ovs_rows) > 0)
-        v.has_ovs_row = vm_sw_ovsdb_uuid_get(json_object_get(json_array_get(ovs_rows, 0), "_uuid"),
-                                             v.ovs_uuid, sizeof(v.ovs_uuid));
+    v.next_cfg = -1;
+    if (json_array_size(ovs_rows) > 0) {
+        json_t *row = json_array_get(ovs_rows, 0), *nc = json_object_get(row, "next_cfg");
+        v.has_ovs_row = vm_sw_ovsdb_uuid_get(json_object_get(row, "_uuid"), v.ovs_uuid,
+                                             sizeof(v.ovs_uuid));
+        if (json_is_integer(nc))
+            v.next_cfg = json_integer_value(nc);
+    }
     if (json_array_size(br_rows) > 0) {
         json_t *br = json_array_get(br_rows, 0);
         v.has_bridge = vm_sw_ovsdb_uuid_get(json_object_get(br, "_uuid"), v.bridge_uuid,

@@ -42,6 +42,7 @@ json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *port);
 struct vm_sw_ovsdb_view {
     bool has_ovs_row;
     char ovs_uuid[40];
+    long long next_cfg; /* Open_vSwitch.next_cfg, -1 if unknown */
     bool has_bridge;
     char bridge_uuid[40];
     char (*bridge_ports)[40]; /* the bridge's port UUIDs (owned) */
