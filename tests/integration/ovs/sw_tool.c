@@ -6,6 +6,7 @@
  *                 TARGET VERB ARGS
  *   verbs: ping | bridge BR [DPTYPE] | trunk BR PORT VLANS | access BR PORT TAG
  *          | get BR PORT | del BR PORT | list BR
+ *          | trunks BR PORT=VLANS... (one transaction: a VLAN move)
  *          | check BR PORT=VLANS... | repair BR PORT=VLANS...
  *
  * TARGET is unix:PATH, tcp:HOST:PORT or fake:. Errors print one line on
@@ -53,8 +54,10 @@ static enum nfv_code sw_tool_expect_parse(int argc, char **argv, struct vm_sw_ex
         *eq = '\0';
         exp[i].port = argv[i];
         enum nfv_code rc = vm_sw_vlanset_parse(eq + 1, "vlans", &exp[i].vlans, err);
-        if (rc != NFV_OK)
+        if (rc != NFV_OK) {
+            nfv_err_prefix(err, "port '%s'", argv[i]);
             return rc;
+        }
     }
     return NFV_OK;
 }
@@ -73,7 +76,8 @@ static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_co
         return drv->bridge_ensure(conn, argv[1], argc > 2 ? argv[2] : NULL, err);
     if (strcmp(verb, "list") == 0)
         return drv->port_list(conn, argv[1], sw_tool_print_port, NULL, err);
-    if (strcmp(verb, "check") == 0 || strcmp(verb, "repair") == 0) {
+    if (strcmp(verb, "check") == 0 || strcmp(verb, "repair") == 0 ||
+        strcmp(verb, "trunks") == 0) {
         struct vm_sw_expect *exp = calloc((size_t)argc, sizeof(*exp));
         struct vm_sw_port_state *st = NULL;
         size_t n_st = 0;
@@ -82,7 +86,11 @@ static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_co
         if (!exp)
             return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         rc = sw_tool_expect_parse(argc - 2, argv + 2, exp, err);
-        if (rc == NFV_OK && verb[0] == 'r') {
+        if (rc == NFV_OK && strcmp(verb, "trunks") == 0) {
+            rc = drv->trunks_ensure(conn, argv[1], exp, (size_t)argc - 2, &n_rep, err);
+            if (rc == NFV_OK)
+                printf("changed %u\n", n_rep);
+        } else if (rc == NFV_OK && verb[0] == 'r') {
             rc = vm_sw_repair(drv, conn, argv[1], exp, (size_t)argc - 2, &n_rep, err);
             if (rc == NFV_OK)
                 printf("repaired %u\n", n_rep);

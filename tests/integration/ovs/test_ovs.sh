@@ -116,10 +116,13 @@ sw trunk br0 h2 300
 sw access br0 vm1 100
 acts=$(trace vm1)
 check "before the move VLAN 100 goes to h1 ($acts)" grep -Eq "(^|,)$h1(,|\$)" <<<"$acts"
-sw trunk br0 h1 200,300
-expect_rc 0 "move: remove from h1"
-sw trunk br0 h2 100,300
-expect_rc 0 "move: add to h2"
+before=$(n_log "trunk change")
+sw trunks br0 h1=200,300 h2=100,300
+expect_rc 0 "move VLAN 100 from h1 to h2"
+check "the move changed both ports ($out)" [ "$out" = "changed 2" ]
+check "the move was one transaction" [ "$(n_log "trunk change")" = $((before + 1)) ]
+check "ovs-vsctl shows h1 without 100" [ "$(trunks h1)" = "[200, 300]" ]
+check "ovs-vsctl shows h2 with 100" [ "$(trunks h2)" = "[100, 300]" ]
 acts=$(trace vm1)
 check "after the move VLAN 100 goes to h2 ($acts)" grep -Eq "push_vlan\(vid=100,pcp=0\)(,[0-9]+)*,$h2(,|\$)" <<<"$acts"
 check "and not to h1 ($acts)" bash -c "! grep -Eq '(^|,)$h1(,|\$)' <<<'$acts'"
@@ -140,6 +143,13 @@ check "error names the bridge ($errout)" grep -q "bridge 'nobr' does not exist" 
 check "and not the server's own text" bash -c "! grep -qi 'syntax\|ovsdb' <<<'$errout'"
 sw trunk br0 vm1 100
 expect_rc 4 "trunk on an access port"
+sw trunks br0 h1=100,200 h2=4095
+expect_rc 2 "move with a bad VLAN on the second port"
+check "error names the port and 'vlans' ($errout)" grep -q "port 'h2': 'vlans': 4095 is not a VLAN id" <<<"$errout"
+check "the first port was left alone" [ "$(trunks h1)" = "[200, 300]" ]
+sw trunks br0 h1=100 vm1=100
+expect_rc 4 "move onto an access port"
+check "all or nothing: h1 unchanged" [ "$(trunks h1)" = "[200, 300]" ]
 sw trunk br0 "bad;name" 100
 expect_rc 2 "bad port name"
 check "error names 'port' ($errout)" grep -q "'port'" <<<"$errout"

@@ -102,15 +102,28 @@ static void test_golden_requests(void **state)
     struct vm_sw_vlanset actual = set_of("100,200"), add = set_of("300"), rm = set_of("200");
     struct vm_sw_vlanset trunks = set_of("100,200");
     (void)state;
-    golden_json("read", vm_sw_ovsdb_read_txn_new("br0", "h1"));
-    golden_json("read_all", vm_sw_ovsdb_read_txn_new("br0", NULL));
-    golden_json("trunk_create", vm_sw_ovsdb_port_create_txn_new("br0", "h1", "dummy", &trunks, -1,
-                                                                true));
-    golden_json("access_create",
-                vm_sw_ovsdb_port_create_txn_new("br0", "vm1", NULL, NULL, 100, false));
-    golden_json("trunk_change",
-                vm_sw_ovsdb_trunk_change_txn_new("5e8b3a6c-0000-4000-8000-000000000001",
-                                                 &actual, &add, &rm, true));
+    const char *one[] = {"h1"}, *two[] = {"h1", "h2"};
+    json_t *txn;
+    golden_json("read", vm_sw_ovsdb_read_txn_new("br0", one, 1));
+    golden_json("read_two", vm_sw_ovsdb_read_txn_new("br0", two, 2));
+    golden_json("read_all", vm_sw_ovsdb_read_txn_new("br0", NULL, 0));
+    txn = vm_sw_ovsdb_txn_new("trunk change", "h1");
+    vm_sw_ovsdb_port_create_append(txn, 0, "br0", "h1", "dummy", &trunks, -1);
+    golden_json("trunk_create", vm_sw_ovsdb_txn_finish(txn, true));
+    txn = vm_sw_ovsdb_txn_new("access create", "vm1");
+    vm_sw_ovsdb_port_create_append(txn, 0, "br0", "vm1", NULL, NULL, 100);
+    golden_json("access_create", vm_sw_ovsdb_txn_finish(txn, false));
+    txn = vm_sw_ovsdb_txn_new("trunk change", "h1");
+    vm_sw_ovsdb_trunk_change_append(txn, "5e8b3a6c-0000-4000-8000-000000000001", &actual, &add, &rm);
+    golden_json("trunk_change", vm_sw_ovsdb_txn_finish(txn, true));
+    /* A failover's VLAN move: 100 leaves h1 and joins h2 (which is new) in
+     * one transaction. */
+    struct vm_sw_vlanset h1_now = set_of("100,200"), h1_rm = set_of("100"), none = set_of("");
+    txn = vm_sw_ovsdb_txn_new("trunk change", "br0");
+    vm_sw_ovsdb_trunk_change_append(txn, "5e8b3a6c-0000-4000-8000-000000000001", &h1_now, &none,
+                                    &h1_rm);
+    vm_sw_ovsdb_port_create_append(txn, 1, "br0", "h2", "dummy", &h1_rm, -1);
+    golden_json("vlan_move", vm_sw_ovsdb_txn_finish(txn, true));
     golden_json("tag_set",
                 vm_sw_ovsdb_tag_set_txn_new("5e8b3a6c-0000-4000-8000-000000000002", 200, false));
     golden_json("port_delete", vm_sw_ovsdb_port_delete_txn_new(
@@ -234,6 +247,21 @@ static void test_fake_driver(void **state)
     assert_int_equal(vm_sw_check(d, c, "tor", exp, 2, &st, &n_st, NULL), NFV_OK);
     assert_false(st[0].is_drift || st[1].is_drift);
     free(st);
+    /* trunks_ensure is all or nothing: a bad VLAN set on the second port
+     * leaves the first one alone; a port given twice is refused. */
+    struct vm_sw_expect bad[2] = {{"h1", set_of("100")}, {"h2", {{0}}}};
+    assert_int_equal(d->trunks_ensure(c, "tor", bad, 2, NULL, &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "port 'h2': 'vlans': a trunk needs at least one VLAN");
+    bad[1] = bad[0];
+    assert_int_equal(d->trunks_ensure(c, "tor", bad, 2, NULL, &err), NFV_E_INVAL);
+    assert_int_equal(d->port_get(c, "tor", "h1", &p, NULL), NFV_OK);
+    assert_true(vm_sw_vlanset_equal(&p.trunks, &exp[0].vlans));
+    /* The move: 300 from h1 to h2. */
+    struct vm_sw_expect move[2] = {{"h1", set_of("100,200")}, {"h2", set_of("300,400")}};
+    assert_int_equal(d->trunks_ensure(c, "tor", move, 2, &n_rep, NULL), NFV_OK);
+    assert_int_equal(n_rep, 2);
+    assert_int_equal(d->port_get(c, "tor", "h2", &p, NULL), NFV_OK);
+    assert_true(vm_sw_vlanset_equal(&p.trunks, &move[1].vlans));
     assert_int_equal(d->port_delete(c, "tor", "h2", false, NULL), NFV_OK);
     assert_int_equal(d->port_delete(c, "tor", "h2", false, &err), NFV_E_NOENT);
     assert_int_equal(d->port_delete(c, "tor", "h2", true, NULL), NFV_OK);

@@ -173,6 +173,24 @@ enum nfv_code vm_sw_name_check(const char *name, const char *what, struct nfv_er
     return NFV_OK;
 }
 
+enum nfv_code vm_sw_trunks_check(const char *bridge, const struct vm_sw_expect *ports,
+                                 size_t n_ports, struct nfv_err *err)
+{
+    enum nfv_code rc = vm_sw_name_check(bridge, "bridge", err);
+    if (rc == NFV_OK && n_ports == 0)
+        rc = NFV_ERR(err, NFV_E_INVAL, "'ports': no port given");
+    for (size_t i = 0; rc == NFV_OK && i < n_ports; i++) {
+        if ((rc = vm_sw_name_check(ports[i].port, "port", err)) == NFV_OK &&
+            (rc = vm_sw_trunk_vlans_check(&ports[i].vlans, err)) != NFV_OK)
+            nfv_err_prefix(err, "port '%s'", ports[i].port);
+        for (size_t k = 0; rc == NFV_OK && k < i; k++)
+            if (strcmp(ports[k].port, ports[i].port) == 0)
+                rc = NFV_ERR(err, NFV_E_INVAL, "'ports': port '%s' is given twice",
+                             ports[i].port);
+    }
+    return rc;
+}
+
 static void vm_sw_state_fill(struct vm_sw_port_state *st, const struct vm_sw_expect *e,
                              const struct vm_sw_port_info *a)
 {
@@ -269,19 +287,11 @@ enum nfv_code vm_sw_repair(const struct vm_sw_driver *drv, struct vm_sw_conn *co
                            const char *bridge, const struct vm_sw_expect *exp, size_t n_exp,
                            unsigned *ret_n_repaired, struct nfv_err *err)
 {
-    unsigned n_repaired = 0;
-    for (size_t i = 0; i < n_exp; i++) {
-        unsigned n_added = 0, n_removed = 0;
-        enum nfv_code rc =
-            drv->trunk_ensure(conn, bridge, exp[i].port, &exp[i].vlans, &n_added, &n_removed, err);
-        if (rc != NFV_OK)
-            return rc;
-        if (n_added || n_removed)
-            n_repaired++;
-    }
-    if (ret_n_repaired)
-        *ret_n_repaired = n_repaired;
-    return NFV_OK;
+    unsigned n = 0;
+    enum nfv_code rc = n_exp ? drv->trunks_ensure(conn, bridge, exp, n_exp, &n, err) : NFV_OK;
+    if (rc == NFV_OK && ret_n_repaired)
+        *ret_n_repaired = n;
+    return rc;
 }
 
 const struct vm_sw_driver *vm_sw_driver_for(const char *target)

@@ -145,6 +145,31 @@ static enum nfv_code vm_sw_fake_trunk_ensure(struct vm_sw_conn *c, const char *b
     return NFV_OK;
 }
 
+/* All checks first, then all changes: one transaction, as OVSDB's. */
+static enum nfv_code vm_sw_fake_trunks_ensure(struct vm_sw_conn *c, const char *bridge,
+                                              const struct vm_sw_expect *ports, size_t n_ports,
+                                              unsigned *ret_n_changed, struct nfv_err *err)
+{
+    unsigned n_changed = 0;
+    enum nfv_code rc = vm_sw_trunks_check(bridge, ports, n_ports, err);
+    for (size_t i = 0; rc == NFV_OK && i < n_ports; i++) {
+        struct vm_sw_fake_port *p;
+        if ((rc = vm_sw_fake_find(c, bridge, ports[i].port, &p, err)) == NFV_OK && p &&
+            p->info.tag >= 0)
+            rc = NFV_ERR(err, NFV_E_EXIST, "port '%s' is an access port (tag %d), not a trunk",
+                         ports[i].port, p->info.tag);
+    }
+    for (size_t i = 0; rc == NFV_OK && i < n_ports; i++) {
+        unsigned n_add = 0, n_rm = 0;
+        rc = vm_sw_fake_trunk_ensure(c, bridge, ports[i].port, &ports[i].vlans, &n_add, &n_rm,
+                                     err);
+        n_changed += n_add || n_rm;
+    }
+    if (rc == NFV_OK && ret_n_changed)
+        *ret_n_changed = n_changed;
+    return rc;
+}
+
 static enum nfv_code vm_sw_fake_access_ensure(struct vm_sw_conn *c, const char *bridge,
                                               const char *port, unsigned tag, struct nfv_err *err)
 {
@@ -220,6 +245,7 @@ const struct vm_sw_driver vm_sw_fake = {
     .ping = vm_sw_fake_ping,
     .bridge_ensure = vm_sw_fake_bridge_ensure,
     .trunk_ensure = vm_sw_fake_trunk_ensure,
+    .trunks_ensure = vm_sw_fake_trunks_ensure,
     .access_ensure = vm_sw_fake_access_ensure,
     .port_get = vm_sw_fake_port_get,
     .port_delete = vm_sw_fake_port_delete,

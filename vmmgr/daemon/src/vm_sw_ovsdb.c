@@ -392,14 +392,17 @@ static enum nfv_code vm_sw_ovsdb_write(struct vm_sw_conn *c, json_t *take_txn,
     return vm_sw_ovsdb_confirm(c, next_cfg, during, err);
 }
 
-/* Reads a view of @bridge and @port (all ports when NULL), bridge or not. */
+/* Reads a view of @bridge and the @n_ports @ports (all ports when 0),
+ * whether the bridge exists or not. */
 static enum nfv_code vm_sw_ovsdb_view_read(struct vm_sw_conn *c, const char *bridge,
-                                           const char *port, const char *during,
-                                           struct vm_sw_ovsdb_view *ret, struct nfv_err *err)
+                                           const char *const *ports, size_t n_ports,
+                                           const char *during, struct vm_sw_ovsdb_view *ret,
+                                           struct nfv_err *err)
 {
     json_t *result = NULL;
-    enum nfv_code rc = vm_sw_ovsdb_call(c, "transact", vm_sw_ovsdb_read_txn_new(bridge, port),
-                                        during, &result, err);
+    enum nfv_code rc = vm_sw_ovsdb_call(c, "transact",
+                                        vm_sw_ovsdb_read_txn_new(bridge, ports, n_ports), during,
+                                        &result, err);
     if (rc != NFV_OK)
         return rc;
     rc = vm_sw_ovsdb_view_parse(result, ret, err);
@@ -408,11 +411,12 @@ static enum nfv_code vm_sw_ovsdb_view_read(struct vm_sw_conn *c, const char *bri
 }
 
 /* vm_sw_ovsdb_view_read, NFV_E_NOENT naming @bridge when it does not exist. */
-static enum nfv_code vm_sw_ovsdb_read(struct vm_sw_conn *c, const char *bridge, const char *port,
+static enum nfv_code vm_sw_ovsdb_read(struct vm_sw_conn *c, const char *bridge,
+                                      const char *const *ports, size_t n_ports,
                                       const char *during, struct vm_sw_ovsdb_view *ret,
                                       struct nfv_err *err)
 {
-    enum nfv_code rc = vm_sw_ovsdb_view_read(c, bridge, port, during, ret, err);
+    enum nfv_code rc = vm_sw_ovsdb_view_read(c, bridge, ports, n_ports, during, ret, err);
     if (rc == NFV_OK && !ret->has_bridge) {
         vm_sw_ovsdb_view_free(ret);
         return NFV_ERR(err, NFV_E_NOENT, "bridge '%s' does not exist on switch '%s'", bridge,
@@ -429,7 +433,7 @@ static enum nfv_code vm_sw_ovsdb_bridge_ensure(struct vm_sw_conn *c, const char 
     enum nfv_code rc = vm_sw_name_check(bridge, "bridge", err);
     if (rc != NFV_OK)
         return rc;
-    if ((rc = vm_sw_ovsdb_view_read(c, bridge, bridge, "bridge read", &v, err)) != NFV_OK)
+    if ((rc = vm_sw_ovsdb_view_read(c, bridge, &bridge, 1, "bridge read", &v, err)) != NFV_OK)
         return rc;
     if (v.has_bridge) {
         vm_sw_ovsdb_view_free(&v);
@@ -492,73 +496,137 @@ static enum nfv_code vm_sw_ovsdb_status_err(struct vm_sw_conn *c, enum vm_sw_ovs
                    port);
 }
 
+/* The counts trunk_ensure and trunks_ensure report. */
+struct vm_sw_ovsdb_tally {
+    unsigned n_added, n_removed, n_changed;
+};
+
+/* Appends to @txn what makes @e's port carry exactly its VLANs, given what
+ * the switch has (@p, NULL if the port is missing), and counts it. */
+static enum nfv_code vm_sw_ovsdb_trunk_append(struct vm_sw_conn *c, json_t *txn, unsigned idx,
+                                              const char *bridge, const struct vm_sw_expect *e,
+                                              const struct vm_sw_ovsdb_port *p,
+                                              struct vm_sw_ovsdb_tally *t, struct nfv_err *err)
+{
+    struct vm_sw_vlanset add, remove;
+    if (p && p->info.tag >= 0)
+        return NFV_ERR(err, NFV_E_EXIST, "port '%s' is an access port (tag %d), not a trunk",
+                       e->port, p->info.tag);
+    if (!p) {
+        vm_sw_ovsdb_port_create_append(txn, idx, bridge, e->port, c->iface_type, &e->vlans, -1);
+        t->n_added += vm_sw_vlanset_count(&e->vlans);
+        t->n_changed++;
+        return NFV_OK;
+    }
+    for (size_t i = 0; i < 64; i++) {
+        add.bits[i] = e->vlans.bits[i] & ~p->info.trunks.bits[i];
+        remove.bits[i] = p->info.trunks.bits[i] & ~e->vlans.bits[i];
+    }
+    if (vm_sw_vlanset_count(&add) == 0 && vm_sw_vlanset_count(&remove) == 0)
+        return NFV_OK;
+    vm_sw_ovsdb_trunk_change_append(txn, p->uuid, &p->info.trunks, &add, &remove);
+    t->n_added += vm_sw_vlanset_count(&add);
+    t->n_removed += vm_sw_vlanset_count(&remove);
+    t->n_changed++;
+    return NFV_OK;
+}
+
+/*
+ * The one trunk algorithm: read the bridge and the ports, build one
+ * transaction for all of them (each changed port guarded by a "wait" on the
+ * trunks read), send it if it holds anything, confirm. A "wait" that fails
+ * means someone edited a port in between: read again.
+ */
+static enum nfv_code vm_sw_ovsdb_trunks_apply(struct vm_sw_conn *c, const char *bridge,
+                                              const struct vm_sw_expect *ports, size_t n_ports,
+                                              struct vm_sw_ovsdb_tally *ret, struct nfv_err *err)
+{
+    const char **names = NULL;
+    const char *what = n_ports == 1 ? ports[0].port : bridge;
+    enum nfv_code rc = vm_sw_trunks_check(bridge, ports, n_ports, err);
+    if (rc != NFV_OK)
+        return rc;
+    if (!(names = calloc(n_ports, sizeof(*names))))
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory changing trunks");
+    for (size_t i = 0; i < n_ports; i++)
+        names[i] = ports[i].port;
+    for (unsigned attempt = 0; attempt < VM_SW_OVSDB_RACE_TRIES; attempt++) {
+        struct vm_sw_ovsdb_view v;
+        struct vm_sw_ovsdb_tally t = {0};
+        enum vm_sw_ovsdb_txn_status st;
+        json_t *txn;
+        long long db_cfg;
+        if ((rc = vm_sw_ovsdb_read(c, bridge, names, n_ports, "trunk read", &v, err)) != NFV_OK)
+            break;
+        txn = vm_sw_ovsdb_txn_new("trunk change", what);
+        for (size_t i = 0; rc == NFV_OK && i < n_ports; i++) {
+            const struct vm_sw_ovsdb_port *p;
+            if ((rc = vm_sw_ovsdb_find(c, &v, bridge, ports[i].port, &p, err)) == NFV_OK)
+                rc = vm_sw_ovsdb_trunk_append(c, txn, (unsigned)i, bridge, &ports[i], p, &t, err);
+        }
+        db_cfg = v.next_cfg;
+        vm_sw_ovsdb_view_free(&v);
+        if (rc != NFV_OK || t.n_changed == 0) {
+            json_decref(txn);
+            /* Nothing to write: still wait until ovs-vswitchd has caught up
+             * with the database (a retry after a stored but unconfirmed
+             * change). */
+            if (rc == NFV_OK && (rc = vm_sw_ovsdb_confirm(c, db_cfg, "trunk check", err)) == NFV_OK)
+                *ret = t;
+            break;
+        }
+        rc = vm_sw_ovsdb_write(c, vm_sw_ovsdb_txn_finish(txn, c->is_confirm), "trunk change", &st,
+                               err);
+        if (rc != NFV_OK) {
+            nfv_err_prefix(err, "%s '%s'", n_ports == 1 ? "port" : "bridge", what);
+            break;
+        }
+        if (st == VM_SW_OVSDB_TXN_RACE) {
+            /* Someone edited the trunks since the read: read again. */
+            rc = NFV_ERR(err, NFV_E_STATE,
+                         "%s '%s': trunks changed by someone else %d times in a row",
+                         n_ports == 1 ? "port" : "bridge", what, VM_SW_OVSDB_RACE_TRIES);
+            continue;
+        }
+        if (st != VM_SW_OVSDB_TXN_OK)
+            rc = vm_sw_ovsdb_status_err(c, st, bridge, what, err);
+        else
+            *ret = t;
+        break;
+    }
+    free(names);
+    return rc;
+}
+
 static enum nfv_code vm_sw_ovsdb_trunk_ensure(struct vm_sw_conn *c, const char *bridge,
                                               const char *port, const struct vm_sw_vlanset *vlans,
                                               unsigned *ret_n_added, unsigned *ret_n_removed,
                                               struct nfv_err *err)
 {
-    enum nfv_code rc = vm_sw_ovsdb_args_check(bridge, port, err);
-    if (rc == NFV_OK)
-        rc = vm_sw_trunk_vlans_check(vlans, err);
-    if (rc != NFV_OK)
+    struct vm_sw_expect e = {.port = port};
+    struct vm_sw_ovsdb_tally t = {0};
+    enum nfv_code rc;
+    if (!vlans)
+        return vm_sw_trunk_vlans_check(vlans, err);
+    e.vlans = *vlans;
+    if ((rc = vm_sw_ovsdb_trunks_apply(c, bridge, &e, 1, &t, err)) != NFV_OK)
         return rc;
-    for (unsigned attempt = 0; attempt < VM_SW_OVSDB_RACE_TRIES; attempt++) {
-        struct vm_sw_ovsdb_view v;
-        const struct vm_sw_ovsdb_port *p;
-        struct vm_sw_vlanset add, remove;
-        enum vm_sw_ovsdb_txn_status st;
-        json_t *txn;
-        if ((rc = vm_sw_ovsdb_read(c, bridge, port, "trunk read", &v, err)) != NFV_OK)
-            return rc;
-        if ((rc = vm_sw_ovsdb_find(c, &v, bridge, port, &p, err)) != NFV_OK) {
-            vm_sw_ovsdb_view_free(&v);
-            return rc;
-        }
-        if (p && p->info.tag >= 0) {
-            vm_sw_ovsdb_view_free(&v);
-            return NFV_ERR(err, NFV_E_EXIST, "port '%s' is an access port (tag %d), not a trunk",
-                           port, p->info.tag);
-        }
-        if (!p) {
-            add = *vlans;
-            vm_sw_vlanset_clear(&remove);
-            txn = vm_sw_ovsdb_port_create_txn_new(bridge, port, c->iface_type, vlans, -1,
-                                                  c->is_confirm);
-        } else {
-            for (size_t i = 0; i < 64; i++) {
-                add.bits[i] = vlans->bits[i] & ~p->info.trunks.bits[i];
-                remove.bits[i] = p->info.trunks.bits[i] & ~vlans->bits[i];
-            }
-            txn = vm_sw_vlanset_count(&add) || vm_sw_vlanset_count(&remove)
-                      ? vm_sw_ovsdb_trunk_change_txn_new(p->uuid, &p->info.trunks, &add, &remove,
-                                                         c->is_confirm)
-                      : NULL;
-        }
-        /* Nothing to write: still wait until ovs-vswitchd has caught up with
-         * the database (a retry after a stored but unconfirmed change). */
-        long long db_cfg = v.next_cfg;
-        vm_sw_ovsdb_view_free(&v);
-        if (!txn && (rc = vm_sw_ovsdb_confirm(c, db_cfg, "trunk check", err)) != NFV_OK)
-            return rc;
-        if (txn) {
-            rc = vm_sw_ovsdb_write(c, txn, "trunk change", &st, err);
-            if (rc != NFV_OK) {
-                nfv_err_prefix(err, "port '%s'", port);
-                return rc;
-            }
-            if (st == VM_SW_OVSDB_TXN_RACE)
-                continue; /* someone edited the trunks since the read */
-            if (st != VM_SW_OVSDB_TXN_OK)
-                return vm_sw_ovsdb_status_err(c, st, bridge, port, err);
-        }
-        if (ret_n_added)
-            *ret_n_added = vm_sw_vlanset_count(&add);
-        if (ret_n_removed)
-            *ret_n_removed = vm_sw_vlanset_count(&remove);
-        return NFV_OK;
-    }
-    return NFV_ERR(err, NFV_E_STATE, "port '%s': trunks changed by someone else %d times in a row",
-                   port, VM_SW_OVSDB_RACE_TRIES);
+    if (ret_n_added)
+        *ret_n_added = t.n_added;
+    if (ret_n_removed)
+        *ret_n_removed = t.n_removed;
+    return NFV_OK;
+}
+
+static enum nfv_code vm_sw_ovsdb_trunks_ensure(struct vm_sw_conn *c, const char *bridge,
+                                               const struct vm_sw_expect *ports, size_t n_ports,
+                                               unsigned *ret_n_changed, struct nfv_err *err)
+{
+    struct vm_sw_ovsdb_tally t = {0};
+    enum nfv_code rc = vm_sw_ovsdb_trunks_apply(c, bridge, ports, n_ports, &t, err);
+    if (rc == NFV_OK && ret_n_changed)
+        *ret_n_changed = t.n_changed;
+    return rc;
 }
 
 static enum nfv_code vm_sw_ovsdb_access_ensure(struct vm_sw_conn *c, const char *bridge,
@@ -573,7 +641,7 @@ static enum nfv_code vm_sw_ovsdb_access_ensure(struct vm_sw_conn *c, const char 
     if (rc == NFV_OK)
         rc = vm_sw_vlan_check(tag, "tag", err);
     if (rc == NFV_OK)
-        rc = vm_sw_ovsdb_read(c, bridge, port, "port read", &v, err);
+        rc = vm_sw_ovsdb_read(c, bridge, &port, 1, "port read", &v, err);
     if (rc != NFV_OK)
         return rc;
     if ((rc = vm_sw_ovsdb_find(c, &v, bridge, port, &p, err)) != NFV_OK) {
@@ -584,10 +652,11 @@ static enum nfv_code vm_sw_ovsdb_access_ensure(struct vm_sw_conn *c, const char 
         vm_sw_ovsdb_view_free(&v);
         return NFV_ERR(err, NFV_E_EXIST, "port '%s' is a trunk, not an access port", port);
     }
-    if (!p)
-        txn = vm_sw_ovsdb_port_create_txn_new(bridge, port, c->iface_type, NULL, (int)tag,
-                                              c->is_confirm);
-    else if (p->info.tag != (int)tag)
+    if (!p) {
+        txn = vm_sw_ovsdb_txn_new("access create", port);
+        vm_sw_ovsdb_port_create_append(txn, 0, bridge, port, c->iface_type, NULL, (int)tag);
+        txn = vm_sw_ovsdb_txn_finish(txn, c->is_confirm);
+    } else if (p->info.tag != (int)tag)
         txn = vm_sw_ovsdb_tag_set_txn_new(p->uuid, tag, c->is_confirm);
     vm_sw_ovsdb_view_free(&v);
     if (txn && (rc = vm_sw_ovsdb_write(c, txn, "access port change", &st, err)) != NFV_OK) {
@@ -605,7 +674,7 @@ static enum nfv_code vm_sw_ovsdb_port_get(struct vm_sw_conn *c, const char *brid
     const struct vm_sw_ovsdb_port *p = NULL;
     enum nfv_code rc = vm_sw_ovsdb_args_check(bridge, port, err);
     if (rc == NFV_OK)
-        rc = vm_sw_ovsdb_read(c, bridge, port, "port read", &v, err);
+        rc = vm_sw_ovsdb_read(c, bridge, &port, 1, "port read", &v, err);
     if (rc != NFV_OK)
         return rc;
     rc = vm_sw_ovsdb_find(c, &v, bridge, port, &p, err);
@@ -626,7 +695,7 @@ static enum nfv_code vm_sw_ovsdb_port_delete(struct vm_sw_conn *c, const char *b
     enum vm_sw_ovsdb_txn_status st;
     enum nfv_code rc = vm_sw_ovsdb_args_check(bridge, port, err);
     if (rc == NFV_OK)
-        rc = vm_sw_ovsdb_read(c, bridge, port, "port read", &v, err);
+        rc = vm_sw_ovsdb_read(c, bridge, &port, 1, "port read", &v, err);
     if (rc != NFV_OK)
         return rc;
     rc = vm_sw_ovsdb_find(c, &v, bridge, port, &p, err);
@@ -657,7 +726,7 @@ static enum nfv_code vm_sw_ovsdb_port_list(struct vm_sw_conn *c, const char *bri
     struct vm_sw_ovsdb_view v;
     enum nfv_code rc = vm_sw_name_check(bridge, "bridge", err);
     if (rc == NFV_OK)
-        rc = vm_sw_ovsdb_read(c, bridge, NULL, "port list", &v, err);
+        rc = vm_sw_ovsdb_read(c, bridge, NULL, 0, "port list", &v, err);
     if (rc != NFV_OK)
         return rc;
     qsort(v.ports, v.n_ports, sizeof(*v.ports), vm_sw_ovsdb_port_cmp);
@@ -679,6 +748,7 @@ const struct vm_sw_driver vm_sw_ovsdb = {
     .ping = vm_sw_ovsdb_ping,
     .bridge_ensure = vm_sw_ovsdb_bridge_ensure,
     .trunk_ensure = vm_sw_ovsdb_trunk_ensure,
+    .trunks_ensure = vm_sw_ovsdb_trunks_ensure,
     .access_ensure = vm_sw_ovsdb_access_ensure,
     .port_get = vm_sw_ovsdb_port_get,
     .port_delete = vm_sw_ovsdb_port_delete,

@@ -95,7 +95,7 @@ static json_t *vm_sw_ovsdb_name_where_new(const char *name)
 
 /* [db, {"op": "comment"}] : every transaction starts so; ovsdb-server logs
  * the comment, which tells an operator who changed the switch. */
-static json_t *vm_sw_ovsdb_txn_start(const char *what, const char *object)
+json_t *vm_sw_ovsdb_txn_new(const char *what, const char *object)
 {
     char comment[128];
     snprintf(comment, sizeof(comment), "vmmgr: %s %s", what, object);
@@ -104,18 +104,19 @@ static json_t *vm_sw_ovsdb_txn_start(const char *what, const char *object)
 
 /* next_cfg += 1 and read it back (ovs-vsctl's way to learn which cur_cfg
  * means "ovs-vswitchd applied this transaction"). */
-static void vm_sw_ovsdb_txn_confirm(json_t *txn, bool is_confirm)
+json_t *vm_sw_ovsdb_txn_finish(json_t *txn, bool is_confirm)
 {
     if (!is_confirm)
-        return;
+        return txn;
     json_array_append_new(txn, json_pack("{s:s, s:s, s:[], s:[[s, s, i]]}", "op", "mutate", "table",
                                          "Open_vSwitch", "where", "mutations", "next_cfg", "+=",
                                          1));
     json_array_append_new(txn, json_pack("{s:s, s:s, s:[], s:[s]}", "op", "select", "table",
                                          "Open_vSwitch", "where", "columns", "next_cfg"));
+    return txn;
 }
 
-json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *port)
+json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *const *ports, size_t n_ports)
 {
     json_t *txn = json_pack("[s]", VM_SW_OVSDB_DB);
     json_array_append_new(txn, json_pack("{s:s, s:s, s:[], s:[s, s]}", "op", "select", "table",
@@ -123,10 +124,13 @@ json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *port)
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[s, s]}", "op", "select", "table",
                                          "Bridge", "where", vm_sw_ovsdb_name_where_new(bridge),
                                          "columns", "_uuid", "ports"));
-    json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[s, s, s, s]}", "op", "select",
-                                         "table", "Port", "where",
-                                         port ? vm_sw_ovsdb_name_where_new(port) : json_array(),
-                                         "columns", "_uuid", "name", "tag", "trunks"));
+    /* OVSDB "where" clauses are ANDed: one select per port name. */
+    for (size_t i = 0; i < (n_ports ? n_ports : 1); i++)
+        json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[s, s, s, s]}", "op", "select",
+                                             "table", "Port", "where",
+                                             n_ports ? vm_sw_ovsdb_name_where_new(ports[i])
+                                                     : json_array(),
+                                             "columns", "_uuid", "name", "tag", "trunks"));
     return txn;
 }
 
@@ -199,8 +203,7 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
 
     ovs_rows = json_object_get(json_array_get(result, 0), "rows");
     br_rows = json_object_get(json_array_get(result, 1), "rows");
-    port_rows = json_object_get(json_array_get(result, 2), "rows");
-    if (!json_is_array(ovs_rows) || !json_is_array(br_rows) || !json_is_array(port_rows))
+    if (!json_is_array(ovs_rows) || !json_is_array(br_rows) || json_array_size(result) < 3)
         return NFV_ERR(err, NFV_E_PARSE, "switch answered a read without rows");
     v.next_cfg = -1;
     if (json_array_size(ovs_rows) > 0) {
@@ -225,17 +228,30 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
                 v.n_bridge_ports++;
         json_decref(single);
     }
-    v.ports = calloc(json_array_size(port_rows) + 1, sizeof(*v.ports));
+    /* Results 2.. are the Port selects (one per name, or one for all). */
+    size_t n_rows = 0;
+    for (size_t k = 2; k < json_array_size(result); k++) {
+        port_rows = json_object_get(json_array_get(result, k), "rows");
+        if (!json_is_array(port_rows)) {
+            vm_sw_ovsdb_view_free(&v);
+            return NFV_ERR(err, NFV_E_PARSE, "switch answered a port read without rows");
+        }
+        n_rows += json_array_size(port_rows);
+    }
+    v.ports = calloc(n_rows + 1, sizeof(*v.ports));
     if (!v.ports) {
         vm_sw_ovsdb_view_free(&v);
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory reading ports");
     }
-    json_array_foreach (port_rows, i, m) {
-        if ((rc = vm_sw_ovsdb_port_parse(m, &v.ports[v.n_ports], err)) != NFV_OK) {
-            vm_sw_ovsdb_view_free(&v);
-            return rc;
+    for (size_t k = 2; k < json_array_size(result); k++) {
+        port_rows = json_object_get(json_array_get(result, k), "rows");
+        json_array_foreach (port_rows, i, m) {
+            if ((rc = vm_sw_ovsdb_port_parse(m, &v.ports[v.n_ports], err)) != NFV_OK) {
+                vm_sw_ovsdb_view_free(&v);
+                return rc;
+            }
+            v.n_ports++;
         }
-        v.n_ports++;
     }
     *ret = v;
     return NFV_OK;
@@ -249,38 +265,38 @@ bool vm_sw_ovsdb_view_on_bridge(const struct vm_sw_ovsdb_view *v, const char *uu
     return false;
 }
 
-json_t *vm_sw_ovsdb_port_create_txn_new(const char *bridge, const char *port,
-                                        const char *iface_type,
-                                        const struct vm_sw_vlanset *trunks, int tag,
-                                        bool is_confirm)
+void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridge,
+                                    const char *port, const char *iface_type,
+                                    const struct vm_sw_vlanset *trunks, int tag)
 {
-    json_t *txn = vm_sw_ovsdb_txn_start(trunks ? "trunk create" : "access create", port);
+    char iface_ref[24], port_ref[24];
     json_t *iface_row = json_pack("{s:s}", "name", port);
     json_t *port_row;
+    /* named-uuid names are per transaction: number them per port. */
+    snprintf(iface_ref, sizeof(iface_ref), "iface%u", idx);
+    snprintf(port_ref, sizeof(port_ref), "port%u", idx);
     if (iface_type && *iface_type)
         json_object_set_new(iface_row, "type", json_string(iface_type));
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table",
-                                         "Interface", "row", iface_row, "uuid-name", "iface"));
-    port_row = json_pack("{s:s, s:[s, s]}", "name", port, "interfaces", "named-uuid", "iface");
+                                         "Interface", "row", iface_row, "uuid-name", iface_ref));
+    port_row = json_pack("{s:s, s:[s, s]}", "name", port, "interfaces", "named-uuid", iface_ref);
     if (trunks)
         json_object_set_new(port_row, "trunks", vm_sw_ovsdb_set_new(trunks));
     else
         json_object_set_new(port_row, "tag", json_integer(tag));
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table", "Port",
-                                         "row", port_row, "uuid-name", "port"));
+                                         "row", port_row, "uuid-name", port_ref));
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}", "op",
                                          "mutate", "table", "Bridge", "where",
                                          vm_sw_ovsdb_name_where_new(bridge), "mutations", "ports",
-                                         "insert", "set", "named-uuid", "port"));
-    vm_sw_ovsdb_txn_confirm(txn, is_confirm);
-    return txn;
+                                         "insert", "set", "named-uuid", port_ref));
 }
 
-json_t *vm_sw_ovsdb_trunk_change_txn_new(const char *uuid, const struct vm_sw_vlanset *actual,
-                                         const struct vm_sw_vlanset *add,
-                                         const struct vm_sw_vlanset *remove, bool is_confirm)
+void vm_sw_ovsdb_trunk_change_append(json_t *txn, const char *uuid,
+                                     const struct vm_sw_vlanset *actual,
+                                     const struct vm_sw_vlanset *add,
+                                     const struct vm_sw_vlanset *remove)
 {
-    json_t *txn = vm_sw_ovsdb_txn_start("trunk change", uuid);
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[{s:o}], s:i}", "op",
                                          "wait", "table", "Port", "where",
                                          vm_sw_ovsdb_uuid_where_new(uuid), "columns", "trunks",
@@ -296,35 +312,31 @@ json_t *vm_sw_ovsdb_trunk_change_txn_new(const char *uuid, const struct vm_sw_vl
                                              "table", "Port", "where",
                                              vm_sw_ovsdb_uuid_where_new(uuid), "mutations",
                                              "trunks", "delete", vm_sw_ovsdb_set_new(remove)));
-    vm_sw_ovsdb_txn_confirm(txn, is_confirm);
-    return txn;
 }
 
 json_t *vm_sw_ovsdb_tag_set_txn_new(const char *uuid, unsigned tag, bool is_confirm)
 {
-    json_t *txn = vm_sw_ovsdb_txn_start("tag set", uuid);
+    json_t *txn = vm_sw_ovsdb_txn_new("tag set", uuid);
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:{s:i}}", "op", "update", "table",
                                          "Port", "where", vm_sw_ovsdb_uuid_where_new(uuid), "row",
                                          "tag", (int)tag));
-    vm_sw_ovsdb_txn_confirm(txn, is_confirm);
-    return txn;
+    return vm_sw_ovsdb_txn_finish(txn, is_confirm);
 }
 
 json_t *vm_sw_ovsdb_port_delete_txn_new(const char *bridge, const char *uuid, bool is_confirm)
 {
-    json_t *txn = vm_sw_ovsdb_txn_start("port delete", uuid);
+    json_t *txn = vm_sw_ovsdb_txn_new("port delete", uuid);
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}", "op",
                                          "mutate", "table", "Bridge", "where",
                                          vm_sw_ovsdb_name_where_new(bridge), "mutations", "ports",
                                          "delete", "set", "uuid", uuid));
-    vm_sw_ovsdb_txn_confirm(txn, is_confirm);
-    return txn;
+    return vm_sw_ovsdb_txn_finish(txn, is_confirm);
 }
 
 json_t *vm_sw_ovsdb_bridge_create_txn_new(const char *ovs_uuid, const char *bridge,
                                           const char *datapath_type, bool is_confirm)
 {
-    json_t *txn = vm_sw_ovsdb_txn_start("bridge create", bridge);
+    json_t *txn = vm_sw_ovsdb_txn_new("bridge create", bridge);
     json_t *br_row;
     json_array_append_new(txn, json_pack("{s:s, s:s, s:{s:s, s:s}, s:s}", "op", "insert", "table",
                                          "Interface", "row", "name", bridge, "type", "internal",
@@ -341,8 +353,7 @@ json_t *vm_sw_ovsdb_bridge_create_txn_new(const char *ovs_uuid, const char *brid
                                          "mutate", "table", "Open_vSwitch", "where",
                                          vm_sw_ovsdb_uuid_where_new(ovs_uuid), "mutations",
                                          "bridges", "insert", "set", "named-uuid", "bridge"));
-    vm_sw_ovsdb_txn_confirm(txn, is_confirm);
-    return txn;
+    return vm_sw_ovsdb_txn_finish(txn, is_confirm);
 }
 
 enum nfv_code vm_sw_ovsdb_txn_parse(json_t *result, enum vm_sw_ovsdb_txn_status *ret_status,

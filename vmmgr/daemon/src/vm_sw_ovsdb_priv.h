@@ -33,10 +33,10 @@ json_t *vm_sw_ovsdb_monitor_params_new(void);
  */
 size_t vm_sw_ovsdb_frame(const char *buf, size_t len);
 
-/* Reads, as one transaction: the bridge @bridge (_uuid, ports), the Port
- * rows (name @port, or all when NULL: _uuid, name, tag, trunks) and the
- * Open_vSwitch row (_uuid, next_cfg). */
-json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *port);
+/* Reads, as one transaction: the Open_vSwitch row (_uuid, next_cfg), the
+ * bridge @bridge (_uuid, ports) and the Port rows named @ports (one select
+ * each; all Port rows when @n_ports is 0): _uuid, name, tag, trunks. */
+json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *const *ports, size_t n_ports);
 
 /* What a read transaction found. */
 struct vm_sw_ovsdb_view {
@@ -63,23 +63,29 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
 /* True if port UUID @uuid is one of the bridge's ports. */
 bool vm_sw_ovsdb_view_on_bridge(const struct vm_sw_ovsdb_view *v, const char *uuid);
 
-/* Write transactions. Each ends, when @is_confirm, with next_cfg += 1 on the
- * Open_vSwitch row and a select of next_cfg (the value to wait for in
- * cur_cfg), as ovs-vsctl does. */
+/* Write transactions: vm_sw_ovsdb_txn_new starts one ([db, a "comment"
+ * op naming @what and @object, which ovsdb-server logs]), appenders add
+ * operations, vm_sw_ovsdb_txn_finish ends it and returns it. With
+ * @is_confirm it adds next_cfg += 1 on the Open_vSwitch row and a select of
+ * next_cfg (the value to wait for in cur_cfg), as ovs-vsctl does. */
+json_t *vm_sw_ovsdb_txn_new(const char *what, const char *object);
+json_t *vm_sw_ovsdb_txn_finish(json_t *txn, bool is_confirm);
 
 /* A new port on @bridge: Interface (type @iface_type unless NULL/""), Port
  * (trunks @trunks when not NULL, else tag @tag), the bridge's ports mutated
- * to insert it, all by named-uuid. */
-json_t *vm_sw_ovsdb_port_create_txn_new(const char *bridge, const char *port,
-                                        const char *iface_type,
-                                        const struct vm_sw_vlanset *trunks, int tag,
-                                        bool is_confirm);
-/* Trunk change on Port @uuid: wait until trunks == @actual (timeout 0: fail
- * at once if someone changed it since it was read), then mutate insert
- * @add and delete @remove. */
-json_t *vm_sw_ovsdb_trunk_change_txn_new(const char *uuid, const struct vm_sw_vlanset *actual,
-                                         const struct vm_sw_vlanset *add,
-                                         const struct vm_sw_vlanset *remove, bool is_confirm);
+ * to insert it, linked by named-uuid "ifaceIDX"/"portIDX" (@idx unique in
+ * the transaction). */
+void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridge,
+                                    const char *port, const char *iface_type,
+                                    const struct vm_sw_vlanset *trunks, int tag);
+/* Trunk change on Port @uuid: wait until trunks == @actual (timeout 0: the
+ * transaction fails at once if someone changed it since it was read), then
+ * mutate insert @add and delete @remove (each only if not empty). */
+void vm_sw_ovsdb_trunk_change_append(json_t *txn, const char *uuid,
+                                     const struct vm_sw_vlanset *actual,
+                                     const struct vm_sw_vlanset *add,
+                                     const struct vm_sw_vlanset *remove);
+
 /* Sets Port @uuid's tag. */
 json_t *vm_sw_ovsdb_tag_set_txn_new(const char *uuid, unsigned tag, bool is_confirm);
 /* Removes Port @uuid from @bridge's ports (OVSDB garbage-collects the Port

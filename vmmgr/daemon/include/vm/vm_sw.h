@@ -86,6 +86,12 @@ struct vm_sw_port_info {
     struct vm_sw_vlanset trunks; /* empty: not a trunk (OVS then carries all VLANs) */
 };
 
+/* What vmmgr expects on one trunk port (from the VMs on its host). */
+struct vm_sw_expect {
+    const char *port;
+    struct vm_sw_vlanset vlans;
+};
+
 typedef int (*vm_sw_port_cb)(void *opaque, const struct vm_sw_port_info *port);
 
 struct vm_sw_open_opts {
@@ -126,6 +132,16 @@ struct vm_sw_driver {
     enum nfv_code (*trunk_ensure)(struct vm_sw_conn *conn, const char *bridge, const char *port,
                                   const struct vm_sw_vlanset *vlans, unsigned *ret_n_added,
                                   unsigned *ret_n_removed, struct nfv_err *err);
+    /* trunk_ensure for several ports of @bridge in ONE transaction: each
+     * port in @ports carries exactly its VLANs afterwards, or nothing
+     * changed. A failover's VLAN move is one call (the old host's trunk
+     * loses the VLAN, the new one gains it), so the switch never carries it
+     * on both or neither, and ovs-vswitchd reconfigures once.
+     * *ret_n_changed (may be NULL) counts the ports changed. A port given
+     * twice is NFV_E_INVAL. */
+    enum nfv_code (*trunks_ensure)(struct vm_sw_conn *conn, const char *bridge,
+                                   const struct vm_sw_expect *ports, size_t n_ports,
+                                   unsigned *ret_n_changed, struct nfv_err *err);
     /* Makes @port on @bridge an access port with VLAN @tag (created if
      * missing, tag set if different). NFV_E_EXIST if it is a trunk. */
     enum nfv_code (*access_ensure)(struct vm_sw_conn *conn, const char *bridge, const char *port,
@@ -143,12 +159,6 @@ struct vm_sw_driver {
                                void *opaque, struct nfv_err *err);
 };
 
-/* What vmmgr expects on one trunk port (from the VMs on its host). */
-struct vm_sw_expect {
-    const char *port;
-    struct vm_sw_vlanset vlans;
-};
-
 /* Expected against actual for one port (vmmgrctl switch show). */
 struct vm_sw_port_state {
     char port[VM_SW_NAME_SIZE];
@@ -161,6 +171,12 @@ struct vm_sw_port_state {
     struct vm_sw_vlanset extra;      /* actual - expected (expected ports only) */
     bool is_drift;                   /* expected port absent, missing or extra VLANs */
 };
+
+/* Checks a trunks_ensure request before anything is sent: the bridge and
+ * port names, each VLAN set (the error names the port), no port twice,
+ * at least one port. */
+enum nfv_code vm_sw_trunks_check(const char *bridge, const struct vm_sw_expect *ports,
+                                 size_t n_ports, struct nfv_err *err);
 
 /* Pure: compares @exp (n_exp ports) with @actual (n_actual ports as
  * port_list gives them) into *ret (owned, free()), *ret_n entries: every
@@ -175,9 +191,8 @@ enum nfv_code vm_sw_check(const struct vm_sw_driver *drv, struct vm_sw_conn *con
                           const char *bridge, const struct vm_sw_expect *exp, size_t n_exp,
                           struct vm_sw_port_state **ret, size_t *ret_n, struct nfv_err *err);
 
-/* Repairs drift: trunk_ensure on every expected port whose state is drift.
- * *ret_n_repaired (may be NULL) counts the ports changed. Stops at the first
- * failure (the error names the port). */
+/* Repairs drift: one trunks_ensure of every expected port (one
+ * transaction). *ret_n_repaired (may be NULL) counts the ports changed. */
 enum nfv_code vm_sw_repair(const struct vm_sw_driver *drv, struct vm_sw_conn *conn,
                            const char *bridge, const struct vm_sw_expect *exp, size_t n_exp,
                            unsigned *ret_n_repaired, struct nfv_err *err);
