@@ -17,13 +17,16 @@
  * check exits 4 when any expected port drifted. --ready-file F creates F once
  * connected and --pause-ms N waits N ms before the verb: the restart test
  * freezes ovsdb-server in that gap, so the verb's request is the one left
- * unanswered. Not installed: a test tool.
+ * unanswered. --again-after F runs the verb a second time on the same
+ * connection once F exists (an idle connection whose server restarted must
+ * reconnect without an error). Not installed: a test tool.
  */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "nfv/log.h"
 #include "vm/vm_sw.h"
@@ -152,21 +155,55 @@ static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_co
     return NFV_E_INVAL;
 }
 
+/* Opens (once) and runs the verb, up to @attempts times while it fails with
+ * UNREACHABLE or TIMEOUT, printing each failure. */
+static enum nfv_code sw_tool_attempts(const struct vm_sw_driver *drv, struct vm_sw_conn **conn,
+                                      const char *target, const struct vm_sw_open_opts *opts,
+                                      unsigned attempts, const char *ready_file,
+                                      unsigned pause_ms, int argc, char **argv)
+{
+    struct nfv_err err = {0};
+    enum nfv_code rc = NFV_OK;
+    for (unsigned i = 0; i < (attempts ? attempts : 1); i++) {
+        if (i > 0) {
+            struct timespec ts = {.tv_nsec = 200 * 1000 * 1000};
+            nanosleep(&ts, NULL);
+        }
+        rc = *conn ? NFV_OK : drv->open(target, opts, conn, &err);
+        if (rc == NFV_OK && i == 0 && ready_file) {
+            FILE *f = fopen(ready_file, "w");
+            struct timespec ts = {.tv_sec = pause_ms / 1000,
+                                  .tv_nsec = (long)(pause_ms % 1000) * 1000000};
+            if (f)
+                fclose(f);
+            nanosleep(&ts, NULL);
+        }
+        if (rc == NFV_OK)
+            rc = sw_tool_run(drv, *conn, argc, argv, &err);
+        if (rc == NFV_OK)
+            break;
+        fprintf(stderr, "vmmgr-sw-tool: %s: %s\n", nfv_code_name(rc), err.msg);
+        if (rc != NFV_E_UNREACHABLE && rc != NFV_E_TIMEOUT)
+            break;
+    }
+    return rc;
+}
+
 int main(int argc, char **argv)
 {
     struct vm_sw_open_opts opts = {0};
     const struct vm_sw_driver *drv;
     struct vm_sw_conn *conn = NULL;
-    struct nfv_err err = {0};
     unsigned attempts = 1, pause_ms = 0;
-    const char *ready_file = NULL;
+    const char *ready_file = NULL, *again_file = NULL;
     enum nfv_code rc;
     int c;
     static const struct option longopts[] = {
         {"timeout", required_argument, NULL, 't'},     {"confirm", no_argument, NULL, 'c'},
         {"iface-type", required_argument, NULL, 'i'},  {"attempts", required_argument, NULL, 'a'},
         {"debug", no_argument, NULL, 'd'},             {"ready-file", required_argument, NULL, 'r'},
-        {"pause-ms", required_argument, NULL, 'p'},    {NULL, 0, NULL, 0}};
+        {"pause-ms", required_argument, NULL, 'p'},    {"again-after", required_argument, NULL, 'g'},
+        {NULL, 0, NULL, 0}};
 
     nfv_log_set_progname("vmmgr-sw-tool");
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
@@ -177,6 +214,7 @@ int main(int argc, char **argv)
         case 'a': attempts = (unsigned)strtoul(optarg, NULL, 10); break;
         case 'd': nfv_log_set_level(NFV_LOG_DEBUG); break;
         case 'r': ready_file = optarg; break;
+        case 'g': again_file = optarg; break;
         case 'p': pause_ms = (unsigned)strtoul(optarg, NULL, 10); break;
         default: sw_tool_usage_error("bad option");
         }
@@ -185,27 +223,17 @@ int main(int argc, char **argv)
         sw_tool_usage_error("usage: vmmgr-sw-tool [OPTIONS] TARGET VERB ARGS");
     if (!(drv = vm_sw_driver_for(argv[optind])))
         sw_tool_usage_error("'target': expected unix:PATH, tcp:HOST:PORT or fake:");
-    for (unsigned i = 0; i < (attempts ? attempts : 1); i++) {
-        if (i > 0) {
-            struct timespec ts = {.tv_nsec = 200 * 1000 * 1000};
+    rc = sw_tool_attempts(drv, &conn, argv[optind], &opts, attempts, ready_file, pause_ms,
+                          argc - optind - 1, argv + optind + 1);
+    if (rc == NFV_OK && again_file) {
+        /* The same verb again on the same (now idle) connection once
+         * @again_file exists: the test restarts ovsdb-server in between. */
+        for (unsigned i = 0; i < 600 && access(again_file, F_OK) != 0; i++) {
+            struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
-        rc = conn ? NFV_OK : drv->open(argv[optind], &opts, &conn, &err);
-        if (rc == NFV_OK && i == 0 && ready_file) {
-            FILE *f = fopen(ready_file, "w");
-            struct timespec ts = {.tv_sec = pause_ms / 1000,
-                                  .tv_nsec = (long)(pause_ms % 1000) * 1000000};
-            if (f)
-                fclose(f);
-            nanosleep(&ts, NULL);
-        }
-        if (rc == NFV_OK)
-            rc = sw_tool_run(drv, conn, argc - optind - 1, argv + optind + 1, &err);
-        if (rc == NFV_OK)
-            break;
-        fprintf(stderr, "vmmgr-sw-tool: %s: %s\n", nfv_code_name(rc), err.msg);
-        if (rc != NFV_E_UNREACHABLE && rc != NFV_E_TIMEOUT)
-            break;
+        rc = sw_tool_attempts(drv, &conn, argv[optind], &opts, attempts, NULL, 0,
+                              argc - optind - 1, argv + optind + 1);
     }
     drv->close(conn);
     return rc == NFV_OK ? 0 : nfv_code_exit(rc);

@@ -205,6 +205,21 @@ expect_rc 0 "confirmed change after restart"
 acts=$(trace h1 400)
 check "VLAN 400 is gone from h1's forwarding ($acts)" [ "$acts" = drop ]
 
+# --- a restart while the connection is idle: no error at all ---------------
+# The driver notices the closed socket before sending and reconnects; only a
+# call in flight can fail.
+"$TOOL" --confirm --timeout 5000 --again-after "$T/go" "unix:$VMMGR_OVS_DB_SOCK" \
+    ping >"$T/idle.out" 2>"$T/idle.err" &
+toolpid=$!
+sleep 0.5
+vmmgr_ovs_stop_db
+vmmgr_ovs_start_db || fail "ovsdb-server restart (idle)"
+touch "$T/go"
+wait $toolpid
+toolrc=$?
+check "a connection idle across a restart works at once (exit $toolrc: $(cat "$T/idle.err"))" \
+    test "$toolrc" = 0 -a ! -s "$T/idle.err"
+
 # --- ovs-vswitchd stalls after the database took the change -----------------
 # The write is stored but not applied: the driver says so (timeout, exit 8)
 # instead of claiming success; the retry finds the database right and

@@ -168,30 +168,62 @@ static enum nfv_code vm_sw_ovsdb_dispatch(struct vm_sw_conn *c, json_t *msg, str
     return NFV_OK;
 }
 
+/* Takes the first complete message out of the buffer: *ret (owned) or
+ * NULL when none is complete yet. */
+static enum nfv_code vm_sw_ovsdb_pop(struct vm_sw_conn *c, json_t **ret, struct nfv_err *err)
+{
+    size_t n = vm_sw_ovsdb_frame(c->buf, c->buf_len);
+    json_error_t jerr;
+    *ret = NULL;
+    if (n == (size_t)-1) {
+        vm_sw_ovsdb_disconnect(c);
+        return NFV_ERR(err, NFV_E_PARSE, "switch '%s' sent something that is not JSON-RPC",
+                       c->target);
+    }
+    if (n == 0)
+        return NFV_OK;
+    *ret = json_loadb(c->buf, n, 0, &jerr);
+    memmove(c->buf, c->buf + n, c->buf_len - n);
+    c->buf_len -= n;
+    if (!*ret) {
+        NFV_LOG_DEBUG(LOG_MOD, "%s: bad JSON: %s", c->target, jerr.text);
+        vm_sw_ovsdb_disconnect(c);
+        return NFV_ERR(err, NFV_E_PARSE, "switch '%s' sent malformed JSON", c->target);
+    }
+    return NFV_OK;
+}
+
+/* One recv() into the buffer: >0 bytes read, 0 end of stream, -1 socket
+ * error (errno), -2 out of memory (@err set). */
+static ssize_t vm_sw_ovsdb_fill(struct vm_sw_conn *c, struct nfv_err *err)
+{
+    if (c->buf_cap - c->buf_len < 65536) {
+        size_t cap = c->buf_cap ? c->buf_cap * 2 : 131072;
+        char *b = realloc(c->buf, cap);
+        if (!b) {
+            NFV_ERR(err, NFV_E_NOMEM, "out of memory reading from the switch");
+            return -2;
+        }
+        c->buf = b;
+        c->buf_cap = cap;
+    }
+    ssize_t got;
+    do
+        got = recv(c->fd, c->buf + c->buf_len, c->buf_cap - c->buf_len, 0);
+    while (got < 0 && errno == EINTR);
+    if (got > 0)
+        c->buf_len += (size_t)got;
+    return got;
+}
+
 /* Reads one message, waiting until @deadline_ms. *ret is owned. */
 static enum nfv_code vm_sw_ovsdb_recv(struct vm_sw_conn *c, uint64_t deadline_ms,
                                       const char *during, json_t **ret, struct nfv_err *err)
 {
     for (;;) {
-        size_t n = vm_sw_ovsdb_frame(c->buf, c->buf_len);
-        if (n == (size_t)-1) {
-            vm_sw_ovsdb_disconnect(c);
-            return NFV_ERR(err, NFV_E_PARSE, "switch '%s' sent something that is not JSON-RPC",
-                           c->target);
-        }
-        if (n > 0) {
-            json_error_t jerr;
-            json_t *msg = json_loadb(c->buf, n, 0, &jerr);
-            memmove(c->buf, c->buf + n, c->buf_len - n);
-            c->buf_len -= n;
-            if (!msg) {
-                NFV_LOG_DEBUG(LOG_MOD, "%s: bad JSON: %s", c->target, jerr.text);
-                vm_sw_ovsdb_disconnect(c);
-                return NFV_ERR(err, NFV_E_PARSE, "switch '%s' sent malformed JSON", c->target);
-            }
-            *ret = msg;
-            return NFV_OK;
-        }
+        enum nfv_code rc = vm_sw_ovsdb_pop(c, ret, err);
+        if (rc != NFV_OK || *ret)
+            return rc;
         uint64_t now = vm_sw_ovsdb_now_ms();
         if (now >= deadline_ms) {
             /* The reply may still come; drop the stream so it cannot be
@@ -208,21 +240,47 @@ static enum nfv_code vm_sw_ovsdb_recv(struct vm_sw_conn *c, uint64_t deadline_ms
             return vm_sw_ovsdb_lost(c, errno, during, err);
         if (pr == 0)
             continue;
-        if (c->buf_cap - c->buf_len < 65536) {
-            size_t cap = c->buf_cap ? c->buf_cap * 2 : 131072;
-            char *b = realloc(c->buf, cap);
-            if (!b)
-                return NFV_ERR(err, NFV_E_NOMEM, "out of memory reading from the switch");
-            c->buf = b;
-            c->buf_cap = cap;
-        }
-        ssize_t got = recv(c->fd, c->buf + c->buf_len, c->buf_cap - c->buf_len, 0);
-        if (got < 0 && errno == EINTR)
-            continue;
+        ssize_t got = vm_sw_ovsdb_fill(c, err);
+        if (got == -2)
+            return NFV_E_NOMEM;
         if (got <= 0)
             return vm_sw_ovsdb_lost(c, got < 0 ? errno : 0, during, err);
-        c->buf_len += (size_t)got;
     }
+}
+
+/*
+ * Before a request: handles what arrived while the connection was idle
+ * (the server's echo probes, monitor updates) and notices a connection the
+ * server closed meanwhile (restart, idle probe timeout). Such a connection
+ * is dropped quietly, so the call reconnects: nothing was sent on it, so
+ * nothing can have been half done.
+ */
+static enum nfv_code vm_sw_ovsdb_drain(struct vm_sw_conn *c, struct nfv_err *err)
+{
+    while (c->fd >= 0) {
+        struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
+        json_t *msg;
+        enum nfv_code rc;
+        if (poll(&pfd, 1, 0) <= 0)
+            return NFV_OK;
+        ssize_t got = vm_sw_ovsdb_fill(c, err);
+        if (got == -2)
+            return NFV_E_NOMEM;
+        if (got <= 0) {
+            NFV_LOG_DEBUG(LOG_MOD, "%s: idle connection closed; reconnecting", c->target);
+            vm_sw_ovsdb_disconnect(c);
+            return NFV_OK;
+        }
+        while ((rc = vm_sw_ovsdb_pop(c, &msg, err)) == NFV_OK && msg) {
+            rc = vm_sw_ovsdb_dispatch(c, msg, err);
+            json_decref(msg);
+            if (rc != NFV_OK)
+                return rc;
+        }
+        if (rc != NFV_OK)
+            return rc;
+    }
+    return NFV_OK;
 }
 
 static enum nfv_code vm_sw_ovsdb_connect(struct vm_sw_conn *c, struct nfv_err *err);
@@ -237,6 +295,10 @@ static enum nfv_code vm_sw_ovsdb_call(struct vm_sw_conn *c, const char *method,
     enum nfv_code rc;
     uint64_t deadline;
 
+    if ((rc = vm_sw_ovsdb_drain(c, err)) != NFV_OK) {
+        json_decref(take_params);
+        return rc;
+    }
     if (c->fd < 0 && (rc = vm_sw_ovsdb_connect(c, err)) != NFV_OK) {
         json_decref(take_params);
         return rc;
@@ -292,8 +354,10 @@ static enum nfv_code vm_sw_ovsdb_connect(struct vm_sw_conn *c, struct nfv_err *e
     /* The monitor's initial reply carries the current cur_cfg. */
     rc = vm_sw_ovsdb_call(c, "monitor", vm_sw_ovsdb_monitor_params_new(), "monitor setup",
                           &result, err);
-    if (rc != NFV_OK)
+    if (rc != NFV_OK) {
+        vm_sw_ovsdb_disconnect(c); /* a connection without its monitor is not used */
         return rc;
+    }
     if (vm_sw_ovsdb_cur_cfg_parse(result, &cfg))
         c->cur_cfg = cfg;
     json_decref(result);
