@@ -150,6 +150,9 @@ check "the first port was left alone" [ "$(trunks h1)" = "[200, 300]" ]
 sw trunks br0 h1=100 vm1=100
 expect_rc 4 "move onto an access port"
 check "all or nothing: h1 unchanged" [ "$(trunks h1)" = "[200, 300]" ]
+sw del br0 br0
+expect_rc 2 "deleting the bridge's own port"
+check "the bridge's port is still there" vsctl get port br0 name
 sw trunk br0 "bad;name" 100
 expect_rc 2 "bad port name"
 check "error names 'port' ($errout)" grep -q "'port'" <<<"$errout"

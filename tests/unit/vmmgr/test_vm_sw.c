@@ -83,6 +83,8 @@ static void test_vlanset(void **state)
     assert_int_equal(vm_sw_name_check("a-name-longer-than-15", "port", &err), NFV_E_INVAL);
     assert_int_equal(vm_sw_name_check("x;rm", "bridge", &err), NFV_E_INVAL);
     assert_non_null(strstr(err.msg, "'bridge'"));
+    assert_int_equal(vm_sw_port_name_check("br0", "br0", &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "'port': 'br0' is the bridge's own internal port");
 }
 
 static void test_frame(void **state)

@@ -173,6 +173,16 @@ enum nfv_code vm_sw_name_check(const char *name, const char *what, struct nfv_er
     return NFV_OK;
 }
 
+enum nfv_code vm_sw_port_name_check(const char *bridge, const char *port, struct nfv_err *err)
+{
+    enum nfv_code rc = vm_sw_name_check(bridge, "bridge", err);
+    if (rc == NFV_OK)
+        rc = vm_sw_name_check(port, "port", err);
+    if (rc == NFV_OK && strcmp(bridge, port) == 0)
+        rc = NFV_ERR(err, NFV_E_INVAL, "'port': '%s' is the bridge's own internal port", port);
+    return rc;
+}
+
 enum nfv_code vm_sw_trunks_check(const char *bridge, const struct vm_sw_expect *ports,
                                  size_t n_ports, struct nfv_err *err)
 {
@@ -180,7 +190,7 @@ enum nfv_code vm_sw_trunks_check(const char *bridge, const struct vm_sw_expect *
     if (rc == NFV_OK && n_ports == 0)
         rc = NFV_ERR(err, NFV_E_INVAL, "'ports': no port given");
     for (size_t i = 0; rc == NFV_OK && i < n_ports; i++) {
-        if ((rc = vm_sw_name_check(ports[i].port, "port", err)) == NFV_OK &&
+        if ((rc = vm_sw_port_name_check(bridge, ports[i].port, err)) == NFV_OK &&
             (rc = vm_sw_trunk_vlans_check(&ports[i].vlans, err)) != NFV_OK)
             nfv_err_prefix(err, "port '%s'", ports[i].port);
         for (size_t k = 0; rc == NFV_OK && k < i; k++)

@@ -78,9 +78,7 @@ static enum nfv_code vm_sw_fake_bridge_ensure(struct vm_sw_conn *c, const char *
 static enum nfv_code vm_sw_fake_find(struct vm_sw_conn *c, const char *bridge, const char *port,
                                      struct vm_sw_fake_port **ret, struct nfv_err *err)
 {
-    enum nfv_code rc = vm_sw_name_check(bridge, "bridge", err);
-    if (rc == NFV_OK)
-        rc = vm_sw_name_check(port, "port", err);
+    enum nfv_code rc = vm_sw_port_name_check(bridge, port, err);
     if (rc != NFV_OK)
         return rc;
     if (!vm_sw_fake_has_bridge(c, bridge))

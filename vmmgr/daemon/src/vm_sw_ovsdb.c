@@ -541,12 +541,6 @@ static enum nfv_code vm_sw_ovsdb_find(struct vm_sw_conn *c, const struct vm_sw_o
     return NFV_OK;
 }
 
-static enum nfv_code vm_sw_ovsdb_args_check(const char *bridge, const char *port,
-                                            struct nfv_err *err)
-{
-    enum nfv_code rc = vm_sw_name_check(bridge, "bridge", err);
-    return rc != NFV_OK ? rc : vm_sw_name_check(port, "port", err);
-}
 
 /* The error for a write that did not apply (@st not OK, not RACE). */
 static enum nfv_code vm_sw_ovsdb_status_err(struct vm_sw_conn *c, enum vm_sw_ovsdb_txn_status st,
@@ -701,7 +695,7 @@ static enum nfv_code vm_sw_ovsdb_access_ensure(struct vm_sw_conn *c, const char 
     const struct vm_sw_ovsdb_port *p;
     enum vm_sw_ovsdb_txn_status st = VM_SW_OVSDB_TXN_OK;
     json_t *txn = NULL;
-    enum nfv_code rc = vm_sw_ovsdb_args_check(bridge, port, err);
+    enum nfv_code rc = vm_sw_port_name_check(bridge, port, err);
     if (rc == NFV_OK)
         rc = vm_sw_vlan_check(tag, "tag", err);
     if (rc == NFV_OK)
@@ -736,7 +730,7 @@ static enum nfv_code vm_sw_ovsdb_port_get(struct vm_sw_conn *c, const char *brid
 {
     struct vm_sw_ovsdb_view v;
     const struct vm_sw_ovsdb_port *p = NULL;
-    enum nfv_code rc = vm_sw_ovsdb_args_check(bridge, port, err);
+    enum nfv_code rc = vm_sw_port_name_check(bridge, port, err);
     if (rc == NFV_OK)
         rc = vm_sw_ovsdb_read(c, bridge, &port, 1, "port read", &v, err);
     if (rc != NFV_OK)
@@ -757,7 +751,7 @@ static enum nfv_code vm_sw_ovsdb_port_delete(struct vm_sw_conn *c, const char *b
     struct vm_sw_ovsdb_view v;
     const struct vm_sw_ovsdb_port *p = NULL;
     enum vm_sw_ovsdb_txn_status st;
-    enum nfv_code rc = vm_sw_ovsdb_args_check(bridge, port, err);
+    enum nfv_code rc = vm_sw_port_name_check(bridge, port, err);
     if (rc == NFV_OK)
         rc = vm_sw_ovsdb_read(c, bridge, &port, 1, "port read", &v, err);
     if (rc != NFV_OK)

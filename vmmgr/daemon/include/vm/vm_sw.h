@@ -27,6 +27,8 @@
  *                      applied: ensure_* are idempotent, so retry); the next
  *                      call reconnects
  *   NFV_E_TIMEOUT      no answer, or the switch did not confirm in time
+ *   NFV_E_STATE        others kept editing the same trunks (5 re-reads), or
+ *                      the database has no Open_vSwitch row (ovs-vsctl init)
  *   NFV_E_HYPERVISOR   the switch refused the change (constraint, schema)
  *   NFV_E_PARSE        the switch answered something that is not OVSDB
  *
@@ -78,6 +80,11 @@ enum nfv_code vm_sw_trunk_vlans_check(const struct vm_sw_vlanset *vlans, struct 
 /* NFV_E_INVAL unless @name is a usable OVS bridge/port name: 1..15 bytes
  * (IFNAMSIZ), letters, digits, '-', '_', '.'. @what is "bridge" or "port". */
 enum nfv_code vm_sw_name_check(const char *name, const char *what, struct nfv_err *err);
+
+/* vm_sw_name_check of @bridge and @port, and NFV_E_INVAL naming 'port' when
+ * @port is the bridge's own internal port (same name): vmmgr never changes
+ * or deletes that one. */
+enum nfv_code vm_sw_port_name_check(const char *bridge, const char *port, struct nfv_err *err);
 
 /* One port as the switch has it. */
 struct vm_sw_port_info {
