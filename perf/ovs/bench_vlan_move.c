@@ -55,9 +55,9 @@ static int vsctl_move(const char *target, const char *from, const char *to, bool
     snprintf(vid, sizeof(vid), "%d", MOVING_VLAN);
     /* --timeout repeated is harmless: it stands in for --no-wait when waiting. */
     snprintf(wait_opt, sizeof(wait_opt), "%s", is_wait ? "--timeout=30" : "--no-wait");
-    char *argv[] = {"ovs-vsctl", db, wait_opt, "--timeout=30", "remove", "port", (char *)from,
-                    "trunks",    vid,    "--",           "add",    "port", (char *)to,
-                    "trunks",    vid,    NULL};
+    char *argv[] = {"ovs-vsctl", db,  wait_opt, "--timeout=30", "remove", "port",     (char *)from,
+                    "trunks",    vid, "--",     "add",          "port",   (char *)to, "trunks",
+                    vid,         NULL};
     if (posix_spawnp(&pid, "ovs-vsctl", NULL, NULL, argv, environ) != 0)
         return -1;
     if (waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
@@ -76,7 +76,9 @@ int main(int argc, char **argv)
     double *lat;
 
     if (argc != 6) {
-        fprintf(stderr, "usage: vmmgr-bench-vlan-move driver|vsctl[-nowait] TARGET BRIDGE N_PORTS N_MOVES\n");
+        fprintf(
+            stderr,
+            "usage: vmmgr-bench-vlan-move driver|vsctl[-nowait] TARGET BRIDGE N_PORTS N_MOVES\n");
         return 2;
     }
     mode = argv[1];
@@ -96,8 +98,8 @@ int main(int argc, char **argv)
 
     bool is_wait = strstr(mode, "-nowait") == NULL;
     if (strncmp(mode, "driver", 6) == 0) {
-        struct vm_sw_open_opts opts = {.timeout_ms = 30000, .is_confirm = is_wait,
-                                       .iface_type = "dummy"};
+        struct vm_sw_open_opts opts = {
+            .timeout_ms = 30000, .is_confirm = is_wait, .iface_type = "dummy"};
         drv = vm_sw_driver_for(target);
         if (!drv || drv->open(target, &opts, &conn, &err) != NFV_OK) {
             fprintf(stderr, "vmmgr-bench-vlan-move: %s\n", err.msg);

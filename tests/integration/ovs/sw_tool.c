@@ -65,8 +65,8 @@ static enum nfv_code sw_tool_expect_parse(int argc, char **argv, struct vm_sw_ex
     return NFV_OK;
 }
 
-static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_conn *conn,
-                                 int argc, char **argv, struct nfv_err *err)
+static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_conn *conn, int argc,
+                                 char **argv, struct nfv_err *err)
 {
     const char *verb = argv[0];
     enum nfv_code rc;
@@ -79,8 +79,7 @@ static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_co
         return drv->bridge_ensure(conn, argv[1], argc > 2 ? argv[2] : NULL, err);
     if (strcmp(verb, "list") == 0)
         return drv->port_list(conn, argv[1], sw_tool_print_port, NULL, err);
-    if (strcmp(verb, "check") == 0 || strcmp(verb, "repair") == 0 ||
-        strcmp(verb, "trunks") == 0) {
+    if (strcmp(verb, "check") == 0 || strcmp(verb, "repair") == 0 || strcmp(verb, "trunks") == 0) {
         struct vm_sw_expect *exp = calloc((size_t)argc, sizeof(*exp));
         struct vm_sw_port_state *st = NULL;
         size_t n_st = 0;
@@ -106,8 +105,10 @@ static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_co
                 vm_sw_vlanset_format(&st[i].missing, m, sizeof(m));
                 vm_sw_vlanset_format(&st[i].extra, x, sizeof(x));
                 printf("%s %s expected=%s actual=%s missing=%s extra=%s%s\n", st[i].port,
-                       !st[i].is_expected ? "unmanaged" : st[i].is_drift ? "DRIFT" : "ok", e, a,
-                       m, x, st[i].is_present ? "" : " absent");
+                       !st[i].is_expected ? "unmanaged"
+                       : st[i].is_drift   ? "DRIFT"
+                                          : "ok",
+                       e, a, m, x, st[i].is_present ? "" : " absent");
                 n_drift += st[i].is_drift;
             }
             if (rc == NFV_OK && n_drift)
@@ -159,8 +160,8 @@ static enum nfv_code sw_tool_run(const struct vm_sw_driver *drv, struct vm_sw_co
  * UNREACHABLE or TIMEOUT, printing each failure. */
 static enum nfv_code sw_tool_attempts(const struct vm_sw_driver *drv, struct vm_sw_conn **conn,
                                       const char *target, const struct vm_sw_open_opts *opts,
-                                      unsigned attempts, const char *ready_file,
-                                      unsigned pause_ms, int argc, char **argv)
+                                      unsigned attempts, const char *ready_file, unsigned pause_ms,
+                                      int argc, char **argv)
 {
     struct nfv_err err = {0};
     enum nfv_code rc = NFV_OK;
@@ -198,25 +199,45 @@ int main(int argc, char **argv)
     const char *ready_file = NULL, *again_file = NULL;
     enum nfv_code rc;
     int c;
-    static const struct option longopts[] = {
-        {"timeout", required_argument, NULL, 't'},     {"confirm", no_argument, NULL, 'c'},
-        {"iface-type", required_argument, NULL, 'i'},  {"attempts", required_argument, NULL, 'a'},
-        {"debug", no_argument, NULL, 'd'},             {"ready-file", required_argument, NULL, 'r'},
-        {"pause-ms", required_argument, NULL, 'p'},    {"again-after", required_argument, NULL, 'g'},
-        {NULL, 0, NULL, 0}};
+    static const struct option longopts[] = {{"timeout", required_argument, NULL, 't'},
+                                             {"confirm", no_argument, NULL, 'c'},
+                                             {"iface-type", required_argument, NULL, 'i'},
+                                             {"attempts", required_argument, NULL, 'a'},
+                                             {"debug", no_argument, NULL, 'd'},
+                                             {"ready-file", required_argument, NULL, 'r'},
+                                             {"pause-ms", required_argument, NULL, 'p'},
+                                             {"again-after", required_argument, NULL, 'g'},
+                                             {NULL, 0, NULL, 0}};
 
     nfv_log_set_progname("vmmgr-sw-tool");
     while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
         switch (c) {
-        case 't': opts.timeout_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'c': opts.is_confirm = true; break;
-        case 'i': opts.iface_type = optarg; break;
-        case 'a': attempts = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'd': nfv_log_set_level(NFV_LOG_DEBUG); break;
-        case 'r': ready_file = optarg; break;
-        case 'g': again_file = optarg; break;
-        case 'p': pause_ms = (unsigned)strtoul(optarg, NULL, 10); break;
-        default: sw_tool_usage_error("bad option");
+        case 't':
+            opts.timeout_ms = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'c':
+            opts.is_confirm = true;
+            break;
+        case 'i':
+            opts.iface_type = optarg;
+            break;
+        case 'a':
+            attempts = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        case 'd':
+            nfv_log_set_level(NFV_LOG_DEBUG);
+            break;
+        case 'r':
+            ready_file = optarg;
+            break;
+        case 'g':
+            again_file = optarg;
+            break;
+        case 'p':
+            pause_ms = (unsigned)strtoul(optarg, NULL, 10);
+            break;
+        default:
+            sw_tool_usage_error("bad option");
         }
     }
     if (argc - optind < 2)
@@ -232,8 +253,8 @@ int main(int argc, char **argv)
             struct timespec ts = {.tv_nsec = 100 * 1000 * 1000};
             nanosleep(&ts, NULL);
         }
-        rc = sw_tool_attempts(drv, &conn, argv[optind], &opts, attempts, NULL, 0,
-                              argc - optind - 1, argv + optind + 1);
+        rc = sw_tool_attempts(drv, &conn, argv[optind], &opts, attempts, NULL, 0, argc - optind - 1,
+                              argv + optind + 1);
     }
     drv->close(conn);
     return rc == NFV_OK ? 0 : nfv_code_exit(rc);

@@ -93,7 +93,8 @@ static void test_frame(void **state)
     (void)state;
     /* The first object ends after its "}"; braces inside strings and
      * escaped quotes do not count. */
-    assert_int_equal(vm_sw_ovsdb_frame(two, strlen(two)), strlen(" {\"id\":1,\"result\":[\"}\\\"{\"]}"));
+    assert_int_equal(vm_sw_ovsdb_frame(two, strlen(two)),
+                     strlen(" {\"id\":1,\"result\":[\"}\\\"{\"]}"));
     assert_int_equal(vm_sw_ovsdb_frame("{\"id\":2", 7), 0);
     assert_int_equal(vm_sw_ovsdb_frame("", 0), 0);
     assert_int_equal(vm_sw_ovsdb_frame("HTTP/1.1", 8), (size_t)-1);
@@ -116,7 +117,8 @@ static void test_golden_requests(void **state)
     vm_sw_ovsdb_port_create_append(txn, 0, "br0", "vm1", NULL, NULL, 100);
     golden_json("access_create", vm_sw_ovsdb_txn_finish(txn, false));
     txn = vm_sw_ovsdb_txn_new("trunk change", "h1");
-    vm_sw_ovsdb_trunk_change_append(txn, "5e8b3a6c-0000-4000-8000-000000000001", &actual, &add, &rm);
+    vm_sw_ovsdb_trunk_change_append(txn, "5e8b3a6c-0000-4000-8000-000000000001", &actual, &add,
+                                    &rm);
     golden_json("trunk_change", vm_sw_ovsdb_txn_finish(txn, true));
     /* A failover's VLAN move: 100 leaves h1 and joins h2 (which is new) in
      * one transaction. */
@@ -157,13 +159,14 @@ static void test_parse_answers(void **state)
     (void)state;
     /* A read answer as ovsdb-server 3.1 gives it: a one-element set is a
      * bare atom, an empty tag is ["set", []]. */
-    json_t *r = load("[{\"rows\":[{\"_uuid\":[\"uuid\",\"o1\"],\"next_cfg\":4}]},"
-                     "{\"rows\":[{\"_uuid\":[\"uuid\",\"b1\"],\"ports\":[\"set\",[[\"uuid\",\"p1\"],"
-                     "[\"uuid\",\"p2\"]]]}]},"
-                     "{\"rows\":[{\"_uuid\":[\"uuid\",\"p1\"],\"name\":\"h1\",\"tag\":[\"set\",[]],"
-                     "\"trunks\":[\"set\",[100,200]]},"
-                     "{\"_uuid\":[\"uuid\",\"p2\"],\"name\":\"vm1\",\"tag\":100,\"trunks\":[\"set\",[]]},"
-                     "{\"_uuid\":[\"uuid\",\"p9\"],\"name\":\"h2\",\"tag\":[\"set\",[]],\"trunks\":300}]}]");
+    json_t *r = load(
+        "[{\"rows\":[{\"_uuid\":[\"uuid\",\"o1\"],\"next_cfg\":4}]},"
+        "{\"rows\":[{\"_uuid\":[\"uuid\",\"b1\"],\"ports\":[\"set\",[[\"uuid\",\"p1\"],"
+        "[\"uuid\",\"p2\"]]]}]},"
+        "{\"rows\":[{\"_uuid\":[\"uuid\",\"p1\"],\"name\":\"h1\",\"tag\":[\"set\",[]],"
+        "\"trunks\":[\"set\",[100,200]]},"
+        "{\"_uuid\":[\"uuid\",\"p2\"],\"name\":\"vm1\",\"tag\":100,\"trunks\":[\"set\",[]]},"
+        "{\"_uuid\":[\"uuid\",\"p9\"],\"name\":\"h2\",\"tag\":[\"set\",[]],\"trunks\":300}]}]");
     assert_int_equal(vm_sw_ovsdb_view_parse(r, &v, NULL), NFV_OK);
     assert_true(v.has_ovs_row && v.has_bridge);
     assert_string_equal(v.ovs_uuid, "o1");
@@ -193,7 +196,8 @@ static void test_parse_answers(void **state)
     assert_int_equal(vm_sw_ovsdb_txn_parse(r, &st, NULL, NULL, 0, NULL), NFV_OK);
     assert_int_equal(st, VM_SW_OVSDB_TXN_NO_ROW);
     json_decref(r);
-    r = load("[{\"uuid\":[\"uuid\",\"x\"]},{\"error\":\"constraint violation\",\"details\":\"d\"}]");
+    r = load(
+        "[{\"uuid\":[\"uuid\",\"x\"]},{\"error\":\"constraint violation\",\"details\":\"d\"}]");
     assert_int_equal(vm_sw_ovsdb_txn_parse(r, &st, NULL, detail, sizeof(detail), NULL), NFV_OK);
     assert_int_equal(st, VM_SW_OVSDB_TXN_REFUSED);
     assert_string_equal(detail, "operation 1: constraint violation: d");
@@ -274,7 +278,7 @@ static void test_fake_driver(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_vlanset),        cmocka_unit_test(test_frame),
+        cmocka_unit_test(test_vlanset),         cmocka_unit_test(test_frame),
         cmocka_unit_test(test_golden_requests), cmocka_unit_test(test_parse_answers),
         cmocka_unit_test(test_fake_driver),
     };

@@ -195,8 +195,7 @@ enum nfv_code vm_sw_trunks_check(const char *bridge, const struct vm_sw_expect *
             nfv_err_prefix(err, "port '%s'", ports[i].port);
         for (size_t k = 0; rc == NFV_OK && k < i; k++)
             if (strcmp(ports[k].port, ports[i].port) == 0)
-                rc = NFV_ERR(err, NFV_E_INVAL, "'ports': port '%s' is given twice",
-                             ports[i].port);
+                rc = NFV_ERR(err, NFV_E_INVAL, "'ports': port '%s' is given twice", ports[i].port);
     }
     return rc;
 }

@@ -159,8 +159,7 @@ static enum nfv_code vm_sw_fake_trunks_ensure(struct vm_sw_conn *c, const char *
     }
     for (size_t i = 0; rc == NFV_OK && i < n_ports; i++) {
         unsigned n_add = 0, n_rm = 0;
-        rc = vm_sw_fake_trunk_ensure(c, bridge, ports[i].port, &ports[i].vlans, &n_add, &n_rm,
-                                     err);
+        rc = vm_sw_fake_trunk_ensure(c, bridge, ports[i].port, &ports[i].vlans, &n_add, &n_rm, err);
         n_changed += n_add || n_rm;
     }
     if (rc == NFV_OK && ret_n_changed)
@@ -185,9 +184,8 @@ static enum nfv_code vm_sw_fake_access_ensure(struct vm_sw_conn *c, const char *
     return NFV_OK;
 }
 
-static enum nfv_code vm_sw_fake_port_get(struct vm_sw_conn *c, const char *bridge,
-                                         const char *port, struct vm_sw_port_info *ret,
-                                         struct nfv_err *err)
+static enum nfv_code vm_sw_fake_port_get(struct vm_sw_conn *c, const char *bridge, const char *port,
+                                         struct vm_sw_port_info *ret, struct nfv_err *err)
 {
     struct vm_sw_fake_port *p;
     enum nfv_code rc = vm_sw_fake_find(c, bridge, port, &p, err);
@@ -208,9 +206,9 @@ static enum nfv_code vm_sw_fake_port_delete(struct vm_sw_conn *c, const char *br
     if (rc != NFV_OK)
         return rc;
     if (!p)
-        return is_if_exists ? NFV_OK
-                            : NFV_ERR(err, NFV_E_NOENT, "port '%s' is not on bridge '%s'", port,
-                                      bridge);
+        return is_if_exists
+                   ? NFV_OK
+                   : NFV_ERR(err, NFV_E_NOENT, "port '%s' is not on bridge '%s'", port, bridge);
     *p = c->ports[--c->n_ports];
     return NFV_OK;
 }

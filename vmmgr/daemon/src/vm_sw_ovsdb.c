@@ -43,7 +43,7 @@ struct vm_sw_conn {
     unsigned timeout_ms;
     bool is_confirm;
     char *iface_type;
-    int fd;          /* -1 when disconnected */
+    int fd; /* -1 when disconnected */
     json_int_t next_id;
     long long cur_cfg; /* from the monitor */
     char *buf;         /* received, not yet parsed */
@@ -95,7 +95,8 @@ static int vm_sw_ovsdb_socket(const char *target, int *ret_errno)
         /* tcp:HOST:PORT (numeric host; IPv6 in brackets not needed here). */
         char host[64];
         const char *colon = strrchr(target + 4, ':');
-        struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
+        struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                                 .ai_socktype = SOCK_STREAM,
                                  .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV};
         struct addrinfo *ai = NULL;
         if (!colon || (size_t)(colon - (target + 4)) >= sizeof(host)) {
@@ -229,8 +230,8 @@ static enum nfv_code vm_sw_ovsdb_recv(struct vm_sw_conn *c, uint64_t deadline_ms
             /* The reply may still come; drop the stream so it cannot be
              * taken for the answer to a later request. */
             vm_sw_ovsdb_disconnect(c);
-            return NFV_ERR(err, NFV_E_TIMEOUT, "switch '%s' did not answer %s in %u ms",
-                           c->target, during, c->timeout_ms);
+            return NFV_ERR(err, NFV_E_TIMEOUT, "switch '%s' did not answer %s in %u ms", c->target,
+                           during, c->timeout_ms);
         }
         struct pollfd pfd = {.fd = c->fd, .events = POLLIN};
         int pr = poll(&pfd, 1, (int)(deadline_ms - now));
@@ -286,9 +287,8 @@ static enum nfv_code vm_sw_ovsdb_drain(struct vm_sw_conn *c, struct nfv_err *err
 static enum nfv_code vm_sw_ovsdb_connect(struct vm_sw_conn *c, struct nfv_err *err);
 
 /* One request/reply. *ret_result (may be NULL) receives the "result" (owned). */
-static enum nfv_code vm_sw_ovsdb_call(struct vm_sw_conn *c, const char *method,
-                                      json_t *take_params, const char *during,
-                                      json_t **ret_result, struct nfv_err *err)
+static enum nfv_code vm_sw_ovsdb_call(struct vm_sw_conn *c, const char *method, json_t *take_params,
+                                      const char *during, json_t **ret_result, struct nfv_err *err)
 {
     json_int_t id;
     json_t *req;
@@ -352,8 +352,8 @@ static enum nfv_code vm_sw_ovsdb_connect(struct vm_sw_conn *c, struct nfv_err *e
                              "switch '%s' cannot be reached", c->target);
     }
     /* The monitor's initial reply carries the current cur_cfg. */
-    rc = vm_sw_ovsdb_call(c, "monitor", vm_sw_ovsdb_monitor_params_new(), "monitor setup",
-                          &result, err);
+    rc = vm_sw_ovsdb_call(c, "monitor", vm_sw_ovsdb_monitor_params_new(), "monitor setup", &result,
+                          err);
     if (rc != NFV_OK) {
         vm_sw_ovsdb_disconnect(c); /* a connection without its monitor is not used */
         return rc;
@@ -434,10 +434,8 @@ static enum nfv_code vm_sw_ovsdb_confirm(struct vm_sw_conn *c, long long next_cf
 }
 
 /* Sends write transaction @take_txn and waits for its confirmation. */
-static enum nfv_code vm_sw_ovsdb_write(struct vm_sw_conn *c, json_t *take_txn,
-                                       const char *during,
-                                       enum vm_sw_ovsdb_txn_status *ret_status,
-                                       struct nfv_err *err)
+static enum nfv_code vm_sw_ovsdb_write(struct vm_sw_conn *c, json_t *take_txn, const char *during,
+                                       enum vm_sw_ovsdb_txn_status *ret_status, struct nfv_err *err)
 {
     json_t *result = NULL;
     long long next_cfg;
@@ -464,9 +462,8 @@ static enum nfv_code vm_sw_ovsdb_view_read(struct vm_sw_conn *c, const char *bri
                                            struct nfv_err *err)
 {
     json_t *result = NULL;
-    enum nfv_code rc = vm_sw_ovsdb_call(c, "transact",
-                                        vm_sw_ovsdb_read_txn_new(bridge, ports, n_ports), during,
-                                        &result, err);
+    enum nfv_code rc = vm_sw_ovsdb_call(
+        c, "transact", vm_sw_ovsdb_read_txn_new(bridge, ports, n_ports), during, &result, err);
     if (rc != NFV_OK)
         return rc;
     rc = vm_sw_ovsdb_view_parse(result, ret, err);
@@ -476,9 +473,8 @@ static enum nfv_code vm_sw_ovsdb_view_read(struct vm_sw_conn *c, const char *bri
 
 /* vm_sw_ovsdb_view_read, NFV_E_NOENT naming @bridge when it does not exist. */
 static enum nfv_code vm_sw_ovsdb_read(struct vm_sw_conn *c, const char *bridge,
-                                      const char *const *ports, size_t n_ports,
-                                      const char *during, struct vm_sw_ovsdb_view *ret,
-                                      struct nfv_err *err)
+                                      const char *const *ports, size_t n_ports, const char *during,
+                                      struct vm_sw_ovsdb_view *ret, struct nfv_err *err)
 {
     enum nfv_code rc = vm_sw_ovsdb_view_read(c, bridge, ports, n_ports, during, ret, err);
     if (rc == NFV_OK && !ret->has_bridge) {
@@ -512,14 +508,13 @@ static enum nfv_code vm_sw_ovsdb_bridge_ensure(struct vm_sw_conn *c, const char 
         vm_sw_ovsdb_view_free(&v);
         return NFV_ERR(err, NFV_E_EXIST, "bridge '%s': a port of that name exists", bridge);
     }
-    rc = vm_sw_ovsdb_write(c,
-                           vm_sw_ovsdb_bridge_create_txn_new(v.ovs_uuid, bridge, datapath_type,
-                                                             c->is_confirm),
-                           "bridge create", &st, err);
+    rc = vm_sw_ovsdb_write(
+        c, vm_sw_ovsdb_bridge_create_txn_new(v.ovs_uuid, bridge, datapath_type, c->is_confirm),
+        "bridge create", &st, err);
     vm_sw_ovsdb_view_free(&v);
     if (rc == NFV_OK && st != VM_SW_OVSDB_TXN_OK)
-        rc = NFV_ERR(err, NFV_E_HYPERVISOR, "switch '%s' refused to create bridge '%s'",
-                     c->target, bridge);
+        rc = NFV_ERR(err, NFV_E_HYPERVISOR, "switch '%s' refused to create bridge '%s'", c->target,
+                     bridge);
     return rc;
 }
 
@@ -540,7 +535,6 @@ static enum nfv_code vm_sw_ovsdb_find(struct vm_sw_conn *c, const struct vm_sw_o
     }
     return NFV_OK;
 }
-
 
 /* The error for a write that did not apply (@st not OK, not RACE). */
 static enum nfv_code vm_sw_ovsdb_status_err(struct vm_sw_conn *c, enum vm_sw_ovsdb_txn_status st,
@@ -688,8 +682,7 @@ static enum nfv_code vm_sw_ovsdb_trunks_ensure(struct vm_sw_conn *c, const char 
 }
 
 static enum nfv_code vm_sw_ovsdb_access_ensure(struct vm_sw_conn *c, const char *bridge,
-                                               const char *port, unsigned tag,
-                                               struct nfv_err *err)
+                                               const char *port, unsigned tag, struct nfv_err *err)
 {
     struct vm_sw_ovsdb_view v;
     const struct vm_sw_ovsdb_port *p;
@@ -759,9 +752,9 @@ static enum nfv_code vm_sw_ovsdb_port_delete(struct vm_sw_conn *c, const char *b
     rc = vm_sw_ovsdb_find(c, &v, bridge, port, &p, err);
     if (rc == NFV_OK && !p) {
         vm_sw_ovsdb_view_free(&v);
-        return is_if_exists ? NFV_OK
-                            : NFV_ERR(err, NFV_E_NOENT, "port '%s' is not on bridge '%s'", port,
-                                      bridge);
+        return is_if_exists
+                   ? NFV_OK
+                   : NFV_ERR(err, NFV_E_NOENT, "port '%s' is not on bridge '%s'", port, bridge);
     }
     if (rc == NFV_OK)
         rc = vm_sw_ovsdb_write(c, vm_sw_ovsdb_port_delete_txn_new(bridge, p->uuid, c->is_confirm),

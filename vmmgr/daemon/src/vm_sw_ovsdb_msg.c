@@ -108,9 +108,9 @@ json_t *vm_sw_ovsdb_txn_finish(json_t *txn, bool is_confirm)
 {
     if (!is_confirm)
         return txn;
-    json_array_append_new(txn, json_pack("{s:s, s:s, s:[], s:[[s, s, i]]}", "op", "mutate", "table",
-                                         "Open_vSwitch", "where", "mutations", "next_cfg", "+=",
-                                         1));
+    json_array_append_new(txn,
+                          json_pack("{s:s, s:s, s:[], s:[[s, s, i]]}", "op", "mutate", "table",
+                                    "Open_vSwitch", "where", "mutations", "next_cfg", "+=", 1));
     json_array_append_new(txn, json_pack("{s:s, s:s, s:[], s:[s]}", "op", "select", "table",
                                          "Open_vSwitch", "where", "columns", "next_cfg"));
     return txn;
@@ -126,19 +126,17 @@ json_t *vm_sw_ovsdb_read_txn_new(const char *bridge, const char *const *ports, s
                                          "columns", "_uuid", "ports"));
     /* OVSDB "where" clauses are ANDed: one select per port name. */
     for (size_t i = 0; i < (n_ports ? n_ports : 1); i++)
-        json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[s, s, s, s]}", "op", "select",
-                                             "table", "Port", "where",
-                                             n_ports ? vm_sw_ovsdb_name_where_new(ports[i])
-                                                     : json_array(),
-                                             "columns", "_uuid", "name", "tag", "trunks"));
+        json_array_append_new(
+            txn, json_pack("{s:s, s:s, s:o, s:[s, s, s, s]}", "op", "select", "table", "Port",
+                           "where", n_ports ? vm_sw_ovsdb_name_where_new(ports[i]) : json_array(),
+                           "columns", "_uuid", "name", "tag", "trunks"));
     return txn;
 }
 
 /* The members of a set column value (bare atom or ["set", [...]]). */
 static json_t *vm_sw_ovsdb_set_members(json_t *v, json_t **ret_single)
 {
-    if (json_is_array(v) && json_array_size(v) == 2 &&
-        json_is_string(json_array_get(v, 0)) &&
+    if (json_is_array(v) && json_array_size(v) == 2 && json_is_string(json_array_get(v, 0)) &&
         strcmp(json_string_value(json_array_get(v, 0)), "set") == 0)
         return json_array_get(v, 1);
     /* A bare atom: present it as a one-element array through ret_single. */
@@ -174,21 +172,18 @@ static enum nfv_code vm_sw_ovsdb_port_parse(json_t *row, struct vm_sw_ovsdb_port
     size_t i;
     json_t *m;
     memset(ret, 0, sizeof(*ret));
-    if (!name || !vm_sw_ovsdb_uuid_get(json_object_get(row, "_uuid"), ret->uuid,
-                                       sizeof(ret->uuid)))
+    if (!name || !vm_sw_ovsdb_uuid_get(json_object_get(row, "_uuid"), ret->uuid, sizeof(ret->uuid)))
         return NFV_ERR(err, NFV_E_PARSE, "switch sent a Port row without name or _uuid");
     snprintf(ret->info.name, sizeof(ret->info.name), "%s", name);
     ret->info.tag = -1;
     members = vm_sw_ovsdb_set_members(json_object_get(row, "tag"), &single);
-    json_array_foreach (members, i, m)
-        if (json_is_integer(m))
-            ret->info.tag = (int)json_integer_value(m);
+    json_array_foreach(members, i, m) if (json_is_integer(m)) ret->info.tag =
+        (int)json_integer_value(m);
     json_decref(single);
     single = NULL;
     members = vm_sw_ovsdb_set_members(json_object_get(row, "trunks"), &single);
-    json_array_foreach (members, i, m)
-        if (json_is_integer(m))
-            vm_sw_vlanset_add(&ret->info.trunks, (unsigned)json_integer_value(m));
+    json_array_foreach(members, i, m) if (json_is_integer(m))
+        vm_sw_vlanset_add(&ret->info.trunks, (unsigned)json_integer_value(m));
     json_decref(single);
     return NFV_OK;
 }
@@ -208,8 +203,8 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
     v.next_cfg = -1;
     if (json_array_size(ovs_rows) > 0) {
         json_t *row = json_array_get(ovs_rows, 0), *nc = json_object_get(row, "next_cfg");
-        v.has_ovs_row = vm_sw_ovsdb_uuid_get(json_object_get(row, "_uuid"), v.ovs_uuid,
-                                             sizeof(v.ovs_uuid));
+        v.has_ovs_row =
+            vm_sw_ovsdb_uuid_get(json_object_get(row, "_uuid"), v.ovs_uuid, sizeof(v.ovs_uuid));
         if (json_is_integer(nc))
             v.next_cfg = json_integer_value(nc);
     }
@@ -223,9 +218,9 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
             json_decref(single);
             return NFV_ERR(err, NFV_E_NOMEM, "out of memory reading a bridge");
         }
-        json_array_foreach (members, i, m)
-            if (vm_sw_ovsdb_uuid_get(m, v.bridge_ports[v.n_bridge_ports], 40))
-                v.n_bridge_ports++;
+        json_array_foreach(members, i,
+                           m) if (vm_sw_ovsdb_uuid_get(m, v.bridge_ports[v.n_bridge_ports], 40))
+            v.n_bridge_ports++;
         json_decref(single);
     }
     /* Results 2.. are the Port selects (one per name, or one for all). */
@@ -245,7 +240,8 @@ enum nfv_code vm_sw_ovsdb_view_parse(json_t *result, struct vm_sw_ovsdb_view *re
     }
     for (size_t k = 2; k < json_array_size(result); k++) {
         port_rows = json_object_get(json_array_get(result, k), "rows");
-        json_array_foreach (port_rows, i, m) {
+        json_array_foreach(port_rows, i, m)
+        {
             if ((rc = vm_sw_ovsdb_port_parse(m, &v.ports[v.n_ports], err)) != NFV_OK) {
                 vm_sw_ovsdb_view_free(&v);
                 return rc;
@@ -265,9 +261,9 @@ bool vm_sw_ovsdb_view_on_bridge(const struct vm_sw_ovsdb_view *v, const char *uu
     return false;
 }
 
-void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridge,
-                                    const char *port, const char *iface_type,
-                                    const struct vm_sw_vlanset *trunks, int tag)
+void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridge, const char *port,
+                                    const char *iface_type, const struct vm_sw_vlanset *trunks,
+                                    int tag)
 {
     char iface_ref[24], port_ref[24];
     json_t *iface_row = json_pack("{s:s}", "name", port);
@@ -286,10 +282,10 @@ void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridg
         json_object_set_new(port_row, "tag", json_integer(tag));
     json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:s}", "op", "insert", "table", "Port",
                                          "row", port_row, "uuid-name", port_ref));
-    json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}", "op",
-                                         "mutate", "table", "Bridge", "where",
-                                         vm_sw_ovsdb_name_where_new(bridge), "mutations", "ports",
-                                         "insert", "set", "named-uuid", port_ref));
+    json_array_append_new(txn,
+                          json_pack("{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}", "op", "mutate",
+                                    "table", "Bridge", "where", vm_sw_ovsdb_name_where_new(bridge),
+                                    "mutations", "ports", "insert", "set", "named-uuid", port_ref));
 }
 
 void vm_sw_ovsdb_trunk_change_append(json_t *txn, const char *uuid,
@@ -297,16 +293,15 @@ void vm_sw_ovsdb_trunk_change_append(json_t *txn, const char *uuid,
                                      const struct vm_sw_vlanset *add,
                                      const struct vm_sw_vlanset *remove)
 {
-    json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[{s:o}], s:i}", "op",
-                                         "wait", "table", "Port", "where",
-                                         vm_sw_ovsdb_uuid_where_new(uuid), "columns", "trunks",
-                                         "until", "==", "rows", "trunks",
-                                         vm_sw_ovsdb_set_new(actual), "timeout", 0));
+    json_array_append_new(
+        txn, json_pack("{s:s, s:s, s:o, s:[s], s:s, s:[{s:o}], s:i}", "op", "wait", "table", "Port",
+                       "where", vm_sw_ovsdb_uuid_where_new(uuid), "columns", "trunks", "until",
+                       "==", "rows", "trunks", vm_sw_ovsdb_set_new(actual), "timeout", 0));
     if (vm_sw_vlanset_count(add))
-        json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[[s, s, o]]}", "op", "mutate",
-                                             "table", "Port", "where",
-                                             vm_sw_ovsdb_uuid_where_new(uuid), "mutations",
-                                             "trunks", "insert", vm_sw_ovsdb_set_new(add)));
+        json_array_append_new(txn,
+                              json_pack("{s:s, s:s, s:o, s:[[s, s, o]]}", "op", "mutate", "table",
+                                        "Port", "where", vm_sw_ovsdb_uuid_where_new(uuid),
+                                        "mutations", "trunks", "insert", vm_sw_ovsdb_set_new(add)));
     if (vm_sw_vlanset_count(remove))
         json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[[s, s, o]]}", "op", "mutate",
                                              "table", "Port", "where",
@@ -326,10 +321,10 @@ json_t *vm_sw_ovsdb_tag_set_txn_new(const char *uuid, unsigned tag, bool is_conf
 json_t *vm_sw_ovsdb_port_delete_txn_new(const char *bridge, const char *uuid, bool is_confirm)
 {
     json_t *txn = vm_sw_ovsdb_txn_new("port delete", uuid);
-    json_array_append_new(txn, json_pack("{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}", "op",
-                                         "mutate", "table", "Bridge", "where",
-                                         vm_sw_ovsdb_name_where_new(bridge), "mutations", "ports",
-                                         "delete", "set", "uuid", uuid));
+    json_array_append_new(txn,
+                          json_pack("{s:s, s:s, s:o, s:[[s, s, [s, [[s, s]]]]]}", "op", "mutate",
+                                    "table", "Bridge", "where", vm_sw_ovsdb_name_where_new(bridge),
+                                    "mutations", "ports", "delete", "set", "uuid", uuid));
     return vm_sw_ovsdb_txn_finish(txn, is_confirm);
 }
 
@@ -357,8 +352,8 @@ json_t *vm_sw_ovsdb_bridge_create_txn_new(const char *ovs_uuid, const char *brid
 }
 
 enum nfv_code vm_sw_ovsdb_txn_parse(json_t *result, enum vm_sw_ovsdb_txn_status *ret_status,
-                                    long long *ret_next_cfg, char *ret_detail,
-                                    size_t detail_size, struct nfv_err *err)
+                                    long long *ret_next_cfg, char *ret_detail, size_t detail_size,
+                                    struct nfv_err *err)
 {
     enum vm_sw_ovsdb_txn_status status = VM_SW_OVSDB_TXN_OK;
     long long next_cfg = -1;
@@ -368,7 +363,8 @@ enum nfv_code vm_sw_ovsdb_txn_parse(json_t *result, enum vm_sw_ovsdb_txn_status 
         ret_detail[0] = '\0';
     if (!json_is_array(result))
         return NFV_ERR(err, NFV_E_PARSE, "switch answered a transaction without a result array");
-    json_array_foreach (result, i, r) {
+    json_array_foreach(result, i, r)
+    {
         const char *e = json_string_value(json_object_get(r, "error"));
         json_t *count = json_object_get(r, "count");
         json_t *rows = json_object_get(r, "rows");
@@ -401,7 +397,8 @@ bool vm_sw_ovsdb_cur_cfg_parse(json_t *updates, long long *ret)
     json_t *rows = json_object_get(updates, "Open_vSwitch");
     const char *uuid;
     json_t *row;
-    json_object_foreach (rows, uuid, row) {
+    json_object_foreach(rows, uuid, row)
+    {
         json_t *cfg = json_object_get(json_object_get(row, "new"), "cur_cfg");
         if (json_is_integer(cfg)) {
             *ret = json_integer_value(cfg);

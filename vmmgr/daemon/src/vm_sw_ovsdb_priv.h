@@ -75,9 +75,9 @@ json_t *vm_sw_ovsdb_txn_finish(json_t *txn, bool is_confirm);
  * (trunks @trunks when not NULL, else tag @tag), the bridge's ports mutated
  * to insert it, linked by named-uuid "ifaceIDX"/"portIDX" (@idx unique in
  * the transaction). */
-void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridge,
-                                    const char *port, const char *iface_type,
-                                    const struct vm_sw_vlanset *trunks, int tag);
+void vm_sw_ovsdb_port_create_append(json_t *txn, unsigned idx, const char *bridge, const char *port,
+                                    const char *iface_type, const struct vm_sw_vlanset *trunks,
+                                    int tag);
 /* Trunk change on Port @uuid: wait until trunks == @actual (timeout 0: the
  * transaction fails at once if someone changed it since it was read), then
  * mutate insert @add and delete @remove (each only if not empty). */
@@ -98,9 +98,9 @@ json_t *vm_sw_ovsdb_bridge_create_txn_new(const char *ovs_uuid, const char *brid
 /* The outcome of a write transaction. */
 enum vm_sw_ovsdb_txn_status {
     VM_SW_OVSDB_TXN_OK,
-    VM_SW_OVSDB_TXN_RACE,      /* a "wait" timed out: re-read and try again */
-    VM_SW_OVSDB_TXN_NO_ROW,    /* a mutate/update matched no row (object gone) */
-    VM_SW_OVSDB_TXN_REFUSED,   /* any other error (constraint, integrity, ...) */
+    VM_SW_OVSDB_TXN_RACE,    /* a "wait" timed out: re-read and try again */
+    VM_SW_OVSDB_TXN_NO_ROW,  /* a mutate/update matched no row (object gone) */
+    VM_SW_OVSDB_TXN_REFUSED, /* any other error (constraint, integrity, ...) */
 };
 
 /*
@@ -110,8 +110,8 @@ enum vm_sw_ovsdb_txn_status {
  * details, for the debug log only.
  */
 enum nfv_code vm_sw_ovsdb_txn_parse(json_t *result, enum vm_sw_ovsdb_txn_status *ret_status,
-                                    long long *ret_next_cfg, char *ret_detail,
-                                    size_t detail_size, struct nfv_err *err);
+                                    long long *ret_next_cfg, char *ret_detail, size_t detail_size,
+                                    struct nfv_err *err);
 
 /* cur_cfg out of a monitor reply or "update" notification's table-updates
  * (monitor v1: {"Open_vSwitch": {uuid: {"new": {"cur_cfg": N}}}}). False if

@@ -169,14 +169,14 @@ struct vm_sw_driver {
 /* Expected against actual for one port (vmmgrctl switch show). */
 struct vm_sw_port_state {
     char port[VM_SW_NAME_SIZE];
-    bool is_expected;                /* vmmgr wants this port */
-    bool is_present;                 /* the switch has it */
-    struct vm_sw_vlanset expected;   /* empty if !is_expected */
-    struct vm_sw_vlanset actual;     /* trunks; empty if !is_present */
-    int tag;                         /* actual access tag, -1 if none */
-    struct vm_sw_vlanset missing;    /* expected - actual */
-    struct vm_sw_vlanset extra;      /* actual - expected (expected ports only) */
-    bool is_drift;                   /* expected port absent, missing or extra VLANs */
+    bool is_expected;              /* vmmgr wants this port */
+    bool is_present;               /* the switch has it */
+    struct vm_sw_vlanset expected; /* empty if !is_expected */
+    struct vm_sw_vlanset actual;   /* trunks; empty if !is_present */
+    int tag;                       /* actual access tag, -1 if none */
+    struct vm_sw_vlanset missing;  /* expected - actual */
+    struct vm_sw_vlanset extra;    /* actual - expected (expected ports only) */
+    bool is_drift;                 /* expected port absent, missing or extra VLANs */
 };
 
 /* Checks a trunks_ensure request before anything is sent: the bridge and
