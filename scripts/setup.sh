@@ -24,8 +24,9 @@ PACKAGES=(
     # hypervisor and topology tools
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
     hwloc numactl sqlite3 procps curl
-    # switch, OpenStack client/peer, packet tooling, plots
-    openvswitch-switch python3-openstackclient python3-nova tshark python3-scapy gnuplot-nox
+    # switch (started per test by scripts/lib/ovs.sh), OpenStack client/peer,
+    # packet tooling, plots
+    openvswitch-switch openvswitch-common python3-openstackclient python3-nova tshark python3-scapy gnuplot-nox
     # healing/: FreeIPMI's C libraries for the IPMI monitor driver, ipmi_sim (openipmi) as a
     # real BMC for the tests, ipmitool and freeipmi-tools to look at it by hand
     libfreeipmi-dev libipmimonitoring-dev freeipmi-tools openipmi ipmitool
