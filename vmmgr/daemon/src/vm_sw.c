@@ -70,7 +70,7 @@ void vm_sw_vlanset_format(const struct vm_sw_vlanset *s, char *buf, size_t buf_s
         int last = v;
         while (last < 4095 && vm_sw_vlanset_has(s, (unsigned)last + 1))
             last++;
-        char item[16];
+        char item[32]; /* ",4094-4095": ints are bounded, but the compiler cannot tell */
         if (last - v >= 2)
             snprintf(item, sizeof(item), "%s%d-%d", len ? "," : "", v, last);
         else if (last > v)
