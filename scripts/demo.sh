@@ -59,8 +59,9 @@ step "Starting vmmgrd (state $demo, socket $VMMGR_SOCKET)"
 mkdir -p "$demo" "$(dirname "$VMMGR_SOCKET")"
 setsid "$vmmgrd" --foreground --state-dir "$demo/state" --socket "$VMMGR_SOCKET" \
     --pid-file "$demo/vmmgrd.pid" --log-level info >>"$demo/vmmgrd.log" 2>&1 </dev/null &
-for _ in $(seq 100); do
-    "$ctl" status >/dev/null 2>&1 && break
+# Serving, and start-up recovery done (vmmgrd refuses changes until then).
+for _ in $(seq 300); do
+    "$ctl" --json status 2>/dev/null | grep -q '"recovering": false' && break
     sleep 0.1
 done
 show status
