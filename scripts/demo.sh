@@ -66,7 +66,7 @@ for _ in $(seq 300); do
 done
 show status
 
-step "Registering this machine (qemu:///system, real KVM) and 20 simulated hosts"
+step "Registering this machine (qemu:///system: real guests, KVM or TCG) and 20 simulated hosts"
 # This machine has only 2 CPUs: both go to the dedicated pool so a 2-vCPU VNF
 # fits (on a real server, --reserved keeps CPUs for the OS and interrupts).
 show host add kvm0 --uri qemu:///system --dedicated 0-1 --label rack=r0 --label zone=z1 --label power=p0
