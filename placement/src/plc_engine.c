@@ -679,7 +679,7 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
         if (x.n_reserve_fail)
             rc = NFV_ERR(err, NFV_E_NOCAP,
                          "%s '%s': %zu placement%s fit but break the healing reserve (failure "
-                         "'%s'; first: %s)%s",
+                         "'%s'); first: %s%s",
                          r->group ? "group" : "vm", r->group ? r->group : r->vms[0].name,
                          x.n_reserve_fail, x.n_reserve_fail == 1 ? "" : "s",
                          plc_failure_to_string(c->cfg.failure), why,
@@ -772,6 +772,35 @@ static enum plc_filter joint_fail(struct plc_cluster *c, const struct plc_req *r
     return f;
 }
 
+/* A soft group's placement @ch: names, per member, a member of the group
+ * (earlier in the request, or already in the cluster) in the same scope
+ * domain - the search puts a soft member beside another only when no host
+ * apart from the members chosen before it passes (members already placed
+ * rank such hosts last), so this is where the group could not spread. */
+static void note_colocated(const struct req_ctx *x, const struct plc_choice *ch,
+                           struct plc_explain *e)
+{
+    const struct plc_cluster *c = x->c;
+    const struct plc_group *g = x->group != PLC_NONE ? &c->groups[x->group] : NULL;
+
+    for (size_t i = 0; i < x->r->n_vms; i++) {
+        uint32_t dom = c->hosts[ch[i].host].dom[x->scope];
+        struct plc_explain_member *m = &e->members[i];
+        for (size_t j = 0; j < i && !m->shares_with; j++)
+            if (c->hosts[ch[j].host].dom[x->scope] == dom)
+                m->shares_with = x->r->vms[j].name;
+        for (uint32_t k = 0; g && k < g->n_members && !m->shares_with; k++) {
+            const struct plc_vm *o = &c->vms[g->members[k]];
+            if (o->at.host != PLC_NONE && c->hosts[o->at.host].dom[x->scope] == dom)
+                m->shares_with = o->name;
+        }
+        if (m->shares_with) {
+            m->shared_dom = dom;
+            e->is_soft_colocated = true;
+        }
+    }
+}
+
 struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req *r,
                                     struct nfv_err *err)
 {
@@ -787,6 +816,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
     }
     e->n_hosts = c->n_hosts;
     e->n_vms = r->n_vms;
+    e->scope = x.scope;
     for (size_t i = 0; i < r->n_vms; i++) {
         struct plc_explain_member *m = &e->members[i];
         const struct plc_vm_req *v = &r->vms[i];
@@ -794,6 +824,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
         m->first_fail = malloc(nh);
         m->joint_fail = malloc(nh);
         m->uncovered = malloc(nh * sizeof(*m->uncovered));
+        m->shared_dom = PLC_NONE;
         if (!m->first_fail || !m->joint_fail || !m->uncovered) {
             NFV_ERR(err, NFV_E_NOMEM, "out of memory");
             goto fail;
@@ -832,9 +863,11 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
             goto fail;
         }
         e->is_placeable = plc_place(c, r, false, tmp, &perr) == NFV_OK;
-        free(tmp);
         if (!e->is_placeable)
             snprintf(e->why, sizeof(e->why), "%s", perr.msg);
+        else if (is_member(&x) && x.is_soft)
+            note_colocated(&x, tmp, e);
+        free(tmp);
     }
     /* A joint refusal: every member has hosts passing alone, yet no
      * combination works. Say per host why it fails together. */

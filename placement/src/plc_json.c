@@ -1177,17 +1177,44 @@ json_t *plc_json_explain(const struct plc_cluster *c, const struct plc_req *r,
         for (int f = 0; f < PLC_F__COUNT; f++)
             if (m->counts[f])
                 json_object_set_new(reasons, plc_filter_to_string(f), json_integer(m->counts[f]));
-        for (uint32_t h = 0; h < e->n_hosts; h++)
-            json_array_append_new(hosts, json_pack("{s:s,s:s}", "host",
-                                                   plc_cluster_host(c, h)->name, "first_fail",
-                                                   m->first_fail[h] == PLC_F__COUNT
-                                                       ? "passes"
-                                                       : plc_filter_to_string(m->first_fail[h])));
-        json_array_append_new(vms, json_pack("{s:s,s:I,s:o,s:o}", "name", r->vms[i].name, "passing",
-                                             (json_int_t)m->counts[PLC_F__COUNT], "reasons",
-                                             reasons, "hosts", hosts));
+        for (uint32_t h = 0; h < e->n_hosts; h++) {
+            /* The table's detail column: the domain a reserve refusal
+             * leaves uncovered, the joint filter of a joint refusal. */
+            json_t *hj = json_pack("{s:s,s:s}", "host", plc_cluster_host(c, h)->name,
+                                   "first_fail",
+                                   m->first_fail[h] == PLC_F__COUNT
+                                       ? "passes"
+                                       : plc_filter_to_string(m->first_fail[h]));
+            if (m->first_fail[h] == PLC_F_RESERVE && m->uncovered[h].dom != PLC_NONE)
+                json_object_set_new(
+                    hj, "uncovered",
+                    json_pack("{s:s,s:s,s:s?}", "kind", plc_scope_to_string(m->uncovered[h].kind),
+                              "domain",
+                              plc_cluster_domain_name(c, m->uncovered[h].kind,
+                                                      m->uncovered[h].dom),
+                              "lost", m->uncovered[h].vm));
+            if (m->first_fail[h] == PLC_F__COUNT && m->joint_fail[h] != PLC_F__COUNT)
+                json_object_set_new(hj, "joint_fail",
+                                    json_string(plc_filter_to_string(m->joint_fail[h])));
+            json_array_append_new(hosts, hj);
+        }
+        json_t *vj = json_pack("{s:s,s:I,s:o,s:o}", "name", r->vms[i].name, "passing",
+                               (json_int_t)m->counts[PLC_F__COUNT], "reasons", reasons, "hosts",
+                               hosts);
+        if (m->shares_with)
+            json_object_set_new(vj, "shares",
+                                json_pack("{s:s,s:s,s:s}", "with", m->shares_with, "kind",
+                                          plc_scope_to_string(e->scope), "domain",
+                                          plc_cluster_domain_name(c, e->scope, m->shared_dom)));
+        json_array_append_new(vms, vj);
     }
-    return json_pack("{s:b,s:o}", "placeable", e->is_placeable, "vms", vms);
+    json_t *out = json_pack("{s:b,s:o}", "placeable", e->is_placeable, "vms", vms);
+    if (!e->is_placeable)
+        json_object_set_new(out, "why", json_string(e->why));
+    if (r->group)
+        json_object_set_new(out, "soft_spread",
+                            json_boolean(!e->is_soft_colocated));
+    return out;
 }
 
 json_t *plc_json_plan(const struct plc_cluster *c, const struct plc_plan *p)
