@@ -794,11 +794,10 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
                  !(rc = juint(&j, res, "slot_cores", 1024, 0, &sc)) &&
                  !(rc = juint(&j, res, "slot_memory_mib", UINT32_MAX, 0, &sm)) &&
                  !(rc = juint(&j, res, "slot_hugepages_mib", UINT32_MAX, 0, &sh))) {
+            /* slot_*: checked, then ignored (the reserve is exact now) */
+            (void)sc, (void)sm, (void)sh;
             if (f && (cfg.failure = plc_failure_from_string(f)) == PLC_FAILURE__COUNT)
                 rc = jfail(&j, "'failure': '%s': expected none, host, rack, zone or power", f);
-            cfg.slot_cores = (uint16_t)sc;
-            cfg.slot_mem_mib = (uint32_t)sm;
-            cfg.slot_hp_mib = (uint32_t)sh;
         }
         jpop(&j, n);
         if (rc)
