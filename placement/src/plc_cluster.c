@@ -93,6 +93,7 @@ void plc_cluster_free(struct plc_cluster *c)
         free(c->dom_names[s]);
     }
     free(c->rack_zone);
+    free(c->zone_failure);
     for (size_t i = 0; i < c->n_caps; i++)
         free(c->cap_names[i]);
     plc_heal_free(c->heal);
@@ -200,6 +201,11 @@ struct plc_cluster *plc_cluster_clone(const struct plc_cluster *src)
     if (src->n_doms[PLC_SCOPE_RACK]) {
         c->rack_zone = dup_mem(src->rack_zone, src->n_doms[PLC_SCOPE_RACK] * sizeof(uint32_t));
         ok = ok && c->rack_zone;
+    }
+    if (src->n_zone_failure) {
+        c->zone_failure = dup_mem(src->zone_failure, src->n_zone_failure);
+        c->n_zone_failure = src->n_zone_failure;
+        ok = ok && c->zone_failure;
     }
     if (!ok) {
         plc_cluster_free(c);
@@ -685,6 +691,46 @@ const char *plc_cluster_domain_name(const struct plc_cluster *c, enum plc_scope 
 const struct plc_config *plc_cluster_config(const struct plc_cluster *c)
 {
     return &c->cfg;
+}
+
+enum nfv_code plc_cluster_set_zone_failure(struct plc_cluster *c, const char *zone,
+                                           enum plc_failure f, struct nfv_err *err)
+{
+    uint32_t z = zone ? plc_index_get(&c->dom_ix[PLC_SCOPE_ZONE], zone) : PLC_NONE;
+
+    if (z == PLC_NONE)
+        return NFV_ERR(err, NFV_E_NOENT, "zone '%s': no host is in it", zone ? zone : "");
+    if ((unsigned)f >= PLC_FAILURE__COUNT)
+        return NFV_ERR(err, NFV_E_INVAL, "zone '%s': bad failure", zone);
+    if (z >= c->n_zone_failure) {
+        size_t n = c->n_doms[PLC_SCOPE_ZONE];
+        uint8_t *zf = realloc(c->zone_failure, n);
+        if (!zf)
+            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        memset(zf + c->n_zone_failure, PLC_FAILURE__COUNT, n - c->n_zone_failure);
+        c->zone_failure = zf;
+        c->n_zone_failure = n;
+    }
+    c->zone_failure[z] = (uint8_t)f;
+    plc_heal_reset(c); /* the checked domains changed */
+    return NFV_OK;
+}
+
+enum plc_failure plc_cluster_zone_failure(const struct plc_cluster *c, uint32_t zone)
+{
+    if (zone < c->n_zone_failure && c->zone_failure[zone] != PLC_FAILURE__COUNT)
+        return (enum plc_failure)c->zone_failure[zone];
+    return c->cfg.failure;
+}
+
+bool plc_cluster_has_reserve(const struct plc_cluster *c)
+{
+    if (c->cfg.failure != PLC_FAILURE_NONE)
+        return true;
+    for (size_t z = 0; z < c->n_zone_failure; z++)
+        if (c->zone_failure[z] != PLC_FAILURE__COUNT && c->zone_failure[z] != PLC_FAILURE_NONE)
+            return true;
+    return false;
 }
 
 size_t plc_cluster_bytes_per_host(const struct plc_cluster *c)

@@ -524,6 +524,25 @@ static bool reserve_ok(struct req_ctx *x)
     return false;
 }
 
+/* The configured failure for messages: cfg.failure, or "per zone" when
+ * some zone has its own. */
+static const char *failure_label(const struct plc_cluster *c)
+{
+    for (size_t z = 0; z < plc_cluster_n_domains(c, PLC_SCOPE_ZONE); z++)
+        if (plc_cluster_zone_failure(c, (uint32_t)z) != c->cfg.failure)
+            return "per zone";
+    return plc_failure_to_string(c->cfg.failure);
+}
+
+/* true if every host's own failure is checked by the reserve. */
+static bool every_host_checked(const struct plc_cluster *c)
+{
+    for (size_t z = 0; z < plc_cluster_n_domains(c, PLC_SCOPE_ZONE); z++)
+        if (plc_cluster_zone_failure(c, (uint32_t)z) == PLC_FAILURE_NONE)
+            return false;
+    return c->n_zone_failure || c->cfg.failure != PLC_FAILURE_NONE;
+}
+
 /* Depth-first search; returns true when a full combination passed. Hard
  * groups: every later member must avoid this member's scope domain, so a
  * domain whose subtree failed (not for the reserve) is skipped. Soft
@@ -653,16 +672,16 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
     /* A hard member's rebuild after its host fails needs a host that fits
      * it now, other than its own and its request siblings' (existing
      * members' hosts already fail anti-affinity): refuse without a search
-     * when there is none. What a nearly full cluster refuses most. */
-    if (is_member(&x) && !x.is_soft && !r->is_reserve_waived && c->cfg.failure != PLC_FAILURE_NONE)
+     * when there is none. What a nearly full cluster refuses most. (Only
+     * when every host's failure is checked: a zone may have none.) */
+    if (is_member(&x) && !x.is_soft && !r->is_reserve_waived && every_host_checked(c))
         for (size_t lv = 0; lv < r->n_vms; lv++)
             if (x.force[x.order[lv]] == PLC_NONE && x.n_cands[lv] < r->n_vms + 1) {
                 rc = NFV_ERR(err, NFV_E_NOCAP,
                              "group '%s': breaks the healing reserve (failure '%s'): vm '%s' fits "
                              "%zu host%s, and a rebuild after its host fails needs one besides "
                              "its own and its %zu sibling%s",
-                             r->group, plc_failure_to_string(c->cfg.failure),
-                             r->vms[x.order[lv]].name, x.n_cands[lv], x.n_cands[lv] == 1 ? "" : "s",
+                             r->group, failure_label(c), r->vms[x.order[lv]].name, x.n_cands[lv], x.n_cands[lv] == 1 ? "" : "s",
                              r->n_vms - 1, r->n_vms == 2 ? "" : "s");
                 goto cleanup;
             }
@@ -682,7 +701,7 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
                          "'%s'); first: %s%s",
                          r->group ? "group" : "vm", r->group ? r->group : r->vms[0].name,
                          x.n_reserve_fail, x.n_reserve_fail == 1 ? "" : "s",
-                         plc_failure_to_string(c->cfg.failure), why,
+                         failure_label(c), why,
                          x.is_search_capped ? " (search limit reached)" : "");
         else
             rc = NFV_ERR(err, NFV_E_NOCAP,

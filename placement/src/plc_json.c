@@ -766,6 +766,40 @@ void plc_json_topos_free(struct pin_topo **topos, size_t n)
     free(topos);
 }
 
+/* reserve.zones: {"zone": "failure"}, each zone one some host has. */
+static enum nfv_code load_zone_failures(struct jctx *j, struct plc_cluster *c, const json_t *res)
+{
+    const json_t *zones = res ? json_object_get(res, "zones") : NULL;
+    const char *z;
+    json_t *v;
+    enum nfv_code rc = NFV_OK;
+
+    if (!zones)
+        return NFV_OK;
+    size_t n = jpush_key(j, "reserve");
+    size_t m = jpush_key(j, "zones");
+    if (!json_is_object(zones))
+        rc = jfail(j, "must be an object of zone: failure");
+    json_object_foreach((json_t *)zones, z, v)
+    {
+        if (rc)
+            break;
+        size_t k = jpush_key(j, z);
+        enum plc_failure f = json_is_string(v) ? plc_failure_from_string(json_string_value(v))
+                                               : PLC_FAILURE__COUNT;
+        if (f == PLC_FAILURE__COUNT)
+            rc = jfail(j, "expected none, host, rack, zone or power");
+        else if (plc_cluster_find_domain(c, PLC_SCOPE_ZONE, z) == PLC_NONE)
+            rc = jfail(j, "zone '%s' is not the zone of any host", z);
+        else if (plc_cluster_set_zone_failure(c, z, f, NULL) != NFV_OK)
+            rc = NFV_ERR(j->err, NFV_E_NOMEM, "out of memory");
+        jpop(j, k);
+    }
+    jpop(j, m);
+    jpop(j, n);
+    return rc;
+}
+
 static enum nfv_code cluster_from(const json_t *doc, const char *file,
                                   struct plc_cluster **ret_cluster, struct pin_topo ***ret_topos,
                                   struct nfv_err *err)
@@ -783,8 +817,8 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
         return rc;
     json_t *res = json_object_get(doc, "reserve");
     if (res) {
-        static const char *const res_keys[] = {"failure", "slot_cores", "slot_memory_mib",
-                                               "slot_hugepages_mib", NULL};
+        static const char *const res_keys[] = {"failure", "zones", "slot_cores",
+                                               "slot_memory_mib", "slot_hugepages_mib", NULL};
         const char *f = NULL;
         uint64_t sc, sm, sh;
         size_t n = jpush_key(&j, "reserve");
@@ -852,6 +886,8 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
         jpop(&j, m);
     }
     jpop(&j, n);
+    if ((rc = load_zone_failures(&j, c, json_object_get(doc, "reserve"))))
+        goto fail;
     json_t *groups = json_object_get(doc, "groups");
     if (groups) {
         n = jpush_key(&j, "groups");

@@ -105,6 +105,10 @@ struct plc_cluster {
     char **dom_names[PLC_SCOPE__COUNT];
     size_t n_doms[PLC_SCOPE__COUNT], n_doms_alloc[PLC_SCOPE__COUNT];
     uint32_t *rack_zone; /* zone of each rack (racks nest in zones) */
+    /* per zone: enum plc_failure set by plc_cluster_set_zone_failure, or
+     * PLC_FAILURE__COUNT (cfg.failure); n_zone_failure entries */
+    uint8_t *zone_failure;
+    size_t n_zone_failure;
     char *cap_names[PLC_MAX_CAPS];
     size_t n_caps;
     struct plc_heal *heal; /* NULL until first used; not copied by clones */

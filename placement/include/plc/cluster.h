@@ -251,6 +251,20 @@ const char *plc_cluster_domain_name(const struct plc_cluster *c, enum plc_scope 
                                     uint32_t dom);
 const struct plc_config *plc_cluster_config(const struct plc_cluster *c);
 
+/*
+ * Healing reserve per zone: what the reserve must survive for the hosts of
+ * zone @zone (a zone label some host has), instead of cfg.failure. A host's
+ * own failure is checked when its zone's failure is not none; a rack, zone
+ * or power domain is checked when it holds a host whose zone's failure is
+ * that kind. Zones not set follow cfg.failure. Errors: NFV_E_NOENT (no
+ * host has that zone), NFV_E_INVAL (bad @f), NFV_E_NOMEM.
+ */
+enum nfv_code plc_cluster_set_zone_failure(struct plc_cluster *c, const char *zone,
+                                           enum plc_failure f, struct nfv_err *err);
+/* The failure the reserve must survive for zone @zone (index). */
+enum plc_failure plc_cluster_zone_failure(const struct plc_cluster *c, uint32_t zone);
+/* true if some failure domain is checked (cfg.failure or a zone's is not none). */
+bool plc_cluster_has_reserve(const struct plc_cluster *c);
 /* Host-wide core id of local core @i on @node of @h. */
 static inline unsigned plc_core_id(const struct plc_host *h, unsigned node, unsigned i)
 {
