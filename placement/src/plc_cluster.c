@@ -3,11 +3,11 @@
  * claim/release primitives that keep every aggregate true.
  *
  * Every change of a host's free resources goes through plc_claim(), which
- * updates the node bitmaps and counters and tells reserve.c to refresh that
- * host's reserve supply; every change of group membership goes through
- * plc_protect(). The engine (plc_engine.c) uses the same two primitives to
- * try a combination in place and undo it, so a tentative check and a commit
- * see exactly the same arithmetic.
+ * updates the node bitmaps and counters; changes the healing reserve must
+ * see (a VM placed, a host's state or capacity) are noted to plc_heal.c.
+ * The engine (plc_engine.c) uses plc_claim() to try a combination in place
+ * and undo it, so a tentative check and a commit see exactly the same
+ * arithmetic.
  */
 #include <assert.h>
 #include <stdlib.h>
@@ -93,9 +93,9 @@ void plc_cluster_free(struct plc_cluster *c)
         free(c->dom_names[s]);
     }
     free(c->rack_zone);
+    free(c->zone_failure);
     for (size_t i = 0; i < c->n_caps; i++)
         free(c->cap_names[i]);
-    plc_reserve_destroy(&c->res);
     plc_heal_free(c->heal);
     free(c->scratch);
     free(c);
@@ -202,6 +202,11 @@ struct plc_cluster *plc_cluster_clone(const struct plc_cluster *src)
         c->rack_zone = dup_mem(src->rack_zone, src->n_doms[PLC_SCOPE_RACK] * sizeof(uint32_t));
         ok = ok && c->rack_zone;
     }
+    if (src->n_zone_failure) {
+        c->zone_failure = dup_mem(src->zone_failure, src->n_zone_failure);
+        c->n_zone_failure = src->n_zone_failure;
+        ok = ok && c->zone_failure;
+    }
     if (!ok) {
         plc_cluster_free(c);
         return NULL;
@@ -220,14 +225,7 @@ struct plc_cluster *plc_cluster_clone(const struct plc_cluster *src)
             return NULL;
         }
     }
-    /* The reserve aggregates are rebuilt lazily from the copied state. */
-    c->res.is_built = false;
-    c->res.slot_cores = src->res.slot_cores;
-    c->res.slot_mem_mib = src->res.slot_mem_mib;
-    c->res.slot_hp_mib = src->res.slot_hp_mib;
-    c->res.kmax = src->res.kmax;
-    c->res.spread_w = src->res.spread_w;
-    c->heal = NULL; /* witnesses are rebuilt lazily too */
+    c->heal = NULL; /* the reserve's witnesses are rebuilt lazily */
     return c;
 }
 
@@ -372,7 +370,6 @@ enum nfv_code plc_cluster_add_host(struct plc_cluster *c, const struct plc_host_
     if (ret_host)
         *ret_host = (uint32_t)c->n_hosts;
     c->n_hosts++;
-    c->res.is_built = false; /* failure-domain layout changed */
     plc_heal_reset(c);
     return NFV_OK;
 }
@@ -385,8 +382,6 @@ enum nfv_code plc_cluster_set_state(struct plc_cluster *c, uint32_t host, enum p
     if (c->hosts[host].is_removed)
         return NFV_ERR(err, NFV_E_NOENT, "host '%s' was removed", c->hosts[host].name);
     c->hosts[host].state = st;
-    if (c->res.is_built)
-        plc_reserve_host_changed(c, host);
     plc_heal_note_host(c, host);
     return NFV_OK;
 }
@@ -408,8 +403,6 @@ enum nfv_code plc_cluster_remove_host(struct plc_cluster *c, uint32_t host, stru
         nd->n_free = 0;
         nd->mem_mib = nd->free_mem_mib = nd->hp_mib = nd->free_hp_mib = 0;
     }
-    if (c->res.is_built)
-        plc_reserve_host_changed(c, host);
     plc_index_del(&c->host_ix, h->name);
     h->is_removed = true;
     /* Rebuild plans may name it as a target: solve them again. */
@@ -467,8 +460,6 @@ void plc_claim(struct plc_cluster *c, const struct plc_choice *ch, int sign)
         nd->free_mem_mib = (uint32_t)((int64_t)nd->free_mem_mib - sign * (int64_t)pt->mem_mib);
         nd->free_hp_mib = (uint32_t)((int64_t)nd->free_hp_mib - sign * (int64_t)pt->hp_mib);
     }
-    if (c->res.is_built)
-        plc_reserve_host_changed(c, ch->host);
 }
 
 /* Checks that @ch's resources are free on its host. */
@@ -506,16 +497,6 @@ static enum nfv_code check_free(const struct plc_cluster *c, const char *name,
                            name, pt->hp_mib, pt->node, h->name, nd->free_hp_mib);
     }
     return NFV_OK;
-}
-
-static void member_protect(struct plc_cluster *c, uint32_t vm, int sign)
-{
-    const struct plc_vm *v = &c->vms[vm];
-    if (v->group == PLC_NONE || v->at.host == PLC_NONE || !c->res.is_built)
-        return;
-    const struct plc_group *g = &c->groups[v->group];
-    plc_protect(c, v->at.host, plc_rclass_of(c, g->scope, g->is_soft, g->n_members),
-                plc_slots_of(&v->demand), sign);
 }
 
 enum nfv_code plc_cluster_add_vm(struct plc_cluster *c, const char *name, uint32_t group,
@@ -572,14 +553,7 @@ enum nfv_code plc_cluster_add_vm(struct plc_cluster *c, const char *name, uint32
     }
     if (group != PLC_NONE) {
         struct plc_group *g = &c->groups[group];
-        enum plc_rclass from = plc_rclass_of(c, g->scope, g->is_soft, g->n_members);
         g->members[g->n_members++] = vm;
-        plc_reclass(c, group, vm, from, plc_rclass_of(c, g->scope, g->is_soft, g->n_members));
-        /* After a promotion every other member may hold the opposite role. */
-        if (!g->is_soft && g->n_members - 1 > c->res.kmax)
-            c->res.kmax = g->n_members - 1;
-        member_protect(c, vm, +1);
-        plc_reserve_grow_slot(c, d);
     }
     plc_heal_note_vm(c, vm);
     if (ret_vm)
@@ -592,7 +566,6 @@ void plc_cluster_lose_vm(struct plc_cluster *c, uint32_t vm)
     struct plc_vm *v = &c->vms[vm];
     if (v->at.host == PLC_NONE)
         return;
-    member_protect(c, vm, -1);
     c->hosts[v->at.host].n_vms--;
     plc_claim(c, &v->at, -1);
     v->at.host = PLC_NONE;
@@ -607,15 +580,12 @@ void plc_cluster_remove_vm(struct plc_cluster *c, uint32_t vm)
     plc_cluster_lose_vm(c, vm);
     if (v->group != PLC_NONE) {
         struct plc_group *g = &c->groups[v->group];
-        enum plc_rclass from = plc_rclass_of(c, g->scope, g->is_soft, g->n_members);
         for (uint32_t i = 0; i < g->n_members; i++) {
             if (g->members[i] == vm) {
                 g->members[i] = g->members[--g->n_members];
                 break;
             }
         }
-        plc_reclass(c, v->group, PLC_NONE, from,
-                    plc_rclass_of(c, g->scope, g->is_soft, g->n_members));
     }
     plc_index_del(&c->vm_ix, v->name);
     free(v->name);
@@ -639,14 +609,12 @@ enum nfv_code plc_cluster_move_vm(struct plc_cluster *c, uint32_t vm, const stru
             v->at = old;
             plc_claim(c, &old, +1);
             c->hosts[old.host].n_vms++;
-            member_protect(c, vm, +1);
         }
         return rc;
     }
     v->at = *to;
     plc_claim(c, to, +1);
     c->hosts[to->host].n_vms++;
-    member_protect(c, vm, +1);
     plc_heal_note_vm(c, vm);
     return NFV_OK;
 }
@@ -725,6 +693,46 @@ const struct plc_config *plc_cluster_config(const struct plc_cluster *c)
     return &c->cfg;
 }
 
+enum nfv_code plc_cluster_set_zone_failure(struct plc_cluster *c, const char *zone,
+                                           enum plc_failure f, struct nfv_err *err)
+{
+    uint32_t z = zone ? plc_index_get(&c->dom_ix[PLC_SCOPE_ZONE], zone) : PLC_NONE;
+
+    if (z == PLC_NONE)
+        return NFV_ERR(err, NFV_E_NOENT, "zone '%s': no host is in it", zone ? zone : "");
+    if ((unsigned)f >= PLC_FAILURE__COUNT)
+        return NFV_ERR(err, NFV_E_INVAL, "zone '%s': bad failure", zone);
+    if (z >= c->n_zone_failure) {
+        size_t n = c->n_doms[PLC_SCOPE_ZONE];
+        uint8_t *zf = realloc(c->zone_failure, n);
+        if (!zf)
+            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        memset(zf + c->n_zone_failure, PLC_FAILURE__COUNT, n - c->n_zone_failure);
+        c->zone_failure = zf;
+        c->n_zone_failure = n;
+    }
+    c->zone_failure[z] = (uint8_t)f;
+    plc_heal_reset(c); /* the checked domains changed */
+    return NFV_OK;
+}
+
+enum plc_failure plc_cluster_zone_failure(const struct plc_cluster *c, uint32_t zone)
+{
+    if (zone < c->n_zone_failure && c->zone_failure[zone] != PLC_FAILURE__COUNT)
+        return (enum plc_failure)c->zone_failure[zone];
+    return c->cfg.failure;
+}
+
+bool plc_cluster_has_reserve(const struct plc_cluster *c)
+{
+    if (c->cfg.failure != PLC_FAILURE_NONE)
+        return true;
+    for (size_t z = 0; z < c->n_zone_failure; z++)
+        if (c->zone_failure[z] != PLC_FAILURE__COUNT && c->zone_failure[z] != PLC_FAILURE_NONE)
+            return true;
+    return false;
+}
+
 size_t plc_cluster_bytes_per_host(const struct plc_cluster *c)
 {
     size_t n = c->n_hosts ? c->n_hosts : 1;
@@ -732,10 +740,5 @@ size_t plc_cluster_bytes_per_host(const struct plc_cluster *c)
     for (size_t i = 0; i < c->n_hosts; i++)
         bytes += strlen(c->hosts[i].name) + 1;
     bytes += c->host_ix.n_slots * (sizeof(char *) + sizeof(uint32_t));
-    if (c->res.is_built) {
-        /* per-fdom arrays + trees (4 trees of 2*pow2 leaves) */
-        bytes += c->res.n_fdom * (4 * sizeof(int64_t) + sizeof(uint32_t));
-        bytes += (c->res.t1.n + c->res.t2.n + c->res.t3.n + c->res.thost.n) * 2 * sizeof(int64_t);
-    }
     return bytes / n;
 }

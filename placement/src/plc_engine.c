@@ -524,6 +524,25 @@ static bool reserve_ok(struct req_ctx *x)
     return false;
 }
 
+/* The configured failure for messages: cfg.failure, or "per zone" when
+ * some zone has its own. */
+static const char *failure_label(const struct plc_cluster *c)
+{
+    for (size_t z = 0; z < plc_cluster_n_domains(c, PLC_SCOPE_ZONE); z++)
+        if (plc_cluster_zone_failure(c, (uint32_t)z) != c->cfg.failure)
+            return "per zone";
+    return plc_failure_to_string(c->cfg.failure);
+}
+
+/* true if every host's own failure is checked by the reserve. */
+static bool every_host_checked(const struct plc_cluster *c)
+{
+    for (size_t z = 0; z < plc_cluster_n_domains(c, PLC_SCOPE_ZONE); z++)
+        if (plc_cluster_zone_failure(c, (uint32_t)z) == PLC_FAILURE_NONE)
+            return false;
+    return c->n_zone_failure || c->cfg.failure != PLC_FAILURE_NONE;
+}
+
 /* Depth-first search; returns true when a full combination passed. Hard
  * groups: every later member must avoid this member's scope domain, so a
  * domain whose subtree failed (not for the reserve) is skipped. Soft
@@ -653,16 +672,16 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
     /* A hard member's rebuild after its host fails needs a host that fits
      * it now, other than its own and its request siblings' (existing
      * members' hosts already fail anti-affinity): refuse without a search
-     * when there is none. What a nearly full cluster refuses most. */
-    if (is_member(&x) && !x.is_soft && !r->is_reserve_waived && c->cfg.failure != PLC_FAILURE_NONE)
+     * when there is none. What a nearly full cluster refuses most. (Only
+     * when every host's failure is checked: a zone may have none.) */
+    if (is_member(&x) && !x.is_soft && !r->is_reserve_waived && every_host_checked(c))
         for (size_t lv = 0; lv < r->n_vms; lv++)
             if (x.force[x.order[lv]] == PLC_NONE && x.n_cands[lv] < r->n_vms + 1) {
                 rc = NFV_ERR(err, NFV_E_NOCAP,
                              "group '%s': breaks the healing reserve (failure '%s'): vm '%s' fits "
                              "%zu host%s, and a rebuild after its host fails needs one besides "
                              "its own and its %zu sibling%s",
-                             r->group, plc_failure_to_string(c->cfg.failure),
-                             r->vms[x.order[lv]].name, x.n_cands[lv], x.n_cands[lv] == 1 ? "" : "s",
+                             r->group, failure_label(c), r->vms[x.order[lv]].name, x.n_cands[lv], x.n_cands[lv] == 1 ? "" : "s",
                              r->n_vms - 1, r->n_vms == 2 ? "" : "s");
                 goto cleanup;
             }
@@ -679,10 +698,10 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
         if (x.n_reserve_fail)
             rc = NFV_ERR(err, NFV_E_NOCAP,
                          "%s '%s': %zu placement%s fit but break the healing reserve (failure "
-                         "'%s'; first: %s)%s",
+                         "'%s'); first: %s%s",
                          r->group ? "group" : "vm", r->group ? r->group : r->vms[0].name,
                          x.n_reserve_fail, x.n_reserve_fail == 1 ? "" : "s",
-                         plc_failure_to_string(c->cfg.failure), why,
+                         failure_label(c), why,
                          x.is_search_capped ? " (search limit reached)" : "");
         else
             rc = NFV_ERR(err, NFV_E_NOCAP,
@@ -772,6 +791,35 @@ static enum plc_filter joint_fail(struct plc_cluster *c, const struct plc_req *r
     return f;
 }
 
+/* A soft group's placement @ch: names, per member, a member of the group
+ * (earlier in the request, or already in the cluster) in the same scope
+ * domain - the search puts a soft member beside another only when no host
+ * apart from the members chosen before it passes (members already placed
+ * rank such hosts last), so this is where the group could not spread. */
+static void note_colocated(const struct req_ctx *x, const struct plc_choice *ch,
+                           struct plc_explain *e)
+{
+    const struct plc_cluster *c = x->c;
+    const struct plc_group *g = x->group != PLC_NONE ? &c->groups[x->group] : NULL;
+
+    for (size_t i = 0; i < x->r->n_vms; i++) {
+        uint32_t dom = c->hosts[ch[i].host].dom[x->scope];
+        struct plc_explain_member *m = &e->members[i];
+        for (size_t j = 0; j < i && !m->shares_with; j++)
+            if (c->hosts[ch[j].host].dom[x->scope] == dom)
+                m->shares_with = x->r->vms[j].name;
+        for (uint32_t k = 0; g && k < g->n_members && !m->shares_with; k++) {
+            const struct plc_vm *o = &c->vms[g->members[k]];
+            if (o->at.host != PLC_NONE && c->hosts[o->at.host].dom[x->scope] == dom)
+                m->shares_with = o->name;
+        }
+        if (m->shares_with) {
+            m->shared_dom = dom;
+            e->is_soft_colocated = true;
+        }
+    }
+}
+
 struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req *r,
                                     struct nfv_err *err)
 {
@@ -787,6 +835,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
     }
     e->n_hosts = c->n_hosts;
     e->n_vms = r->n_vms;
+    e->scope = x.scope;
     for (size_t i = 0; i < r->n_vms; i++) {
         struct plc_explain_member *m = &e->members[i];
         const struct plc_vm_req *v = &r->vms[i];
@@ -794,6 +843,7 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
         m->first_fail = malloc(nh);
         m->joint_fail = malloc(nh);
         m->uncovered = malloc(nh * sizeof(*m->uncovered));
+        m->shared_dom = PLC_NONE;
         if (!m->first_fail || !m->joint_fail || !m->uncovered) {
             NFV_ERR(err, NFV_E_NOMEM, "out of memory");
             goto fail;
@@ -832,9 +882,11 @@ struct plc_explain *plc_explain_new(struct plc_cluster *c, const struct plc_req 
             goto fail;
         }
         e->is_placeable = plc_place(c, r, false, tmp, &perr) == NFV_OK;
-        free(tmp);
         if (!e->is_placeable)
             snprintf(e->why, sizeof(e->why), "%s", perr.msg);
+        else if (is_member(&x) && x.is_soft)
+            note_colocated(&x, tmp, e);
+        free(tmp);
     }
     /* A joint refusal: every member has hosts passing alone, yet no
      * combination works. Say per host why it fails together. */

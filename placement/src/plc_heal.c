@@ -85,7 +85,10 @@ struct pend {
 struct plc_heal {
     size_t n_hosts;
     unsigned n_kinds;
-    enum plc_scope kinds[2];
+    enum plc_scope kinds[PLC_SCOPE__COUNT];
+    /* per kind and domain: its failure is checked (cfg.failure, or the
+     * failure of the zones of the hosts in it) */
+    uint8_t *checked[PLC_SCOPE__COUNT];
     struct witness *w[PLC_SCOPE__COUNT];
     size_t n_dom[PLC_SCOPE__COUNT];
     struct dref **refs; /* per host: witnesses rebuilding something there */
@@ -121,6 +124,7 @@ void plc_heal_free(struct plc_heal *hl)
                 free(hl->w[k][d].e);
         free(hl->w[k]);
         free(hl->mark[k]);
+        free(hl->checked[k]);
     }
     if (hl->refs)
         for (size_t h = 0; h < hl->n_hosts; h++)
@@ -668,6 +672,8 @@ static bool fits_on(struct plc_cluster *c, enum plc_scope kind, uint32_t dom, ui
 
 static bool affect(struct plc_heal *hl, enum plc_scope kind, uint32_t dom, bool is_full)
 {
+    if (!hl->checked[kind][dom])
+        return true; /* a failure the reserve need not survive */
     uint32_t *m = &hl->mark[kind][dom];
     /* mark: epoch*2 = ref check only, epoch*2+1 = full */
     uint32_t want = hl->epoch * 2 + (is_full ? 1u : 0u);
@@ -723,20 +729,44 @@ static enum nfv_code heal_build(struct plc_cluster *c)
         return NFV_E_NOMEM;
     c->heal = hl;
     hl->n_hosts = c->n_hosts;
-    hl->kinds[hl->n_kinds++] = PLC_SCOPE_HOST;
-    switch (c->cfg.failure) {
-    case PLC_FAILURE_RACK:
-        hl->kinds[hl->n_kinds++] = PLC_SCOPE_RACK;
-        break;
-    case PLC_FAILURE_ZONE:
-        hl->kinds[hl->n_kinds++] = PLC_SCOPE_ZONE;
-        break;
-    case PLC_FAILURE_POWER:
-        hl->kinds[hl->n_kinds++] = PLC_SCOPE_POWER;
-        break;
-    default:
-        break;
+    for (int s = 0; s < PLC_SCOPE__COUNT; s++) {
+        size_t nd = plc_cluster_n_domains(c, (enum plc_scope)s);
+        hl->checked[s] = calloc(nd ? nd : 1, 1);
+        if (!hl->checked[s])
+            goto nomem;
     }
+    /* Which failures are checked: per host, its zone's failure (cfg.failure
+     * unless set per zone) names the host itself and the domain of that
+     * kind holding it. */
+    bool is_kind[PLC_SCOPE__COUNT] = {false};
+    for (uint32_t h = 0; h < c->n_hosts; h++) {
+        const struct plc_host *hh = &c->hosts[h];
+        enum plc_scope k;
+        if (hh->is_removed)
+            continue;
+        switch (plc_cluster_zone_failure(c, hh->dom[PLC_SCOPE_ZONE])) {
+        case PLC_FAILURE_HOST:
+            k = PLC_SCOPE_HOST;
+            break;
+        case PLC_FAILURE_RACK:
+            k = PLC_SCOPE_RACK;
+            break;
+        case PLC_FAILURE_ZONE:
+            k = PLC_SCOPE_ZONE;
+            break;
+        case PLC_FAILURE_POWER:
+            k = PLC_SCOPE_POWER;
+            break;
+        default:
+            continue; /* none */
+        }
+        hl->checked[PLC_SCOPE_HOST][h] = 1;
+        hl->checked[k][hh->dom[k]] = 1;
+        is_kind[PLC_SCOPE_HOST] = is_kind[k] = true;
+    }
+    for (int s = 0; s < PLC_SCOPE__COUNT; s++)
+        if (is_kind[s])
+            hl->kinds[hl->n_kinds++] = (enum plc_scope)s;
     size_t nh = c->n_hosts ? c->n_hosts : 1;
     hl->refs = calloc(nh, sizeof(*hl->refs));
     hl->n_refs = calloc(nh, sizeof(*hl->n_refs));
@@ -882,7 +912,7 @@ static enum nfv_code refresh(struct plc_cluster *c)
 
 enum nfv_code plc_heal_ensure(struct plc_cluster *c)
 {
-    if (c->cfg.failure == PLC_FAILURE_NONE)
+    if (!plc_cluster_has_reserve(c))
         return NFV_OK;
     if (c->heal && c->heal->n_hosts != c->n_hosts)
         plc_heal_reset(c);
@@ -926,7 +956,7 @@ bool plc_heal_check(struct plc_cluster *c, const struct plc_overlay *ov, uint64_
     struct plc_heal *hl = c->heal;
     bool nomem;
 
-    if (c->cfg.failure == PLC_FAILURE_NONE || !hl)
+    if (!plc_cluster_has_reserve(c) || !hl)
         return true;
     epoch_next(hl);
     for (size_t i = 0; i < ov->n; i++) {
@@ -965,7 +995,7 @@ void plc_heal_commit(struct plc_cluster *c, const uint32_t *ov_vm)
 
 bool plc_heal_holds(struct plc_cluster *c, struct plc_heal_fail *ret_fail)
 {
-    if (c->cfg.failure == PLC_FAILURE_NONE)
+    if (!plc_cluster_has_reserve(c))
         return true;
     if (plc_heal_ensure(c) != NFV_OK)
         return false;

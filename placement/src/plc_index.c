@@ -1,12 +1,9 @@
 /*
- * plc_index.c - string -> index maps and max-trees for the cluster model.
+ * plc_index.c - string -> index maps for the cluster model.
  *
  * The string index is open addressing with linear probing over a
  * power-of-two table (FNV-1a hash), keys borrowed from the objects they name;
  * deletions use backward-shift so no tombstones pile up across long runs.
- * The max-tree is a bottom-up segment tree: O(log n) point update and range
- * max, which is what keeps the healing-reserve check per request at
- * O(log hosts) instead of a scan of all failure domains (reserve.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -147,56 +144,4 @@ bool plc_grow_array(void **arr, size_t *n_alloc, size_t need, size_t elem)
     *arr = p;
     *n_alloc = n;
     return true;
-}
-
-enum nfv_code plc_maxtree_init(struct plc_maxtree *mt, size_t n_leaves)
-{
-    size_t n = 1;
-    while (n < n_leaves)
-        n <<= 1;
-    mt->n = n;
-    mt->t = malloc(2 * n * sizeof(*mt->t));
-    if (!mt->t)
-        return NFV_E_NOMEM;
-    for (size_t i = 0; i < 2 * n; i++)
-        mt->t[i] = INT64_MIN;
-    return NFV_OK;
-}
-
-void plc_maxtree_destroy(struct plc_maxtree *mt)
-{
-    free(mt->t);
-    mt->t = NULL;
-    mt->n = 0;
-}
-
-void plc_maxtree_set(struct plc_maxtree *mt, size_t pos, int64_t v)
-{
-    size_t i = pos + mt->n;
-    mt->t[i] = v;
-    for (i >>= 1; i; i >>= 1) {
-        int64_t a = mt->t[2 * i], b = mt->t[2 * i + 1];
-        int64_t m = a > b ? a : b;
-        if (mt->t[i] == m)
-            break; /* ancestors unchanged */
-        mt->t[i] = m;
-    }
-}
-
-int64_t plc_maxtree_query(const struct plc_maxtree *mt, size_t lo, size_t hi)
-{
-    int64_t m = INT64_MIN;
-    for (lo += mt->n, hi += mt->n; lo < hi; lo >>= 1, hi >>= 1) {
-        if (lo & 1) {
-            if (mt->t[lo] > m)
-                m = mt->t[lo];
-            lo++;
-        }
-        if (hi & 1) {
-            hi--;
-            if (mt->t[hi] > m)
-                m = mt->t[hi];
-        }
-    }
-    return m;
 }

@@ -766,6 +766,40 @@ void plc_json_topos_free(struct pin_topo **topos, size_t n)
     free(topos);
 }
 
+/* reserve.zones: {"zone": "failure"}, each zone one some host has. */
+static enum nfv_code load_zone_failures(struct jctx *j, struct plc_cluster *c, const json_t *res)
+{
+    const json_t *zones = res ? json_object_get(res, "zones") : NULL;
+    const char *z;
+    json_t *v;
+    enum nfv_code rc = NFV_OK;
+
+    if (!zones)
+        return NFV_OK;
+    size_t n = jpush_key(j, "reserve");
+    size_t m = jpush_key(j, "zones");
+    if (!json_is_object(zones))
+        rc = jfail(j, "must be an object of zone: failure");
+    json_object_foreach((json_t *)zones, z, v)
+    {
+        if (rc)
+            break;
+        size_t k = jpush_key(j, z);
+        enum plc_failure f = json_is_string(v) ? plc_failure_from_string(json_string_value(v))
+                                               : PLC_FAILURE__COUNT;
+        if (f == PLC_FAILURE__COUNT)
+            rc = jfail(j, "expected none, host, rack, zone or power");
+        else if (plc_cluster_find_domain(c, PLC_SCOPE_ZONE, z) == PLC_NONE)
+            rc = jfail(j, "zone '%s' is not the zone of any host", z);
+        else if (plc_cluster_set_zone_failure(c, z, f, NULL) != NFV_OK)
+            rc = NFV_ERR(j->err, NFV_E_NOMEM, "out of memory");
+        jpop(j, k);
+    }
+    jpop(j, m);
+    jpop(j, n);
+    return rc;
+}
+
 static enum nfv_code cluster_from(const json_t *doc, const char *file,
                                   struct plc_cluster **ret_cluster, struct pin_topo ***ret_topos,
                                   struct nfv_err *err)
@@ -783,8 +817,8 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
         return rc;
     json_t *res = json_object_get(doc, "reserve");
     if (res) {
-        static const char *const res_keys[] = {"failure", "slot_cores", "slot_memory_mib",
-                                               "slot_hugepages_mib", NULL};
+        static const char *const res_keys[] = {"failure", "zones", "slot_cores",
+                                               "slot_memory_mib", "slot_hugepages_mib", NULL};
         const char *f = NULL;
         uint64_t sc, sm, sh;
         size_t n = jpush_key(&j, "reserve");
@@ -794,11 +828,10 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
                  !(rc = juint(&j, res, "slot_cores", 1024, 0, &sc)) &&
                  !(rc = juint(&j, res, "slot_memory_mib", UINT32_MAX, 0, &sm)) &&
                  !(rc = juint(&j, res, "slot_hugepages_mib", UINT32_MAX, 0, &sh))) {
+            /* slot_*: checked, then ignored (the reserve is exact now) */
+            (void)sc, (void)sm, (void)sh;
             if (f && (cfg.failure = plc_failure_from_string(f)) == PLC_FAILURE__COUNT)
                 rc = jfail(&j, "'failure': '%s': expected none, host, rack, zone or power", f);
-            cfg.slot_cores = (uint16_t)sc;
-            cfg.slot_mem_mib = (uint32_t)sm;
-            cfg.slot_hp_mib = (uint32_t)sh;
         }
         jpop(&j, n);
         if (rc)
@@ -853,6 +886,8 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
         jpop(&j, m);
     }
     jpop(&j, n);
+    if ((rc = load_zone_failures(&j, c, json_object_get(doc, "reserve"))))
+        goto fail;
     json_t *groups = json_object_get(doc, "groups");
     if (groups) {
         n = jpush_key(&j, "groups");
@@ -1177,17 +1212,44 @@ json_t *plc_json_explain(const struct plc_cluster *c, const struct plc_req *r,
         for (int f = 0; f < PLC_F__COUNT; f++)
             if (m->counts[f])
                 json_object_set_new(reasons, plc_filter_to_string(f), json_integer(m->counts[f]));
-        for (uint32_t h = 0; h < e->n_hosts; h++)
-            json_array_append_new(hosts, json_pack("{s:s,s:s}", "host",
-                                                   plc_cluster_host(c, h)->name, "first_fail",
-                                                   m->first_fail[h] == PLC_F__COUNT
-                                                       ? "passes"
-                                                       : plc_filter_to_string(m->first_fail[h])));
-        json_array_append_new(vms, json_pack("{s:s,s:I,s:o,s:o}", "name", r->vms[i].name, "passing",
-                                             (json_int_t)m->counts[PLC_F__COUNT], "reasons",
-                                             reasons, "hosts", hosts));
+        for (uint32_t h = 0; h < e->n_hosts; h++) {
+            /* The table's detail column: the domain a reserve refusal
+             * leaves uncovered, the joint filter of a joint refusal. */
+            json_t *hj = json_pack("{s:s,s:s}", "host", plc_cluster_host(c, h)->name,
+                                   "first_fail",
+                                   m->first_fail[h] == PLC_F__COUNT
+                                       ? "passes"
+                                       : plc_filter_to_string(m->first_fail[h]));
+            if (m->first_fail[h] == PLC_F_RESERVE && m->uncovered[h].dom != PLC_NONE)
+                json_object_set_new(
+                    hj, "uncovered",
+                    json_pack("{s:s,s:s,s:s?}", "kind", plc_scope_to_string(m->uncovered[h].kind),
+                              "domain",
+                              plc_cluster_domain_name(c, m->uncovered[h].kind,
+                                                      m->uncovered[h].dom),
+                              "lost", m->uncovered[h].vm));
+            if (m->first_fail[h] == PLC_F__COUNT && m->joint_fail[h] != PLC_F__COUNT)
+                json_object_set_new(hj, "joint_fail",
+                                    json_string(plc_filter_to_string(m->joint_fail[h])));
+            json_array_append_new(hosts, hj);
+        }
+        json_t *vj = json_pack("{s:s,s:I,s:o,s:o}", "name", r->vms[i].name, "passing",
+                               (json_int_t)m->counts[PLC_F__COUNT], "reasons", reasons, "hosts",
+                               hosts);
+        if (m->shares_with)
+            json_object_set_new(vj, "shares",
+                                json_pack("{s:s,s:s,s:s}", "with", m->shares_with, "kind",
+                                          plc_scope_to_string(e->scope), "domain",
+                                          plc_cluster_domain_name(c, e->scope, m->shared_dom)));
+        json_array_append_new(vms, vj);
     }
-    return json_pack("{s:b,s:o}", "placeable", e->is_placeable, "vms", vms);
+    json_t *out = json_pack("{s:b,s:o}", "placeable", e->is_placeable, "vms", vms);
+    if (!e->is_placeable)
+        json_object_set_new(out, "why", json_string(e->why));
+    if (r->group)
+        json_object_set_new(out, "soft_spread",
+                            json_boolean(!e->is_soft_colocated));
+    return out;
 }
 
 json_t *plc_json_plan(const struct plc_cluster *c, const struct plc_plan *p)

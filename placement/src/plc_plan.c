@@ -72,21 +72,13 @@ static int vm_key_cmp(const void *a, const void *b)
     return x->vm < y->vm ? -1 : x->vm > y->vm;
 }
 
-static uint8_t vm_rank(const struct plc_cluster *c, const struct plc_vm *vm)
+/* Group members before other VMs; members spanning several nodes first
+ * (they need whole free nodes that single-node members would fragment). */
+static uint8_t vm_rank(const struct plc_vm *vm)
 {
     if (vm->group == PLC_NONE)
-        return 4;
-    if (vm->demand.numa_nodes >= 2)
-        return 0; /* spread members first: the reserve's W-set argument */
-    const struct plc_group *g = &c->groups[vm->group];
-    switch (plc_rclass_of(c, g->scope, g->is_soft, g->n_members)) {
-    case PLC_RC_RACK:
-        return 1;
-    case PLC_RC_ZONE:
         return 2;
-    default:
-        return 3;
-    }
+    return vm->demand.numa_nodes >= 2 ? 0 : 1;
 }
 
 /*
@@ -245,7 +237,7 @@ enum nfv_code plc_plan_evacuate(const struct plc_cluster *c, enum plc_scope scop
         if (!vm->name || vm->at.host == PLC_NONE || !in_domain(w, vm->at.host, scope, dom))
             continue;
         keys[n_keys].vm = v;
-        keys[n_keys].rank = vm_rank(w, vm);
+        keys[n_keys].rank = vm_rank(vm);
         keys[n_keys].n_cores = vm->demand.n_cores;
         n_keys++;
     }
@@ -390,7 +382,7 @@ enum nfv_code plc_plan_drain(const struct plc_cluster *c, uint32_t h, struct plc
         if (!vm->name || vm->at.host != h)
             continue;
         keys[n_keys].vm = v;
-        keys[n_keys].rank = vm_rank(w, vm);
+        keys[n_keys].rank = vm_rank(vm);
         keys[n_keys].n_cores = vm->demand.n_cores;
         n_keys++;
     }

@@ -32,52 +32,6 @@ enum nfv_code plc_index_clone(struct plc_index *dst, const struct plc_index *src
  * @need; false on ENOMEM (the array is unchanged). */
 bool plc_grow_array(void **arr, size_t *n_alloc, size_t need, size_t elem);
 
-/* ---- max-tree over positions (iterative segment tree) ---- */
-struct plc_maxtree {
-    size_t n; /* leaves, power of two */
-    int64_t *t;
-};
-enum nfv_code plc_maxtree_init(struct plc_maxtree *mt, size_t n_leaves);
-void plc_maxtree_destroy(struct plc_maxtree *mt);
-void plc_maxtree_set(struct plc_maxtree *mt, size_t pos, int64_t v);
-/* max over [lo, hi); INT64_MIN when empty */
-int64_t plc_maxtree_query(const struct plc_maxtree *mt, size_t lo, size_t hi);
-
-/* Reserve class of a protected member (see reserve.c). */
-enum plc_rclass {
-    PLC_RC_NONE,    /* not protected (failure "none") */
-    PLC_RC_RACK,    /* rebuilt in its own rack, outside the failed host */
-    PLC_RC_ZONE,    /* rebuilt in its own zone, outside the failed domain */
-    PLC_RC_B_HOST,  /* rebuilt anywhere but the failed domain and its siblings' hosts */
-    PLC_RC_B_RACK,  /* ... and its siblings' racks */
-    PLC_RC_B_ZONE,  /* ... and its siblings' zones (N+M groups) */
-    PLC_RC_B_POWER, /* ... and its siblings' power feeds */
-    PLC_RC_SOFT,    /* soft anti-affinity: anywhere outside the failed domain */
-    PLC_RC__COUNT
-};
-
-struct plc_reserve {
-    bool is_built;
-    uint16_t slot_cores;
-    uint32_t slot_mem_mib, slot_hp_mib;
-    size_t n_fdom;                           /* hosts or racks */
-    int64_t *supply, *a_rack, *a_zone, *all; /* per fdom */
-    uint32_t *fdom_pos;                      /* fdom -> position (zone, rack order) */
-    uint32_t *rack_lo, *rack_hi;             /* positions (F = host only) */
-    uint32_t *zone_lo, *zone_hi;
-    int64_t *rack_supply, *zone_supply, *power_supply;
-    int64_t total;
-    struct plc_maxtree t1, t2, t3, thost; /* v1, v2, v3 by position; host supply by host */
-    int64_t n_class[PLC_RC__COUNT];       /* protected slots per class */
-    /* Spread members (several NUMA nodes): a rebuild needs W nodes with a
-     * free slot on one host. hsup = such disjoint W-node sets per fdom. */
-    uint8_t spread_w;    /* widest spread member (0: none yet) */
-    int64_t *hsup, *spr; /* per fdom: W-sets, spread members */
-    int64_t htotal;
-    struct plc_maxtree t4; /* hsup + spr by position */
-    uint32_t kmax;         /* most opposite-role siblings a member has */
-};
-
 /* ---- the healing reserve, exact per failure domain (plc_heal.c) ---- */
 struct plc_heal; /* per failure domain: a witness rebuild of its members */
 
@@ -151,9 +105,12 @@ struct plc_cluster {
     char **dom_names[PLC_SCOPE__COUNT];
     size_t n_doms[PLC_SCOPE__COUNT], n_doms_alloc[PLC_SCOPE__COUNT];
     uint32_t *rack_zone; /* zone of each rack (racks nest in zones) */
+    /* per zone: enum plc_failure set by plc_cluster_set_zone_failure, or
+     * PLC_FAILURE__COUNT (cfg.failure); n_zone_failure entries */
+    uint8_t *zone_failure;
+    size_t n_zone_failure;
     char *cap_names[PLC_MAX_CAPS];
     size_t n_caps;
-    struct plc_reserve res;
     struct plc_heal *heal; /* NULL until first used; not copied by clones */
     /* Engine scratch (candidate lists), reused across requests so a request
      * at 10,000 hosts does not map and fault in fresh pages. Not copied by
@@ -162,33 +119,8 @@ struct plc_cluster {
     size_t scratch_size;
 };
 
-/* Claims (sign +1) or releases (-1) the resources of @ch on its host and
- * updates the host's reserve supply. Claims must fit (asserted). */
+/* Claims (sign +1) or releases (-1) the resources of @ch on its host.
+ * Claims must fit (asserted). */
 void plc_claim(struct plc_cluster *c, const struct plc_choice *ch, int sign);
-/* Adds (+1) / removes (-1) a protected member of class @rc on @host. */
-void plc_protect(struct plc_cluster *c, uint32_t host, enum plc_rclass rc, uint32_t slots,
-                 int sign);
-/* Class of a member of a group with @scope/@is_soft and @n_members members
- * (lost ones included) under the configured failure. */
-enum plc_rclass plc_rclass_of(const struct plc_cluster *c, enum plc_scope scope, bool is_soft,
-                              uint32_t n_members);
-/* Re-counts the placed members of group @g (except vm @skip) from class
- * @from to class @to (when a group's size changes its class). */
-void plc_reclass(struct plc_cluster *c, uint32_t g, uint32_t skip, enum plc_rclass from,
-                 enum plc_rclass to);
-/* Slots one member with demand @d needs. */
-uint32_t plc_slots_of(const struct plc_demand *d);
-/* Builds (or rebuilds) the reserve aggregates from scratch. */
-enum nfv_code plc_reserve_build(struct plc_cluster *c);
-void plc_reserve_destroy(struct plc_reserve *r);
-/* Grows the slot shape to cover @d (recomputing every supply). Returns true
- * if it changed. */
-bool plc_reserve_grow_slot(struct plc_cluster *c, const struct plc_demand *d);
-void plc_reserve_set_slot(struct plc_cluster *c, uint16_t cores, uint32_t mem, uint32_t hp,
-                          uint8_t spread_w);
-/* Recomputes one host's supply (after its nodes changed). */
-void plc_reserve_host_changed(struct plc_cluster *c, uint32_t host);
-/* Ensures the reserve aggregates exist (built lazily after hosts change). */
-enum nfv_code plc_reserve_ensure(struct plc_cluster *c);
 
 #endif /* PLC_PRIV_H */

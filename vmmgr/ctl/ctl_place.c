@@ -77,6 +77,13 @@ static enum nfv_code print_explain(struct ctl_ctx *ctx, const struct plc_cluster
         return rc;
     if (!e->is_placeable)
         printf("Refused: %s\n", e->why);
+    for (size_t i = 0; i < e->n_vms; i++)
+        if (e->members[i].shares_with)
+            printf("Soft group '%s' could not spread: '%s' shares %s '%s' with '%s' (no %s apart "
+                   "from the members before it passes)\n",
+                   r->group, r->vms[i].name, plc_scope_to_string(e->scope),
+                   plc_cluster_domain_name(c, e->scope, e->members[i].shared_dom),
+                   e->members[i].shares_with, plc_scope_to_string(e->scope));
     /* Per host: the first failing filter, the failure domain a reserve
      * refusal leaves uncovered, and why a host passing alone fails with the
      * other members (joint refusal). */

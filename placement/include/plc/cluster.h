@@ -4,11 +4,11 @@
  * A cluster is a set of hosts (each with NUMA nodes, free-core bitmaps,
  * memory and hugepage pools, failure-domain labels, capabilities and a
  * state), the VMs placed on them, and the redundancy groups those VMs belong
- * to (ACT/SBY members with an anti-affinity scope). The model keeps, per host
- * and per failure domain, the incremental aggregates the engine needs to stay
- * fast at 10,000 hosts: free cores per node, reserve "slots" (see reserve.c)
- * and max-trees over failure domains, so that no request costs more than a
- * scan of the hosts plus O(log n) reserve updates.
+ * to (ACT/SBY members with an anti-affinity scope). The model keeps the
+ * free cores per node and, per failure domain, a witness rebuild of the
+ * members on it (the healing reserve, plc_heal.c), updated incrementally so
+ * that a request at 10,000 hosts costs a scan of the hosts plus the
+ * domains it can affect.
  *
  * Capacity model. A VM needs whole physical cores (DESIGN.md: an exclusive
  * vCPU owns a core; a group of shared vCPUs owns one core together; numbered
@@ -99,9 +99,6 @@ struct plc_host {
     uint8_t nic_nodes;
     uint16_t n_cores; /* total, including reserved ones */
     uint32_t n_vms;
-    uint32_t supply;  /* reserve slots this host can absorb (0 unless up) */
-    uint32_t hsupply; /* disjoint sets of W slotted nodes (spread rebuilds) */
-    uint32_t fdom;    /* failure-domain index for the reserve (host or rack) */
     bool is_removed;  /* plc_cluster_remove_host(): a tombstone, down, holds nothing */
     struct plc_node nodes[PLC_MAX_NODES];
 };
@@ -171,14 +168,10 @@ enum plc_weigher plc_weigher_from_string(const char *s);
 
 struct plc_config {
     enum plc_failure failure; /* what the healing reserve must survive */
-    /* Reserve slot shape: 0 = the largest per-node demand of any group member
-     * seen so far (grown automatically). */
-    uint16_t slot_cores;
-    uint32_t slot_mem_mib, slot_hp_mib;
     double weights[PLC_W__COUNT];
 };
 
-/* Default: failure host, automatic slots, pack 1, spread 0, nic_local 1. */
+/* Default: failure host, pack 1, spread 0, nic_local 1. */
 void plc_config_init(struct plc_config *cfg);
 
 struct plc_cluster; /* opaque owner; fields reached through accessors */
@@ -257,6 +250,21 @@ size_t plc_cluster_n_domains(const struct plc_cluster *c, enum plc_scope scope);
 const char *plc_cluster_domain_name(const struct plc_cluster *c, enum plc_scope scope,
                                     uint32_t dom);
 const struct plc_config *plc_cluster_config(const struct plc_cluster *c);
+
+/*
+ * Healing reserve per zone: what the reserve must survive for the hosts of
+ * zone @zone (a zone label some host has), instead of cfg.failure. A host's
+ * own failure is checked when its zone's failure is not none; a rack, zone
+ * or power domain is checked when it holds a host whose zone's failure is
+ * that kind. Zones not set follow cfg.failure. Errors: NFV_E_NOENT (no
+ * host has that zone), NFV_E_INVAL (bad @f), NFV_E_NOMEM.
+ */
+enum nfv_code plc_cluster_set_zone_failure(struct plc_cluster *c, const char *zone,
+                                           enum plc_failure f, struct nfv_err *err);
+/* The failure the reserve must survive for zone @zone (index). */
+enum plc_failure plc_cluster_zone_failure(const struct plc_cluster *c, uint32_t zone);
+/* true if some failure domain is checked (cfg.failure or a zone's is not none). */
+bool plc_cluster_has_reserve(const struct plc_cluster *c);
 /* Host-wide core id of local core @i on @node of @h. */
 static inline unsigned plc_core_id(const struct plc_host *h, unsigned node, unsigned i)
 {

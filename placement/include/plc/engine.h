@@ -90,11 +90,19 @@ struct plc_explain_member {
         uint32_t dom;
         const char *vm;
     } * uncovered;
+    /* a soft group's member that plc_place puts in the same scope domain
+     * as another member (no host apart from the members placed before it
+     * passed): that member's name (borrowed) and the shared domain; NULL /
+     * PLC_NONE when it is apart or the request is not placeable */
+    const char *shares_with;
+    uint32_t shared_dom;
 };
 struct plc_explain {
     size_t n_hosts, n_vms;
     struct plc_explain_member *members;
-    bool is_placeable; /* plc_place would succeed */
+    bool is_placeable;       /* plc_place would succeed */
+    enum plc_scope scope;    /* the group's scope (members only) */
+    bool is_soft_colocated;  /* a soft group could not spread: some shares_with set */
     char why[512];     /* plc_place's refusal message when not placeable */
 };
 

@@ -215,6 +215,58 @@ expect_exit 5 "explain reserve refusal" "$ctl" place --cluster "$data/caps.json"
 grep -q "Refused: .*healing reserve" "$tmp/out" && grep -Eq "c1 +joint (reserve|anti_affinity)" "$tmp/out"
 check "explain: refusal reason and per-host joint reason" $?
 
+# The same refusal in JSON carries the table's detail: the joint filter per
+# host and, for a reserve refusal, the failure domain left uncovered.
+expect_exit 5 "explain reserve refusal --json" "$ctl" place --cluster "$data/caps.json" --request "$tmp/big.json" --explain --json=short
+python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["explain"]
+assert e["placeable"] is False and "healing reserve" in e["why"], e
+h = {x["host"]: x for x in e["vms"][0]["hosts"]}
+assert h["c1"]["first_fail"] == "passes" and h["c1"]["joint_fail"] in ("reserve", "anti_affinity"), h
+assert h["p1"]["first_fail"] == "capabilities" and "joint_fail" not in h["p1"], h
+assert e["soft_spread"] is True, e' "$tmp/out"
+check "explain --json: why, joint_fail per host" $?
+# c1 is the only NIC host with 4 free cores: a member alone there leaves
+# host c1's failure uncovered.
+python3 - "$data/caps.json" "$tmp/c1.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["vms"] = [{"name": "f2", "host": "c2", "vcpus": 2}, {"name": "f3", "host": "c3", "vcpus": 4},
+            {"name": "f4", "host": "c4", "vcpus": 4}]
+json.dump(c, open(sys.argv[2], "w"))
+PY
+printf '{"group": {"name":"two","scope":"host"}, "vms":[{"name":"two-a","role":"act","vcpus":4,"requires":{"nic":"e810"}},{"name":"two-b","role":"sby","vcpus":2,"requires":{"nic":"e810"}}]}' >"$tmp/two.json"
+expect_exit 5 "explain uncovered domain --json" "$ctl" place --cluster "$tmp/c1.json" --request "$tmp/two.json" --explain --json=short
+python3 -c '
+import json, sys
+e = json.load(open(sys.argv[1]))["explain"]
+h = {x["host"]: x for x in e["vms"][0]["hosts"]}
+u = h["c1"].get("uncovered")
+assert h["c1"]["first_fail"] == "reserve" and u == {"kind": "host", "domain": "c1", "lost": "two-a"}, h["c1"]' "$tmp/out"
+check "explain --json: reserve refusal names the uncovered domain and member" $?
+
+# A soft group that cannot spread: explain says which member shares a
+# domain with which (4 members needing the NIC, 3 racks have one).
+printf '{"group": {"name":"sr","scope":"rack","soft":true}, "vms":[{"name":"sr-a","role":"act","vcpus":1,"requires":{"nic":"e810"}},{"name":"sr-b","role":"sby","vcpus":1,"requires":{"nic":"e810"}},{"name":"sr-c","role":"sby","vcpus":1,"requires":{"nic":"e810"}},{"name":"sr-d","role":"sby","vcpus":1,"requires":{"nic":"e810"}}]}' >"$tmp/softrack.json"
+expect_exit 0 "explain soft group that cannot spread" "$ctl" place --cluster "$data/caps.json" --request "$tmp/softrack.json" --explain
+grep -Eq "Soft group 'sr' could not spread: 'sr-.' shares rack 'r[123]' with 'sr-.'" "$tmp/out"
+check "explain table: soft group could not spread" $?
+expect_exit 0 "explain soft group --json" "$ctl" place --cluster "$data/caps.json" --request "$tmp/softrack.json" --explain --json=short
+python3 -c '
+import json, sys
+o = json.load(open(sys.argv[1])); e = o["explain"]
+assert e["soft_spread"] is False, e
+sh = [v for v in e["vms"] if "shares" in v]
+assert len(sh) == 1 and sh[0]["shares"]["kind"] == "rack", sh
+racks = {"c1": "r1", "c2": "r1", "c3": "r2", "c4": "r3"}
+hosts = {v["name"]: v["host"] for v in o["vms"]}
+assert racks[hosts[sh[0]["name"]]] == racks[hosts[sh[0]["shares"]["with"]]] == sh[0]["shares"]["domain"], (sh, hosts)' "$tmp/out"
+check "explain --json: soft group names the shared rack" $?
+expect_exit 0 "explain soft pair that spreads" "$ctl" place --cluster "$data/caps.json" --request "$tmp/soft.json" --explain
+! grep -q "could not spread" "$tmp/out"
+check "explain table: a soft pair that spreads says nothing" $?
+
 # Request errors name file and JSON path.
 printf '{"group": {"name":"d","scope":"host"}, "vms":[{"name":"x","role":"act","vcpus":1},{"name":"x","role":"sby","vcpus":1}]}' >"$tmp/dup.json"
 expect_exit 2 "duplicate name in request" "$ctl" place --cluster "$data/small.json" --request "$tmp/dup.json"

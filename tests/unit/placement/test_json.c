@@ -16,6 +16,7 @@
 
 #include "pin/pin_hwloc.h"
 #include "plc/cluster.h"
+#include "plc/engine.h"
 #include "plc/json.h"
 
 /* Loads a one-host cluster whose host has topology @topo. */
@@ -172,6 +173,110 @@ static void test_refused_host_frees_topology(void **state)
     }
 }
 
+/* Healing reserve per zone (reserve.zones): h1, h2 in rack r1 / zone z1
+ * (4 cores each) hold a host-scoped pair of 2 cores each, h3 (rack r2 /
+ * zone z2) has room for one rebuild (@h3_full: none). Loads it with
+ * reserve @reserve (JSON). */
+static enum nfv_code load_zoned(const char *reserve, bool h3_full, struct plc_cluster **ret_c,
+                                struct nfv_err *err)
+{
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "{\"reserve\": %s, \"hosts\": ["
+             "{\"name\":\"h1\",\"nodes\":[{\"cores\":4,\"memory_mib\":4096}],"
+             "\"labels\":{\"rack\":\"r1\",\"zone\":\"z1\"}},"
+             "{\"name\":\"h2\",\"nodes\":[{\"cores\":4,\"memory_mib\":4096}],"
+             "\"labels\":{\"rack\":\"r1\",\"zone\":\"z1\"}},"
+             "{\"name\":\"h3\",\"nodes\":[{\"cores\":4,\"memory_mib\":4096}],"
+             "\"labels\":{\"rack\":\"r2\",\"zone\":\"z2\"}}],"
+             "\"groups\":[{\"name\":\"g\",\"scope\":\"host\"}],"
+             "\"vms\":[{\"name\":\"g-a\",\"host\":\"h1\",\"group\":\"g\",\"role\":\"act\","
+             "\"vcpus\":2,\"memory_mib\":1024},"
+             "{\"name\":\"g-b\",\"host\":\"h2\",\"group\":\"g\",\"role\":\"sby\","
+             "\"vcpus\":2,\"memory_mib\":1024}%s]}",
+             reserve,
+             h3_full ? ",{\"name\":\"x\",\"host\":\"h3\",\"vcpus\":4,\"memory_mib\":1024}" : "");
+    json_error_t jerr;
+    json_t *doc = json_loads(text, 0, &jerr);
+    assert_non_null(doc);
+    enum nfv_code rc = plc_json_cluster_from(doc, "c.json", ret_c, err);
+    json_decref(doc);
+    return rc;
+}
+
+/* Asserts whether the loaded reserve holds; when not, that @kind domain
+ * @dom_name is the one uncovered. */
+static void assert_zoned(const char *reserve, bool h3_full, bool holds, enum plc_scope kind,
+                         const char *dom_name)
+{
+    struct plc_cluster *c = NULL;
+    struct nfv_err err = {0};
+    enum plc_scope k;
+    uint32_t dom, vm;
+
+    assert_int_equal(load_zoned(reserve, h3_full, &c, &err), NFV_OK);
+    if (holds != plc_reserve_holds(c, NULL))
+        fail_msg("reserve %s%s: expected the reserve to %s", reserve, h3_full ? " (h3 full)" : "",
+                 holds ? "hold" : "break");
+    if (!holds) {
+        assert_true(plc_reserve_uncovered(c, &k, &dom, &vm));
+        assert_int_equal(k, kind);
+        assert_string_equal(plc_cluster_domain_name(c, k, dom), dom_name);
+    }
+    plc_cluster_free(c);
+}
+
+static void test_reserve_per_zone(void **state)
+{
+    (void)state;
+    /* One failure for the whole cluster. */
+    assert_zoned("{\"failure\":\"host\"}", false, true, 0, NULL);
+    assert_zoned("{\"failure\":\"rack\"}", false, false, PLC_SCOPE_RACK, "r1");
+    /* Zone z1 must survive a rack: r1 (both members) cannot heal on h3. */
+    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"rack\"}}", false, false,
+                 PLC_SCOPE_RACK, "r1");
+    /* Only z2 must survive a rack: r1 is not checked. */
+    assert_zoned("{\"failure\":\"rack\",\"zones\":{\"z1\":\"host\"}}", false, true, 0,
+                 NULL);
+    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z2\":\"rack\"}}", false, true, 0,
+                 NULL);
+    /* h3 full: a host failure in z1 loses a member, unless z1 has none. */
+    assert_zoned("{\"failure\":\"host\"}", true, false, PLC_SCOPE_HOST, "h1");
+    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"none\"}}", true, true, 0, NULL);
+    assert_zoned("{\"failure\":\"none\",\"zones\":{\"z1\":\"host\"}}", true, false,
+                 PLC_SCOPE_HOST, "h1");
+
+    /* A new pair needs the reserve only where its zone asks for one: with
+     * z1 "none" it goes on z1's free cores (h3 is full) ... */
+    struct plc_cluster *c = NULL;
+    struct nfv_err err = {0};
+    assert_int_equal(load_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"none\"}}", true,
+                                &c, &err),
+                     NFV_OK);
+    struct plc_vm_req m[2] = {
+        {.name = "p-a", .role = PLC_ROLE_ACT, .force_host = "h1",
+         .demand = {.n_vcpus = 1, .n_cores = 1, .numa_nodes = 1, .mem_mib = 64}},
+        {.name = "p-b", .role = PLC_ROLE_SBY, .force_host = "h2",
+         .demand = {.n_vcpus = 1, .n_cores = 1, .numa_nodes = 1, .mem_mib = 64}}};
+    struct plc_req r = {.group = "p", .scope = PLC_SCOPE_HOST, .n_vms = 2, .vms = m};
+    struct plc_choice ch[2];
+    assert_int_equal(plc_place(c, &r, false, ch, &err), NFV_OK);
+    plc_cluster_free(c);
+    /* ... and is refused where the zone's host failure is checked. */
+    assert_int_equal(load_zoned("{\"failure\":\"host\"}", true, &c, &err), NFV_OK);
+    assert_int_equal(plc_place(c, &r, false, ch, &err), NFV_E_NOCAP);
+    assert_non_null(strstr(err.msg, "healing reserve"));
+    plc_cluster_free(c);
+
+    /* Bad zones name the path. */
+    assert_int_equal(load_zoned("{\"zones\":{\"z9\":\"rack\"}}", false, &c, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "$.reserve.zones.z9"));
+    assert_int_equal(load_zoned("{\"zones\":{\"z1\":\"disk\"}}", false, &c, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "$.reserve.zones.z1"));
+    assert_int_equal(load_zoned("{\"zones\":[\"z1\"]}", false, &c, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "$.reserve.zones"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_synthetic_cache_levels),
         cmocka_unit_test(test_synthetic_is_hwloc),
         cmocka_unit_test(test_refused_host_frees_topology),
+        cmocka_unit_test(test_reserve_per_zone),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,15 +198,30 @@ static enum plc_scope fscope_of(const struct plc_cluster *c)
     return plc_cluster_config(c)->failure == PLC_FAILURE_RACK ? PLC_SCOPE_RACK : PLC_SCOPE_HOST;
 }
 
-/* Every single-host failure, and every rack failure under failure "rack". */
+/* Is the failure of (@scope, @dom) one the reserve must survive? A host:
+ * its zone's failure is not none; a rack: it holds a host whose zone's
+ * failure is "rack" (cfg.failure unless set per zone). */
+static bool x_checked(const struct plc_cluster *c, enum plc_scope scope, uint32_t dom)
+{
+    for (uint32_t h = 0; h < plc_cluster_n_hosts(c); h++) {
+        const struct plc_host *hh = plc_cluster_host(c, h);
+        enum plc_failure f = plc_cluster_zone_failure(c, hh->dom[PLC_SCOPE_ZONE]);
+        if (hh->dom[scope] != dom)
+            continue;
+        if (scope == PLC_SCOPE_HOST ? f != PLC_FAILURE_NONE : f == PLC_FAILURE_RACK)
+            return true;
+    }
+    return false;
+}
+
+/* Every single-host failure, and every rack failure under failure "rack"
+ * (per zone: the domains x_checked names). */
 static bool exact_all_heal(const struct plc_cluster *c, char *why, size_t why_size)
 {
-    if (plc_cluster_config(c)->failure == PLC_FAILURE_NONE)
-        return true;
-    enum plc_scope scopes[2] = {PLC_SCOPE_HOST, fscope_of(c)};
-    for (int k = 0; k < (scopes[1] == PLC_SCOPE_HOST ? 1 : 2); k++)
+    enum plc_scope scopes[2] = {PLC_SCOPE_HOST, PLC_SCOPE_RACK};
+    for (int k = 0; k < 2; k++)
         for (uint32_t d = 0; d < plc_cluster_n_domains(c, scopes[k]); d++)
-            if (!exact_heals(c, scopes[k], d)) {
+            if (x_checked(c, scopes[k], d) && !exact_heals(c, scopes[k], d)) {
                 if (why)
                     snprintf(why, why_size, "%s %s", plc_scope_to_string(scopes[k]),
                              plc_cluster_domain_name(c, scopes[k], d));
@@ -307,10 +322,24 @@ struct figures {
     unsigned requests, placed, refused, needless, violations, evac_lost, monotone, deleted;
 };
 
-static void run_seed(uint64_t seed, struct figures *f, bool is_report)
+/* With @is_zoned each zone gets its own failure (none, host or rack),
+ * drawn from a separate stream so the clusters and requests stay those of
+ * the seed. */
+static void run_seed(uint64_t seed, struct figures *f, bool is_report, bool is_zoned)
 {
     uint64_t s = seed;
     struct plc_cluster *c = random_cluster(&s);
+    if (is_zoned) {
+        static const enum plc_failure kinds[3] = {PLC_FAILURE_NONE, PLC_FAILURE_HOST,
+                                                  PLC_FAILURE_RACK};
+        uint64_t zs = seed * 0x9e3779b97f4a7c15ull + 1;
+        for (uint32_t z = 0; z < plc_cluster_n_domains(c, PLC_SCOPE_ZONE); z++)
+            assert_int_equal(plc_cluster_set_zone_failure(c,
+                                                          plc_cluster_domain_name(c, PLC_SCOPE_ZONE,
+                                                                                  z),
+                                                          kinds[rnd(&zs, 0, 2)], NULL),
+                             NFV_OK);
+    }
     unsigned n_req = rnd(&s, 10, 30);
     uint32_t cap = plc_cluster_find_cap(c, "nic=e810");
     unsigned min_cores = plc_cluster_host(c, 0)->nodes[0].n_cores;
@@ -368,6 +397,8 @@ static void run_seed(uint64_t seed, struct figures *f, bool is_report)
             }
             enum plc_scope fs = fscope_of(c);
             for (uint32_t dd = 0; dd < plc_cluster_n_domains(c, fs); dd++) {
+                if (is_zoned && !x_checked(c, fs, dd))
+                    continue;
                 unsigned lost = evac_lost(c, fs, dd);
                 f->evac_lost += lost;
                 if (lost && !is_report)
@@ -426,7 +457,7 @@ static void test_exact_reserve(void **state)
     struct figures f;
     memset(&f, 0, sizeof(f));
     for (uint64_t seed = seed0; seed < seed0 + n_seeds; seed++)
-        run_seed(seed, &f, is_report);
+        run_seed(seed, &f, is_report, false);
     printf("exact reserve: %u seeds, %u requests, %u placed, %u refused (%u needless, %.1f%%), "
            "%u unsound accepts, %u members lost by evacuate plans, %u deletions, %u broke the "
            "condition; %lu brute-force checks undecided\n",
@@ -441,10 +472,29 @@ static void test_exact_reserve(void **state)
     assert_true(f.placed > 0);
 }
 
+/* The same with a failure per zone (reserve.zones): every accept sound for
+ * the domains each zone asks for. */
+static void test_exact_reserve_zones(void **state)
+{
+    (void)state;
+    struct figures f;
+    memset(&f, 0, sizeof(f));
+    for (uint64_t seed = 1; seed <= 15; seed++)
+        run_seed(seed, &f, false, true);
+    printf("exact reserve per zone: 15 seeds, %u requests, %u placed, %u refused (%u needless), "
+           "%u unsound accepts, %u members lost by evacuate plans\n",
+           f.requests, f.placed, f.refused, f.needless, f.violations, f.evac_lost);
+    assert_int_equal(f.violations, 0);
+    assert_int_equal(f.evac_lost, 0);
+    assert_int_equal(f.monotone, 0);
+    assert_true(f.placed > 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_exact_reserve),
+        cmocka_unit_test(test_exact_reserve_zones),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
