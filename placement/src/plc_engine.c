@@ -681,8 +681,8 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
                              "group '%s': breaks the healing reserve (failure '%s'): vm '%s' fits "
                              "%zu host%s, and a rebuild after its host fails needs one besides "
                              "its own and its %zu sibling%s",
-                             r->group, failure_label(c), r->vms[x.order[lv]].name, x.n_cands[lv], x.n_cands[lv] == 1 ? "" : "s",
-                             r->n_vms - 1, r->n_vms == 2 ? "" : "s");
+                             r->group, failure_label(c), r->vms[x.order[lv]].name, x.n_cands[lv],
+                             x.n_cands[lv] == 1 ? "" : "s", r->n_vms - 1, r->n_vms == 2 ? "" : "s");
                 goto cleanup;
             }
     tent = calloc(r->n_vms, sizeof(*tent));
@@ -700,8 +700,7 @@ enum nfv_code plc_place(struct plc_cluster *c, const struct plc_req *r, bool is_
                          "%s '%s': %zu placement%s fit but break the healing reserve (failure "
                          "'%s'); first: %s%s",
                          r->group ? "group" : "vm", r->group ? r->group : r->vms[0].name,
-                         x.n_reserve_fail, x.n_reserve_fail == 1 ? "" : "s",
-                         failure_label(c), why,
+                         x.n_reserve_fail, x.n_reserve_fail == 1 ? "" : "s", failure_label(c), why,
                          x.is_search_capped ? " (search limit reached)" : "");
         else
             rc = NFV_ERR(err, NFV_E_NOCAP,

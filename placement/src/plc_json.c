@@ -785,8 +785,8 @@ static enum nfv_code load_zone_failures(struct jctx *j, struct plc_cluster *c, c
         if (rc)
             break;
         size_t k = jpush_key(j, z);
-        enum plc_failure f = json_is_string(v) ? plc_failure_from_string(json_string_value(v))
-                                               : PLC_FAILURE__COUNT;
+        enum plc_failure f =
+            json_is_string(v) ? plc_failure_from_string(json_string_value(v)) : PLC_FAILURE__COUNT;
         if (f == PLC_FAILURE__COUNT)
             rc = jfail(j, "expected none, host, rack, zone or power");
         else if (plc_cluster_find_domain(c, PLC_SCOPE_ZONE, z) == PLC_NONE)
@@ -817,8 +817,8 @@ static enum nfv_code cluster_from(const json_t *doc, const char *file,
         return rc;
     json_t *res = json_object_get(doc, "reserve");
     if (res) {
-        static const char *const res_keys[] = {"failure", "zones", "slot_cores",
-                                               "slot_memory_mib", "slot_hugepages_mib", NULL};
+        static const char *const res_keys[] = {
+            "failure", "zones", "slot_cores", "slot_memory_mib", "slot_hugepages_mib", NULL};
         const char *f = NULL;
         uint64_t sc, sm, sh;
         size_t n = jpush_key(&j, "reserve");
@@ -1215,8 +1215,7 @@ json_t *plc_json_explain(const struct plc_cluster *c, const struct plc_req *r,
         for (uint32_t h = 0; h < e->n_hosts; h++) {
             /* The table's detail column: the domain a reserve refusal
              * leaves uncovered, the joint filter of a joint refusal. */
-            json_t *hj = json_pack("{s:s,s:s}", "host", plc_cluster_host(c, h)->name,
-                                   "first_fail",
+            json_t *hj = json_pack("{s:s,s:s}", "host", plc_cluster_host(c, h)->name, "first_fail",
                                    m->first_fail[h] == PLC_F__COUNT
                                        ? "passes"
                                        : plc_filter_to_string(m->first_fail[h]));
@@ -1225,17 +1224,16 @@ json_t *plc_json_explain(const struct plc_cluster *c, const struct plc_req *r,
                     hj, "uncovered",
                     json_pack("{s:s,s:s,s:s?}", "kind", plc_scope_to_string(m->uncovered[h].kind),
                               "domain",
-                              plc_cluster_domain_name(c, m->uncovered[h].kind,
-                                                      m->uncovered[h].dom),
+                              plc_cluster_domain_name(c, m->uncovered[h].kind, m->uncovered[h].dom),
                               "lost", m->uncovered[h].vm));
             if (m->first_fail[h] == PLC_F__COUNT && m->joint_fail[h] != PLC_F__COUNT)
                 json_object_set_new(hj, "joint_fail",
                                     json_string(plc_filter_to_string(m->joint_fail[h])));
             json_array_append_new(hosts, hj);
         }
-        json_t *vj = json_pack("{s:s,s:I,s:o,s:o}", "name", r->vms[i].name, "passing",
-                               (json_int_t)m->counts[PLC_F__COUNT], "reasons", reasons, "hosts",
-                               hosts);
+        json_t *vj =
+            json_pack("{s:s,s:I,s:o,s:o}", "name", r->vms[i].name, "passing",
+                      (json_int_t)m->counts[PLC_F__COUNT], "reasons", reasons, "hosts", hosts);
         if (m->shares_with)
             json_object_set_new(vj, "shares",
                                 json_pack("{s:s,s:s,s:s}", "with", m->shares_with, "kind",
@@ -1247,8 +1245,7 @@ json_t *plc_json_explain(const struct plc_cluster *c, const struct plc_req *r,
     if (!e->is_placeable)
         json_object_set_new(out, "why", json_string(e->why));
     if (r->group)
-        json_object_set_new(out, "soft_spread",
-                            json_boolean(!e->is_soft_colocated));
+        json_object_set_new(out, "soft_spread", json_boolean(!e->is_soft_colocated));
     return out;
 }
 

@@ -99,7 +99,7 @@ struct plc_host {
     uint8_t nic_nodes;
     uint16_t n_cores; /* total, including reserved ones */
     uint32_t n_vms;
-    bool is_removed;  /* plc_cluster_remove_host(): a tombstone, down, holds nothing */
+    bool is_removed; /* plc_cluster_remove_host(): a tombstone, down, holds nothing */
     struct plc_node nodes[PLC_MAX_NODES];
 };
 

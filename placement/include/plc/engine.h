@@ -100,10 +100,10 @@ struct plc_explain_member {
 struct plc_explain {
     size_t n_hosts, n_vms;
     struct plc_explain_member *members;
-    bool is_placeable;       /* plc_place would succeed */
-    enum plc_scope scope;    /* the group's scope (members only) */
-    bool is_soft_colocated;  /* a soft group could not spread: some shares_with set */
-    char why[512];     /* plc_place's refusal message when not placeable */
+    bool is_placeable;      /* plc_place would succeed */
+    enum plc_scope scope;   /* the group's scope (members only) */
+    bool is_soft_colocated; /* a soft group could not spread: some shares_with set */
+    char why[512];          /* plc_place's refusal message when not placeable */
 };
 
 /*

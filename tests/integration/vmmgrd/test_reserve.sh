@@ -71,7 +71,7 @@ write_config "healing_reserve = rack"
 start_daemon
 expect_rc 5 ctl group create p4 --scope host --member p4-a:act:vcpus=1,memory=64 \
     --member p4-b:sby:vcpus=1,memory=64 --dry-run
-check "rack reserve named: $(cat "$T/err")" grep -q "healing reserve (failure 'rack'; first: if rack '-' fails" "$T/err"
+check "rack reserve named: $(cat "$T/err")" grep -q "healing reserve (failure 'rack'); first: if rack '-' fails" "$T/err"
 expect_rc 0 ctl group create p4 --scope host --member p4-a:act:vcpus=1,memory=64 \
     --member p4-b:sby:vcpus=1,memory=64 --dry-run --ignore-reserve
 expect_rc 0 ctl vm create big --vcpus 4 --memory 64 --host s3 --ignore-reserve --dry-run

@@ -233,30 +233,31 @@ static void test_reserve_per_zone(void **state)
     assert_zoned("{\"failure\":\"host\"}", false, true, 0, NULL);
     assert_zoned("{\"failure\":\"rack\"}", false, false, PLC_SCOPE_RACK, "r1");
     /* Zone z1 must survive a rack: r1 (both members) cannot heal on h3. */
-    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"rack\"}}", false, false,
-                 PLC_SCOPE_RACK, "r1");
+    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"rack\"}}", false, false, PLC_SCOPE_RACK,
+                 "r1");
     /* Only z2 must survive a rack: r1 is not checked. */
-    assert_zoned("{\"failure\":\"rack\",\"zones\":{\"z1\":\"host\"}}", false, true, 0,
-                 NULL);
-    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z2\":\"rack\"}}", false, true, 0,
-                 NULL);
+    assert_zoned("{\"failure\":\"rack\",\"zones\":{\"z1\":\"host\"}}", false, true, 0, NULL);
+    assert_zoned("{\"failure\":\"host\",\"zones\":{\"z2\":\"rack\"}}", false, true, 0, NULL);
     /* h3 full: a host failure in z1 loses a member, unless z1 has none. */
     assert_zoned("{\"failure\":\"host\"}", true, false, PLC_SCOPE_HOST, "h1");
     assert_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"none\"}}", true, true, 0, NULL);
-    assert_zoned("{\"failure\":\"none\",\"zones\":{\"z1\":\"host\"}}", true, false,
-                 PLC_SCOPE_HOST, "h1");
+    assert_zoned("{\"failure\":\"none\",\"zones\":{\"z1\":\"host\"}}", true, false, PLC_SCOPE_HOST,
+                 "h1");
 
     /* A new pair needs the reserve only where its zone asks for one: with
      * z1 "none" it goes on z1's free cores (h3 is full) ... */
     struct plc_cluster *c = NULL;
     struct nfv_err err = {0};
-    assert_int_equal(load_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"none\"}}", true,
-                                &c, &err),
-                     NFV_OK);
+    assert_int_equal(
+        load_zoned("{\"failure\":\"host\",\"zones\":{\"z1\":\"none\"}}", true, &c, &err), NFV_OK);
     struct plc_vm_req m[2] = {
-        {.name = "p-a", .role = PLC_ROLE_ACT, .force_host = "h1",
+        {.name = "p-a",
+         .role = PLC_ROLE_ACT,
+         .force_host = "h1",
          .demand = {.n_vcpus = 1, .n_cores = 1, .numa_nodes = 1, .mem_mib = 64}},
-        {.name = "p-b", .role = PLC_ROLE_SBY, .force_host = "h2",
+        {.name = "p-b",
+         .role = PLC_ROLE_SBY,
+         .force_host = "h2",
          .demand = {.n_vcpus = 1, .n_cores = 1, .numa_nodes = 1, .mem_mib = 64}}};
     struct plc_req r = {.group = "p", .scope = PLC_SCOPE_HOST, .n_vms = 2, .vms = m};
     struct plc_choice ch[2];

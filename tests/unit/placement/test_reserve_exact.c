@@ -334,11 +334,10 @@ static void run_seed(uint64_t seed, struct figures *f, bool is_report, bool is_z
                                                   PLC_FAILURE_RACK};
         uint64_t zs = seed * 0x9e3779b97f4a7c15ull + 1;
         for (uint32_t z = 0; z < plc_cluster_n_domains(c, PLC_SCOPE_ZONE); z++)
-            assert_int_equal(plc_cluster_set_zone_failure(c,
-                                                          plc_cluster_domain_name(c, PLC_SCOPE_ZONE,
-                                                                                  z),
-                                                          kinds[rnd(&zs, 0, 2)], NULL),
-                             NFV_OK);
+            assert_int_equal(
+                plc_cluster_set_zone_failure(c, plc_cluster_domain_name(c, PLC_SCOPE_ZONE, z),
+                                             kinds[rnd(&zs, 0, 2)], NULL),
+                NFV_OK);
     }
     unsigned n_req = rnd(&s, 10, 30);
     uint32_t cap = plc_cluster_find_cap(c, "nic=e810");
