@@ -65,20 +65,30 @@ static enum nfv_code action_do(struct vm_daemon *d, struct vm_hv_conn *conn, con
     return code;
 }
 
-/* Begins a lifecycle job on VM @name: found, not busy, host reachable,
- * journaled. Lock held. */
-static enum nfv_code begin(struct vm_daemon *d, struct vm_job *job, const char *name,
-                           enum vm_guest_action action, struct vm_rt **ret_vm,
-                           struct vm_hv_conn **ret_conn, struct nfv_err *err)
+/* VM @name with no job on it (a short internal pin check is waited for):
+ * NFV_E_NOENT, or NFV_E_STATE naming the job in progress. Lock held. */
+static enum nfv_code find_idle(struct vm_daemon *d, const char *name, struct vm_rt **ret_vm,
+                               struct nfv_err *err)
 {
     struct vm_rt *vm = vm_job_find_vm(d, name, VM_JOB_WAIT_MS);
-    enum nfv_code code;
 
     if (!vm)
         return NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
     if (vm->job)
         return NFV_ERR(err, NFV_E_STATE, "VM '%s' is busy: %s in progress", name,
                        vm_job_what(vm->job));
+    *ret_vm = vm;
+    return NFV_OK;
+}
+
+/* Begins a lifecycle job on idle @vm: host reachable, journaled, its
+ * connection held. Lock held. */
+static enum nfv_code begin(struct vm_daemon *d, struct vm_job *job, struct vm_rt *vm,
+                           enum vm_guest_action action, struct vm_hv_conn **ret_conn,
+                           struct nfv_err *err)
+{
+    enum nfv_code code;
+
     if (!vm->host->conn)
         return NFV_ERR(err, NFV_E_UNREACHABLE,
                        action == VM_ACT_DELETE
@@ -86,10 +96,9 @@ static enum nfv_code begin(struct vm_daemon *d, struct vm_job *job, const char *
                            : "host '%s' is unreachable",
                        vm->host->name);
     if ((code = vm_job_begin(d, job, action_kinds[action], vm_guest_action_to_string(action), vm,
-                             NULL, true, name, NULL, err)) != NFV_OK)
+                             NULL, true, vm->name, NULL, err)) != NFV_OK)
         return code;
     vm_job_conn(job, vm->host, ret_conn, NULL);
-    *ret_vm = vm;
     return NFV_OK;
 }
 
@@ -114,20 +123,11 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
     if (body && vm_req_check_fields(body, fields, err))
         return NFV_E_INVAL;
     vm_d_lock(d);
-    vm = vm_job_find_vm(d, name, VM_JOB_WAIT_MS);
-    if (!vm) {
-        code = NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
-        goto out;
-    }
-    if (vm->job) {
-        code = NFV_ERR(err, NFV_E_STATE, "VM '%s' is busy: %s in progress", name,
-                       vm_job_what(vm->job));
-        goto out;
-    }
-    if ((code = vm_guest_next(vm->state, action, &step, &next, err)) != NFV_OK)
+    if ((code = find_idle(d, name, &vm, err)) != NFV_OK ||
+        (code = vm_guest_next(vm->state, action, &step, &next, err)) != NFV_OK)
         goto out;
     if (step == VM_STEP_DO) {
-        if ((code = begin(d, &job, name, action, &vm, &conn, err)) != NFV_OK)
+        if ((code = begin(d, &job, vm, action, &conn, err)) != NFV_OK)
             goto out;
         plan = pin_plan_dup(vm->plan);
         vm_job_leave(&job);
@@ -172,11 +172,9 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
     enum nfv_code code;
 
     vm_d_lock(d);
-    vm = vm_job_find_vm(d, name, VM_JOB_WAIT_MS);
-    if (vm && !vm->job &&
-        (code = vm_guest_next(vm->state, VM_ACT_DELETE, &step, &next, err)) != NFV_OK)
-        goto out;
-    if ((code = begin(d, &job, name, VM_ACT_DELETE, &vm, &conn, err)) != NFV_OK)
+    if ((code = find_idle(d, name, &vm, err)) != NFV_OK ||
+        (code = vm_guest_next(vm->state, VM_ACT_DELETE, &step, &next, err)) != NFV_OK ||
+        (code = begin(d, &job, vm, VM_ACT_DELETE, &conn, err)) != NFV_OK)
         goto out;
     vm_d_crash_point(d, VM_OP_VM_DELETE, "after_journal");
     /* Journaled; undefine (a destroy first when running) runs unlocked. */
