@@ -103,7 +103,7 @@ static enum nfv_code print_host_rows(const struct ctl_ctx *ctx, const json_t *ho
 
 /* What `host add` builds while its options are walked. */
 struct host_add {
-    json_t *body, *labels;
+    json_t *body, *labels, *bmc;
     char *xml;
 };
 
@@ -120,6 +120,21 @@ static enum nfv_code host_add_opt(void *opaque, const char *opt, const char *val
         if ((code = read_file("hwloc-xml", val, &a->xml, err)))
             return code;
         json_object_set_new(a->body, "hwloc_xml", json_string(a->xml));
+    } else if (strcmp(opt, "bmc=") == 0 || strcmp(opt, "bmc-user=") == 0) {
+        json_object_set_new(a->bmc, opt[3] == '=' ? "address" : "user", json_string(val));
+    } else if (strcmp(opt, "bmc-password-file=") == 0) {
+        /* Read here, by the operator's own rights; vmmgrd keeps it in a
+         * 0600 file of its own and never opens a path a caller names. */
+        char *pw = NULL;
+        size_t len;
+        if ((code = read_file("bmc-password-file", val, &pw, err)))
+            return code;
+        len = strlen(pw);
+        while (len && (pw[len - 1] == '\n' || pw[len - 1] == '\r'))
+            pw[--len] = '\0';
+        json_object_set_new(a->bmc, "password", json_string(pw));
+        memset(pw, 0, len);
+        free(pw);
     } else if (strcmp(opt, "label=") == 0) {
         const char *eq = strchr(val, '=');
         if (!eq || eq == val || (size_t)(eq - val) >= sizeof(key))
@@ -137,12 +152,13 @@ static enum nfv_code host_add_opt(void *opaque, const char *opt, const char *val
 enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "uri=", "synthetic=", "hwloc-xml=", "reserved=", "dedicated=", "label=", NULL};
-    struct host_add a = {.body = json_object(), .labels = json_object()};
+        "uri=",   "synthetic=", "hwloc-xml=",         "reserved=", "dedicated=",
+        "label=", "bmc=",       "bmc-user=", "bmc-password-file=", NULL};
+    struct host_add a = {.body = json_object(), .labels = json_object(), .bmc = json_object()};
     const char *name = NULL;
     enum nfv_code code;
 
-    if (!a.body || !a.labels) {
+    if (!a.body || !a.labels || !a.bmc) {
         code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         goto out;
     }
@@ -155,10 +171,23 @@ enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struc
     json_object_set_new(a.body, "name", json_string(name));
     if (json_object_size(a.labels))
         json_object_set(a.body, "labels", a.labels);
+    if (json_object_size(a.bmc)) {
+        static const char *const need[3][2] = {
+            {"address", "--bmc"}, {"user", "--bmc-user"}, {"password", "--bmc-password-file"}};
+        for (int i = 0; i < 3; i++)
+            if (!json_object_get(a.bmc, need[i][0])) {
+                code = NFV_ERR(err, NFV_E_INVAL,
+                               "'%s': is required with --bmc, --bmc-user and --bmc-password-file",
+                               need[i][1]);
+                goto out;
+            }
+        json_object_set(a.body, "bmc", a.bmc);
+    }
     code = ctl_call_and_print(ctx, "POST", "/v1/hosts", a.body, print_host_rows, err);
 out:
     json_decref(a.body);
     json_decref(a.labels);
+    json_decref(a.bmc);
     free(a.xml);
     return code;
 }

@@ -36,6 +36,13 @@ enum nfv_code ctl_cmd_host_show(struct ctl_ctx *ctx, int argc, char **argv, stru
 enum nfv_code ctl_cmd_host_set(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_remove(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
+/* ctl_heal.c: healing (/v1/heal, host fence/recover) */
+enum nfv_code ctl_cmd_heal_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_heal_history(struct ctl_ctx *ctx, int argc, char **argv,
+                                   struct nfv_err *err);
+enum nfv_code ctl_cmd_host_fence(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_recover(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+
 /* ctl_vm.c: /v1/vms and /v1/groups */
 enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_vm_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);

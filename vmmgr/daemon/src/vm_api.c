@@ -228,6 +228,48 @@ static enum nfv_code r_op_show(struct route_args *a, struct vm_http_response *re
     return NFV_OK;
 }
 
+static enum nfv_code r_heal_status(struct route_args *a, struct vm_http_response *resp,
+                                   struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = vm_daemon_heal_status(a->d, &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_heal_history(struct route_args *a, struct vm_http_response *resp,
+                                    struct nfv_err *err)
+{
+    return limited_list(a, resp, vm_daemon_heal_history, err);
+}
+
+/* POST /v1/hosts/NAME/fence and /recover. */
+static enum nfv_code r_host_action(struct route_args *a, struct vm_http_response *resp,
+                                   struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)))
+        return code;
+    if (strcmp(a->cap[1], "fence") == 0)
+        code = vm_daemon_host_fence(a->d, a->cap[0], a->body, &v, err);
+    else if (strcmp(a->cap[1], "recover") == 0)
+        code = a->body && json_object_size(a->body)
+                   ? NFV_ERR(err, NFV_E_INVAL, "'%s': recover takes no body fields",
+                             json_object_iter_key(json_object_iter(a->body)))
+                   : vm_daemon_host_recover(a->d, a->cap[0], &v, err);
+    else
+        code = NFV_ERR(err, NFV_E_NOENT, "'%s': no such host action (fence, recover)", a->cap[1]);
+    if (code)
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
 static enum nfv_code r_audit(struct route_args *a, struct vm_http_response *resp,
                              struct nfv_err *err)
 {
@@ -396,6 +438,9 @@ static const struct route routes[] = {
     {"GET", "/v1/hosts/*", r_host_show, VM_AUTH_READER},
     {"PATCH", "/v1/hosts/*", r_host_update, VM_AUTH_ADMIN},
     {"DELETE", "/v1/hosts/*", r_host_remove, VM_AUTH_ADMIN},
+    {"POST", "/v1/hosts/*/*", r_host_action, VM_AUTH_ADMIN},
+    {"GET", "/v1/heal", r_heal_status, VM_AUTH_READER},
+    {"GET", "/v1/heal/history", r_heal_history, VM_AUTH_READER},
     {"GET", "/v1/operations", r_op_list, VM_AUTH_READER},
     {"GET", "/v1/operations/*", r_op_show, VM_AUTH_READER},
     {"GET", "/v1/audit", r_audit, VM_AUTH_ADMIN},

@@ -61,6 +61,19 @@ static const struct key_desc keys[] = {
     {"max_connections", KEY_UINT, F(max_connections), 4, 4096},
     {"max_connections_per_ip", KEY_UINT, F(max_connections_per_ip), 1, 4096},
     {"http_timeout_s", KEY_UINT, F(http_timeout_s), 1, 600},
+    {"heal", KEY_BOOL, F(is_heal_enabled), 0, 0},
+    {"heal_poll_ms", KEY_UINT, F(heal_poll_ms), 50, 600000},
+    {"heal_bmc_timeout_ms", KEY_UINT, F(heal_bmc_timeout_ms), 100, 60000},
+    {"heal_fence_timeout_ms", KEY_UINT, F(heal_fence_timeout_ms), 500, 600000},
+    {"heal_unreachable_periods", KEY_UINT, F(heal_unreachable_periods), 0, 1000},
+    {"heal_rule_unreachable_and_off", KEY_BOOL, F(is_heal_unreachable_and_off), 0, 0},
+    {"heal_rule_unreachable_and_sel", KEY_BOOL, F(is_heal_unreachable_and_sel), 0, 0},
+    {"heal_rule_sel_alone", KEY_BOOL, F(is_heal_sel_alone), 0, 0},
+    {"heal_rebuild_retry_ms", KEY_UINT, F(heal_rebuild_retry_ms), 100, 3600000},
+    {"heal_hook_exec", KEY_PATH, F(heal_hook_exec), 0, 0},
+    {"heal_hook_url", KEY_STR, F(heal_hook_url), 0, 0},
+    {"heal_hook_timeout_ms", KEY_UINT, F(heal_hook_timeout_ms), 100, 60000},
+    {"heal_hook_attempts", KEY_UINT, F(heal_hook_attempts), 1, 10},
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -98,6 +111,16 @@ void vm_config_defaults(struct vm_config *c)
     c->event_keep = 100000;
     c->longpoll_max_s = 60;
     c->healing_reserve = VM_RESERVE_HOST;
+    c->is_heal_enabled = true;
+    c->heal_poll_ms = 1000;
+    c->heal_bmc_timeout_ms = 1000;
+    c->heal_fence_timeout_ms = 10000;
+    c->heal_unreachable_periods = 3;
+    c->is_heal_unreachable_and_off = true;
+    c->is_heal_unreachable_and_sel = true;
+    c->heal_rebuild_retry_ms = 30000;
+    c->heal_hook_timeout_ms = 2000;
+    c->heal_hook_attempts = 3;
     c->max_connections = 256;
     c->max_connections_per_ip = 16;
     c->http_timeout_s = 15;
@@ -334,6 +357,17 @@ enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err)
         return NFV_ERR(err, NFV_E_INVAL, "'tls_ca': needs tls_cert and tls_key");
     if (c->max_connections_per_ip > c->max_connections)
         return NFV_ERR(err, NFV_E_INVAL, "'max_connections_per_ip': larger than max_connections");
+    if (c->heal_hook_url[0] && strncmp(c->heal_hook_url, "http://", 7) != 0 &&
+        strncmp(c->heal_hook_url, "https://", 8) != 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'heal_hook_url': must start with http:// or https://");
+    if (c->heal_bmc_timeout_ms > c->heal_fence_timeout_ms)
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'heal_bmc_timeout_ms': larger than heal_fence_timeout_ms");
+    if (!c->heal_unreachable_periods && !c->is_heal_unreachable_and_off &&
+        !c->is_heal_unreachable_and_sel && !c->is_heal_sel_alone)
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'heal_unreachable_periods': with every heal_rule_* off no failure could "
+                       "ever be confirmed (set heal = no to turn healing off)");
     return NFV_OK;
 }
 

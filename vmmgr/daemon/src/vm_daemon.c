@@ -4,7 +4,7 @@
  * monitor thread), shutdown, and the daemon-wide answers: status, the
  * event log (long-poll), metrics, the operation journal.
  *
- * Calls: vm_ctx, vm_job, vm_place, vm_host, vm_recover, vm_monitor.
+ * Calls: vm_ctx, vm_job, vm_place, vm_host, vm_recover, vm_monitor, vm_heal_state, vm_heal.
  */
 #include "vm/vm_daemon.h"
 
@@ -18,6 +18,8 @@
 
 #include "nfv/log.h"
 #include "vm_host.h"
+#include "vm_heal.h"
+#include "vm_heal_state.h"
 #include "vm_monitor.h"
 #include "vm_place.h"
 #include "vm_recover.h"
@@ -181,6 +183,13 @@ enum nfv_code vm_daemon_metrics(struct vm_daemon *d, char **ret_text, struct nfv
     }
     for (size_t i = 0; i < d->n_vms; i++)
         s.vms[d->vms[i]->state][d->vms[i]->role]++;
+    _Static_assert(HEAL_STATE_N == HEAL_STATE__COUNT, "healing states");
+    for (int k = 0; k < HEAL_STATE_N; k++)
+        s.heal_state_names[k] = heal_state_to_string((enum heal_state)k);
+    for (size_t i = 0; i < d->n_hosts; i++)
+        if (d->hosts[i]->heal.state < HEAL_STATE_N)
+            s.hosts_heal[d->hosts[i]->heal.state]++;
+    s.groups_unprotected = vm_heal_groups_unprotected(d);
     vm_db_op_count_pending(d->db, &s.journal_pending, NULL);
     s.events_total = (uint64_t)d->last_event_id;
     s.uptime_s = (double)(vm_daemon_now_ms() - d->started_ms) / 1000.0;
@@ -202,6 +211,11 @@ enum nfv_code vm_daemon_new(const struct vm_config *cfg, const struct vm_hv_driv
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     d->cfg = *cfg;
     d->hv = hv;
+    vm_heal_rules_from_config(cfg, &d->heal_rules);
+    if (heal_rules_check(&d->heal_rules, err) != NFV_OK) {
+        free(d);
+        return NFV_E_INVAL;
+    }
     d->started_ms = vm_daemon_now_ms();
     pthread_mutex_init(&d->lock, NULL);
     pthread_mutex_init(&d->note_lock, NULL);
@@ -236,6 +250,13 @@ enum nfv_code vm_daemon_new(const struct vm_config *cfg, const struct vm_hv_driv
         return NFV_ERR(err, NFV_E_INTERNAL, "cannot start the monitor thread");
     }
     d->has_monitor = true;
+    if (cfg->is_heal_enabled) {
+        if (pthread_create(&d->healer, NULL, vm_heal_main, d) != 0) {
+            vm_daemon_free(d);
+            return NFV_ERR(err, NFV_E_INTERNAL, "cannot start the healer thread");
+        }
+        d->has_healer = true;
+    }
     *ret = d;
     return NFV_OK;
 }
@@ -253,6 +274,10 @@ void vm_daemon_stop(struct vm_daemon *d)
     while (d->n_async)
         vm_d_wait(d, -1);
     vm_d_unlock(d);
+    if (d->has_healer) {
+        pthread_join(d->healer, NULL);
+        d->has_healer = false;
+    }
     if (d->has_monitor) {
         pthread_join(d->monitor, NULL);
         d->has_monitor = false;

@@ -27,6 +27,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "heal/sm.h"
 #include "pin/alloc.h"
 #include "pin/plan.h"
 #include "pin/pools.h"
@@ -65,6 +66,18 @@ struct host_rt {
     struct pin_alloc *alloc;            /* who holds which PU; NULL until the topology is known */
     uint32_t plc_idx;                   /* index in d->cluster, PLC_NONE if not in it */
     char labels[3][VM_NAME_MAX];        /* rack, zone, power ("" = none) */
+    /* Healing (vm_heal_state.c): the host state machine, its BMC, what the
+     * healer thread must run for it. */
+    struct heal_host heal;
+    char heal_reason[128];
+    int64_t heal_since_ms;  /* wall clock: entered heal.state */
+    int64_t heal_first_ms;  /* monotonic: first sign of trouble (left UP) */
+    int64_t heal_failed_ms; /* monotonic: confirmed failed */
+    unsigned heal_todo;     /* HEAL_ACT_* bits (fence, promote, rebuild) to run */
+    int64_t heal_retry_ms;  /* monotonic: next rebuild attempt */
+    char bmc_address[256];  /* "" = no BMC */
+    char bmc_user[17];
+    char bmc_status[96]; /* last poll: "power on", "no answer", ... (healer thread) */
     struct vm_daemon *d;
 };
 
@@ -124,6 +137,11 @@ struct vm_daemon {
     struct dom_note notes[VM_NOTE_QUEUE];
     unsigned n_notes;
     unsigned n_notes_dropped;
+    /* Healing: the rules (from the config), the healer thread. */
+    struct heal_rules heal_rules;
+    pthread_t healer;
+    bool has_healer;
+    unsigned n_heal_jobs; /* fence/promote/rebuild/recover jobs running */
 };
 
 /* ---- vm_ctx.c ---- */

@@ -99,6 +99,23 @@ static const char *const migrations[] = {
     " path TEXT NOT NULL,"
     " status INTEGER NOT NULL,"
     " result TEXT NOT NULL);",
+    /* 3 -> 4: healing (issue 12): each host's state machine and BMC (the
+     * password lives in a 0600 file under the state dir, never here), the
+     * domains a fenced host may still hold (removed at its recovery), and
+     * VMs lost with a fenced host. */
+    "CREATE TABLE host_heal ("
+    " host_id INTEGER PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,"
+    " state TEXT NOT NULL DEFAULT 'up',"
+    " since_ms INTEGER NOT NULL DEFAULT 0,"
+    " reason TEXT NOT NULL DEFAULT '',"
+    " bmc_address TEXT NOT NULL DEFAULT '',"
+    " bmc_user TEXT NOT NULL DEFAULT '',"
+    " last_critical TEXT NOT NULL DEFAULT '');"
+    "CREATE TABLE stale_domains ("
+    " host_id INTEGER NOT NULL REFERENCES hosts(id) ON DELETE CASCADE,"
+    " uuid TEXT NOT NULL,"
+    " name TEXT NOT NULL,"
+    " PRIMARY KEY (host_id, uuid));",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -10,7 +10,7 @@
  * capabilities for remote hosts. A simulated host ("test:///") gets a
  * libvirt test-driver node file generated from its topology.
  *
- * Calls: vm_ctx, vm_job, vm_place.
+ * Calls: vm_ctx, vm_job, vm_place, vm_heal_state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -23,6 +23,7 @@
 #include "pin/pin_hwloc.h"
 #include "pin/pools.h"
 #include "plc/cluster.h"
+#include "vm_heal_state.h"
 #include "vm_host.h"
 #include "vm_place.h"
 #include "vm/vm_topo.h"
@@ -202,6 +203,8 @@ static json_t *host_json(struct vm_daemon *d, const struct vm_db_host *row, bool
     }
     if (row->node_xml[0])
         json_object_set_new(o, "node_xml", json_string(row->node_xml));
+    if (h && h->id)
+        json_object_set_new(o, "heal", vm_heal_host_json(h));
     if (is_full) {
         json_t *topo = json_loads(row->topo_json ? row->topo_json : "{}", 0, NULL);
         json_t *map = json_array();
@@ -373,6 +376,7 @@ static int load_host_cb(void *opaque, const struct vm_db_host *row)
     /* A wiped state dir loses node files; they are derived data. */
     if (h->node_xml[0] && h->topo && access(h->node_xml, R_OK) != 0)
         write_node_xml(h->topo, h->node_xml, NULL);
+    vm_heal_host_loaded(d, h);
     if (vm_d_host_append(d, h, lc->err) != NFV_OK) {
         vm_d_host_free(d, h);
         lc->code = NFV_E_NOMEM;
@@ -497,6 +501,7 @@ bool vm_host_connect(struct vm_daemon *d, struct host_rt *h, bool is_startup)
         if (is_startup || was_first)
             vm_d_event(d, VM_SEV_WARN, "host_unreachable", h->name, "%s", e.msg);
         vm_job_end(&job, VM_OPS_FAILED, NULL, false);
+        vm_heal_feed(d, h, HEAL_IN_LIBVIRT_LOST);
         return false;
     }
     atomic_store(&h->is_lost, false);
@@ -516,6 +521,7 @@ bool vm_host_connect(struct vm_daemon *d, struct host_rt *h, bool is_startup)
         vm_d_event(d, VM_SEV_INFO, "host_reconnected", h->name, "connected to %s", h->uri);
     h->backoff_ms = 0;
     vm_job_end(&job, VM_OPS_DONE, NULL, false);
+    vm_heal_feed(d, h, HEAL_IN_LIBVIRT_OK);
     return true;
 }
 
@@ -545,8 +551,10 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     json_t *tj;
     enum nfv_code code;
     bool is_generated, has_job = false, is_kvm = false;
+    struct vm_heal_bmc bmc;
 
-    if ((code = vm_req_host_spec(body, &spec, err)) != NFV_OK)
+    if ((code = vm_req_host_spec(body, &spec, err)) != NFV_OK ||
+        (code = vm_heal_bmc_parse(d, spec.name, spec.bmc, &bmc, err)) != NFV_OK)
         return code;
     is_generated = uri_is_generated_test(spec.uri);
     h = calloc(1, sizeof(*h));
@@ -606,7 +614,9 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     has_job = true;
     vm_d_crash_point(d, VM_OP_HOST_ADD, "after_journal");
     vm_job_leave(&job);
-    if (is_generated && (code = write_node_xml(h->topo, h->node_xml, err)) == NFV_OK)
+    code = vm_heal_bmc_write(&bmc, err);
+    if (code == NFV_OK && is_generated &&
+        (code = write_node_xml(h->topo, h->node_xml, err)) == NFV_OK)
         vm_d_crash_point(d, VM_OP_HOST_ADD, "after_define");
     /* The connection stays local until the lock is back: other threads
      * read h->conn under the lock. */
@@ -664,7 +674,9 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     /* The row and the journal completion commit together. */
     if ((code = vm_db_begin(d->db, err)) != NFV_OK)
         goto fail;
+    /* ... and its healing row (state up, its BMC). */
     if ((code = vm_db_host_insert(d->db, &row, &h->id, err)) != NFV_OK ||
+        (code = vm_heal_host_added(d, h, &bmc, err)) != NFV_OK ||
         (code = vm_db_op_finish(d->db, job.op_id, VM_OPS_DONE, NULL, vm_daemon_now_ms(), err)) !=
             NFV_OK) {
         vm_db_rollback(d->db);
@@ -709,6 +721,8 @@ fail:
     }
     if (is_generated && h->node_xml[0])
         unlink(h->node_xml);
+    if (bmc.is_set)
+        unlink(bmc.cfg.password_file);
     vm_d_host_detach(d, h);
     vm_job_end(&job, VM_OPS_FAILED, err ? err->msg : "failed", false);
     has_job = false;
@@ -805,6 +819,7 @@ enum nfv_code vm_daemon_host_remove(struct vm_daemon *d, const char *name, json_
         vm_d_host_detach(d, h);
         vm_d_host_free(d, h);
     }
+    vm_heal_host_removed(d, name);
     vm_d_event(d, VM_SEV_INFO, "host_removed", name, "removed");
     *ret = json_pack("{s:s,s:b}", "name", name, "removed", 1);
 out:

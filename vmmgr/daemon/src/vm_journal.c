@@ -12,6 +12,10 @@ static const char *const kind_names[VM_OP__COUNT] = {
     [VM_OP_VM_STOP] = "vm_stop",           [VM_OP_VM_REBOOT] = "vm_reboot",
     [VM_OP_VM_DELETE] = "vm_delete",       [VM_OP_VM_REPIN] = "vm_repin",
     [VM_OP_GROUP_CREATE] = "group_create",
+    [VM_OP_HOST_FENCE] = "host_fence",
+    [VM_OP_GROUP_PROMOTE] = "group_promote",
+    [VM_OP_VM_REBUILD] = "vm_rebuild",
+    [VM_OP_HOST_RECOVER] = "host_recover",
 };
 
 static const char *const state_names[VM_OPS__COUNT] = {
@@ -58,6 +62,12 @@ const char *vm_recovery_to_string(enum vm_recovery r)
     return (unsigned)r < VM_RECOVER__COUNT ? recovery_names[r] : "?";
 }
 
+bool vm_op_kind_is_heal(enum vm_op_kind k)
+{
+    return k == VM_OP_HOST_FENCE || k == VM_OP_GROUP_PROMOTE || k == VM_OP_VM_REBUILD ||
+           k == VM_OP_HOST_RECOVER;
+}
+
 enum vm_recovery vm_journal_decide(enum vm_op_kind kind, const struct vm_op_observed *obs)
 {
     switch (kind) {
@@ -65,6 +75,13 @@ enum vm_recovery vm_journal_decide(enum vm_op_kind kind, const struct vm_op_obse
         return obs->is_db_present ? VM_RECOVER_FINISH : VM_RECOVER_ROLLBACK;
     case VM_OP_HOST_REMOVE:
         return VM_RECOVER_FINISH;
+    case VM_OP_HOST_FENCE:
+    case VM_OP_GROUP_PROMOTE:
+    case VM_OP_VM_REBUILD:
+    case VM_OP_HOST_RECOVER:
+        /* Healing's entries are resumed by the healer from each host's
+         * persisted state (vm_heal.c), not decided here. */
+        return VM_RECOVER_DEFER;
     case VM_OP_GROUP_CREATE:
         /* Members are created by their own vm_create entries; the group row
          * is committed with the completion, like a host row. */

@@ -22,12 +22,15 @@ double vm_metrics_bucket_ms(unsigned i)
 
 void vm_metrics_observe(struct vm_metrics_ops *ops, enum vm_op_kind kind, int is_failed, double ms)
 {
-    struct vm_metrics_hist *h;
-    unsigned i;
-
     if ((unsigned)kind >= VM_OP__COUNT)
         return;
-    h = &ops->latency[kind][is_failed ? 1 : 0];
+    vm_metrics_hist_observe(&ops->latency[kind][is_failed ? 1 : 0], ms);
+}
+
+void vm_metrics_hist_observe(struct vm_metrics_hist *h, double ms)
+{
+    unsigned i;
+
     for (i = 0; i < VM_METRICS_N_BUCKETS; i++)
         if (ms <= bucket_ms[i])
             break;
@@ -116,6 +119,42 @@ char *vm_metrics_render(const struct vm_metrics_snapshot *snap, const struct vm_
 
     family(&b, "vmmgr_groups", "gauge", "Redundancy groups.");
     put(&b, "vmmgr_groups %u\n", snap->groups);
+
+    family(&b, "vmmgr_groups_unprotected", "gauge",
+           "Redundancy groups without a running ACT and SBY apart (lost, promoting, rebuilding).");
+    put(&b, "vmmgr_groups_unprotected %u\n", snap->groups_unprotected);
+
+    if (snap->heal_state_names[0]) {
+        family(&b, "vmmgr_hosts_heal", "gauge", "Hosts by healing state.");
+        for (int s = 0; s < HEAL_STATE_N; s++)
+            put(&b, "vmmgr_hosts_heal{state=\"%s\"} %u\n", snap->heal_state_names[s],
+                snap->hosts_heal[s]);
+    }
+
+    family(&b, "vmmgr_heal_hook_failures_total", "counter",
+           "VNF promotion hooks that failed after every attempt.");
+    put(&b, "vmmgr_heal_hook_failures_total %llu\n", (unsigned long long)ops->heal_hook_failures);
+
+    family(&b, "vmmgr_heal_duration_seconds", "histogram",
+           "Healing latency: detect (first sign to confirmed failed), promote (confirmed to "
+           "every SBY promoted), restore (confirmed to every lost member rebuilt).");
+    {
+        static const char *const phases[VM_HEAL__PHASES] = {"detect", "promote", "restore"};
+        for (int p = 0; p < VM_HEAL__PHASES; p++) {
+            const struct vm_metrics_hist *h = &ops->heal[p];
+            uint64_t cum = 0;
+            for (int i = 0; i < VM_METRICS_N_BUCKETS; i++) {
+                cum += h->buckets[i];
+                put(&b, "vmmgr_heal_duration_seconds_bucket{phase=\"%s\",le=\"%g\"} %llu\n",
+                    phases[p], bucket_ms[i] / 1000.0, (unsigned long long)cum);
+            }
+            put(&b, "vmmgr_heal_duration_seconds_bucket{phase=\"%s\",le=\"+Inf\"} %llu\n",
+                phases[p], (unsigned long long)h->count);
+            put(&b, "vmmgr_heal_duration_seconds_sum{phase=\"%s\"} %.6f\n", phases[p], h->sum_s);
+            put(&b, "vmmgr_heal_duration_seconds_count{phase=\"%s\"} %llu\n", phases[p],
+                (unsigned long long)h->count);
+        }
+    }
 
     family(&b, "vmmgr_journal_pending", "gauge", "Unfinished journal entries.");
     put(&b, "vmmgr_journal_pending %llu\n", (unsigned long long)snap->journal_pending);

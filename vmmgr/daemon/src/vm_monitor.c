@@ -9,13 +9,14 @@
  *    changes trigger a pin check;
  *  - retries journal entries recovery had to defer, prunes the event log.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_place, vm_host, vm_recover.
+ * Calls: vm_ctx, vm_job, vm_pins, vm_place, vm_host, vm_recover, vm_heal_state.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "nfv/log.h"
+#include "vm_heal_state.h"
 #include "vm_host.h"
 #include "vm_monitor.h"
 #include "vm_pins.h"
@@ -109,6 +110,7 @@ static void check_hosts(struct vm_daemon *d, int64_t now)
             h->next_retry_ms = now + h->backoff_ms;
             vm_d_event(d, VM_SEV_WARN, "host_unreachable", h->name,
                        "lost the connection to %s; reconnecting", h->uri);
+            vm_heal_feed(d, h, HEAL_IN_LIBVIRT_LOST);
         } else if (!h->conn && now >= h->next_retry_ms) {
             if (vm_host_connect(d, h, false))
                 vm_recover_reconcile(d);

@@ -29,6 +29,9 @@
 
 static enum plc_host_state plc_state_of(const struct host_rt *h)
 {
+    /* Healing: a suspect, failed or fenced host takes nothing new. */
+    if (h->heal.state != HEAL_UP)
+        return PLC_HOST_DOWN;
     switch (vm_host_state_effective(h->admin, h->conn != NULL)) {
     case VM_HOST_UP:
         return PLC_HOST_UP;

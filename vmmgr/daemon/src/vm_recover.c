@@ -289,6 +289,9 @@ void vm_recover_journal(struct vm_daemon *d)
             if (!is_pending)
                 continue;
         }
+        /* Healing's entries: the healer resumes them (vm_heal.c). */
+        if (vm_op_kind_is_heal(op->kind))
+            continue;
         if (op->kind == VM_OP_HOST_ADD || op->kind == VM_OP_HOST_REMOVE)
             r = recover_host_op(d, op);
         else

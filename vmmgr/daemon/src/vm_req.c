@@ -161,8 +161,8 @@ enum nfv_code vm_req_text_check(const char *field, const char *text, size_t max,
 
 enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err)
 {
-    static const char *const fields[] = {"name",     "uri",       "synthetic", "hwloc_xml",
-                                         "reserved", "dedicated", "labels",    NULL};
+    static const char *const fields[] = {"name",      "uri",    "synthetic", "hwloc_xml", "reserved",
+                                         "dedicated", "labels", "bmc",       NULL};
     struct vm_host_spec s = {0};
     const char *synthetic = NULL, *xml = NULL;
     struct pin_cpuset dummy;
@@ -203,6 +203,10 @@ enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, str
         nfv_err_prefix(err, "'dedicated'");
         return NFV_E_INVAL;
     }
+    s.bmc = json_object_get(body, "bmc");
+    if (s.bmc && !json_is_object(s.bmc) && !json_is_null(s.bmc))
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'bmc': must be an object {\"address\", \"user\", \"password\"}");
     v = json_object_get(body, "labels");
     if (v && !json_is_null(v)) {
         json_t *lv;

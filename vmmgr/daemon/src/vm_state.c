@@ -51,7 +51,7 @@ enum nfv_code vm_host_state_check_request(enum vm_host_state target, struct nfv_
 static const char *const guest_state_names[VM_GUEST__COUNT] = {
     [VM_GUEST_CREATING] = "creating", [VM_GUEST_STOPPED] = "stopped",
     [VM_GUEST_RUNNING] = "running",   [VM_GUEST_ERROR] = "error",
-    [VM_GUEST_DELETING] = "deleting",
+    [VM_GUEST_DELETING] = "deleting", [VM_GUEST_LOST] = "lost",
 };
 
 const char *vm_guest_state_to_string(enum vm_guest_state s)
@@ -112,6 +112,9 @@ static const struct guest_rule guest_rules[VM_GUEST__COUNT][VM_ACT__COUNT] = {
     [VM_GUEST_ERROR] = {R_DO(VM_GUEST_RUNNING), R_DO(VM_GUEST_STOPPED), R_NO,
                         R_DO(VM_GUEST_DELETING)},
     [VM_GUEST_DELETING] = {R_NO, R_NO, R_NO, R_NO},
+    /* Its host is fenced: healing rebuilds it elsewhere (or the operator
+     * recovers the host); nothing can be done to a domain on a dead host. */
+    [VM_GUEST_LOST] = {R_NO, R_NO, R_NO, R_NO},
 };
 
 enum nfv_code vm_guest_next(enum vm_guest_state state, enum vm_guest_action action,

@@ -60,6 +60,20 @@ struct vm_config {
     unsigned http_timeout_s;           /* idle connection (header, body) timeout */
     struct vm_auth_peers unix_peers;   /* unix_uid.N / unix_gid.N / unix_default_role */
     struct vm_uri_aliases uri_aliases; /* uri_alias.NAME = URI */
+    /* Healing (issue 12, docs/healing.md). */
+    bool is_heal_enabled;              /* heal: detect, fence, promote, rebuild (default on) */
+    unsigned heal_poll_ms;             /* heal_poll_ms: BMC poll period (default 1000) */
+    unsigned heal_bmc_timeout_ms;      /* heal_bmc_timeout_ms: one BMC exchange (1000) */
+    unsigned heal_fence_timeout_ms;    /* heal_fence_timeout_ms: power off read back (10000) */
+    unsigned heal_unreachable_periods; /* rule A: keepalive periods unreachable (3; 0 off) */
+    bool is_heal_unreachable_and_off;  /* rule B (on) */
+    bool is_heal_unreachable_and_sel;  /* rule C (on) */
+    bool is_heal_sel_alone;            /* rule D: a critical SEL event alone (off) */
+    unsigned heal_rebuild_retry_ms;    /* retry rebuilds that found no room (30000) */
+    char heal_hook_exec[PATH_MAX];     /* heal_hook_exec: program given JSON on stdin */
+    char heal_hook_url[512];           /* heal_hook_url: http(s) webhook (POST JSON) */
+    unsigned heal_hook_timeout_ms;     /* each hook attempt (2000) */
+    unsigned heal_hook_attempts;       /* attempts per hook (3) */
 };
 
 /* Fills @c with the documented defaults. */

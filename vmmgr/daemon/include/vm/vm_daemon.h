@@ -99,6 +99,17 @@ enum nfv_code vm_daemon_group_list(struct vm_daemon *d, json_t **ret, struct nfv
 enum nfv_code vm_daemon_group_show(struct vm_daemon *d, const char *name, json_t **ret,
                                    struct nfv_err *err);
 
+/* Healing (issue 12): each host's state and each group's protection. */
+enum nfv_code vm_daemon_heal_status(struct vm_daemon *d, json_t **ret, struct nfv_err *err);
+/* The newest @limit (1..1000) healing events, oldest first. */
+enum nfv_code vm_daemon_heal_history(struct vm_daemon *d, unsigned limit, json_t **ret,
+                                     struct nfv_err *err);
+/* Body {"confirm_dead": true}: the operator says host @name is off. */
+enum nfv_code vm_daemon_host_fence(struct vm_daemon *d, const char *name, const json_t *body,
+                                   json_t **ret, struct nfv_err *err);
+/* A repaired host: its stale domains removed, back up. */
+enum nfv_code vm_daemon_host_recover(struct vm_daemon *d, const char *name, json_t **ret,
+                                     struct nfv_err *err);
 enum nfv_code vm_daemon_op_list(struct vm_daemon *d, unsigned limit, json_t **ret,
                                 struct nfv_err *err);
 enum nfv_code vm_daemon_op_show(struct vm_daemon *d, int64_t id, json_t **ret, struct nfv_err *err);

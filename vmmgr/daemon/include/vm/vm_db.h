@@ -23,7 +23,7 @@
 #include "vm/vm_req.h"
 #include "vm/vm_state.h"
 
-#define VM_DB_SCHEMA_VERSION 3
+#define VM_DB_SCHEMA_VERSION 4
 #define VM_CPULIST_STR_MAX   2048
 
 struct vm_db;
@@ -220,5 +220,38 @@ enum nfv_code vm_db_group_list(struct vm_db *db, vm_db_group_cb cb, void *opaque
                                struct nfv_err *err);
 /* Deletes a group that has no members left (no-op otherwise). */
 enum nfv_code vm_db_group_prune(struct vm_db *db, struct nfv_err *err);
+
+/* Sets VM @name's redundancy role (a promotion). */
+enum nfv_code vm_db_vm_set_role(struct vm_db *db, const char *name, enum vm_role role,
+                                int64_t now_ms, struct nfv_err *err);
+
+/* ---- healing (vm_db_sqlite_heal.c) ---- */
+
+/* One host's healing state and BMC (no password: that is a 0600 file). */
+struct vm_db_heal {
+    int64_t host_id;
+    char state[16]; /* heal_state_to_string() */
+    int64_t since_ms;
+    char reason[128];
+    char bmc_address[256]; /* "" = no BMC */
+    char bmc_user[17];
+    char last_critical[32]; /* heal_sel_kind_to_string(), "" = none */
+};
+
+/* Inserts or replaces @h's row. */
+enum nfv_code vm_db_heal_put(struct vm_db *db, const struct vm_db_heal *h, struct nfv_err *err);
+/* NFV_E_NOENT when the host has no row (a host of schema 3: up, no BMC). */
+enum nfv_code vm_db_heal_get(struct vm_db *db, int64_t host_id, struct vm_db_heal *ret,
+                             struct nfv_err *err);
+
+/* A domain a fenced host may still hold (its VM was rebuilt elsewhere):
+ * destroyed and undefined when the host is recovered. */
+enum nfv_code vm_db_stale_add(struct vm_db *db, int64_t host_id, const char *uuid,
+                              const char *name, struct nfv_err *err);
+typedef int (*vm_db_stale_cb)(void *opaque, const char *uuid, const char *name);
+enum nfv_code vm_db_stale_list(struct vm_db *db, int64_t host_id, vm_db_stale_cb cb, void *opaque,
+                               struct nfv_err *err);
+enum nfv_code vm_db_stale_delete(struct vm_db *db, int64_t host_id, const char *uuid,
+                                 struct nfv_err *err);
 
 #endif /* VM_DB_H */

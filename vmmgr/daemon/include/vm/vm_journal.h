@@ -28,10 +28,18 @@ enum vm_op_kind {
     VM_OP_VM_DELETE, /* destroy, undefine, release cores */
     VM_OP_VM_REPIN,  /* re-apply a plan after drift */
     VM_OP_GROUP_CREATE,
+    VM_OP_HOST_FENCE,    /* healing: BMC power off read back off, or destroy through libvirt */
+    VM_OP_GROUP_PROMOTE, /* healing: an SBY becomes the ACT (roles, then the VNF hook) */
+    VM_OP_VM_REBUILD,    /* healing: a lost member re-created elsewhere (payload: its spec) */
+    VM_OP_HOST_RECOVER,  /* operator: a repaired host's stale domains removed, back up */
     VM_OP__COUNT
 };
 
 const char *vm_op_kind_to_string(enum vm_op_kind k);
+/* True for healing's kinds (fence, promote, rebuild, recover): start-up
+ * recovery leaves them to the healer, which resumes them from each host's
+ * persisted healing state. */
+bool vm_op_kind_is_heal(enum vm_op_kind k);
 enum vm_op_kind vm_op_kind_from_string(const char *s);
 
 enum vm_op_state {

@@ -17,6 +17,10 @@
 #include "vm/vm_journal.h"
 #include "vm/vm_state.h"
 
+/* Healing states as healing/'s heal/sm.h counts them (up, suspect, failed,
+ * fenced, evacuated); the daemon passes their names in the snapshot. */
+#define HEAL_STATE_N 5
+
 /* Histogram upper bounds in milliseconds; +Inf is implicit. */
 #define VM_METRICS_N_BUCKETS 10
 
@@ -33,6 +37,9 @@ struct vm_metrics_snapshot {
     unsigned pus_total[VM_POOL__COUNT];
     unsigned pus_used[VM_POOL__COUNT]; /* held by a VM's allocation */
     unsigned groups;
+    unsigned groups_unprotected; /* a member lost, promoting or rebuilding */
+    unsigned hosts_heal[HEAL_STATE_N];               /* hosts by healing state */
+    const char *heal_state_names[HEAL_STATE_N];      /* their names (NULL: not shown) */
     uint64_t events_total;
     uint64_t journal_pending;
     double uptime_s;
@@ -45,7 +52,13 @@ struct vm_metrics_hist {
     double sum_s;
 };
 
+/* Healing's latencies: first sign -> confirmed failed; confirmed -> every
+ * SBY promoted; confirmed -> every lost member rebuilt. */
+enum vm_heal_phase { VM_HEAL_DETECT, VM_HEAL_PROMOTE, VM_HEAL_RESTORE, VM_HEAL__PHASES };
+
 struct vm_metrics_ops {
+    struct vm_metrics_hist heal[VM_HEAL__PHASES];
+    uint64_t heal_hook_failures;
     struct vm_metrics_hist latency[VM_OP__COUNT][2]; /* [kind][0 ok, 1 failed] */
     uint64_t drift_events;
     uint64_t host_disconnects;
@@ -55,6 +68,9 @@ struct vm_metrics_ops {
 
 /* Records one finished operation of @kind that took @ms milliseconds. */
 void vm_metrics_observe(struct vm_metrics_ops *ops, enum vm_op_kind kind, int is_failed, double ms);
+
+/* Adds one observation of @ms milliseconds to @h. */
+void vm_metrics_hist_observe(struct vm_metrics_hist *h, double ms);
 
 /* Upper bound of bucket @i in milliseconds. */
 double vm_metrics_bucket_ms(unsigned i);

@@ -71,6 +71,7 @@ struct vm_host_spec {
     const char *reserved;  /* PU list kept for the host OS (may be NULL) */
     const char *dedicated; /* PU list for pinned VMs (NULL: all not reserved) */
     const json_t *labels;  /* object of string values, or NULL */
+    const json_t *bmc;     /* {"address","user","password"} (checked by vmmgrd), or NULL */
 };
 
 /*

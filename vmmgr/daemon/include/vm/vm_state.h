@@ -44,6 +44,7 @@ enum vm_guest_state {
     VM_GUEST_RUNNING,  /* running with its plan applied */
     VM_GUEST_ERROR,    /* an operation failed half-way; delete or start again */
     VM_GUEST_DELETING, /* journaled delete in progress */
+    VM_GUEST_LOST,     /* its host failed and was fenced: healing replaces it */
     VM_GUEST__COUNT
 };
 
