@@ -28,7 +28,8 @@ struct bmc_slot {
     struct heal_mon_config cfg;
     struct heal_mon *mon; /* NULL until opened / after a failure */
     int64_t next_open_ms;
-    bool is_seen; /* still configured at the last pass */
+    unsigned n_misses; /* polls in a row without an answer */
+    bool is_seen;      /* still configured at the last pass */
 };
 
 struct healer {
@@ -64,6 +65,11 @@ static void slot_close(struct healer *hl, struct bmc_slot *s)
     s->mon = NULL;
 }
 
+/* Polls in a row a BMC may miss before it counts as silent: one lost UDP
+ * exchange (ipmi_sim drops sessions now and then, real BMCs too) must not
+ * make a healthy host suspect. */
+#define BMC_MISSES 3
+
 /* One poll of one BMC: the inputs it means, and a status line. */
 static unsigned poll_one(struct healer *hl, struct bmc_slot *s, int64_t now,
                          struct heal_input *inputs, char *status, size_t status_size)
@@ -75,8 +81,10 @@ static unsigned poll_one(struct healer *hl, struct bmc_slot *s, int64_t now,
     memset(&poll, 0, sizeof(poll));
     if (!s->mon) {
         if (now < s->next_open_ms) {
-            snprintf(status, status_size, "no answer (retrying)");
-            return heal_mon_poll_inputs(NFV_E_TIMEOUT, &poll, (uint64_t)now, inputs);
+            snprintf(status, status_size, "no answer (%u in a row, retrying)", s->n_misses);
+            return s->n_misses < BMC_MISSES
+                       ? 0
+                       : heal_mon_poll_inputs(NFV_E_TIMEOUT, &poll, (uint64_t)now, inputs);
         }
         code = hl->drv->open(&s->cfg, &s->mon, &e);
         if (code != NFV_OK) {
@@ -90,9 +98,14 @@ static unsigned poll_one(struct healer *hl, struct bmc_slot *s, int64_t now,
         code = hl->drv->poll(s->mon, &poll, &e);
     if (code != NFV_OK) {
         /* Our own message (heal/mon.h never quotes the BMC). */
-        snprintf(status, status_size, "%.90s", e.msg[0] ? e.msg : "no answer");
+        s->n_misses++;
+        snprintf(status, status_size, "%.70s (%u in a row)", e.msg[0] ? e.msg : "no answer",
+                 s->n_misses);
         slot_close(hl, s);
+        if (s->n_misses < BMC_MISSES)
+            return 0;
     } else {
+        s->n_misses = 0;
         snprintf(status, status_size, "power %s, %u new SEL event(s)",
                  heal_power_to_string(poll.power), poll.n_events);
     }
@@ -268,14 +281,21 @@ static void fence_host(struct healer *hl, struct host_rt *h)
  * is up (healing and libvirt), no job on it. Lock held. */
 static struct vm_rt *standby_of(struct vm_daemon *d, const struct vm_rt *act)
 {
+    struct vm_rt *suspect = NULL;
+
+    /* A host merely suspect (its BMC silent, say) still runs its guests:
+     * its SBY is taken when no SBY on a host that is up exists. */
     for (size_t i = 0; i < d->n_vms; i++) {
         struct vm_rt *v = d->vms[i];
-        if (v != act && v->role == VM_ROLE_SBY && strcmp(v->group, act->group) == 0 &&
-            v->host != act->host && v->state == VM_GUEST_RUNNING && !v->job &&
-            v->host->heal.state == HEAL_UP && v->host->conn)
+        if (v == act || v->role != VM_ROLE_SBY || strcmp(v->group, act->group) != 0 ||
+            v->host == act->host || v->state != VM_GUEST_RUNNING || v->job || !v->host->conn)
+            continue;
+        if (v->host->heal.state == HEAL_UP)
             return v;
+        if (v->host->heal.state == HEAL_SUSPECT && !suspect)
+            suspect = v;
     }
-    return NULL;
+    return suspect;
 }
 
 static char *promote_json(const struct vm_rt *new_act, const char *old_act, const char *old_host,
@@ -671,6 +691,82 @@ static bool has_todo(struct vm_daemon *d)
     return false;
 }
 
+/* A pending promotion, fence or recover entry a crash left behind. */
+struct pending_other {
+    int64_t id;
+    enum vm_op_kind kind;
+    char step[32];
+    char *payload;
+};
+
+struct other_list {
+    struct pending_other *v;
+    size_t n, cap;
+};
+
+static int other_cb(void *opaque, const struct vm_db_op *op)
+{
+    struct other_list *l = opaque;
+
+    if (!vm_op_kind_is_heal(op->kind) || op->kind == VM_OP_VM_REBUILD)
+        return 0;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        struct pending_other *v = realloc(l->v, cap * sizeof(*v));
+        if (!v)
+            return 1;
+        l->v = v;
+        l->cap = cap;
+    }
+    l->v[l->n].id = op->id;
+    l->v[l->n].kind = op->kind;
+    snprintf(l->v[l->n].step, sizeof(l->v[0].step), "%s", op->step);
+    l->v[l->n].payload = op->payload ? strdup(op->payload) : NULL;
+    l->n++;
+    return 0;
+}
+
+/*
+ * After a crash: a promotion whose roles were committed ("roles") owes the
+ * VNF its hook, which runs now (at least once); one that had not got there
+ * is rolled back (the fenced host's state promotes again). A fence or a
+ * recover is rolled back: the host's persisted state retries the fence,
+ * the operator the recover. Lock held; dropped around hooks.
+ */
+static void resume_others(struct vm_daemon *d)
+{
+    struct other_list l = {0};
+
+    vm_db_op_list(d->db, true, 100000, other_cb, &l, NULL);
+    for (size_t i = 0; i < l.n; i++) {
+        struct pending_other *o = &l.v[i];
+        if (o->kind == VM_OP_GROUP_PROMOTE && strcmp(o->step, "roles") == 0) {
+            json_t *p = json_loads(o->payload ? o->payload : "{}", 0, NULL);
+            struct vm_rt *v = vm_d_vm_find(d, json_string_value(json_object_get(p, "new_act")) ?: "");
+            char *hook = v ? promote_json(v, json_string_value(json_object_get(p, "old_act")) ?: "?",
+                                          json_string_value(json_object_get(p, "host")) ?: "?",
+                                          "resumed after a vmmgrd restart")
+                           : NULL;
+            json_decref(p);
+            if (hook) {
+                char name[VM_NAME_MAX];
+                snprintf(name, sizeof(name), "%s", v->name);
+                vm_d_unlock(d);
+                vm_heal_hook_run(d, name, hook);
+                vm_d_lock(d);
+                free(hook);
+            }
+            vm_db_op_finish(d->db, o->id, VM_OPS_DONE, NULL, vm_daemon_now_ms(), NULL);
+        } else {
+            vm_db_op_finish(d->db, o->id, VM_OPS_ROLLED_BACK,
+                            "vmmgrd restarted; resumed from the host's healing state",
+                            vm_daemon_now_ms(), NULL);
+        }
+        free(o->payload);
+    }
+    free(l.v);
+}
+
 void *vm_heal_main(void *arg)
 {
     struct healer hl = {.d = arg, .drv = &heal_mon_ipmi};
@@ -688,6 +784,7 @@ void *vm_heal_main(void *arg)
         if (!is_resumed) {
             /* Rebuilds a crash interrupted finish before anything new. */
             is_resumed = true;
+            resume_others(d);
             retry_pending(d, NULL);
         }
         if (now >= next_poll) {

@@ -22,9 +22,11 @@ enum group_prot { PROT_PROTECTED, PROT_DEGRADED, PROT_PROMOTING, PROT_REBUILDING
 
 static const char *const prot_names[] = {"protected", "degraded", "promoting", "rebuilding"};
 
+/* A host whose guests count for protection: up, or merely suspect (its
+ * guests still run; a failure would be confirmed first). */
 static bool host_ok(const struct host_rt *h)
 {
-    return h->heal.state == HEAL_UP && h->conn;
+    return (h->heal.state == HEAL_UP || h->heal.state == HEAL_SUSPECT) && h->conn;
 }
 
 /* Groups with a rebuild journaled and not ended (from their payloads). */

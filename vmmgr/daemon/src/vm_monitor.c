@@ -49,7 +49,10 @@ static void handle_notes(struct vm_daemon *d)
         struct vm_rt *vm = vm_d_vm_find_uuid(d, notes[i].uuid);
         /* A VM with a job: the job sets its state and checks its pins. */
         if (!vm || vm->host->id != notes[i].host_id || vm->job || vm->state == VM_GUEST_CREATING ||
-            vm->state == VM_GUEST_DELETING)
+            vm->state == VM_GUEST_DELETING || vm->state == VM_GUEST_LOST)
+            continue;
+        /* A host being fenced: its domains stop because we stop them. */
+        if (vm->host->heal.state == HEAL_FAILED || vm->host->heal.state == HEAL_FENCED)
             continue;
         switch (notes[i].ev) {
         case VM_HV_EV_STARTED:
