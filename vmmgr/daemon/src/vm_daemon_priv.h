@@ -99,6 +99,9 @@ struct vm_rt {
      * repair), or NULL. Other jobs on it are refused; domain events and
      * reconcile leave it alone (the job sets the outcome). */
     struct vm_job *job;
+    /* It crashed on a host that is up: the healer restarts it in place
+     * (and promotes its SBY if that fails). */
+    bool is_crash_restart;
 };
 
 /* A libvirt domain event queued by the event thread for the monitor. */

@@ -655,6 +655,41 @@ static void rebuild_host(struct vm_daemon *d, struct host_rt *h)
     vm_heal_feed(d, h, HEAL_IN_EVACUATED);
 }
 
+/*
+ * VMs that crashed on a host that is up (QEMU killed, guest crash): started
+ * again in place, pins verified (the start path). If that fails and the VM
+ * was a group's ACT, its SBY is promoted. Lock held; dropped meanwhile.
+ */
+static void restart_crashed(struct vm_daemon *d)
+{
+    for (size_t i = 0; i < d->n_vms && !d->is_stopping; i++) {
+        struct vm_rt *v = d->vms[i], *sby;
+        char name[VM_NAME_MAX];
+        json_t *ret = NULL;
+        struct nfv_err e = {0};
+        enum nfv_code code;
+        if (!v->is_crash_restart || v->job)
+            continue;
+        v->is_crash_restart = false;
+        if (v->host->heal.state != HEAL_UP || v->state != VM_GUEST_STOPPED)
+            continue; /* the host is failing: host healing takes over */
+        snprintf(name, sizeof(name), "%s", v->name);
+        vm_d_unlock(d);
+        code = vm_daemon_vm_action(d, name, "start", NULL, &ret, &e);
+        json_decref(ret);
+        vm_d_lock(d);
+        v = vm_d_vm_find(d, name);
+        if (code == NFV_OK) {
+            vm_d_event(d, VM_SEV_WARN, "vm_restarted", name, "restarted in place after a crash");
+        } else if (v) {
+            vm_d_event(d, VM_SEV_ERR, "vm_restart_failed", name, "restart in place: %s", e.msg);
+            if (v->role == VM_ROLE_ACT && v->group[0] && !v->job && (sby = standby_of(d, v)))
+                promote_one(d, v, sby, "the ACT crashed and could not be restarted");
+        }
+        i = (size_t)-1; /* the lock was dropped: look again from the start */
+    }
+}
+
 /* Runs what the state machines asked for: one action per host per pass,
  * hosts by id (the lock is dropped by each job). Lock held. */
 static void run_todo(struct healer *hl)
@@ -792,6 +827,7 @@ void *vm_heal_main(void *arg)
             poll_all(&hl);
         }
         run_todo(&hl);
+        restart_crashed(d);
         /* Work left (a host busy with another job): look again soon. */
         wait = has_todo(d) ? 20 : next_poll - vm_d_mono_ms();
         if (wait > 0)

@@ -211,7 +211,8 @@ static bool is_heal_event(const char *type)
     static const char *const types[] = {
         "heal",           "heal_host",          "heal_hook",      "host_fenced",
         "host_fence_failed", "vm_promoted",     "vm_rebuilt",     "vm_rebuild_failed",
-        "vm_lost",        "group_degraded",     "host_recovered", NULL};
+        "vm_lost",        "group_degraded",     "host_recovered", "vm_crashed",
+        "vm_restarted",   "vm_restart_failed",  NULL};
 
     for (int i = 0; types[i]; i++)
         if (strcmp(type, types[i]) == 0)

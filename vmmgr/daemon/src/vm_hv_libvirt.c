@@ -57,6 +57,7 @@ static const char *const dom_event_names[VM_HV_EV__COUNT] = {
     [VM_HV_EV_DEFINED] = "defined",   [VM_HV_EV_UNDEFINED] = "undefined",
     [VM_HV_EV_STARTED] = "started",   [VM_HV_EV_STOPPED] = "stopped",
     [VM_HV_EV_REBOOTED] = "rebooted", [VM_HV_EV_TUNED] = "tuned",
+    [VM_HV_EV_CRASHED] = "crashed",
     [VM_HV_EV_OTHER] = "other",
 };
 
@@ -238,13 +239,18 @@ static int lifecycle_cb(virConnectPtr c, virDomainPtr dom, int event, int detail
         ev = VM_HV_EV_STARTED;
         break;
     case VIR_DOMAIN_EVENT_STOPPED:
+        /* QEMU killed or died (FAILED), or the guest crashed (CRASHED):
+         * healing restarts it in place; a destroy or shutdown is ours. */
+        ev = detail == VIR_DOMAIN_EVENT_STOPPED_FAILED || detail == VIR_DOMAIN_EVENT_STOPPED_CRASHED
+                 ? VM_HV_EV_CRASHED
+                 : VM_HV_EV_STOPPED;
+        break;
     case VIR_DOMAIN_EVENT_SHUTDOWN:
-        ev = event == VIR_DOMAIN_EVENT_SHUTDOWN ? VM_HV_EV_OTHER : VM_HV_EV_STOPPED;
+        ev = VM_HV_EV_OTHER;
         break;
     default:
         break;
     }
-    (void)detail;
     report(hc, dom, ev);
     return 0;
 }

@@ -69,6 +69,16 @@ static void handle_notes(struct vm_daemon *d)
                               : notes[i].ev == VM_HV_EV_REBOOTED ? "after reboot"
                                                                  : "after start");
             break;
+        case VM_HV_EV_CRASHED:
+            if (vm->state == VM_GUEST_RUNNING) {
+                vm->state = VM_GUEST_STOPPED;
+                vm_db_vm_set_state(d->db, vm->name, vm->state, vm_daemon_now_ms(), NULL);
+                vm_d_event(d, VM_SEV_ERR, "vm_crashed", vm->name,
+                           "stopped by a failure on %s; restarting it in place", vm->host->name);
+                vm->is_crash_restart = d->cfg.is_heal_enabled;
+                pthread_cond_broadcast(&d->cond);
+            }
+            break;
         case VM_HV_EV_STOPPED:
             if (vm->state == VM_GUEST_RUNNING) {
                 vm->state = VM_GUEST_STOPPED;

@@ -45,7 +45,8 @@ enum vm_hv_dom_event {
     VM_HV_EV_STARTED,
     VM_HV_EV_STOPPED,
     VM_HV_EV_REBOOTED,
-    VM_HV_EV_TUNED, /* <cputune> changed (vcpupin, emulatorpin) */
+    VM_HV_EV_TUNED,   /* <cputune> changed (vcpupin, emulatorpin) */
+    VM_HV_EV_CRASHED, /* stopped by a failure (QEMU died, guest crash), not by a request */
     VM_HV_EV_OTHER,
     VM_HV_EV__COUNT
 };
