@@ -312,71 +312,105 @@ static char *promote_json(const struct vm_rt *new_act, const char *old_act, cons
     return text;
 }
 
-/* Promotes one group: roles in one transaction, then the hook. Lock held;
- * dropped around the hook. False if the job could not start (retry). */
-static bool promote_one(struct vm_daemon *d, struct vm_rt *act, struct vm_rt *sby,
-                        const char *reason)
-{
+/* One promotion in flight: the ACT lost, its SBY, their job. */
+struct promotion {
+    struct vm_rt *act, *sby;
     struct vm_job job;
-    char old_act[VM_NAME_MAX], old_host[VM_NAME_MAX], group[VM_NAME_MAX], *hook;
-    json_t *pj = json_pack("{s:s,s:s,s:s}", "new_act", sby->name, "old_act", act->name, "host",
-                           act->host->name);
-    char *payload = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
-    struct nfv_err e = {0};
+    char *hook; /* JSON for the VNF, built under the lock */
+    char sby_name[VM_NAME_MAX];
+};
 
-    json_decref(pj);
-    snprintf(old_act, sizeof(old_act), "%s", act->name);
-    snprintf(old_host, sizeof(old_host), "%s", act->host->name);
-    snprintf(group, sizeof(group), "%s", act->group);
-    if (vm_db_begin(d->db, &e) != NFV_OK) {
+/*
+ * Promotes @n groups at once: every journal entry and role in ONE
+ * transaction (a rack failure costs one commit, not one per group), then
+ * the hooks without the lock, then the entries closed. @reason goes to the
+ * hooks. Returns how many were promoted (0 when the transaction failed: the
+ * caller retries). Lock held; dropped around the hooks.
+ */
+static size_t promote_many(struct vm_daemon *d, struct promotion *p, size_t n, const char *reason)
+{
+    struct nfv_err e = {0};
+    size_t n_begun = 0;
+    bool is_ok = true;
+
+    if (vm_db_begin(d->db, &e) != NFV_OK)
+        return 0;
+    for (; n_begun < n && is_ok; n_begun++) {
+        struct promotion *q = &p[n_begun];
+        json_t *pj = json_pack("{s:s,s:s,s:s}", "new_act", q->sby->name, "old_act", q->act->name,
+                               "host", q->act->host->name);
+        char *payload = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
+        json_decref(pj);
+        if (vm_job_begin(d, &q->job, VM_OP_GROUP_PROMOTE, "promote", q->sby, NULL, true,
+                         q->sby->group, payload, &e) != NFV_OK) {
+            free(payload);
+            is_ok = false;
+            break;
+        }
         free(payload);
-        return false;
+        is_ok = vm_job_claim_vm(&q->job, q->act, NULL) == NFV_OK &&
+                vm_db_vm_set_role(d->db, q->sby->name, VM_ROLE_ACT, vm_daemon_now_ms(), &e) ==
+                    NFV_OK &&
+                vm_db_vm_set_role(d->db, q->act->name, VM_ROLE_SBY, vm_daemon_now_ms(), &e) ==
+                    NFV_OK;
+        if (is_ok)
+            vm_job_step(&q->job, "roles");
     }
-    if (vm_job_begin(d, &job, VM_OP_GROUP_PROMOTE, "promote", sby, NULL, true, group, payload,
-                     &e) != NFV_OK) {
+    if (!is_ok || vm_db_commit(d->db, &e) != NFV_OK) {
         vm_db_rollback(d->db);
-        free(payload);
-        return false;
+        for (size_t i = 0; i < n_begun; i++) {
+            p[i].job.op_id = 0; /* rolled back with the transaction */
+            vm_job_end(&p[i].job, VM_OPS_FAILED, "roles not written", false);
+        }
+        return 0;
     }
-    free(payload);
-    if (vm_job_claim_vm(&job, act, NULL) != NFV_OK ||
-        vm_db_vm_set_role(d->db, sby->name, VM_ROLE_ACT, vm_daemon_now_ms(), &e) != NFV_OK ||
-        vm_db_vm_set_role(d->db, act->name, VM_ROLE_SBY, vm_daemon_now_ms(), &e) != NFV_OK) {
-        vm_db_rollback(d->db);
-        vm_job_end(&job, VM_OPS_FAILED, "roles not written", false);
-        return false;
+    for (size_t i = 0; i < n; i++) {
+        struct promotion *q = &p[i];
+        char old_act[VM_NAME_MAX], old_host[VM_NAME_MAX];
+        snprintf(old_act, sizeof(old_act), "%s", q->act->name);
+        snprintf(old_host, sizeof(old_host), "%s", q->act->host->name);
+        snprintf(q->sby_name, sizeof(q->sby_name), "%s", q->sby->name);
+        q->sby->role = VM_ROLE_ACT;
+        q->act->role = VM_ROLE_SBY;
+        vm_place_vm_removed(d, q->sby); /* roles matter to placement: re-add */
+        vm_place_vm_added(d, q->sby);
+        vm_place_vm_removed(d, q->act);
+        vm_place_vm_added(d, q->act);
+        vm_d_event(d, VM_SEV_WARN, "vm_promoted", q->sby->name,
+                   "ACT of group '%s' (was SBY) in place of %s on %s: %s", q->sby->group, old_act,
+                   old_host, reason);
+        q->hook = promote_json(q->sby, old_act, old_host, reason);
     }
-    vm_job_step(&job, "roles");
-    if (vm_db_commit(d->db, &e) != NFV_OK) {
-        vm_db_rollback(d->db);
-        vm_job_end(&job, VM_OPS_FAILED, "roles not written", false);
-        return false;
-    }
-    sby->role = VM_ROLE_ACT;
-    act->role = VM_ROLE_SBY;
-    vm_place_vm_removed(d, sby); /* roles matter to placement: re-add */
-    vm_place_vm_added(d, sby);
-    vm_place_vm_removed(d, act);
-    vm_place_vm_added(d, act);
-    vm_d_event(d, VM_SEV_WARN, "vm_promoted", sby->name, "ACT of group '%s' (was SBY) in place of %s on %s: %s",
-               group, old_act, old_host, reason);
     vm_d_crash_point(d, VM_OP_GROUP_PROMOTE, "after_roles");
-    hook = promote_json(sby, old_act, old_host, reason);
-    vm_job_leave(&job);
-    if (hook)
-        vm_heal_hook_run(d, sby->name, hook);
-    vm_job_reenter(&job);
-    free(hook);
-    vm_job_end(&job, VM_OPS_DONE, NULL, false);
-    return true;
+    /* The claimed VMs stay (nobody removes a claimed VM); the hooks run
+     * unlocked, one after the other (each bounded by its timeout). */
+    vm_d_unlock(d);
+    for (size_t i = 0; i < n; i++)
+        if (p[i].hook && (d->cfg.heal_hook_exec[0] || d->cfg.heal_hook_url[0]))
+            vm_heal_hook_run(d, p[i].sby_name, p[i].hook);
+    vm_d_lock(d);
+    for (size_t i = 0; i < n; i++) {
+        free(p[i].hook);
+        p[i].hook = NULL;
+        vm_job_end(&p[i].job, VM_OPS_DONE, NULL, false);
+    }
+    return n;
 }
 
-/* Every VM on fenced @h is lost; each ACT's SBY is promoted. Lock held. */
+/* Every VM on fenced @h is lost; each ACT's SBY is promoted, all in one
+ * transaction. Lock held. */
 static void promote_host(struct vm_daemon *d, struct host_rt *h)
 {
+    struct promotion *p = calloc(d->n_vms ? d->n_vms : 1, sizeof(*p));
+    size_t n = 0;
     bool is_done = true;
+    char reason[sizeof(h->heal_reason)];
     int64_t id = h->id;
 
+    if (!p)
+        return;
+    snprintf(reason, sizeof(reason), "%s", h->heal_reason);
+    vm_db_begin(d->db, NULL);
     for (size_t i = 0; i < d->n_vms; i++) {
         struct vm_rt *v = d->vms[i];
         if (v->host != h || v->job || v->state == VM_GUEST_LOST)
@@ -385,6 +419,7 @@ static void promote_host(struct vm_daemon *d, struct host_rt *h)
         vm_db_vm_set_state(d->db, v->name, VM_GUEST_LOST, vm_daemon_now_ms(), NULL);
         vm_d_event(d, VM_SEV_ERR, "vm_lost", v->name, "host %s fenced", h->name);
     }
+    vm_db_commit(d->db, NULL);
     for (size_t i = 0; i < d->n_vms; i++) {
         struct vm_rt *act = d->vms[i], *sby;
         if (act->host != h || act->role != VM_ROLE_ACT || !act->group[0])
@@ -399,20 +434,27 @@ static void promote_host(struct vm_daemon *d, struct host_rt *h)
                        act->name, h->name);
             continue;
         }
-        if (!promote_one(d, act, sby, h->heal_reason)) {
-            is_done = false; /* the next pass retries */
-            break;
-        }
-        /* The lock was dropped: the VM list may have changed. */
-        if (!(h = vm_d_host_find_id(d, id)))
-            return;
-        i = (size_t)-1;
+        p[n].act = act;
+        p[n].sby = sby;
+        n++;
     }
-    if (is_done) {
+    if (n && promote_many(d, p, n, reason) != n)
+        is_done = false; /* the next pass retries */
+    free(p);
+    if (is_done && (h = vm_d_host_find_id(d, id))) {
         h->heal_todo &= ~TODO(HEAL_ACT_PROMOTE);
         vm_metrics_hist_observe(&d->metrics.heal[VM_HEAL_PROMOTE],
                                 (double)(vm_d_mono_ms() - h->heal_failed_ms));
     }
+}
+
+/* Promotes @act's group around it (a crash that could not be restarted). */
+static void promote_one(struct vm_daemon *d, struct vm_rt *act, struct vm_rt *sby,
+                        const char *reason)
+{
+    struct promotion p = {.act = act, .sby = sby};
+
+    promote_many(d, &p, 1, reason);
 }
 
 /* ---- rebuild ---- */
@@ -613,6 +655,17 @@ static unsigned retry_pending(struct vm_daemon *d, const char *from)
     return n_left;
 }
 
+/* True while some host waits for a fence or its promotions: those come
+ * before any rebuild (a rack failing host by host must not wait for the
+ * first host's rebuilds to see its SBYs promoted). Lock held. */
+static bool is_urgent(const struct vm_daemon *d)
+{
+    for (size_t i = 0; i < d->n_hosts; i++)
+        if (d->hosts[i]->heal_todo & (TODO(HEAL_ACT_FENCE) | TODO(HEAL_ACT_PROMOTE)))
+            return true;
+    return false;
+}
+
 /* Rebuilds every lost VM of fenced @h; once none is left (and no rebuild
  * from it is pending) the host is EVACUATED. Lock held. */
 static void rebuild_host(struct vm_daemon *d, struct host_rt *h)
@@ -640,6 +693,8 @@ static void rebuild_host(struct vm_daemon *d, struct host_rt *h)
         i = (size_t)-1; /* the lock was dropped: start over (rebuilt ones are gone) */
         if (n_left)
             break;
+        if (is_urgent(d))
+            return; /* a new failure: its fence and promotions first */
     }
     if (!n_left)
         n_left = retry_pending(d, h->name);
@@ -690,8 +745,9 @@ static void restart_crashed(struct vm_daemon *d)
     }
 }
 
-/* Runs what the state machines asked for: one action per host per pass,
- * hosts by id (the lock is dropped by each job). Lock held. */
+/* Runs what the state machines asked for: fences and promotions of every
+ * host first, then rebuilds; hosts by id (the lock is dropped by each
+ * job). Lock held. */
 static void run_todo(struct healer *hl)
 {
     struct vm_daemon *d = hl->d;
@@ -704,16 +760,18 @@ static void run_todo(struct healer *hl)
     for (size_t i = 0; i < d->n_hosts; i++)
         if (d->hosts[i]->id && d->hosts[i]->heal_todo)
             ids[n++] = d->hosts[i]->id;
-    for (size_t i = 0; i < n && !d->is_stopping; i++) {
-        struct host_rt *h = vm_d_host_find_id(d, ids[i]);
-        if (!h)
-            continue;
-        if (h->heal_todo & TODO(HEAL_ACT_FENCE))
-            fence_host(hl, h);
-        else if (h->heal_todo & TODO(HEAL_ACT_PROMOTE))
-            promote_host(d, h);
-        else if (h->heal_todo & TODO(HEAL_ACT_REBUILD))
-            rebuild_host(d, h);
+    for (int round = 0; round < 2; round++) {
+        for (size_t i = 0; i < n && !d->is_stopping; i++) {
+            struct host_rt *h = vm_d_host_find_id(d, ids[i]);
+            if (!h)
+                continue;
+            if (round == 0 && (h->heal_todo & TODO(HEAL_ACT_FENCE)))
+                fence_host(hl, h);
+            else if (round == 0 && (h->heal_todo & TODO(HEAL_ACT_PROMOTE)))
+                promote_host(d, h);
+            else if (round == 1 && (h->heal_todo & TODO(HEAL_ACT_REBUILD)) && !is_urgent(d))
+                rebuild_host(d, h);
+        }
     }
     free(ids);
 }
