@@ -8,12 +8,17 @@
 # 4 racks, 2 zones), creates a NAT ACT/SBY pair (ACT a real KVM guest here,
 # SBY on a simulated host in another rack), a firewall pair and two more VNFs,
 # and shows where and how each is pinned. The ACT's pins are checked in /proc.
+# Then healing: sim01's BMC (a real ipmi_sim, scripts/lib/ipmisim.sh) reports
+# an uncorrectable ECC error; vmmgrd fences sim01 (chassis power off read
+# back), promotes the firewall's SBY (a hook is told) and rebuilds the lost
+# member on the reserve, with timestamps.
 #
 #   scripts/demo.sh              run the demo (tears down an earlier one first)
 #   scripts/demo.sh --teardown   delete the demo's VMs, stop its vmmgrd, remove its state
 set -euo pipefail
 src=$(cd "$(dirname "$0")/.." && pwd)
 . "$src/scripts/lib/daemons.sh"
+. "$src/scripts/lib/ipmisim.sh"
 bin=${VMMGR_BUILD_DIR:-$src/build}
 ctl="$bin/vmmgr/ctl/vmmgrctl"
 vmmgrd="$bin/vmmgr/daemon/vmmgrd"
@@ -37,6 +42,7 @@ teardown() {
         for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
         echo "stopped vmmgrd (pid $pid)"
     fi
+    [ -d "$demo/bmc-sim01" ] && vmmgr_ipmisim_stop "$demo/bmc-sim01" >/dev/null 2>&1 && echo "stopped sim01's BMC"
     rm -rf "$demo"
 }
 
@@ -57,8 +63,24 @@ fi
 
 step "Starting vmmgrd (state $demo, socket $VMMGR_SOCKET)"
 mkdir -p "$demo" "$(dirname "$VMMGR_SOCKET")"
-setsid "$vmmgrd" --foreground --state-dir "$demo/state" --socket "$VMMGR_SOCKET" \
-    --pid-file "$demo/vmmgrd.pid" --log-level info >>"$demo/vmmgrd.log" 2>&1 </dev/null &
+# Healing: BMCs polled every 200 ms; a critical SEL event alone confirms a
+# failure (rule D: the demo's simulated host keeps answering libvirt); the
+# VNF is told of a promotion by a hook (here: a log line with the JSON).
+cat >"$demo/promote-hook.sh" <<HOOK
+#!/bin/sh
+{ printf '%s promote: ' "\$(date -u +%H:%M:%S.%3N)"; cat; echo; } >>"$demo/promotions.log"
+HOOK
+chmod 0755 "$demo/promote-hook.sh"
+cat >"$demo/vmmgrd.conf" <<CONF
+state_dir = $demo/state
+socket = $VMMGR_SOCKET
+log_level = info
+heal_poll_ms = 200
+heal_rule_sel_alone = yes
+heal_hook_exec = $demo/promote-hook.sh
+CONF
+setsid "$vmmgrd" --foreground --config "$demo/vmmgrd.conf" \
+    --pid-file "$demo/vmmgrd.pid" >>"$demo/vmmgrd.log" 2>&1 </dev/null &
 # Serving, and start-up recovery done (vmmgrd refuses changes until then).
 for _ in $(seq 300); do
     "$ctl" --json status 2>/dev/null | grep -q '"recovering": false' && break
@@ -70,12 +92,22 @@ step "Registering this machine (qemu:///system: real guests, KVM or TCG) and 20 
 # This machine has only 2 CPUs: both go to the dedicated pool so a 2-vCPU VNF
 # fits (on a real server, --reserved keeps CPUs for the OS and interrupts).
 show host add kvm0 --uri qemu:///system --dedicated 0-1 --label rack=r0 --label zone=z1 --label power=p0
+# sim01 gets a BMC: OpenIPMI's ipmi_sim on 127.0.0.1 (IPMI 2.0 / RMCP+).
+bmc_port=$(vmmgr_ipmisim_free_port)
+mkdir -p "$demo/bmc-sim01"
+vmmgr_ipmisim_start "$demo/bmc-sim01" "$bmc_port" >/dev/null
+printf '%s\n' "$VMMGR_IPMISIM_PASSWORD" >"$demo/bmc.password"
+chmod 0600 "$demo/bmc.password"
+echo "sim01's BMC: ipmi_sim on 127.0.0.1:$bmc_port"
 for i in $(seq -w 1 20); do
     rack=$(((10#$i - 1) % 4 + 1))
+    bmc=()
+    [ "$i" = 01 ] && bmc=(--bmc "127.0.0.1:$bmc_port" --bmc-user "$VMMGR_IPMISIM_USER"
+        --bmc-password-file "$demo/bmc.password")
     "$ctl" --quiet host add "sim$i" --uri test:/// --synthetic "$server" --reserved 0-1 \
-        --label rack=r$rack --label zone=z$((rack % 2 + 1)) --label power=p$rack >/dev/null
+        --label rack=r$rack --label zone=z$((rack % 2 + 1)) --label power=p$rack "${bmc[@]}" >/dev/null
 done
-echo "added sim01..sim20 ($server each; CPUs 0-1 reserved for the host; racks r1-r4)"
+echo "added sim01..sim20 ($server each; CPUs 0-1 reserved for the host; racks r1-r4; sim01 with a BMC)"
 show host list
 
 step "NAT ACT/SBY pair (rack anti-affinity): vCPU 0 shared (control), vCPU 1 exclusive (data plane)"
@@ -87,7 +119,7 @@ show group show nat
 
 step "Firewall ACT/SBY pair on simulated hosts: 4 vCPUs, vCPU 0 shared, 1-3 exclusive (isolate SMT siblings)"
 fw="vcpus=4,memory=2048,cpu-mode=exclusive,shared-vcpus=0,thread-policy=isolate"
-show group create fw --scope rack --member "fw-act:act:$fw" --member "fw-sby:sby:$fw"
+show group create fw --scope rack --member "fw-act:act:$fw,host=sim01" --member "fw-sby:sby:$fw"
 
 step "A VNF with operator-numbered cores (next to the NIC), and a light shared-core VM"
 show vm create pgw --vcpus 2 --memory 1024 --cpu-mode numbered --cpu-map 0:40,1:42 --host sim05
@@ -110,12 +142,35 @@ for task in /proc/"$pid"/task/*; do
     esac
 done
 
+step "Healing: sim01's BMC reports an uncorrectable ECC error (fw-act runs there)"
+show heal status
+ms() { date -u +%H:%M:%S.%3N; }
+role_of() { "$ctl" --json=short vm show "$1" | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d["role"], d["host"], d["state"])'; }
+heal_of() { "$ctl" --json=short host show "$1" | python3 -c 'import json,sys; print(json.load(sys.stdin)["heal"]["state"])'; }
+echo "$(ms) injecting: ipmitool sel add (Memory | Uncorrectable ECC | Asserted) into sim01's BMC"
+vmmgr_ipmisim_inject "$demo/bmc-sim01" uecc
+echo "$(ms) injected"
+seen=""
+for _ in $(seq 300); do
+    now="sim01 $(heal_of sim01); fw-act $(role_of fw-act); fw-sby $(role_of fw-sby)"
+    [ "$now" != "$seen" ] && echo "$(ms) $now" && seen=$now
+    case "$now" in "sim01 evacuated; fw-act sby "*" running; fw-sby act "*) break ;; esac
+    sleep 0.05
+done
+echo "$(ms) sim01's chassis: $(vmmgr_ipmisim_ipmitool "$demo/bmc-sim01" chassis power status)"
+show heal history --limit 20
+show group show fw
+echo "the VNF hook was told:"
+cat "$demo/promotions.log"
+
 step "Done in $(($(date +%s) - t0)) s"
 cat <<TXT
 The demo's vmmgrd keeps running so you can look around:
   $ctl host show sim01
   $ctl vm show fw-act --json
   $ctl events
+  $ctl heal status                             (each host's healing state, each pair's protection)
+  $ctl host recover sim01                      (after the repair: stale domains removed, back up)
   virsh -c qemu:///system vcpupin nat-act     (the real KVM guest)
 Tear it all down (VMs, daemon, state in $demo):
   $0 --teardown

@@ -101,7 +101,9 @@ static unsigned poll_one(struct healer *hl, struct bmc_slot *s, int64_t now,
         s->n_misses++;
         snprintf(status, status_size, "%.70s (%u in a row)", e.msg[0] ? e.msg : "no answer",
                  s->n_misses);
-        slot_close(hl, s);
+        /* The session stays: the driver opens a fresh one by itself and
+         * keeps its SEL cursor, so events logged while the BMC was out of
+         * reach are still reported (a re-open would take them as history). */
         if (s->n_misses < BMC_MISSES)
             return 0;
     } else {
@@ -240,10 +242,8 @@ static void fence_host(struct healer *hl, struct host_rt *h)
         if (s->mon)
             code = heal_mon_fence(hl->drv, s->mon, d->cfg.heal_fence_timeout_ms, 100, &e);
         is_power_off = code == NFV_OK;
-        if (!is_power_off) {
+        if (!is_power_off)
             snprintf(why, sizeof(why), "BMC: %.400s", e.msg[0] ? e.msg : "no answer");
-            slot_close(hl, s);
-        }
     }
     vm_d_crash_point(d, VM_OP_HOST_FENCE, "after_power_off");
     if (conn) {
