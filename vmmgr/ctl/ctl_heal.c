@@ -141,8 +141,7 @@ static enum nfv_code print_history(const struct ctl_ctx *ctx, const json_t *rows
     return code;
 }
 
-enum nfv_code ctl_cmd_heal_history(struct ctl_ctx *ctx, int argc, char **argv,
-                                   struct nfv_err *err)
+enum nfv_code ctl_cmd_heal_history(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {"limit=", NULL};
     const char *vals[1] = {NULL};

@@ -53,8 +53,8 @@ static const struct ctl_verb verbs[] = {
      ctl_cmd_host_recover},
     {"heal status", "", "Show each host's healing state and each group's protection.",
      ctl_cmd_heal_status},
-    {"heal history", "[--limit N]", "Show the healing events (detection, fence, promotion, rebuild).",
-     ctl_cmd_heal_history},
+    {"heal history", "[--limit N]",
+     "Show the healing events (detection, fence, promotion, rebuild).", ctl_cmd_heal_history},
     {"vm create",
      "NAME --vcpus N --memory MIB [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] "
      "[--shared-vcpus LIST] [--thread-policy P] [--emulator E] [--numa-node N] [--host H] "

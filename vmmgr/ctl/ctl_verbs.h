@@ -38,8 +38,7 @@ enum nfv_code ctl_cmd_host_remove(struct ctl_ctx *ctx, int argc, char **argv, st
 
 /* ctl_heal.c: healing (/v1/heal, host fence/recover) */
 enum nfv_code ctl_cmd_heal_status(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
-enum nfv_code ctl_cmd_heal_history(struct ctl_ctx *ctx, int argc, char **argv,
-                                   struct nfv_err *err);
+enum nfv_code ctl_cmd_heal_history(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_fence(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_host_recover(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 

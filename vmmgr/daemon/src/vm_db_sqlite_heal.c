@@ -82,8 +82,8 @@ enum nfv_code vm_db_heal_get(struct vm_db *db, int64_t host_id, struct vm_db_hea
     return vm_dbs_fail(db, err, "reading a host's healing state");
 }
 
-enum nfv_code vm_db_stale_add(struct vm_db *db, int64_t host_id, const char *uuid,
-                              const char *name, struct nfv_err *err)
+enum nfv_code vm_db_stale_add(struct vm_db *db, int64_t host_id, const char *uuid, const char *name,
+                              struct nfv_err *err)
 {
     sqlite3_stmt *st;
     int rc;

@@ -181,8 +181,8 @@ static void poll_all(struct healer *hl)
 
 /* Destroys every domain of ours on @h through libvirt (a host reachable
  * but sick). True when each one is confirmed shut off or gone. */
-static bool destroy_domains(struct vm_daemon *d, struct vm_hv_conn *conn, char (*names)[VM_NAME_MAX],
-                            size_t n)
+static bool destroy_domains(struct vm_daemon *d, struct vm_hv_conn *conn,
+                            char (*names)[VM_NAME_MAX], size_t n)
 {
     bool is_ok = true;
 
@@ -301,11 +301,11 @@ static struct vm_rt *standby_of(struct vm_daemon *d, const struct vm_rt *act)
 static char *promote_json(const struct vm_rt *new_act, const char *old_act, const char *old_host,
                           const char *reason)
 {
-    json_t *j = json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:s},s:s,s:I}", "event", "promote",
-                          "group", new_act->group, "new_act", "name", new_act->name, "host",
-                          new_act->host->name, "uuid", new_act->uuid, "old_act", "name", old_act,
-                          "host", old_host, "reason", reason, "ts_ms",
-                          (json_int_t)vm_daemon_now_ms());
+    json_t *j =
+        json_pack("{s:s,s:s,s:{s:s,s:s,s:s},s:{s:s,s:s},s:s,s:I}", "event", "promote", "group",
+                  new_act->group, "new_act", "name", new_act->name, "host", new_act->host->name,
+                  "uuid", new_act->uuid, "old_act", "name", old_act, "host", old_host, "reason",
+                  reason, "ts_ms", (json_int_t)vm_daemon_now_ms());
     char *text = j ? json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
 
     json_decref(j);
@@ -348,11 +348,10 @@ static size_t promote_many(struct vm_daemon *d, struct promotion *p, size_t n, c
             break;
         }
         free(payload);
-        is_ok = vm_job_claim_vm(&q->job, q->act, NULL) == NFV_OK &&
-                vm_db_vm_set_role(d->db, q->sby->name, VM_ROLE_ACT, vm_daemon_now_ms(), &e) ==
-                    NFV_OK &&
-                vm_db_vm_set_role(d->db, q->act->name, VM_ROLE_SBY, vm_daemon_now_ms(), &e) ==
-                    NFV_OK;
+        is_ok =
+            vm_job_claim_vm(&q->job, q->act, NULL) == NFV_OK &&
+            vm_db_vm_set_role(d->db, q->sby->name, VM_ROLE_ACT, vm_daemon_now_ms(), &e) == NFV_OK &&
+            vm_db_vm_set_role(d->db, q->act->name, VM_ROLE_SBY, vm_daemon_now_ms(), &e) == NFV_OK;
         if (is_ok)
             vm_job_step(&q->job, "roles");
     }
@@ -835,11 +834,13 @@ static void resume_others(struct vm_daemon *d)
         struct pending_other *o = &l.v[i];
         if (o->kind == VM_OP_GROUP_PROMOTE && strcmp(o->step, "roles") == 0) {
             json_t *p = json_loads(o->payload ? o->payload : "{}", 0, NULL);
-            struct vm_rt *v = vm_d_vm_find(d, json_string_value(json_object_get(p, "new_act")) ?: "");
-            char *hook = v ? promote_json(v, json_string_value(json_object_get(p, "old_act")) ?: "?",
-                                          json_string_value(json_object_get(p, "host")) ?: "?",
-                                          "resumed after a vmmgrd restart")
-                           : NULL;
+            struct vm_rt *v =
+                vm_d_vm_find(d, json_string_value(json_object_get(p, "new_act")) ?: "");
+            char *hook =
+                v ? promote_json(v, json_string_value(json_object_get(p, "old_act")) ?: "?",
+                                 json_string_value(json_object_get(p, "host")) ?: "?",
+                                 "resumed after a vmmgrd restart")
+                  : NULL;
             json_decref(p);
             if (hook) {
                 char name[VM_NAME_MAX];

@@ -88,11 +88,10 @@ static enum group_prot group_prot(struct vm_daemon *d, const char *group,
         if (v->role == VM_ROLE_ACT && v->state == VM_GUEST_RUNNING && host_ok(v->host))
             act = v;
         if (members)
-            json_array_append_new(members,
-                                  json_pack("{s:s,s:s,s:s,s:s}", "name", v->name, "role",
-                                            vm_role_to_string(v->role), "state",
-                                            vm_guest_state_to_string(v->state), "host",
-                                            v->host->name));
+            json_array_append_new(members, json_pack("{s:s,s:s,s:s,s:s}", "name", v->name, "role",
+                                                     vm_role_to_string(v->role), "state",
+                                                     vm_guest_state_to_string(v->state), "host",
+                                                     v->host->name));
     }
     if (is_promoting)
         return PROT_PROMOTING;
@@ -194,8 +193,8 @@ enum nfv_code vm_daemon_heal_status(struct vm_daemon *d, json_t **ret, struct nf
                       (json_int_t)d->heal_rules.keepalive_period_ms, "unreachable_periods",
                       (json_int_t)d->heal_rules.unreachable_periods, "unreachable_and_power_off",
                       d->heal_rules.is_unreachable_and_off, "unreachable_and_sel",
-                      d->heal_rules.is_unreachable_and_sel, "sel_alone",
-                      d->heal_rules.is_sel_alone, "poll_ms", (json_int_t)d->cfg.heal_poll_ms);
+                      d->heal_rules.is_unreachable_and_sel, "sel_alone", d->heal_rules.is_sel_alone,
+                      "poll_ms", (json_int_t)d->cfg.heal_poll_ms);
     *ret = json_pack("{s:b,s:o,s:o,s:o}", "enabled", d->cfg.is_heal_enabled, "rules", rules,
                      "hosts", hosts, "groups", groups);
     vm_d_unlock(d);
@@ -208,11 +207,11 @@ enum nfv_code vm_daemon_heal_status(struct vm_daemon *d, json_t **ret, struct nf
 
 static bool is_heal_event(const char *type)
 {
-    static const char *const types[] = {
-        "heal",           "heal_host",          "heal_hook",      "host_fenced",
-        "host_fence_failed", "vm_promoted",     "vm_rebuilt",     "vm_rebuild_failed",
-        "vm_lost",        "group_degraded",     "host_recovered", "vm_crashed",
-        "vm_restarted",   "vm_restart_failed",  NULL};
+    static const char *const types[] = {"heal",           "heal_host",         "heal_hook",
+                                        "host_fenced",    "host_fence_failed", "vm_promoted",
+                                        "vm_rebuilt",     "vm_rebuild_failed", "vm_lost",
+                                        "group_degraded", "host_recovered",    "vm_crashed",
+                                        "vm_restarted",   "vm_restart_failed", NULL};
 
     for (int i = 0; types[i]; i++)
         if (strcmp(type, types[i]) == 0)

@@ -149,10 +149,9 @@ bool vm_heal_hook_run(struct vm_daemon *d, const char *object, const char *json)
         for (unsigned a = 1; a <= cfg->heal_hook_attempts && !is_done; a++) {
             char why[160] = "";
             int64_t t0 = vm_d_mono_ms();
-            int rc = kind == 0 ? exec_once(target, json, cfg->heal_hook_timeout_ms, why,
-                                           sizeof(why))
-                               : post_once(target, json, cfg->heal_hook_timeout_ms, why,
-                                           sizeof(why));
+            int rc = kind == 0
+                         ? exec_once(target, json, cfg->heal_hook_timeout_ms, why, sizeof(why))
+                         : post_once(target, json, cfg->heal_hook_timeout_ms, why, sizeof(why));
             is_done = rc == 0;
             vm_daemon_event(d, is_done ? VM_SEV_INFO : VM_SEV_WARN, "heal_hook", object,
                             "%s attempt %u/%u: %s in %lld ms%s%s", kind == 0 ? "exec" : "webhook",

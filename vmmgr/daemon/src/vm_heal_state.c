@@ -171,8 +171,7 @@ void vm_heal_host_loaded(struct vm_daemon *d, struct host_rt *h)
     snprintf(h->heal_reason, sizeof(h->heal_reason), "%s", row.reason);
     h->heal_since_ms = row.since_ms;
     st = heal_state_from_string(row.state);
-    if (row.last_critical[0] &&
-        heal_sel_kind_from_string(row.last_critical) != HEAL_SEL__COUNT) {
+    if (row.last_critical[0] && heal_sel_kind_from_string(row.last_critical) != HEAL_SEL__COUNT) {
         h->heal.is_critical_seen = true;
         h->heal.last_critical = heal_sel_kind_from_string(row.last_critical);
     }
@@ -229,8 +228,8 @@ void vm_heal_feed_input(struct vm_daemon *d, struct host_rt *h, const struct hea
         if (h->heal.is_critical_seen != was_critical)
             persist(d, h);
         if (heal_step_has(&st, HEAL_ACT_NOTIFY))
-            vm_d_event(d, VM_SEV_WARN, "heal", h->name, "%s: %s",
-                       heal_state_to_string(st.to), st.reason);
+            vm_d_event(d, VM_SEV_WARN, "heal", h->name, "%s: %s", heal_state_to_string(st.to),
+                       st.reason);
         if (st.n_actions)
             pthread_cond_broadcast(&d->cond);
         return;
@@ -248,7 +247,7 @@ void vm_heal_feed_input(struct vm_daemon *d, struct host_rt *h, const struct hea
     persist(d, h);
     vm_place_host_sync(d, h);
     vm_d_event(d,
-               st.to == HEAL_UP                                  ? VM_SEV_INFO
+               st.to == HEAL_UP                                   ? VM_SEV_INFO
                : st.to == HEAL_SUSPECT || st.to == HEAL_EVACUATED ? VM_SEV_WARN
                                                                   : VM_SEV_ERR,
                "heal_host", h->name, "%s -> %s: %s", heal_state_to_string(st.from),
@@ -265,10 +264,10 @@ void vm_heal_feed(struct vm_daemon *d, struct host_rt *h, enum heal_input_kind k
 
 json_t *vm_heal_host_json(const struct host_rt *h)
 {
-    json_t *j = json_pack("{s:s,s:I,s:s,s:b,s:s}", "state", heal_state_to_string(h->heal.state),
-                          "since_ms", (json_int_t)h->heal_since_ms, "reason", h->heal_reason,
-                          "libvirt_lost", h->heal.is_libvirt_lost, "power",
-                          heal_power_to_string(h->heal.power));
+    json_t *j =
+        json_pack("{s:s,s:I,s:s,s:b,s:s}", "state", heal_state_to_string(h->heal.state), "since_ms",
+                  (json_int_t)h->heal_since_ms, "reason", h->heal_reason, "libvirt_lost",
+                  h->heal.is_libvirt_lost, "power", heal_power_to_string(h->heal.power));
 
     if (!j)
         return NULL;

@@ -57,8 +57,7 @@ static const char *const dom_event_names[VM_HV_EV__COUNT] = {
     [VM_HV_EV_DEFINED] = "defined",   [VM_HV_EV_UNDEFINED] = "undefined",
     [VM_HV_EV_STARTED] = "started",   [VM_HV_EV_STOPPED] = "stopped",
     [VM_HV_EV_REBOOTED] = "rebooted", [VM_HV_EV_TUNED] = "tuned",
-    [VM_HV_EV_CRASHED] = "crashed",
-    [VM_HV_EV_OTHER] = "other",
+    [VM_HV_EV_CRASHED] = "crashed",   [VM_HV_EV_OTHER] = "other",
 };
 
 const char *vm_hv_dom_state_to_string(enum vm_hv_dom_state s)

@@ -7,10 +7,14 @@
 #include <string.h>
 
 static const char *const kind_names[VM_OP__COUNT] = {
-    [VM_OP_HOST_ADD] = "host_add",         [VM_OP_HOST_REMOVE] = "host_remove",
-    [VM_OP_VM_CREATE] = "vm_create",       [VM_OP_VM_START] = "vm_start",
-    [VM_OP_VM_STOP] = "vm_stop",           [VM_OP_VM_REBOOT] = "vm_reboot",
-    [VM_OP_VM_DELETE] = "vm_delete",       [VM_OP_VM_REPIN] = "vm_repin",
+    [VM_OP_HOST_ADD] = "host_add",
+    [VM_OP_HOST_REMOVE] = "host_remove",
+    [VM_OP_VM_CREATE] = "vm_create",
+    [VM_OP_VM_START] = "vm_start",
+    [VM_OP_VM_STOP] = "vm_stop",
+    [VM_OP_VM_REBOOT] = "vm_reboot",
+    [VM_OP_VM_DELETE] = "vm_delete",
+    [VM_OP_VM_REPIN] = "vm_repin",
     [VM_OP_GROUP_CREATE] = "group_create",
     [VM_OP_HOST_FENCE] = "host_fence",
     [VM_OP_GROUP_PROMOTE] = "group_promote",

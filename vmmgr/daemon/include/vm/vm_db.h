@@ -246,8 +246,8 @@ enum nfv_code vm_db_heal_get(struct vm_db *db, int64_t host_id, struct vm_db_hea
 
 /* A domain a fenced host may still hold (its VM was rebuilt elsewhere):
  * destroyed and undefined when the host is recovered. */
-enum nfv_code vm_db_stale_add(struct vm_db *db, int64_t host_id, const char *uuid,
-                              const char *name, struct nfv_err *err);
+enum nfv_code vm_db_stale_add(struct vm_db *db, int64_t host_id, const char *uuid, const char *name,
+                              struct nfv_err *err);
 typedef int (*vm_db_stale_cb)(void *opaque, const char *uuid, const char *name);
 enum nfv_code vm_db_stale_list(struct vm_db *db, int64_t host_id, vm_db_stale_cb cb, void *opaque,
                                struct nfv_err *err);

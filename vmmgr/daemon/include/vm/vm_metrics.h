@@ -37,9 +37,9 @@ struct vm_metrics_snapshot {
     unsigned pus_total[VM_POOL__COUNT];
     unsigned pus_used[VM_POOL__COUNT]; /* held by a VM's allocation */
     unsigned groups;
-    unsigned groups_unprotected; /* a member lost, promoting or rebuilding */
-    unsigned hosts_heal[HEAL_STATE_N];               /* hosts by healing state */
-    const char *heal_state_names[HEAL_STATE_N];      /* their names (NULL: not shown) */
+    unsigned groups_unprotected;                /* a member lost, promoting or rebuilding */
+    unsigned hosts_heal[HEAL_STATE_N];          /* hosts by healing state */
+    const char *heal_state_names[HEAL_STATE_N]; /* their names (NULL: not shown) */
     uint64_t events_total;
     uint64_t journal_pending;
     double uptime_s;
