@@ -375,6 +375,22 @@ unsigned vm_d_vm_count_on(struct vm_daemon *d, const struct host_rt *h)
     return n;
 }
 
+bool vm_d_grow(void **pv, size_t *cap, size_t n, size_t size)
+{
+    size_t c = *cap ? *cap : 8;
+    void *v;
+
+    if (n < *cap)
+        return true;
+    while (c <= n)
+        c *= 2;
+    if (!(v = realloc(*pv, c * size)))
+        return false;
+    *pv = v;
+    *cap = c;
+    return true;
+}
+
 void vm_d_uuid_new(char *buf)
 {
     unsigned char b[16];

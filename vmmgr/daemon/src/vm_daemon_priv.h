@@ -179,6 +179,12 @@ void vm_d_vm_free(struct vm_rt *vm);
 void vm_d_vm_free_all(struct vm_daemon *d);
 unsigned vm_d_vm_count_on(struct vm_daemon *d, const struct host_rt *h);
 
+/* Makes room for element @n of the array *@pv (*@cap elements of @size
+ * bytes; doubling from 8). False when out of memory (*@pv untouched). Use
+ * VM_D_GROW(array, n, cap). */
+bool vm_d_grow(void **pv, size_t *cap, size_t n, size_t size);
+#define VM_D_GROW(arr, n, cap) vm_d_grow((void **)&(arr), &(cap), (n), sizeof(*(arr)))
+
 /* A new random (version 4) UUID in @buf (VM_UUID_STR bytes). */
 void vm_d_uuid_new(char *buf);
 

@@ -592,14 +592,8 @@ static int pending_cb(void *opaque, const struct vm_db_op *op)
 
     if (op->kind != VM_OP_VM_REBUILD)
         return 0;
-    if (pl->n == pl->cap) {
-        size_t cap = pl->cap ? pl->cap * 2 : 8;
-        struct pending_rebuild *v = realloc(pl->v, cap * sizeof(*v));
-        if (!v)
-            return 1;
-        pl->v = v;
-        pl->cap = cap;
-    }
+    if (!VM_D_GROW(pl->v, pl->n, pl->cap))
+        return 1;
     p = json_loads(op->payload ? op->payload : "{}", 0, NULL);
     memset(&pl->v[pl->n], 0, sizeof(pl->v[0]));
     pl->v[pl->n].id = op->id;
@@ -802,14 +796,8 @@ static int other_cb(void *opaque, const struct vm_db_op *op)
 
     if (!vm_op_kind_is_heal(op->kind) || op->kind == VM_OP_VM_REBUILD)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        struct pending_other *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return 1;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (!VM_D_GROW(l->v, l->n, l->cap))
+        return 1;
     l->v[l->n].id = op->id;
     l->v[l->n].kind = op->kind;
     snprintf(l->v[l->n].step, sizeof(l->v[0].step), "%s", op->step);

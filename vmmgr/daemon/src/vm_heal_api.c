@@ -46,15 +46,9 @@ static int rebuilding_cb(void *opaque, const struct vm_db_op *op)
     p = json_loads(op->payload ? op->payload : "{}", 0, NULL);
     g = json_string_value(json_object_get(p, "group"));
     if (g && g[0]) {
-        if (r->n == r->cap) {
-            size_t cap = r->cap ? r->cap * 2 : 8;
-            void *v = realloc(r->v, cap * sizeof(*r->v));
-            if (!v) {
-                json_decref(p);
-                return 1;
-            }
-            r->v = v;
-            r->cap = cap;
+        if (!VM_D_GROW(r->v, r->n, r->cap)) {
+            json_decref(p);
+            return 1;
         }
         snprintf(r->v[r->n++], VM_NAME_MAX, "%s", g);
     }
@@ -106,6 +100,20 @@ static enum group_prot group_prot(struct vm_daemon *d, const char *group,
     return act && has_sby && !is_lost ? PROT_PROTECTED : PROT_DEGRADED;
 }
 
+/* True when rebuild entry @i's group has no VM left (not in @names) and
+ * was not counted by an earlier entry. */
+static bool is_rebuild_only(const struct rebuilding *rb, size_t i, char (*names)[VM_NAME_MAX],
+                            size_t n)
+{
+    for (size_t k = 0; k < n; k++)
+        if (strcmp(names[k], rb->v[i]) == 0)
+            return false;
+    for (size_t k = 0; k < i; k++)
+        if (strcmp(rb->v[k], rb->v[i]) == 0)
+            return false;
+    return true;
+}
+
 /* Distinct group names of the VMs (lock held); caller frees. */
 static size_t group_names(struct vm_daemon *d, char (**ret)[VM_NAME_MAX])
 {
@@ -139,15 +147,9 @@ unsigned vm_heal_groups_unprotected(struct vm_daemon *d)
         if (group_prot(d, names[i], &rb, NULL) != PROT_PROTECTED)
             count++;
     /* A group whose members are all being rebuilt has no VM left. */
-    for (size_t i = 0; i < rb.n; i++) {
-        bool is_listed = false;
-        for (size_t k = 0; k < n && !is_listed; k++)
-            is_listed = strcmp(names[k], rb.v[i]) == 0;
-        for (size_t k = 0; k < i && !is_listed; k++)
-            is_listed = strcmp(rb.v[k], rb.v[i]) == 0;
-        if (!is_listed)
+    for (size_t i = 0; i < rb.n; i++)
+        if (is_rebuild_only(&rb, i, names, n))
             count++;
-    }
     free(names);
     free(rb.v);
     return count;
@@ -179,16 +181,10 @@ enum nfv_code vm_daemon_heal_status(struct vm_daemon *d, json_t **ret, struct nf
         json_array_append_new(groups, json_pack("{s:s,s:s,s:o}", "name", names[i], "state",
                                                 prot_names[p], "members", members));
     }
-    for (size_t i = 0; i < rb.n; i++) {
-        bool is_listed = false;
-        for (size_t k = 0; k < n && !is_listed; k++)
-            is_listed = strcmp(names[k], rb.v[i]) == 0;
-        for (size_t k = 0; k < i && !is_listed; k++)
-            is_listed = strcmp(rb.v[k], rb.v[i]) == 0;
-        if (!is_listed)
+    for (size_t i = 0; i < rb.n; i++)
+        if (is_rebuild_only(&rb, i, names, n))
             json_array_append_new(groups, json_pack("{s:s,s:s,s:[]}", "name", rb.v[i], "state",
                                                     prot_names[PROT_REBUILDING], "members"));
-    }
     rules = json_pack("{s:I,s:I,s:b,s:b,s:b,s:I}", "keepalive_period_ms",
                       (json_int_t)d->heal_rules.keepalive_period_ms, "unreachable_periods",
                       (json_int_t)d->heal_rules.unreachable_periods, "unreachable_and_power_off",
@@ -328,14 +324,8 @@ static int stale_cb(void *opaque, const char *uuid, const char *name)
 {
     struct stale_list *l = opaque;
 
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        struct stale *v = realloc(l->v, cap * sizeof(*v));
-        if (!v)
-            return 1;
-        l->v = v;
-        l->cap = cap;
-    }
+    if (!VM_D_GROW(l->v, l->n, l->cap))
+        return 1;
     memset(&l->v[l->n], 0, sizeof(l->v[0]));
     snprintf(l->v[l->n].uuid, VM_UUID_STR, "%s", uuid);
     snprintf(l->v[l->n].name, VM_NAME_MAX, "%s", name);
