@@ -807,6 +807,8 @@ static void server_action(struct shim_ctx *ctx, struct shim_req *req, struct shi
     }
     vm_state = json_string_value(json_object_get(s, "vm_state"));
     task = json_string_value(json_object_get(s, "task_state"));
+    /* Nova names the operation, not the action key. */
+    action = kind == JOB_START ? "start" : kind == JOB_STOP ? "stop" : "reboot";
     if (task)
         conflict(resp, action, id, "task_state", task);
     else if (kind == JOB_START && strcmp(vm_state, "stopped") != 0)
