@@ -150,7 +150,7 @@ static enum nfv_code parse_nics(const char *s, json_t **ret, struct nfv_err *err
 
     if (!arr)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-    while (*p) {
+    for (;;) {
         size_t len = strcspn(p, ",");
         size_t pre = strncmp(p, "bridge:", 7) == 0 ? 7 : strncmp(p, "network:", 8) == 0 ? 8 : 0;
         if (!pre || !nic_name_ok(p + pre, len - pre) || json_array_size(arr) >= 16) {
@@ -162,8 +162,9 @@ static enum nfv_code parse_nics(const char *s, json_t **ret, struct nfv_err *err
         }
         json_array_append_new(arr, json_stringn(p, len));
         p += len;
-        if (*p == ',')
-            p++;
+        if (!*p)
+            break;
+        p++; /* the comma: an item must follow */
     }
     *ret = arr;
     return NFV_OK;
