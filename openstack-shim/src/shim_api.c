@@ -6,6 +6,7 @@
  */
 #include "shim_priv.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -96,6 +97,51 @@ json_t *shim_req_json(struct shim_ctx *ctx, struct shim_req *req, struct shim_re
         return NULL;
     }
     return doc;
+}
+
+bool shim_text_ok(const char *s, size_t max)
+{
+    size_t len = s ? strlen(s) : 0;
+
+    if (len == 0 || len > max)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+void shim_shown(const char *s, char *buf, size_t size)
+{
+    size_t n = 0;
+
+    for (; s && *s && n + 1 < size; s++)
+        buf[n++] = isprint((unsigned char)*s) ? *s : '?';
+    buf[n] = '\0';
+}
+
+bool shim_unknown_key(struct shim_resp *resp, const json_t *obj, const char *const *allowed,
+                      const char *field)
+{
+    const char *key;
+    const json_t *v;
+
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        bool is_known = false;
+        for (const char *const *a = allowed; *a && !is_known; a++)
+            is_known = strcmp(*a, key) == 0;
+        if (!is_known) {
+            char shown[80];
+            shim_shown(key, shown, sizeof(shown));
+            shim_nova_error(resp, 400, "badRequest",
+                            "Invalid input for field/attribute %s. Additional properties are not "
+                            "allowed ('%s' was unexpected)",
+                            field, shown);
+            return true;
+        }
+    }
+    return false;
 }
 
 void shim_random_hex(char *buf, size_t n_bytes)

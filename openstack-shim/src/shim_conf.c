@@ -3,6 +3,8 @@
  */
 #include "shim/shim_conf.h"
 
+#include "shim/shim_spec.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -26,6 +28,8 @@ void shim_conf_defaults(struct shim_conf *c)
     c->max_body_bytes = 65536;
     c->max_tokens = 10000;
     c->vmmgrd_timeout_ms = 60000;
+    c->keystone_cache_s = 60;
+    snprintf(c->keystone_project, sizeof(c->keystone_project), "service");
 }
 
 static enum nfv_code set_str(char *dst, size_t size, const char *key, const char *v,
@@ -127,6 +131,24 @@ enum nfv_code shim_conf_set(struct shim_conf *c, const char *key, const char *v,
         c->vmmgrd_timeout_ms = (unsigned)n;
         return NFV_OK;
     }
+    if (strcmp(key, "keystone_url") == 0) {
+        if (v[0] && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+            return NFV_ERR(err, NFV_E_INVAL, "'keystone_url': '%s' is not an http(s) URL", v);
+        return set_str(c->keystone_url, sizeof(c->keystone_url), key, v, err);
+    }
+    if (strcmp(key, "keystone_user") == 0)
+        return set_str(c->keystone_user, sizeof(c->keystone_user), key, v, err);
+    if (strcmp(key, "keystone_project") == 0)
+        return set_str(c->keystone_project, sizeof(c->keystone_project), key, v, err);
+    if (strcmp(key, "keystone_password_file") == 0)
+        return set_abs_path(c->keystone_password_file, sizeof(c->keystone_password_file), key, v,
+                            err);
+    if (strcmp(key, "keystone_cache_s") == 0) {
+        if (set_uint(&n, key, v, 0, 3600, err))
+            return NFV_E_INVAL;
+        c->keystone_cache_s = (unsigned)n;
+        return NFV_OK;
+    }
     if (strcmp(key, "log_level") == 0) {
         if (strcmp(v, "err") && strcmp(v, "warn") && strcmp(v, "info") && strcmp(v, "debug"))
             return NFV_ERR(err, NFV_E_INVAL, "'log_level': '%s' is not err, warn, info or debug",
@@ -223,17 +245,9 @@ static void *vec_push(struct vec *v)
     return p + v->n++ * v->item_size;
 }
 
-/* A name as vmmgrd's rule: letters, digits, .-_ (1..63, starting alnum). */
 static bool name_ok(const char *s)
 {
-    size_t len = strlen(s);
-
-    if (len == 0 || len >= SHIM_NAME_MAX || !isalnum((unsigned char)s[0]))
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
-            return false;
-    return true;
+    return shim_name_ok(s, strlen(s));
 }
 
 /* Up to @max whitespace-separated fields of @line into @f. */

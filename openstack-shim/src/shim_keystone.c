@@ -9,11 +9,13 @@
  * against the users file; a wrong user, project or password all give the
  * same 401, so the answer does not tell which one was wrong.
  */
+#define _GNU_SOURCE /* strptime, timegm */
 #include "shim_priv.h"
 
 #include <crypt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "nfv/log.h"
 
@@ -133,9 +135,154 @@ static bool token_find(struct shim_ctx *ctx, const char *token, struct shim_auth
     return is_found;
 }
 
+/* ---- real-Keystone mode ---- */
+
+/* "2026-12-02T16:00:00.000000Z" -> seconds since the epoch (0 if malformed). */
+static int64_t parse_time(const char *s)
+{
+    struct tm tm = {0};
+
+    if (!s || !strptime(s, "%Y-%m-%dT%H:%M:%S", &tm))
+        return 0;
+    return (int64_t)timegm(&tm);
+}
+
+/* The shim's own token at Keystone (cached until shortly before expiry). */
+static bool service_token(struct shim_ctx *ctx, char *buf, size_t size)
+{
+    struct nfv_err err = {0};
+    json_t *body, *doc = NULL;
+    int64_t now = shim_now(), expires;
+    long st = 0;
+    bool is_ok;
+
+    pthread_mutex_lock(&ctx->lock);
+    is_ok = ctx->keystone_service_token[0] && ctx->keystone_service_expires_s > now + 30;
+    if (is_ok)
+        snprintf(buf, size, "%s", ctx->keystone_service_token);
+    pthread_mutex_unlock(&ctx->lock);
+    if (is_ok)
+        return true;
+    body =
+        json_pack("{s:{s:{s:[s],s:{s:{s:s,s:{s:s},s:s}}},s:{s:{s:s,s:{s:s}}}}}", "auth", "identity",
+                  "methods", "password", "password", "user", "name", ctx->conf.keystone_user,
+                  "domain", "name", "Default", "password", ctx->keystone_password, "scope",
+                  "project", "name", ctx->conf.keystone_project, "domain", "name", "Default");
+    is_ok = shim_keystone_call(ctx, "POST", "/auth/tokens", NULL, NULL, body, &st, &doc, buf, size,
+                               &err) == NFV_OK &&
+            st == 201 && buf[0];
+    json_decref(body);
+    if (!is_ok) {
+        NFV_LOG_ERR(MOD, "keystone: the service user '%s' cannot log in (HTTP %ld%s%s)",
+                    ctx->conf.keystone_user, st, err.msg[0] ? ", " : "", err.msg);
+        json_decref(doc);
+        return false;
+    }
+    expires =
+        parse_time(json_string_value(json_object_get(json_object_get(doc, "token"), "expires_at")));
+    json_decref(doc);
+    pthread_mutex_lock(&ctx->lock);
+    snprintf(ctx->keystone_service_token, sizeof(ctx->keystone_service_token), "%s", buf);
+    ctx->keystone_service_expires_s = expires ? expires : now + 300;
+    pthread_mutex_unlock(&ctx->lock);
+    return true;
+}
+
+/* Keystone's token document -> a shim_auth valid until @until. */
+static bool auth_from_keystone(const json_t *doc, int64_t until, struct shim_auth *a)
+{
+    const json_t *t = json_object_get(doc, "token"), *r;
+    const json_t *u = json_object_get(t, "user"), *p = json_object_get(t, "project");
+    int64_t exp = parse_time(json_string_value(json_object_get(t, "expires_at")));
+    size_t i;
+
+    memset(a, 0, sizeof(*a));
+    if (!json_is_object(u) || !json_is_object(p) || !exp)
+        return false; /* unscoped or malformed: no project, no compute */
+    snprintf(a->user_id, sizeof(a->user_id), "%s",
+             json_string_value(json_object_get(u, "id")) ?: "");
+    snprintf(a->user_name, sizeof(a->user_name), "%s",
+             json_string_value(json_object_get(u, "name")) ?: "");
+    snprintf(a->project_id, sizeof(a->project_id), "%s",
+             json_string_value(json_object_get(p, "id")) ?: "");
+    snprintf(a->project_name, sizeof(a->project_name), "%s",
+             json_string_value(json_object_get(p, "name")) ?: "");
+    json_array_foreach(json_object_get(t, "roles"), i, r)
+    {
+        const char *name = json_string_value(json_object_get(r, "name"));
+        if (!name)
+            continue;
+        if (strcmp(name, "admin") == 0)
+            a->is_admin = true;
+        if (a->n_roles < 4)
+            snprintf(a->roles[a->n_roles++], sizeof(a->roles[0]), "%s", name);
+    }
+    a->issued_s = shim_now();
+    a->expires_s = exp < until ? exp : until;
+    return a->project_id[0] != '\0';
+}
+
+/* A token a real Keystone issued: from the cache, else validated there. */
+static bool keystone_check(struct shim_ctx *ctx, const char *token, struct shim_auth *ret)
+{
+    char svc[512];
+    struct nfv_err err = {0};
+    struct shim_auth a;
+    json_t *doc = NULL;
+    int64_t now = shim_now();
+    long st = 0;
+    bool is_ok = false;
+
+    if (!token || !*token || strlen(token) >= sizeof(ctx->ks_cache[0].token))
+        return false;
+    pthread_mutex_lock(&ctx->lock);
+    for (size_t i = 0; i < ctx->n_ks_cache; i++) {
+        struct shim_ks_entry *c = &ctx->ks_cache[i];
+        if (c->auth.expires_s > now && same_secret(c->token, token)) {
+            *ret = c->auth;
+            is_ok = true;
+            break;
+        }
+    }
+    pthread_mutex_unlock(&ctx->lock);
+    if (is_ok)
+        return true;
+    if (!service_token(ctx, svc, sizeof(svc)))
+        return false;
+    if (shim_keystone_call(ctx, "GET", "/auth/tokens", svc, token, NULL, &st, &doc, NULL, 0,
+                           &err) != NFV_OK ||
+        st != 200 || !auth_from_keystone(doc, now + ctx->conf.keystone_cache_s, &a)) {
+        if (err.msg[0])
+            NFV_LOG_WARN(MOD, "keystone: token validation failed: %s", err.msg);
+        json_decref(doc);
+        return false;
+    }
+    json_decref(doc);
+    *ret = a;
+    if (ctx->conf.keystone_cache_s > 0) {
+        struct shim_ks_entry *slot = NULL;
+        pthread_mutex_lock(&ctx->lock);
+        for (size_t i = 0; i < ctx->n_ks_cache && !slot; i++)
+            if (ctx->ks_cache[i].auth.expires_s <= now)
+                slot = &ctx->ks_cache[i];
+        if (!slot && ctx->n_ks_cache < ctx->conf.max_tokens)
+            slot = &ctx->ks_cache[ctx->n_ks_cache++];
+        if (slot) {
+            snprintf(slot->token, sizeof(slot->token), "%s", token);
+            slot->auth = a;
+        }
+        pthread_mutex_unlock(&ctx->lock);
+    }
+    return true;
+}
+
 bool shim_token_check(struct shim_ctx *ctx, struct shim_req *req)
 {
-    return token_find(ctx, req->header(req->h, "X-Auth-Token"), &req->auth);
+    const char *token = req->header(req->h, "X-Auth-Token");
+
+    if (token_find(ctx, token, &req->auth))
+        return true;
+    return ctx->conf.keystone_url[0] && keystone_check(ctx, token, &req->auth);
 }
 
 static json_t *endpoint(const struct shim_ctx *ctx, const char *service, const char *iface,

@@ -79,6 +79,18 @@ static enum nfv_code load_files(struct shim_ctx *ctx, struct nfv_err *err)
     free(text);
     if (code)
         return code;
+    if (ctx->conf.keystone_url[0]) {
+        if (!ctx->conf.keystone_user[0] || !ctx->conf.keystone_password_file[0])
+            return NFV_ERR(err, NFV_E_INVAL,
+                           "'keystone_url': needs keystone_user and keystone_password_file");
+        if (private_file(ctx->conf.keystone_password_file, err) ||
+            read_file(ctx->conf.keystone_password_file, &text, err))
+            return err->code;
+        text[strcspn(text, "\r\n")] = '\0';
+        snprintf(ctx->keystone_password, sizeof(ctx->keystone_password), "%s", text);
+        explicit_bzero(text, strlen(text));
+        free(text);
+    }
     if (ctx->conf.vmmgrd_token_file[0]) {
         if (private_file(ctx->conf.vmmgrd_token_file, err) ||
             read_file(ctx->conf.vmmgrd_token_file, &text, err))
@@ -207,7 +219,9 @@ int main(int argc, char **argv)
     pthread_mutex_init(&ctx.lock, NULL);
     pthread_cond_init(&ctx.cond, NULL);
     ctx.tokens = calloc(ctx.conf.max_tokens, sizeof(*ctx.tokens));
-    if (!ctx.tokens) {
+    if (ctx.conf.keystone_url[0])
+        ctx.ks_cache = calloc(ctx.conf.max_tokens, sizeof(*ctx.ks_cache));
+    if (!ctx.tokens || (ctx.conf.keystone_url[0] && !ctx.ks_cache)) {
         fprintf(stderr, "vmmgr-shim: out of memory\n");
         return 1;
     }
@@ -253,5 +267,7 @@ cleanup:
     free(ctx.users);
     free(ctx.images);
     free(ctx.tokens);
+    free(ctx.ks_cache);
+    explicit_bzero(ctx.keystone_password, sizeof(ctx.keystone_password));
     return rc;
 }

@@ -138,19 +138,6 @@ static bool uint_field(const json_t *v, json_int_t lo, json_int_t hi, json_int_t
     return true;
 }
 
-/* Printable UTF-8 text of 1..@max bytes (no control characters). */
-static bool text_ok(const char *s, size_t max)
-{
-    size_t len = s ? strlen(s) : 0;
-
-    if (len == 0 || len > max)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
-}
-
 static const char *const flavor_keys[] = {"name",
                                           "ram",
                                           "vcpus",
@@ -162,33 +149,6 @@ static const char *const flavor_keys[] = {"name",
                                           "os-flavor-access:is_public",
                                           "description",
                                           NULL};
-
-/* Nova's message for a key outside the schema. */
-static bool unknown_key(struct shim_resp *resp, const json_t *obj, const char *const *allowed)
-{
-    const char *key;
-    const json_t *v;
-
-    json_object_foreach((json_t *)obj, key, v)
-    {
-        bool is_known = false;
-        for (const char *const *a = allowed; *a && !is_known; a++)
-            is_known = strcmp(*a, key) == 0;
-        if (!is_known) {
-            char shown[80];
-            size_t n = 0;
-            for (const char *p = key; *p && n + 1 < sizeof(shown); p++)
-                shown[n++] = isprint((unsigned char)*p) ? *p : '?';
-            shown[n] = '\0';
-            shim_nova_error(resp, 400, "badRequest",
-                            "Invalid input for field/attribute %s. Value: %s. Additional "
-                            "properties are not allowed ('%s' was unexpected)",
-                            "flavor", shown, shown);
-            return true;
-        }
-    }
-    return false;
-}
 
 static void flavor_create(struct shim_ctx *ctx, struct shim_req *req, struct shim_resp *resp)
 {
@@ -208,10 +168,10 @@ static void flavor_create(struct shim_ctx *ctx, struct shim_req *req, struct shi
             "Invalid input for field/attribute flavor. 'flavor' is a required property");
         goto cleanup;
     }
-    if (unknown_key(resp, f, flavor_keys))
+    if (shim_unknown_key(resp, f, flavor_keys, "flavor"))
         goto cleanup;
     name = json_string_value(json_object_get(f, "name"));
-    if (!text_ok(name, 255)) {
+    if (!shim_text_ok(name, 255)) {
         shim_nova_error(resp, 400, "badRequest",
                         "Invalid input for field/attribute name. 'name' must be 1..255 printable "
                         "characters");
@@ -513,7 +473,7 @@ static void group_create(struct shim_ctx *ctx, struct shim_req *req, struct shim
         return;
     g = json_object_get(doc, "server_group");
     name = json_string_value(json_object_get(g, "name"));
-    if (!json_is_object(g) || !text_ok(name, 255)) {
+    if (!json_is_object(g) || !shim_text_ok(name, 255)) {
         shim_nova_error(resp, 400, "badRequest",
                         "Invalid input for field/attribute name. 'name' must be 1..255 printable "
                         "characters");
@@ -521,14 +481,14 @@ static void group_create(struct shim_ctx *ctx, struct shim_req *req, struct shim
     }
     if (req->mv >= SHIM_MV(2, 64)) {
         static const char *const keys[] = {"name", "policy", "rules", NULL};
-        if (unknown_key(resp, g, keys))
+        if (shim_unknown_key(resp, g, keys, "server_group"))
             goto cleanup;
         policy = json_string_value(json_object_get(g, "policy"));
         rules = json_object_get(g, "rules");
     } else {
         static const char *const keys[] = {"name", "policies", NULL};
         const json_t *pols = json_object_get(g, "policies");
-        if (unknown_key(resp, g, keys))
+        if (shim_unknown_key(resp, g, keys, "server_group"))
             goto cleanup;
         if (json_array_size(pols) == 1)
             policy = json_string_value(json_array_get(pols, 0));

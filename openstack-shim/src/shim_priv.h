@@ -48,6 +48,12 @@ struct shim_token {
     struct shim_auth auth;
 };
 
+/* A token a real Keystone issued (Fernet, up to ~250 bytes), once validated. */
+struct shim_ks_entry {
+    char token[512];
+    struct shim_auth auth; /* expires_s: min(token expiry, validation + keystone_cache_s) */
+};
+
 struct shim_store;
 struct shim_job;
 
@@ -58,7 +64,12 @@ struct shim_ctx {
     size_t n_users;
     struct shim_image *images;
     size_t n_images;
-    char vmmgrd_token[512]; /* bearer token for vmmgrd over TCP, "" = none */
+    char vmmgrd_token[512];             /* bearer token for vmmgrd over TCP, "" = none */
+    char keystone_password[256];        /* real-Keystone mode: the service user's */
+    char keystone_service_token[512];   /* ... its current token, "" = none yet */
+    int64_t keystone_service_expires_s; /* ... and when it expires */
+    struct shim_ks_entry *ks_cache;     /* [n_ks_cache] tokens validated by Keystone */
+    size_t n_ks_cache;
 
     pthread_mutex_t lock;
     struct shim_token *tokens; /* [n_tokens], unordered; expired ones are reused */
@@ -115,6 +126,14 @@ void shim_nova_error_from(struct shim_resp *resp, const struct nfv_err *err);
 void shim_unauthorized(struct shim_ctx *ctx, struct shim_resp *resp);
 /* Parses the JSON object body; on failure answers 400 and returns NULL. */
 json_t *shim_req_json(struct shim_ctx *ctx, struct shim_req *req, struct shim_resp *resp);
+/* 1..@max bytes with no control character (C0 or DEL). */
+bool shim_text_ok(const char *s, size_t max);
+/* @s for a message: printable characters only (others as '?'), cut to fit. */
+void shim_shown(const char *s, char *buf, size_t size);
+/* Answers Nova's 400 and returns true when @obj has a key outside the
+ * NULL-terminated @allowed (@field names the object in the message). */
+bool shim_unknown_key(struct shim_resp *resp, const json_t *obj, const char *const *allowed,
+                      const char *field);
 /* Random UUID (getrandom) in @buf[37]. */
 void shim_uuid(char *buf);
 /* Random hex of @n_bytes bytes into @buf (2 * n + 1). */
@@ -159,6 +178,13 @@ const struct shim_image *shim_image_find(const struct shim_ctx *ctx, const char 
 enum nfv_code shim_vmmgr_call(struct shim_ctx *ctx, const char *method, const char *path,
                               const json_t *body, long *ret_status, json_t **ret_doc,
                               struct nfv_err *err);
+/* Real-Keystone mode: @method conf.keystone_url + @path with the optional
+ * X-Auth-Token / X-Subject-Token; an answer's X-Subject-Token goes to
+ * @ret_subject (may be NULL). */
+enum nfv_code shim_keystone_call(struct shim_ctx *ctx, const char *method, const char *path,
+                                 const char *auth_token, const char *subject_token,
+                                 const json_t *body, long *ret_status, json_t **ret_doc,
+                                 char *ret_subject, size_t subject_size, struct nfv_err *err);
 /* vmmgrd's error answer as an nfv_err (its code and message, which
  * vmmgrd keeps free of outside text). */
 enum nfv_code shim_vmmgr_error(long status, const json_t *doc, struct nfv_err *err);

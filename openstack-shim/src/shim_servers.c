@@ -349,11 +349,8 @@ cleanup:
 static void not_found(struct shim_resp *resp, const char *id)
 {
     char shown[80];
-    size_t n = 0;
 
-    for (const char *p = id; *p && n + 1 < sizeof(shown); p++)
-        shown[n++] = isprint((unsigned char)*p) ? *p : '?';
-    shown[n] = '\0';
+    shim_shown(id, shown, sizeof(shown));
     shim_nova_error(resp, 404, "itemNotFound", "Instance %s could not be found.", shown);
 }
 
@@ -423,31 +420,6 @@ static const char *ref_id(const char *ref)
     return slash ? slash + 1 : ref;
 }
 
-static bool printable(const char *s, size_t max)
-{
-    size_t len = s ? strlen(s) : 0;
-
-    if (len == 0 || len > max)
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
-            return false;
-    return true;
-}
-
-/* A host name the caller may name (vmmgrd's name rule; checked again there). */
-static bool host_name_ok(const char *s)
-{
-    size_t len = s ? strlen(s) : 0;
-
-    if (len == 0 || len > 63 || !isalnum((unsigned char)s[0]))
-        return false;
-    for (size_t i = 0; i < len; i++)
-        if (!isalnum((unsigned char)s[i]) && s[i] != '.' && s[i] != '-' && s[i] != '_')
-            return false;
-    return true;
-}
-
 /* 400 unless vmmgrd knows host @h. */
 static bool host_exists(struct shim_ctx *ctx, struct shim_resp *resp, const char *h)
 {
@@ -456,9 +428,9 @@ static bool host_exists(struct shim_ctx *ctx, struct shim_resp *resp, const char
     struct nfv_err err = {0};
     long st = 0;
 
-    if (!host_name_ok(h)) {
+    if (!shim_name_ok(h, h ? strlen(h) : 0)) {
         shim_nova_error(resp, 400, "badRequest", "Compute host %s could not be found.",
-                        printable(h, 63) ? h : "(invalid)");
+                        shim_text_ok(h, 63) ? h : "(invalid)");
         return false;
     }
     snprintf(path, sizeof(path), "/v1/hosts/%s", h);
@@ -473,32 +445,6 @@ static bool host_exists(struct shim_ctx *ctx, struct shim_resp *resp, const char
         return false;
     }
     return true;
-}
-
-static bool bad_key(struct shim_resp *resp, const json_t *srv)
-{
-    const char *key;
-    const json_t *v;
-
-    json_object_foreach((json_t *)srv, key, v)
-    {
-        bool is_known = false;
-        for (const char *const *k = server_keys; *k && !is_known; k++)
-            is_known = strcmp(*k, key) == 0;
-        if (!is_known) {
-            char shown[64];
-            size_t n = 0;
-            for (const char *p = key; *p && n + 1 < sizeof(shown); p++)
-                shown[n++] = isprint((unsigned char)*p) ? *p : '?';
-            shown[n] = '\0';
-            shim_nova_error(resp, 400, "badRequest",
-                            "Invalid input for field/attribute server. Additional properties are "
-                            "not allowed ('%s' was unexpected)",
-                            shown);
-            return true;
-        }
-    }
-    return false;
 }
 
 static bool metadata_ok(struct shim_resp *resp, const json_t *md)
@@ -516,7 +462,7 @@ static bool metadata_ok(struct shim_resp *resp, const json_t *md)
     }
     json_object_foreach((json_t *)md, key, v)
     {
-        if (!printable(key, 255) || !json_is_string(v) || strlen(json_string_value(v)) > 255) {
+        if (!shim_text_ok(key, 255) || !json_is_string(v) || strlen(json_string_value(v)) > 255) {
             shim_nova_error(resp, 400, "badRequest",
                             "Invalid input for field/attribute metadata: keys and values are "
                             "strings of at most 255 characters");
@@ -565,10 +511,10 @@ static void server_create(struct shim_ctx *ctx, struct shim_req *req, struct shi
                         "property");
         goto cleanup;
     }
-    if (bad_key(resp, srv))
+    if (shim_unknown_key(resp, srv, server_keys, "server"))
         goto cleanup;
     name = json_string_value(json_object_get(srv, "name"));
-    if (!printable(name, 255)) {
+    if (!shim_text_ok(name, 255)) {
         shim_nova_error(resp, 400, "badRequest",
                         "Invalid input for field/attribute name. 'name' must be 1..255 printable "
                         "characters");
@@ -795,7 +741,7 @@ static void server_action(struct shim_ctx *ctx, struct shim_req *req, struct shi
         kind = JOB_REBOOT;
     } else {
         shim_nova_error(resp, 400, "badRequest", "There is no such action: %.40s",
-                        action && printable(action, 40) ? action : "(none)");
+                        action && shim_text_ok(action, 40) ? action : "(none)");
         goto cleanup;
     }
     pthread_mutex_lock(&ctx->lock);

@@ -131,8 +131,7 @@ static void format_list(const bool *set, unsigned n, bool want, char *buf, size_
             o += (size_t)snprintf(buf + o, size - o, "%s%u", o ? "," : "", i);
 }
 
-/* A bridge or network name, as vmmgrd's name rule (letters, digits, .-_). */
-static bool nic_name_ok(const char *s, size_t len)
+bool shim_name_ok(const char *s, size_t len)
 {
     if (len == 0 || len > 63 || !isalnum((unsigned char)s[0]))
         return false;
@@ -153,7 +152,7 @@ static enum nfv_code parse_nics(const char *s, json_t **ret, struct nfv_err *err
     for (;;) {
         size_t len = strcspn(p, ",");
         size_t pre = strncmp(p, "bridge:", 7) == 0 ? 7 : strncmp(p, "network:", 8) == 0 ? 8 : 0;
-        if (!pre || !nic_name_ok(p + pre, len - pre) || json_array_size(arr) >= 16) {
+        if (!pre || !shim_name_ok(p + pre, len - pre) || json_array_size(arr) >= 16) {
             json_decref(arr);
             return NFV_ERR(err, NFV_E_INVAL,
                            "'vmmgr:nics': '%s' is not a list of bridge:NAME or network:NAME "

@@ -39,6 +39,13 @@ struct shim_conf {
     unsigned max_tokens;        /* max_tokens: live tokens kept (10000) */
     unsigned vmmgrd_timeout_ms; /* vmmgrd_timeout_ms: per call to vmmgrd (60000) */
     char log_level[16];         /* log_level: err|warn|info|debug */
+    /* Real-Keystone mode: tokens a real Keystone issued are validated there
+     * (with the shim's own service credentials) and cached. */
+    char keystone_url[SHIM_PATH_MAX];           /* keystone_url: http(s)://HOST:PORT/v3 */
+    char keystone_user[SHIM_NAME_MAX];          /* keystone_user: the shim's service user */
+    char keystone_project[SHIM_NAME_MAX];       /* keystone_project: its project (service) */
+    char keystone_password_file[SHIM_PATH_MAX]; /* keystone_password_file: mode 0600 */
+    unsigned keystone_cache_s;                  /* keystone_cache_s: validation cache (60) */
 };
 
 /* Defaults (documented in README.md). */

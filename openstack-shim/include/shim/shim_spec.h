@@ -20,6 +20,8 @@
 #define SHIM_SPEC_H
 
 #include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "nfv/err.h"
@@ -57,6 +59,10 @@ enum nfv_code shim_spec_check(const json_t *extra_specs, unsigned vcpus, struct 
  * *ret_scope borrow from @metadata and are NULL when absent. */
 enum nfv_code shim_spec_metadata(const json_t *metadata, const char **ret_role,
                                  const char **ret_scope, struct nfv_err *err);
+
+/* vmmgrd's name rule on @len bytes of @s: 1..63 of [A-Za-z0-9._-], starting
+ * with a letter or digit (hosts, bridges, networks, users, images). */
+bool shim_name_ok(const char *s, size_t len);
 
 /* "host", "rack", "zone", "power": NFV_E_INVAL naming @field otherwise. */
 enum nfv_code shim_spec_scope_check(const char *field, const char *scope, struct nfv_err *err);
