@@ -20,6 +20,8 @@ PACKAGES=(
     # libraries (pkg-config names in CMakeLists.txt)
     libvirt-dev libxml2-dev libhwloc-dev libnuma-dev libcurl4-openssl-dev libjansson-dev
     libcmocka-dev libmicrohttpd-dev libsqlite3-dev libpcap-dev
+    # openstack-shim: crypt(3) for the users file; openssl makes its hashes in tests
+    libcrypt-dev openssl
     dpdk dpdk-dev libdpdk-dev
     # hypervisor and topology tools
     libvirt-daemon-system libvirt-daemon-driver-qemu libvirt-clients qemu-system-x86 qemu-utils
