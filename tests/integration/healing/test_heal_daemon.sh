@@ -41,8 +41,14 @@ HOOK
 chmod 0755 "$T/hook.sh"
 printf '%s\n' "$VMMGR_IPMISIM_PASSWORD" >"$T/bmc.pw"
 chmod 0600 "$T/bmc.pw"
+# The webhook: its first answer is a 500, the retry gets a 200.
+"$PY" "$(dirname "$0")/webhook_sink.py" "$T/sink.port" "$T/webhook.log" 500 &
+PIDS="$PIDS $!"
+for _ in $(seq 50); do [ -f "$T/sink.port" ] && break; sleep 0.1; done
+[ -f "$T/sink.port" ] || fail "webhook sink did not start"
 
-write_config "heal_poll_ms = 200
+write_config "heal_hook_url = http://127.0.0.1:$(cat "$T/sink.port")/promote
+heal_poll_ms = 200
 heal_rule_sel_alone = yes
 heal_fence_timeout_ms = 5000
 heal_rebuild_retry_ms = 500
@@ -104,6 +110,10 @@ check "the hook was told" grep -q '"new_act": {[^}]*"name": "nat-b"' <(tr -d '\n
 for l in sys.stdin.read().replace("}{","}\n{").splitlines():
     print(json.dumps(json.loads(l)))')
 check "the hook got the old ACT" grep -q '"old_act"' "$hook_log"
+check "the webhook got the promotion (after a 500, on the retry)" [ "$(grep -c '"new_act":{"host":"h2","name":"nat-b"' "$T/webhook.log")" = 2 ]
+expect_rc 0 ctl events
+check "the failed webhook attempt was recorded" grep -q "heal_hook .*webhook attempt 1/3: failed.*HTTP 500" "$T/out"
+check "the retry was recorded" grep -q "heal_hook .*webhook attempt 2/3: ok" "$T/out"
 expect_rc 0 ctl --json heal status
 check "the pair is protected again" [ "$(jget '[g["state"] for g in d["groups"] if g["name"]=="nat"][0]' <"$T/out")" = protected ]
 expect_rc 0 ctl --json heal history
@@ -122,7 +132,7 @@ check_pins
 # 3. Nothing new lands on the evacuated host; recover brings it back.
 expect_rc 0 ctl vm create solo --vcpus 1 --memory 64
 check "nothing is placed on h1 while it is evacuated" [ "$(ctl --json vm show solo | jget 'd["host"]')" != h1 ]
-expect_rc 4 ctl host recover h2
+expect_rc 4 ctl host recover h3 # up: nothing to recover (h3 has no BMC to make it suspect)
 vmmgr_ipmisim_ipmitool "$T/bmc-h1" chassis power on >/dev/null
 expect_rc 0 ctl host recover h1
 check "h1 is up again" [ "$(ctl --json host show h1 | jget 'd["heal"]["state"]')" = up ]

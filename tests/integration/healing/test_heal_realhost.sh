@@ -46,8 +46,9 @@ write_config "heal_poll_ms = 200
 keepalive_interval = 1
 keepalive_count = 2
 heal_unreachable_periods = 3
-heal_fence_timeout_ms = 2000
-heal_bmc_timeout_ms = 500
+heal_fence_timeout_ms = 3000
+heal_bmc_timeout_ms = 1000
+healing_reserve = off
 heal_rebuild_retry_ms = 500
 uri_alias.px = qemu+unix:///system?socket=$T/px.sock"
 start_daemon
@@ -94,7 +95,7 @@ kill "$PROXY"                           # and the network to the host is cut
 PROXY=""
 host_state() { ctl --json heal status | jget "[h['state'] for h in d['hosts'] if h['name']=='px'][0]"; }
 wait_for 30 "px confirmed failed (unreachable for 3 keepalive periods)" sh -c "[ \"\$('$VMMGRCTL' --socket '$SOCK' --json heal status | $PY -c \"import json,sys; d=json.load(sys.stdin); print([h['state'] for h in d['hosts'] if h['name']=='px'][0])\")\" = failed ]"
-sleep 6 # a fence attempt times out (2 s) and its retry is 5 s away
+sleep 7 # a fence attempt times out (3 s) and its retry is 5 s away
 check "no promotion while the fence is unconfirmed" [ "$(ctl --json vm show "$sby2" | jget 'd["role"]')" = sby ]
 check "px is still failed, not fenced" [ "$(host_state)" = failed ]
 check "the old ACT really still runs" [ "$(virsh -q -c qemu:///system domstate "$act2")" = running ]
@@ -120,4 +121,26 @@ check "the stale domain is gone" bash -c "! virsh -q -c qemu:///system dominfo '
 check "px is up" [ "$(host_state)" = up ]
 check_pins
 echo "old ACT uuid $uuid_old removed"
+
+# C. Power loss: the chassis goes off (ipmitool chassis power off) and the
+# host vanishes from the network at once. Rule B (unreachable AND power
+# off) confirms at once; the fence reads the power back off; promotion.
+act3=vmmgr-test-hact3-$$
+sby3=vmmgr-test-hsby3-$$
+KVM_DOMAINS="$KVM_DOMAINS $act3"
+# Up (a BMC slow to answer on a loaded machine makes it suspect for a while,
+# and a suspect host takes no new VM).
+wait_for 30 "px up" sh -c "[ \"\$('$VMMGRCTL' --socket '$SOCK' --json host show px | $PY -c \"import json,sys; print(json.load(sys.stdin)['heal']['state'])\")\" = up ]"
+expect_rc 0 ctl group create hpair3 --scope host --member "$act3:act:vcpus=1,memory=64,host=px" \
+    --member "$sby3:sby:vcpus=1,memory=64,host=s1"
+wait_for 10 "px's BMC polled after the recover" sh -c "'$VMMGRCTL' --socket '$SOCK' --json heal status | grep -q 'power on'"
+t0=$(date +%s%3N)
+vmmgr_ipmisim_ipmitool "$bmc" chassis power off >/dev/null
+kill "$PROXY"
+PROXY=""
+wait_for 20 "$sby3 promoted after the power loss" sh -c "'$VMMGRCTL' --socket '$SOCK' --json vm show '$sby3' | grep -q '\"role\": \"act\"'"
+echo "power loss -> SBY promoted in $(($(date +%s%3N) - t0)) ms"
+expect_rc 0 ctl --json heal history
+check "rule B confirmed it" grep -q "libvirt unreachable and the BMC reads power off" "$T/out"
+virsh -q -c qemu:///system destroy "$act3" >/dev/null 2>&1 # what the power loss did, really
 echo "PASS: $n_checks checks"
