@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/vm_sw.h"
+
 enum key_kind {
     KEY_PATH,
     KEY_STR,
@@ -61,6 +63,12 @@ static const struct key_desc keys[] = {
     {"max_connections", KEY_UINT, F(max_connections), 4, 4096},
     {"max_connections_per_ip", KEY_UINT, F(max_connections_per_ip), 1, 4096},
     {"http_timeout_s", KEY_UINT, F(http_timeout_s), 1, 600},
+    {"switch", KEY_STR, F(switch_target), 0, 0},
+    {"switch_bridge", KEY_STR, F(switch_bridge), 0, 0},
+    {"host_bridge", KEY_STR, F(host_bridge), 0, 0},
+    {"switch_confirm", KEY_BOOL, F(is_switch_confirm), 0, 0},
+    {"switch_iface_type", KEY_STR, F(switch_iface_type), 0, 0},
+    {"switch_timeout_ms", KEY_UINT, F(switch_timeout_ms), 100, 600000},
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -102,6 +110,29 @@ void vm_config_defaults(struct vm_config *c)
     c->max_connections_per_ip = 16;
     c->http_timeout_s = 15;
     c->unix_peers.default_role = VM_AUTH_READER;
+    snprintf(c->switch_bridge, sizeof(c->switch_bridge), "br-tor");
+    snprintf(c->host_bridge, sizeof(c->host_bridge), "br-int");
+    c->is_switch_confirm = true;
+    c->switch_timeout_ms = 5000;
+}
+
+/* The switch keys together (a target the drivers know, usable names). */
+static enum nfv_code switch_finish(const struct vm_config *c, struct nfv_err *err)
+{
+    if (vm_sw_name_check(c->host_bridge, "host_bridge", err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (!c->switch_target[0])
+        return NFV_OK;
+    if (!vm_sw_driver_for(c->switch_target))
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'switch': '%s' is not unix:PATH, tcp:HOST:PORT or fake:NAME",
+                       c->switch_target);
+    if (vm_sw_name_check(c->switch_bridge, "switch_bridge", err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (c->switch_iface_type[0] &&
+        vm_sw_name_check(c->switch_iface_type, "switch_iface_type", err) != NFV_OK)
+        return NFV_E_INVAL;
+    return NFV_OK;
 }
 
 /* Keys with a name part: uri_alias.NAME, unix_uid.N, unix_gid.N, and
@@ -300,6 +331,8 @@ enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err)
         return NFV_ERR(err, NFV_E_INVAL, "'state_dir': must not be empty");
     if (c->reconnect_min_ms > c->reconnect_max_ms)
         return NFV_ERR(err, NFV_E_INVAL, "'reconnect_min_ms': larger than reconnect_max_ms");
+    if (switch_finish(c, err) != NFV_OK)
+        return NFV_E_INVAL;
     if (c->db_path[0] == '\0') {
         int n = snprintf(c->db_path, sizeof(c->db_path), "%s/vmmgr.db", c->state_dir);
         if (n < 0 || (size_t)n >= sizeof(c->db_path))

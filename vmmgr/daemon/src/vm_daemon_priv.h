@@ -5,6 +5,7 @@
  * The service is split by job, as libvirt's QEMU driver is:
  *   vm_ctx.c       the lock, clocks, events, the host/VM registries
  *   vm_job.c       the job model (claim, journal, leave the lock, commit)
+ *   vm_net.c       networks, hosts' switch ports, VLANs on the switch
  *   vm_pins.c      pin checks/repair and GET /v1/vms/NAME/pins
  *   vm_view.c      JSON views and the VM/group queries
  *   vm_place.c     the long-lived placement model and place -> claim
@@ -37,6 +38,8 @@
 #include "vm/vm_req.h"
 
 struct vm_job;
+struct vm_net_state;
+struct vm_net_vm;
 struct plc_cluster;
 struct vm_index;
 
@@ -66,6 +69,10 @@ struct host_rt {
     uint32_t plc_idx;                   /* index in d->cluster, PLC_NONE if not in it */
     char labels[3][VM_NAME_MAX];        /* rack, zone, power ("" = none) */
     struct vm_daemon *d;
+    /* vm_net.c (issue 15): the host's Open vSwitch integration bridge for
+     * network NICs and its trunk port on the top-of-rack switch ("" = none). */
+    char ovs_bridge[64];
+    char switch_port[64];
 };
 
 #define VM_UUID_STR 37
@@ -86,6 +93,7 @@ struct vm_rt {
      * repair), or NULL. Other jobs on it are refused; domain events and
      * reconcile leave it alone (the job sets the outcome). */
     struct vm_job *job;
+    struct vm_net_vm *net; /* vm_net.c: its networks (owned, free()), NULL if none */
 };
 
 /* A libvirt domain event queued by the event thread for the monitor. */
@@ -124,6 +132,7 @@ struct vm_daemon {
     struct dom_note notes[VM_NOTE_QUEUE];
     unsigned n_notes;
     unsigned n_notes_dropped;
+    struct vm_net_state *net; /* vm_net.c: networks and the switch */
 };
 
 /* ---- vm_ctx.c ---- */

@@ -18,6 +18,7 @@
 #include "nfv/log.h"
 #include "vm_host.h"
 #include "vm_monitor.h"
+#include "vm_net.h"
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_recover.h"
@@ -146,7 +147,7 @@ static void startup(struct vm_daemon *d)
 void *vm_monitor_main(void *arg)
 {
     struct vm_daemon *d = arg;
-    int64_t last_retry = 0, last_prune = vm_d_mono_ms();
+    int64_t last_retry = 0, last_prune = vm_d_mono_ms(), last_sw_retry = 0;
 
     vm_d_lock(d);
     startup(d);
@@ -165,6 +166,11 @@ void *vm_monitor_main(void *arg)
         if (d->has_deferred_ops && now - last_retry >= 1000) {
             last_retry = now;
             vm_recover_journal(d);
+        }
+        /* vm_net (issue 15): a switch change failed; repair every 2 s. */
+        if (vm_net_is_dirty(d) && now - last_sw_retry >= 2000) {
+            last_sw_retry = now;
+            vm_net_reconcile(d, "retry");
         }
         vm_d_wait(d, 200);
     }

@@ -60,6 +60,14 @@ struct vm_config {
     unsigned http_timeout_s;           /* idle connection (header, body) timeout */
     struct vm_auth_peers unix_peers;   /* unix_uid.N / unix_gid.N / unix_default_role */
     struct vm_uri_aliases uri_aliases; /* uri_alias.NAME = URI */
+    /* The switch (issue 15, docs/vmmgrd.md "Networks and the switch"): only
+     * from this file, never from the API. */
+    char switch_target[PATH_MAX + 8]; /* switch: unix:PATH | tcp:HOST:PORT | fake: ("" = none) */
+    char switch_bridge[64];           /* switch_bridge: the top-of-rack bridge (br-tor) */
+    char host_bridge[64];        /* host_bridge: hosts' default integration bridge (br-int) */
+    bool is_switch_confirm;      /* switch_confirm: wait for ovs-vswitchd (yes) */
+    char switch_iface_type[32];  /* switch_iface_type: type of trunk ports vmmgrd creates */
+    unsigned switch_timeout_ms;  /* switch_timeout_ms: per switch call (5000) */
 };
 
 /* Fills @c with the documented defaults. */
