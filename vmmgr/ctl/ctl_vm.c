@@ -3,7 +3,8 @@
  *   vm create NAME --vcpus N --memory MIB [--cpu-mode M] [--cpu-map V:P,...]
  *             [--shared-vcpus LIST] [--thread-policy P] [--emulator E]
  *             [--numa-node N] [--host H] [--group G --role act|sby]
- *             [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] [--dry-run]
+ *             [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] [--net NET ...]
+ *             [--dry-run]
  *             [--ignore-reserve]
  *   vm list | vm show NAME | vm pins NAME
  *   vm start|stop|reboot NAME (stop: [--force]) | vm delete NAME [--if-exists]
@@ -203,6 +204,10 @@ static enum nfv_code vm_create_opt(void *opaque, const char *opt, const char *va
         json_array_append_new(c->list, json_string(val));
         return NFV_OK;
     }
+    if (strcmp(opt, "net=") == 0) { /* a vmmgr network (issue 15) */
+        json_array_append_new(c->list, json_pack("{s:s}", "network", val));
+        return NFV_OK;
+    }
     snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
     return set_field(c->body, key, val, err);
 }
@@ -212,8 +217,8 @@ enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, stru
     static const char *const spec[] = {
         "vcpus=",         "memory=",   "cpu-mode=",  "cpu-map=", "shared-vcpus=",
         "thread-policy=", "emulator=", "numa-node=", "host=",    "group=",
-        "role=",          "disk=",     "nic=",       "dry-run",  "async",
-        "ignore-reserve", NULL};
+        "role=",          "disk=",     "nic=",       "net=",     "dry-run",
+        "async",          "ignore-reserve", NULL};
     struct create c = {.body = json_object(), .list = json_array()};
     const char *name = NULL;
     json_t *doc = NULL;

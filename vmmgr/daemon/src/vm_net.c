@@ -483,14 +483,20 @@ static enum nfv_code sw_apply(struct vm_daemon *d, const struct net_port *p, siz
         goto out;
     for (size_t i = 0; i < n; i++) {
         struct vm_sw_port_info info;
+        struct nfv_err e = {0};
         if (vm_sw_vlanset_count(&p[i].vlans))
             continue;
         /* Removed only if present: a round trip, but no write (and no
          * vswitchd reconfiguration) when it is already gone. */
-        code = VM_SW(d, port_get, d->net->conn, d->cfg.switch_bridge, p[i].port, &info, err);
+        code = VM_SW(d, port_get, d->net->conn, d->cfg.switch_bridge, p[i].port, &info, &e);
         if (code == NFV_E_NOENT) {
             code = NFV_OK;
             continue;
+        }
+        if (code != NFV_OK) {
+            if (err)
+                *err = e;
+            goto out;
         }
         if (code == NFV_OK)
             code = VM_SW(d, port_delete, d->net->conn, d->cfg.switch_bridge, p[i].port, true, err);
