@@ -69,6 +69,7 @@ static const struct key_desc keys[] = {
     {"switch_confirm", KEY_BOOL, F(is_switch_confirm), 0, 0},
     {"switch_iface_type", KEY_STR, F(switch_iface_type), 0, 0},
     {"switch_timeout_ms", KEY_UINT, F(switch_timeout_ms), 100, 600000},
+    {"switch_bridge_datapath", KEY_STR, F(switch_bridge_datapath), 0, 0},
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -132,6 +133,10 @@ static enum nfv_code switch_finish(const struct vm_config *c, struct nfv_err *er
     if (c->switch_iface_type[0] &&
         vm_sw_name_check(c->switch_iface_type, "switch_iface_type", err) != NFV_OK)
         return NFV_E_INVAL;
+    if (c->switch_bridge_datapath[0] && strcmp(c->switch_bridge_datapath, "netdev") != 0 &&
+        strcmp(c->switch_bridge_datapath, "system") != 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'switch_bridge_datapath': '%s' is not netdev or system",
+                       c->switch_bridge_datapath);
     return NFV_OK;
 }
 

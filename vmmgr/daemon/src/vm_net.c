@@ -398,7 +398,16 @@ static int64_t vm_eff_host(const struct vm_rt *vm)
 {
     if (vm->net->moved_to_id < 0)
         return 0;
-    return vm->net->moved_to_id ? vm->net->moved_to_id : vm->host->id;
+    if (vm->net->moved_to_id && vm->host->id == vm->net->moved_from_id)
+        return vm->net->moved_to_id;
+    return vm->host->id;
+}
+
+/* The host a live migration also counts @vm's VLANs on (0: none). */
+static int64_t vm_also_host(const struct vm_rt *vm)
+{
+    return vm->net->also_on_id && vm->host->id == vm->net->moved_from_id ? vm->net->also_on_id
+                                                                         : 0;
 }
 
 static void expect_host(const struct vm_daemon *d, const struct host_rt *h,
@@ -407,7 +416,7 @@ static void expect_host(const struct vm_daemon *d, const struct host_rt *h,
     vm_sw_vlanset_clear(ret);
     for (size_t i = 0; i < d->n_vms; i++) {
         const struct vm_rt *vm = d->vms[i];
-        if (!vm->net || (vm_eff_host(vm) != h->id && vm->net->also_on_id != h->id))
+        if (!vm->net || (vm_eff_host(vm) != h->id && vm_also_host(vm) != h->id))
             continue;
         for (size_t k = 0; k < vm->net->n; k++)
             vm_sw_vlanset_add(ret, vm->net->att[k].vlan);
@@ -453,9 +462,20 @@ static enum nfv_code sw_conn(struct vm_daemon *d, struct nfv_err *err)
         .iface_type = d->cfg.switch_iface_type[0] ? d->cfg.switch_iface_type : NULL,
     };
 
+    enum nfv_code code;
+
     if (ns->conn)
         return NFV_OK;
-    return VM_SW(d, open, d->cfg.switch_target, &opts, &ns->conn, err);
+    code = VM_SW(d, open, d->cfg.switch_target, &opts, &ns->conn, err);
+    /* A lab's switch (switch_bridge_datapath set): made if missing. */
+    if (code == NFV_OK && d->cfg.switch_bridge_datapath[0])
+        code = VM_SW(d, bridge_ensure, ns->conn, d->cfg.switch_bridge, d->cfg.switch_bridge_datapath,
+                     err);
+    if (code != NFV_OK && ns->conn) {
+        ns->sw->close(ns->conn);
+        ns->conn = NULL;
+    }
+    return code;
 }
 
 /* Applies @p: one trunks_ensure of the ports with VLANs, then the ports
@@ -647,7 +667,9 @@ static void set_move(struct vm_rt *vm, int64_t to_id, int64_t is_keep_from)
 {
     if (!vm->net)
         return;
+    vm->net->moved_from_id = vm->host->id;
     if (is_keep_from) {
+        vm->net->moved_to_id = 0;
         vm->net->also_on_id = to_id;
     } else {
         vm->net->moved_to_id = to_id;
@@ -660,6 +682,7 @@ enum nfv_code vm_net_move(struct vm_daemon *d, struct vm_job *job, struct vm_rt 
                           struct nfv_err *err)
 {
     int64_t ids[2] = {from_id, to_id};
+    /* (vm->host, not @from_id, anchors the move: see struct vm_net_vm) */
     struct vm_net_vm saved = {0};
     enum nfv_code code;
     bool has_net;
@@ -679,6 +702,7 @@ enum nfv_code vm_net_move(struct vm_daemon *d, struct vm_job *job, struct vm_rt 
          * nothing; after UNREACHABLE the repair loop settles it). */
         d_enter(d, job);
         vm->net->moved_to_id = saved.moved_to_id;
+        vm->net->moved_from_id = saved.moved_from_id;
         vm->net->also_on_id = saved.also_on_id;
         d_leave(d, job);
     }

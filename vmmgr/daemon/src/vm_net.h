@@ -47,11 +47,15 @@ struct vm_net_att {
 /* vm_rt->net: a VM's networks, one allocation (free() releases it; NULL
  * when the VM has no network NIC). Guarded by the daemon lock. */
 struct vm_net_vm {
-    /* A move in progress or done (vm_net_move): the VM's VLANs count on
-     * host @moved_to_id instead of vm->host (0: vm->host; -1: nowhere, the
-     * VM is being deleted). Ignored once vm->host is that host. */
+    /* A move (vm_net_move) the caller has not yet reflected in vm->host:
+     * while vm->host is still host @moved_from_id, the VM's VLANs count on
+     * host @moved_to_id instead (0: no move; -1: nowhere, the VM is being
+     * deleted, whatever its host). Once vm->host changes the move is void,
+     * so a caller that re-homes the VM, or moves it back, needs no cleanup. */
     int64_t moved_to_id;
-    /* A live migration: the VLANs count on this host too (0: none). */
+    int64_t moved_from_id;
+    /* A live migration: while vm->host is @moved_from_id, the VLANs count on
+     * this host too (0: none). */
     int64_t also_on_id;
     size_t n;
     struct vm_net_att att[];

@@ -68,6 +68,10 @@ struct vm_config {
     bool is_switch_confirm;      /* switch_confirm: wait for ovs-vswitchd (yes) */
     char switch_iface_type[32];  /* switch_iface_type: type of trunk ports vmmgrd creates */
     unsigned switch_timeout_ms;  /* switch_timeout_ms: per switch call (5000) */
+    /* switch_bridge_datapath: create switch_bridge with this datapath type
+     * (netdev, system) when missing; "" (default): never, the bridge is the
+     * operator's. */
+    char switch_bridge_datapath[16];
 };
 
 /* Fills @c with the documented defaults. */
