@@ -397,7 +397,8 @@ enum nfv_code ctl_cmd_vm_delete(struct ctl_ctx *ctx, int argc, char **argv, stru
 
 /* ---- groups ---- */
 
-/* "nat-act:act:vcpus=2,memory=512,cpu-mode=exclusive" -> member object. */
+/* "nat-act:act:vcpus=2,memory=512,cpu-mode=exclusive,net=n100" -> member
+ * object (net=NAME, repeatable: a NIC on that network). */
 static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err *err)
 {
     char buf[512], *name, *role, *spec, *save = NULL, *kv;
@@ -421,6 +422,13 @@ static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err 
             return NFV_ERR(err, NFV_E_INVAL, "'--member': '%s' in '%s' is not KEY=VALUE", kv, arg);
         }
         *eq = '\0';
+        if (strcmp(kv, "net") == 0) { /* a vmmgr network NIC (issue 15), repeatable */
+            json_t *nics = json_object_get(o, "nics");
+            if (!nics)
+                json_object_set_new(o, "nics", nics = json_array());
+            json_array_append_new(nics, json_pack("{s:s}", "network", eq + 1));
+            continue;
+        }
         if (strcmp(kv, "group") == 0 || strcmp(kv, "role") == 0 ||
             set_field(o, kv, eq + 1, err) != NFV_OK) {
             json_decref(o);

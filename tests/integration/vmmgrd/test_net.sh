@@ -202,4 +202,31 @@ expect_rc 0 ctl vm create v5 --vcpus 1 --memory 64 --host h1 --net n100
 check "after the restart a create works" [ "$(trunks h1-trunk)" = "[100]" ]
 wait_for 10 "vswitchd applied it (ofproto/trace: $(trace p100))" reaches p100 h1-trunk 100
 
+# --- an ACT/SBY group on a network: both hosts' trunks carry it ------------
+expect_rc 2 ctl group create g1 --scope host --member g1-a:act:vcpus=1,memory=64,host=h1,net=n300 \
+    --member g1-b:sby:vcpus=1,memory=64,host=h2,net=nope
+check "group member's unknown network named: $(cat "$T/err")" \
+    grep -q "'members\[1\]': 'nics\[0\].network': unknown network 'nope'" "$T/err"
+check "refused group left h1's trunk alone" trunk_is h1-trunk "[100]"
+expect_rc 0 ctl group create g1 --scope host --member g1-a:act:vcpus=1,memory=64,host=h1,net=n300 \
+    --member g1-b:sby:vcpus=1,memory=64,host=h2,net=n300
+check "ACT's host carries 300" trunk_is h1-trunk "[100, 300]"
+check "SBY's host carries 300" trunk_is h2-trunk "[300]"
+expect_rc 0 ctl vm delete g1-b
+check "SBY gone: h2's trunk port gone" trunk_is h2-trunk absent
+
+# --- ovs-vswitchd frozen mid-create: stored, never applied ------------------
+# The switch's database takes the change but the switch never confirms it:
+# the create fails (timeout) and is undone; once vswitchd runs again the
+# monitor's repair takes the VLAN off the trunk.
+vs_pid=$(cat "$OVS/ovs-vswitchd.pid")
+kill -STOP "$vs_pid"
+expect_rc 8 ctl vm create v6 --vcpus 1 --memory 64 --host h2 --net n200
+kill -CONT "$vs_pid"
+check "timeout named the switch: $(cat "$T/err")" grep -q "switch" "$T/err"
+check "timed-out create left no VM" not ctl --json vm show v6
+wait_for 20 "the monitor undid the unconfirmed VLAN on h2" trunk_is h2-trunk absent
+expect_rc 0 ctl --json switch show
+check "no drift left" [ "$(jget 'sum(p["drift"] for p in d["ports"])' <"$T/out")" = 0 ]
+
 echo "PASS: $n_checks checks (networks, trunks following VMs, drift repair, switch outages)"
