@@ -141,8 +141,8 @@ static enum nfv_code host_add_opt(void *opaque, const char *opt, const char *val
 enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "uri=",  "synthetic=", "hwloc-xml=",   "reserved=", "dedicated=",
-        "label=", "bridge=",   "switch-port=", NULL};
+        "uri=",   "synthetic=", "hwloc-xml=",   "reserved=", "dedicated=",
+        "label=", "bridge=",    "switch-port=", NULL};
     struct host_add a = {.body = json_object(), .labels = json_object()};
     const char *name = NULL;
     enum nfv_code code;

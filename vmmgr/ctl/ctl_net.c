@@ -80,8 +80,7 @@ enum nfv_code ctl_cmd_net_show(struct ctl_ctx *ctx, int argc, char **argv, struc
     json_t *doc;
     enum nfv_code code;
 
-    if ((code = ctl_verb_show(ctx, argc, argv, "net show", "/v1/networks", "", &name, &doc,
-                              err)) ||
+    if ((code = ctl_verb_show(ctx, argc, argv, "net show", "/v1/networks", "", &name, &doc, err)) ||
         !doc)
         return code;
     code = ctl_print_row(ctx, doc, print_net_rows, err);
@@ -159,8 +158,7 @@ enum nfv_code ctl_cmd_switch_show(struct ctl_ctx *ctx, int argc, char **argv, st
     return code;
 }
 
-enum nfv_code ctl_cmd_switch_repair(struct ctl_ctx *ctx, int argc, char **argv,
-                                    struct nfv_err *err)
+enum nfv_code ctl_cmd_switch_repair(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     json_t *doc = NULL;
     enum nfv_code code;

@@ -215,10 +215,9 @@ static enum nfv_code vm_create_opt(void *opaque, const char *opt, const char *va
 enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "vcpus=",         "memory=",   "cpu-mode=",  "cpu-map=", "shared-vcpus=",
-        "thread-policy=", "emulator=", "numa-node=", "host=",    "group=",
-        "role=",          "disk=",     "nic=",       "net=",     "dry-run",
-        "async",          "ignore-reserve", NULL};
+        "vcpus=",    "memory=",    "cpu-mode=", "cpu-map=", "shared-vcpus=",  "thread-policy=",
+        "emulator=", "numa-node=", "host=",     "group=",   "role=",          "disk=",
+        "nic=",      "net=",       "dry-run",   "async",    "ignore-reserve", NULL};
     struct create c = {.body = json_object(), .list = json_array()};
     const char *name = NULL;
     json_t *doc = NULL;

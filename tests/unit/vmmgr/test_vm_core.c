@@ -213,8 +213,8 @@ static void test_config_switch(void **state)
     assert_string_equal(c.switch_bridge, "tor0");
     assert_int_equal(vm_config_set(&c, "switch", "ssl:1.2.3.4:6640", &err), NFV_OK);
     assert_int_equal(vm_config_finish(&c, &err), NFV_E_INVAL);
-    assert_string_equal(err.msg,
-                        "'switch': 'ssl:1.2.3.4:6640' is not unix:PATH, tcp:HOST:PORT or fake:NAME");
+    assert_string_equal(
+        err.msg, "'switch': 'ssl:1.2.3.4:6640' is not unix:PATH, tcp:HOST:PORT or fake:NAME");
     assert_int_equal(vm_config_set(&c, "switch", "tcp:127.0.0.1:6640", &err), NFV_OK);
     assert_int_equal(vm_config_set(&c, "switch_bridge", "a bridge", &err), NFV_OK);
     assert_int_equal(vm_config_finish(&c, &err), NFV_E_INVAL);

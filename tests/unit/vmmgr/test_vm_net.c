@@ -145,9 +145,8 @@ static enum nfv_code move(struct vm_daemon *d, const char *vm_name, const char *
     vm_d_lock(d);
     vm = vm_d_vm_find(d, vm_name);
     assert_non_null(vm);
-    assert_int_equal(vm_job_begin(d, &job, VM_OP_VM_REPIN, "move", vm, NULL, false, NULL, NULL,
-                                  &err),
-                     NFV_OK);
+    assert_int_equal(
+        vm_job_begin(d, &job, VM_OP_VM_REPIN, "move", vm, NULL, false, NULL, NULL, &err), NFV_OK);
     vm_job_leave(&job);
     code = vm_net_move(d, &job, vm, from_id, to_id, is_keep_from, "switched", &err);
     vm_job_reenter(&job);

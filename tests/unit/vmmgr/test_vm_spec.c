@@ -291,7 +291,8 @@ static const struct refusal refusals[] = {
     {"{" BASE ",\"nics\":\"bridge:br0\"}",
      "'nics': must be a list of {\"network\": NAME}, \"bridge:NAME\", \"network:NAME\" or "
      "\"vhostuser:PATH\""},
-    {"{" BASE ",\"nics\":[1]}", "'nics[0]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
+    {"{" BASE ",\"nics\":[1]}",
+     "'nics[0]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
      "vhostuser:PATH"},
     {"{" BASE ",\"nics\":[\"bridge:a\",\"tap:x\"]}",
      "'nics[1]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
@@ -312,8 +313,7 @@ static const struct refusal refusals[] = {
     {"{" BASE ",\"nics\":[{\"network\":\"\"}]}", "'nics[0].network': must not be empty"},
     {"{" BASE ",\"nics\":[{\"network\":\"a b\"}]}",
      "'nics[0].network': 'a b' may only hold letters, digits, '.-_'"},
-    {"{" BASE ",\"nics\":[{\"network\":\"n1\",\"vlan\":100}]}",
-     "'nics[0]': 'vlan': unknown field"},
+    {"{" BASE ",\"nics\":[{\"network\":\"n1\",\"vlan\":100}]}", "'nics[0]': 'vlan': unknown field"},
     /* cpu_mode and the pinning half */
     {"{" BASE ",\"cpu_mode\":\"dedicated\"}",
      "'cpu_mode': 'dedicated' is not exclusive, shared or numbered"},

@@ -399,8 +399,8 @@ static enum nfv_code obj_route(struct route_args *a, struct vm_http_response *re
 typedef enum nfv_code (*named_fn)(struct vm_daemon *d, const char *name, json_t **ret,
                                   struct nfv_err *err);
 
-static enum nfv_code named_route(struct route_args *a, struct vm_http_response *resp,
-                                 named_fn fn, struct nfv_err *err)
+static enum nfv_code named_route(struct route_args *a, struct vm_http_response *resp, named_fn fn,
+                                 struct nfv_err *err)
 {
     json_t *v;
     enum nfv_code code;

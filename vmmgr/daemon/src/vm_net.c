@@ -270,8 +270,9 @@ enum nfv_code vm_daemon_net_delete(struct vm_daemon *d, const char *name, json_t
         }
     }
     if (n_users) {
-        code = NFV_ERR(err, NFV_E_STATE, "network '%s' is used by %zu VM(s): %s%s; delete them first",
-                       name, n_users, users, n_users > 8 ? ", ..." : "");
+        code =
+            NFV_ERR(err, NFV_E_STATE, "network '%s' is used by %zu VM(s): %s%s; delete them first",
+                    name, n_users, users, n_users > 8 ? ", ..." : "");
         goto out;
     }
     if ((code = vm_db_net_delete(d->db, name, err)) != NFV_OK)
@@ -406,8 +407,7 @@ static int64_t vm_eff_host(const struct vm_rt *vm)
 /* The host a live migration also counts @vm's VLANs on (0: none). */
 static int64_t vm_also_host(const struct vm_rt *vm)
 {
-    return vm->net->also_on_id && vm->host->id == vm->net->moved_from_id ? vm->net->also_on_id
-                                                                         : 0;
+    return vm->net->also_on_id && vm->host->id == vm->net->moved_from_id ? vm->net->also_on_id : 0;
 }
 
 static void expect_host(const struct vm_daemon *d, const struct host_rt *h,
@@ -469,8 +469,8 @@ static enum nfv_code sw_conn(struct vm_daemon *d, struct nfv_err *err)
     code = VM_SW(d, open, d->cfg.switch_target, &opts, &ns->conn, err);
     /* A lab's switch (switch_bridge_datapath set): made if missing. */
     if (code == NFV_OK && d->cfg.switch_bridge_datapath[0])
-        code = VM_SW(d, bridge_ensure, ns->conn, d->cfg.switch_bridge, d->cfg.switch_bridge_datapath,
-                     err);
+        code = VM_SW(d, bridge_ensure, ns->conn, d->cfg.switch_bridge,
+                     d->cfg.switch_bridge_datapath, err);
     if (code != NFV_OK && ns->conn) {
         ns->sw->close(ns->conn);
         ns->conn = NULL;
@@ -763,9 +763,9 @@ static enum nfv_code sw_view_read(struct vm_daemon *d, struct sw_view *v, struct
         }
     code = sw_conn(d, err);
     if (code == NFV_OK)
-        code = (assert(!vm_d_lock_held(d)), vm_sw_check(d->net->sw, d->net->conn,
-                                                         d->cfg.switch_bridge, exp, n_exp, &v->st,
-                                                         &v->n_st, err));
+        code =
+            (assert(!vm_d_lock_held(d)), vm_sw_check(d->net->sw, d->net->conn, d->cfg.switch_bridge,
+                                                     exp, n_exp, &v->st, &v->n_st, err));
     free(exp);
     return code;
 }
@@ -796,12 +796,12 @@ static json_t *view_json(const struct sw_view *v)
         if (st && !vm_sw_vlanset_count(&v->p[i].vlans))
             extra = st->actual;
         json_array_append_new(
-            arr, json_pack("{s:s,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:b}", "port", v->p[i].port, "host",
-                           v->p[i].host, "managed", 1, "present", st && st->is_present,
-                           "expected", vlans_json(&v->p[i].vlans), "actual",
-                           vlans_json(st ? &st->actual : &empty), "missing", vlans_json(&missing),
-                           "extra", vlans_json(&extra), "drift",
-                           st ? view_is_drift(v, st) : vm_sw_vlanset_count(&v->p[i].vlans) > 0));
+            arr,
+            json_pack("{s:s,s:s,s:b,s:b,s:o,s:o,s:o,s:o,s:b}", "port", v->p[i].port, "host",
+                      v->p[i].host, "managed", 1, "present", st && st->is_present, "expected",
+                      vlans_json(&v->p[i].vlans), "actual", vlans_json(st ? &st->actual : &empty),
+                      "missing", vlans_json(&missing), "extra", vlans_json(&extra), "drift",
+                      st ? view_is_drift(v, st) : vm_sw_vlanset_count(&v->p[i].vlans) > 0));
     }
     for (size_t k = 0; k < v->n_st; k++) {
         const struct vm_sw_port_state *st = &v->st[k];

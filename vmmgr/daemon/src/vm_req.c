@@ -162,8 +162,8 @@ enum nfv_code vm_req_text_check(const char *field, const char *text, size_t max,
 
 enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err)
 {
-    static const char *const fields[] = {"name",      "uri",    "synthetic", "hwloc_xml",
-                                         "reserved",  "dedicated", "labels", "bridge",
+    static const char *const fields[] = {"name",        "uri",       "synthetic", "hwloc_xml",
+                                         "reserved",    "dedicated", "labels",    "bridge",
                                          "switch_port", NULL};
     struct vm_host_spec s = {0};
     const char *synthetic = NULL, *xml = NULL;

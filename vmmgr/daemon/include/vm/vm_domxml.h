@@ -67,9 +67,9 @@ struct vm_domxml_in {
  * the test type, a pty console and no memory balloon.
  *
  * Errors: NFV_E_INVAL naming the field ('name', 'uuid', 'memory_mib',
- * 'type', 'plan', 'nics[i]', 'nics[i].vlan', 'bridge'; a string with a character XML 1.0 cannot carry,
- * e.g. a control character or invalid UTF-8), NFV_E_INTERNAL (pinning's
- * fragment is not well-formed), NFV_E_NOMEM.
+ * 'type', 'plan', 'nics[i]', 'nics[i].vlan', 'bridge'; a string with a character XML 1.0 cannot
+ * carry, e.g. a control character or invalid UTF-8), NFV_E_INTERNAL (pinning's fragment is not
+ * well-formed), NFV_E_NOMEM.
  */
 enum nfv_code vm_domxml_build(const struct vm_domxml_in *in, char **ret_xml, struct nfv_err *err);
 

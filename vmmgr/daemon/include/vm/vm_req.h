@@ -67,10 +67,10 @@ struct vm_host_spec {
     const char *name;
     const char *uri;
     enum vm_topo_source topo_source;
-    const char *topo;      /* synthetic string or XML text; NULL for live */
-    const char *reserved;  /* PU list kept for the host OS (may be NULL) */
-    const char *dedicated; /* PU list for pinned VMs (NULL: all not reserved) */
-    const json_t *labels;  /* object of string values, or NULL */
+    const char *topo;        /* synthetic string or XML text; NULL for live */
+    const char *reserved;    /* PU list kept for the host OS (may be NULL) */
+    const char *dedicated;   /* PU list for pinned VMs (NULL: all not reserved) */
+    const json_t *labels;    /* object of string values, or NULL */
     const char *bridge;      /* Open vSwitch integration bridge (NULL: config host_bridge) */
     const char *switch_port; /* its trunk port on the top-of-rack switch (NULL: none) */
 };
