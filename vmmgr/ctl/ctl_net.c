@@ -138,16 +138,23 @@ static enum nfv_code print_ports(const struct ctl_ctx *ctx, const json_t *ports,
     return code;
 }
 
-enum nfv_code ctl_cmd_switch_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+/* `switch show` and `switch repair`: @method @path, then a header line
+ * and the port table (or the answer as JSON). */
+static enum nfv_code switch_verb(struct ctl_ctx *ctx, int argc, char **argv, const char *verb,
+                                 const char *method, const char *path, struct nfv_err *err)
 {
     json_t *doc = NULL;
     enum nfv_code code;
 
-    if ((code = ctl_verb_no_args(argc, argv, "switch show", err)) ||
-        (code = ctl_client_call(ctx, "GET", "/v1/switch", NULL, 0, &doc, err)))
+    if ((code = ctl_verb_no_args(argc, argv, verb, err)) ||
+        (code = ctl_client_call(ctx, method, path, NULL, 0, &doc, err)))
         return code;
     if (ctx->fmt != NFV_OUT_TABLE) {
         ctl_print_json(ctx, doc);
+    } else if (json_object_get(doc, "repaired")) {
+        printf("%lld trunk port(s) repaired\n",
+               (long long)json_integer_value(json_object_get(doc, "repaired")));
+        code = print_ports(ctx, json_object_get(doc, "ports"), err);
     } else if (!json_is_true(json_object_get(doc, "configured"))) {
         printf("no switch configured (vmmgrd.conf: switch, switch_bridge)\n");
     } else {
@@ -158,21 +165,12 @@ enum nfv_code ctl_cmd_switch_show(struct ctl_ctx *ctx, int argc, char **argv, st
     return code;
 }
 
+enum nfv_code ctl_cmd_switch_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
+{
+    return switch_verb(ctx, argc, argv, "switch show", "GET", "/v1/switch", err);
+}
+
 enum nfv_code ctl_cmd_switch_repair(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    json_t *doc = NULL;
-    enum nfv_code code;
-
-    if ((code = ctl_verb_no_args(argc, argv, "switch repair", err)) ||
-        (code = ctl_client_call(ctx, "POST", "/v1/switch/repair", NULL, 0, &doc, err)))
-        return code;
-    if (ctx->fmt != NFV_OUT_TABLE) {
-        ctl_print_json(ctx, doc);
-    } else {
-        printf("%lld trunk port(s) repaired\n",
-               (long long)json_integer_value(json_object_get(doc, "repaired")));
-        code = print_ports(ctx, json_object_get(doc, "ports"), err);
-    }
-    json_decref(doc);
-    return code;
+    return switch_verb(ctx, argc, argv, "switch repair", "POST", "/v1/switch/repair", err);
 }
