@@ -410,21 +410,27 @@ static int64_t vm_also_host(const struct vm_rt *vm)
     return vm->net->also_on_id && vm->host->id == vm->net->moved_from_id ? vm->net->also_on_id : 0;
 }
 
-static void expect_host(const struct vm_daemon *d, const struct host_rt *h,
-                        struct vm_sw_vlanset *ret)
+static int port_cmp(const void *a, const void *b)
 {
-    vm_sw_vlanset_clear(ret);
-    for (size_t i = 0; i < d->n_vms; i++) {
-        const struct vm_rt *vm = d->vms[i];
-        if (!vm->net || (vm_eff_host(vm) != h->id && vm_also_host(vm) != h->id))
-            continue;
-        for (size_t k = 0; k < vm->net->n; k++)
-            vm_sw_vlanset_add(ret, vm->net->att[k].vlan);
-    }
+    int64_t x = ((const struct net_port *)a)->host_id, y = ((const struct net_port *)b)->host_id;
+    return (x > y) - (x < y);
+}
+
+/* Adds @vm's VLANs to the port of host @id in @p (sorted by host id). */
+static void expect_add(struct net_port *p, size_t n, int64_t id, const struct vm_rt *vm)
+{
+    struct net_port key = {.host_id = id}, *hit;
+
+    if (id <= 0 || !(hit = bsearch(&key, p, n, sizeof(*p), port_cmp)))
+        return;
+    for (size_t k = 0; k < vm->net->n; k++)
+        vm_sw_vlanset_add(&hit->vlans, vm->net->att[k].vlan);
 }
 
 /* The trunk ports of hosts @ids (all hosts with one when @ids is NULL)
- * with their expected VLANs, into a new array *ret (free()). */
+ * with their expected VLANs, into a new array *ret (free()), sorted by
+ * host id. One pass over the VMs: reconcile of 1,000 hosts and 10,000 VMs
+ * costs 10,000 lookups, not ten million checks. */
 static enum nfv_code expect_ports(const struct vm_daemon *d, const int64_t *ids, size_t n_ids,
                                   struct net_port **ret, size_t *ret_n)
 {
@@ -443,8 +449,20 @@ static enum nfv_code expect_ports(const struct vm_daemon *d, const int64_t *ids,
         p[n].host_id = h->id;
         snprintf(p[n].host, sizeof(p[n].host), "%s", h->name);
         snprintf(p[n].port, sizeof(p[n].port), "%s", h->switch_port);
-        expect_host(d, h, &p[n].vlans);
+        vm_sw_vlanset_clear(&p[n].vlans);
         n++;
+    }
+    qsort(p, n, sizeof(*p), port_cmp);
+    for (size_t i = 0; n && i < d->n_vms; i++) {
+        const struct vm_rt *vm = d->vms[i];
+        int64_t eff, also;
+        if (!vm->net)
+            continue;
+        eff = vm_eff_host(vm);
+        also = vm_also_host(vm);
+        expect_add(p, n, eff, vm);
+        if (also != eff)
+            expect_add(p, n, also, vm);
     }
     *ret = p;
     *ret_n = n;
