@@ -224,9 +224,29 @@ kill -STOP "$vs_pid"
 expect_rc 8 ctl vm create v6 --vcpus 1 --memory 64 --host h2 --net n200
 kill -CONT "$vs_pid"
 check "timeout named the switch: $(cat "$T/err")" grep -q "switch" "$T/err"
-check "timed-out create left no VM" not ctl --json vm show v6
+check "timed-out create left no VM" not ctl --json vm show v6 >/dev/null 2>&1
 wait_for 20 "the monitor undid the unconfirmed VLAN on h2" trunk_is h2-trunk absent
 expect_rc 0 ctl --json switch show
 check "no drift left" [ "$(jget 'sum(p["drift"] for p in d["ports"])' <"$T/out")" = 0 ]
+
+# --- a crash right after the switch step: recovery undoes both -------------
+# vmmgrd exits (as kill -9 would) with the trunk changed and the create
+# journaled at step "switched"; the next start rolls the create back and its
+# reconcile takes the VLAN off the trunk, recording the drift.
+stop_daemon
+cp "$CONF" "$T/good.conf"
+echo "debug_crash_at = vm_create.after_switch" >>"$CONF"
+start_daemon
+ctl vm create v7 --vcpus 1 --memory 64 --host h2 --net n200 >/dev/null 2>&1
+wait "$DPID"
+check "vmmgrd exited at the crash point (99)" [ $? = 99 ]
+check "the crash left VLAN 200 on h2's trunk" trunk_is h2-trunk "[200]"
+check "the journal says where it stopped" \
+    [ "$(sqlite3 "$STATE/vmmgr.db" "SELECT state||' '||step FROM journal WHERE kind='vm_create' AND target='v7'")" = "pending switched" ]
+cp "$T/good.conf" "$CONF"
+start_daemon
+check "recovery rolled the create back" not ctl --json vm show v7 >/dev/null 2>&1
+check "reconcile took the VLAN off h2's trunk" trunk_is h2-trunk absent
+check "the drift is recorded" grep -q "h2-trunk.*present though no VM" <(events_of switch_drift)
 
 echo "PASS: $n_checks checks (networks, trunks following VMs, drift repair, switch outages)"

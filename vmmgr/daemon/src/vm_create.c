@@ -272,8 +272,16 @@ static enum nfv_code finish_members(struct create *c, json_t **ret, struct nfv_e
     vm_job_leave(&c->job);
     /* vm_net (issue 15): the hosts' trunks carry the members' VLANs before
      * any of them starts. A switch that fails fails the create. */
-    if (c->n_sw_hosts)
-        code = vm_net_sync_hosts(d, &c->job, c->sw_hosts, c->n_sw_hosts, "switched", err);
+    if (c->n_sw_hosts) {
+        code = vm_net_sync_hosts(d, &c->job, c->sw_hosts, c->n_sw_hosts, NULL, err);
+        if (code == NFV_OK) {
+            /* Each member's own journal entry records the step. */
+            vm_job_reenter(&c->job);
+            members_step(c, "switched");
+            vm_job_leave(&c->job);
+            vm_d_crash_point(d, VM_OP_VM_CREATE, "after_switch");
+        }
+    }
     for (i = 0; code == NFV_OK && i < c->n; i++) {
         struct member *m = &c->m[i];
         if ((code = VM_HV(d, domain_define, conns[i], m->xml, err)) == NFV_OK) {
