@@ -249,4 +249,18 @@ check "recovery rolled the create back" not ctl --json vm show v7 >/dev/null 2>&
 check "reconcile took the VLAN off h2's trunk" trunk_is h2-trunk absent
 check "the drift is recorded" grep -q "h2-trunk.*present though no VM" <(events_of switch_drift)
 
+# --- VLAN moves (healing, migration: vm_net_move) on this switch -----------
+# unit_vmmgr_net drives vm_net_move as a healing/migration job would, here
+# against the real switch: a failover of VM a (VLAN 100) from t1 to t2, a
+# live migration of VM b (200 and 100: on both trunks, then on t2 only),
+# then b deleted. It checks each step through vmmgrd's switch show; the end
+# state is checked here the operator's way.
+n_checks=$((n_checks + 1))
+VMMGR_TEST_SWITCH="unix:$VMMGR_OVS_DB_SOCK" VMMGR_TEST_SWITCH_BRIDGE=br-tor \
+    "$VMMGR_BINARY_DIR/tests/unit/vmmgr/unit_vmmgr_net" >"$T/unit_net.out" 2>&1 ||
+    fail "unit_vmmgr_net on the real switch: $(tail -n 20 "$T/unit_net.out")"
+check "after the moves t2 carries VLAN 100 (a stays there)" trunk_is t2 "[100]"
+check "t1 lost its last VLAN: no port" trunk_is t1 absent
+wait_for 10 "VLAN 100 from p100 reaches t2 (ofproto/trace: $(trace p100))" reaches p100 t2 100
+
 echo "PASS: $n_checks checks (networks, trunks following VMs, drift repair, switch outages)"

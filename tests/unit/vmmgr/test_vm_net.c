@@ -5,8 +5,11 @@
  * "fake:"). What the integration test cannot reach through the API: the
  * VLAN move that healing and migration call (vm_net_move), as one job
  * would drive it, and the live-migration form that keeps both hosts'
- * trunks for a moment. The same code against a real Open vSwitch:
- * tests/integration/vmmgrd/test_net.sh.
+ * trunks for a moment. The rest against a real Open vSwitch:
+ * tests/integration/vmmgrd/test_net.sh, which also runs this program on
+ * its switch (VMMGR_TEST_SWITCH=unix:PATH, VMMGR_TEST_SWITCH_BRIDGE=NAME:
+ * trunk ports t1, t2 as dummy interfaces) and checks the outcome with
+ * ovs-vsctl and ofproto/trace.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,8 +44,11 @@ static int setup(void **state)
     snprintf(f->cfg.state_dir, sizeof(f->cfg.state_dir), "%s/state", f->dir);
     snprintf(f->cfg.socket_path, sizeof(f->cfg.socket_path), "%s/s.sock", f->dir);
     f->cfg.healing_reserve = VM_RESERVE_OFF;
-    if (vm_config_set(&f->cfg, "switch", "fake:", &err) != NFV_OK ||
+    const char *sw = getenv("VMMGR_TEST_SWITCH"), *br = getenv("VMMGR_TEST_SWITCH_BRIDGE");
+    if (vm_config_set(&f->cfg, "switch", sw ? sw : "fake:", &err) != NFV_OK ||
         vm_config_set(&f->cfg, "switch_bridge_datapath", "netdev", &err) != NFV_OK ||
+        (br && vm_config_set(&f->cfg, "switch_bridge", br, &err) != NFV_OK) ||
+        (sw && vm_config_set(&f->cfg, "switch_iface_type", "dummy", &err) != NFV_OK) ||
         vm_config_finish(&f->cfg, &err) != NFV_OK)
         return -1;
     nfv_log_set_level(NFV_LOG_ERR);
