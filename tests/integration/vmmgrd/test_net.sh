@@ -135,6 +135,11 @@ check "VLAN 100 from p100 leaves h1-trunk tagged (ofproto/trace: $(trace p100))"
 check "VLAN 200 does not reach h1-trunk" not reaches p200 h1-trunk 200
 expect_rc 0 ctl vm create v2 --vcpus 1 --memory 64 --host h1 --net n100 --net n200
 check "h1's trunk carries 100,200" [ "$(trunks h1-trunk)" = "[100, 200]" ]
+expect_rc 0 ctl --json vm show v2
+check "vm show lists its networks" \
+    [ "$(jget '" ".join(n["network"]+"="+str(n["vlan"]) for n in d["networks"])' <"$T/out")" = "n100=100 n200=200" ]
+expect_rc 0 ctl --json status
+check "status shows the switch" [ "$(jget 'd["switch"]["bridge"]+" "+str(d["switch"]["repair_pending"])' <"$T/out")" = "br-tor False" ]
 expect_rc 0 ctl vm create v3 --vcpus 1 --memory 64 --host h2 --net n200
 check "h2's trunk carries 200" [ "$(trunks h2-trunk)" = "[200]" ]
 check "VLAN 200 reaches both trunks" reaches p200 h2-trunk 200
@@ -195,6 +200,8 @@ check "failed create's journal entry is closed" \
 # A delete goes on without the switch; the trunk is repaired once OVS is back.
 expect_rc 0 ctl vm delete v3
 check "switch_error recorded" grep -q "h2" <(events_of switch_error)
+expect_rc 0 ctl --json status
+check "status says a repair is pending" [ "$(jget 'd["switch"]["repair_pending"]' <"$T/out")" = True ]
 vmmgr_ovs_start_db || fail "ovsdb-server did not restart"
 
 wait_for 20 "the monitor removed h2's trunk after OVS came back" trunk_is h2-trunk absent

@@ -158,6 +158,20 @@ static void test_networks(void **state)
     buf[0] = '\0';
     assert_int_equal(vm_db_host_net_list(f->db, host_net_cb, buf, &err), NFV_OK);
     assert_string_equal(buf, "1:br-int:h1-trunk");
+    {
+        /* A trunk port is one host's: the second is refused, the first kept. */
+        int64_t id2 = 0;
+        host_fill(&h, "h9");
+        assert_int_equal(vm_db_host_insert(f->db, &h, &id2, &err), NFV_OK);
+        assert_int_equal(vm_db_host_net_set(f->db, id2, "br-int", "h1-trunk", &err), NFV_E_EXIST);
+        assert_string_equal(err.msg, "'switch_port': 'h1-trunk' is another host's trunk");
+        assert_int_equal(vm_db_host_net_set(f->db, id2, "br-x", "", &err), NFV_OK);
+        assert_int_equal(vm_db_host_net_set(f->db, id, "br-int", "h1-trunk", &err), NFV_OK);
+        assert_int_equal(vm_db_host_delete(f->db, "h9", &err), NFV_OK);
+    }
+    buf[0] = '\0';
+    assert_int_equal(vm_db_host_net_list(f->db, host_net_cb, buf, &err), NFV_OK);
+    assert_string_equal(buf, "1:br-int:h1-trunk");
     /* The host's row goes with the host. */
     assert_int_equal(vm_db_host_delete(f->db, "h1", &err), NFV_OK);
     buf[0] = '\0';

@@ -108,6 +108,8 @@ enum nfv_code vm_daemon_status(struct vm_daemon *d, json_t **ret, struct nfv_err
             (json_int_t)pending, "last_event_id", (json_int_t)d->last_event_id);
     if (code == NFV_OK && *ret)
         json_object_set_new(*ret, "recovering", json_boolean(d->is_recovering));
+    if (code == NFV_OK)
+        vm_net_status_json(d, *ret); /* issue 15: the switch */
     vm_d_unlock(d);
     /* What placement keeps free for healing (config, fixed at start-up). */
     if (code == NFV_OK && *ret)

@@ -110,7 +110,8 @@ static const char *const migrations[] = {
     "CREATE TABLE host_net ("
     " host_id INTEGER PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,"
     " bridge TEXT NOT NULL,"
-    " switch_port TEXT NOT NULL DEFAULT '');",
+    " switch_port TEXT NOT NULL DEFAULT '');"
+    "CREATE UNIQUE INDEX host_net_port ON host_net(switch_port) WHERE switch_port != '';",
 };
 
 #define N_MIGRATIONS (sizeof(migrations) / sizeof(migrations[0]))

@@ -86,9 +86,12 @@ enum nfv_code vm_db_host_net_set(struct vm_db *db, int64_t host_id, const char *
     sqlite3_stmt *st;
     int rc;
 
+    /* An upsert, not INSERT OR REPLACE: that would delete another host's
+     * row holding the same (unique) switch_port instead of failing. */
     if (vm_dbs_prepare(db,
-                       "INSERT OR REPLACE INTO host_net (host_id, bridge, switch_port) "
-                       "VALUES (?,?,?)",
+                       "INSERT INTO host_net (host_id, bridge, switch_port) VALUES (?,?,?) "
+                       "ON CONFLICT (host_id) DO UPDATE SET bridge = excluded.bridge, "
+                       "switch_port = excluded.switch_port",
                        &st, err))
         return NFV_E_DB;
     sqlite3_bind_int64(st, 1, host_id);
@@ -96,6 +99,9 @@ enum nfv_code vm_db_host_net_set(struct vm_db *db, int64_t host_id, const char *
     sqlite3_bind_text(st, 3, switch_port ? switch_port : "", -1, SQLITE_STATIC);
     rc = sqlite3_step(st);
     sqlite3_finalize(st);
+    if (rc == SQLITE_CONSTRAINT)
+        return NFV_ERR(err, NFV_E_EXIST, "'switch_port': '%s' is another host's trunk",
+                       switch_port);
     if (rc != SQLITE_DONE)
         return vm_dbs_fail(db, err, "storing a host's switch port");
     return NFV_OK;

@@ -313,7 +313,15 @@ enum nfv_code vm_net_host_store(struct vm_daemon *d, struct host_rt *h,
                                 const struct vm_host_spec *spec, struct nfv_err *err)
 {
     const char *bridge = spec->bridge ? spec->bridge : d->cfg.host_bridge;
-    enum nfv_code code =
+    enum nfv_code code;
+
+    /* Again, under the lock that stores it: two adds may have passed
+     * vm_net_host_check() while their connections opened. */
+    for (size_t i = 0; spec->switch_port && i < d->n_hosts; i++)
+        if (d->hosts[i] != h && strcmp(d->hosts[i]->switch_port, spec->switch_port) == 0)
+            return NFV_ERR(err, NFV_E_EXIST, "'switch_port': '%s' is already host '%s''s trunk",
+                           spec->switch_port, d->hosts[i]->name);
+    code =
         vm_db_host_net_set(d->db, h->id, bridge, spec->switch_port ? spec->switch_port : "", err);
 
     if (code == NFV_OK) {
@@ -371,6 +379,26 @@ enum nfv_code vm_net_vm_attach(struct vm_rt *vm, const struct vm_spec *s)
     }
     vm->net = nv;
     return NFV_OK;
+}
+
+json_t *vm_net_vm_json(const struct vm_rt *vm)
+{
+    json_t *arr = json_array();
+
+    for (size_t i = 0; arr && vm->net && i < vm->net->n; i++)
+        json_array_append_new(arr, json_pack("{s:s,s:i}", "network", vm->net->att[i].network,
+                                             "vlan", (int)vm->net->att[i].vlan));
+    return arr;
+}
+
+void vm_net_status_json(const struct vm_daemon *d, json_t *o)
+{
+    if (!d->net || !o)
+        return;
+    json_object_set_new(o, "switch",
+                        json_pack("{s:b,s:s?,s:b}", "configured", d->net->sw != NULL, "bridge",
+                                  d->net->sw ? d->cfg.switch_bridge : NULL, "repair_pending",
+                                  d->net->is_dirty));
 }
 
 static size_t add_id(int64_t *ids, size_t n, int64_t id)

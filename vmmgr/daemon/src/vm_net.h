@@ -108,6 +108,10 @@ void vm_net_host_json(const struct host_rt *h, json_t *o);
 enum nfv_code vm_net_spec_resolve(struct vm_daemon *d, struct vm_spec *s, struct nfv_err *err);
 /* Gives @vm its networks from the resolved @s (replacing any). NFV_E_NOMEM. */
 enum nfv_code vm_net_vm_attach(struct vm_rt *vm, const struct vm_spec *s);
+/* [{"network","vlan"}] of @vm's network NICs (vm show). */
+json_t *vm_net_vm_json(const struct vm_rt *vm);
+/* Adds "switch": {"configured","bridge","repair_pending"} to status @o. */
+void vm_net_status_json(const struct vm_daemon *d, json_t *o);
 /* The distinct hosts of @vms that carry VLANs, into @ret_ids (room for
  * @n); returns how many. */
 size_t vm_net_hosts_of(struct vm_rt *const *vms, size_t n, int64_t *ret_ids);
