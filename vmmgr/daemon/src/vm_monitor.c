@@ -147,7 +147,7 @@ static void startup(struct vm_daemon *d)
 void *vm_monitor_main(void *arg)
 {
     struct vm_daemon *d = arg;
-    int64_t last_retry = 0, last_prune = vm_d_mono_ms(), last_sw_retry = 0;
+    int64_t last_retry = 0, last_prune = vm_d_mono_ms();
 
     vm_d_lock(d);
     startup(d);
@@ -167,11 +167,9 @@ void *vm_monitor_main(void *arg)
             last_retry = now;
             vm_recover_journal(d);
         }
-        /* vm_net (issue 15): a switch change failed; repair every 2 s. */
-        if (vm_net_is_dirty(d) && now - last_sw_retry >= 2000) {
-            last_sw_retry = now;
+        /* vm_net (issue 15): a switch change failed; repair (backing off). */
+        if (vm_net_repair_due(d, now))
             vm_net_reconcile(d, "retry");
-        }
         vm_d_wait(d, 200);
     }
     vm_d_unlock(d);

@@ -37,6 +37,8 @@ struct vm_net_state {
     pthread_mutex_t sw_lock;       /* one switch call at a time; before the daemon lock */
     struct vm_sw_conn *conn;       /* guarded by sw_lock; opened at the first call */
     bool is_dirty;                 /* a change failed: repair due (daemon lock) */
+    int64_t next_repair_ms;        /* monotonic: when the monitor tries (daemon lock) */
+    int64_t repair_delay_ms;       /* backoff between failed repairs */
 };
 
 /* One trunk port and what it should carry. */
@@ -116,9 +118,26 @@ void vm_net_fini(struct vm_daemon *d)
     d->net = NULL;
 }
 
-bool vm_net_is_dirty(const struct vm_daemon *d)
+#define REPAIR_MIN_MS 2000
+#define REPAIR_MAX_MS 60000
+
+bool vm_net_repair_due(const struct vm_daemon *d, int64_t now_ms)
 {
-    return d->net && d->net->sw && d->net->is_dirty;
+    return d->net && d->net->sw && d->net->is_dirty && now_ms >= d->net->next_repair_ms;
+}
+
+/* The switch needs a repair (lock held): the first try soon, later ones
+ * backing off while they fail. */
+static void set_dirty(struct vm_daemon *d, bool is_retry_failed)
+{
+    struct vm_net_state *ns = d->net;
+
+    if (!ns->is_dirty || !is_retry_failed)
+        ns->repair_delay_ms = REPAIR_MIN_MS;
+    else if ((ns->repair_delay_ms *= 2) > REPAIR_MAX_MS)
+        ns->repair_delay_ms = REPAIR_MAX_MS;
+    ns->is_dirty = true;
+    ns->next_repair_ms = vm_d_mono_ms() + ns->repair_delay_ms;
 }
 
 /* ---- networks ---- */
@@ -616,7 +635,7 @@ static void sw_failed(struct vm_daemon *d, const struct net_port *p, size_t n,
         int k = snprintf(hosts + used, sizeof(hosts) - used, "%s%s", used ? ", " : "", p[i].host);
         used += k > 0 ? (size_t)k : 0;
     }
-    d->net->is_dirty = true;
+    set_dirty(d, false);
     vm_d_event(d, VM_SEV_ERR, "switch_error", d->cfg.switch_bridge,
                "trunks of %s not changed: %s; vmmgrd repairs them once the switch answers", hosts,
                e->msg);
@@ -965,7 +984,7 @@ static enum nfv_code check_repair(struct vm_daemon *d, struct vm_job *job, const
                        "trunk of host '%s' (%s): %s; repaired", v.p[i].host, why, desc);
         }
     } else {
-        d->net->is_dirty = true;
+        set_dirty(d, true);
     }
     if (ret_ports && code == NFV_OK)
         *ret_ports = view_json(&v);

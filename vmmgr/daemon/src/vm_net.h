@@ -166,7 +166,10 @@ enum nfv_code vm_net_move(struct vm_daemon *d, struct vm_job *job, struct vm_rt 
  * Does nothing without a switch.
  */
 void vm_net_reconcile(struct vm_daemon *d, const char *why);
-/* True when a switch change failed and a repair is due. Lock held. */
-bool vm_net_is_dirty(const struct vm_daemon *d);
+/* True when a switch change failed and its repair is due at monotonic time
+ * @now_ms: 2 s after the failure, then doubling up to 60 s while repairs
+ * fail (a switch that hangs must not keep the monitor thread busy). Lock
+ * held. */
+bool vm_net_repair_due(const struct vm_daemon *d, int64_t now_ms);
 
 #endif /* VM_NET_H */
