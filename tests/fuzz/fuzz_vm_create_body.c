@@ -112,7 +112,7 @@ static void fuzz_check_attr(xmlNodePtr n, const char *attr, const char *want)
 
 static void fuzz_build(const struct vm_spec *s, size_t size)
 {
-    static const char *const source_attr[VM_NIC__COUNT] = {"bridge", "network", "path"};
+    static const char *const source_attr[VM_NIC__COUNT] = {"bridge", "network", "path", "bridge"};
     const struct fuzz_host *h = fuzz_host_get();
     struct pin_plan *plan = pin_plan_new(s->req->n_vcpus);
     struct nfv_err err = {0};
@@ -122,6 +122,14 @@ static void fuzz_build(const struct vm_spec *s, size_t size)
     size_t i_nic = 0;
 
     FUZZ_CHECK(plan);
+    /* vmmgr networks get their VLAN from vmmgrd's table: any 1..4094 */
+    struct vm_nic *nics = s->n_nics ? calloc(s->n_nics, sizeof(*nics)) : NULL;
+    FUZZ_CHECK(!s->n_nics || nics);
+    for (size_t i = 0; i < s->n_nics; i++) {
+        nics[i] = s->nics[i];
+        if (nics[i].kind == VM_NIC_NET)
+            nics[i].vlan = 1 + (unsigned)(i % 4094);
+    }
     struct vm_domxml_in in = {
         .type = (enum vm_domxml_type)(size % VM_DOMXML__COUNT),
         .name = s->name,
@@ -132,8 +140,9 @@ static void fuzz_build(const struct vm_spec *s, size_t size)
         .topo = h->topo,
         .plan = pin_plan_compute(h->alloc, s->req, plan, NULL) == NFV_OK ? plan : h->fallback,
         .disk = s->disk,
-        .nics = s->nics,
+        .nics = nics,
         .n_nics = s->n_nics,
+        .nic_bridge = "br-int",
     };
     if (vm_domxml_build(&in, &xml, &err) != NFV_OK) {
         fprintf(stderr, "build refused an accepted spec: %s\n", err.msg);
@@ -158,12 +167,13 @@ static void fuzz_build(const struct vm_spec *s, size_t size)
             continue;
         FUZZ_CHECK(i_nic < s->n_nics);
         fuzz_check_attr(fuzz_find(n->children, "source"), source_attr[s->nics[i_nic].kind],
-                        s->nics[i_nic].arg);
+                        s->nics[i_nic].kind == VM_NIC_NET ? "br-int" : s->nics[i_nic].arg);
         i_nic++;
     }
     FUZZ_CHECK(i_nic == s->n_nics);
     xmlFreeDoc(doc);
     free(xml);
+    free(nics);
     pin_plan_free(plan);
 }
 

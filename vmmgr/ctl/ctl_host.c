@@ -1,7 +1,7 @@
 /*
  * ctl_host.c - vmmgrctl host verbs, clients of /v1/hosts:
  *   host add NAME --uri URI [--synthetic S | --hwloc-xml FILE] [--reserved SET]
- *            [--dedicated SET] [--label k=v ...]
+ *            [--dedicated SET] [--label k=v ...] [--bridge BR] [--switch-port PORT]
  *   host list | host show NAME | host set NAME --state up|maintenance
  *   host remove NAME [--if-exists]
  * Input mistakes are caught here when the CLI can tell (missing name, bad
@@ -142,8 +142,12 @@ static enum nfv_code host_add_opt(void *opaque, const char *opt, const char *val
         snprintf(key, sizeof(key), "%.*s", (int)(eq - val), val);
         json_object_set_new(a->labels, key, json_string(eq + 1));
     } else {
-        /* --uri, --synthetic, --reserved, --dedicated: the API field's name */
+        /* --uri, --synthetic, --reserved, --dedicated, --bridge,
+         * --switch-port: the API field's name (with '_' for '-') */
         snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
+        for (char *p = key; *p; p++)
+            if (*p == '-')
+                *p = '_';
         json_object_set_new(a->body, key, json_string(val));
     }
     return NFV_OK;
@@ -152,8 +156,8 @@ static enum nfv_code host_add_opt(void *opaque, const char *opt, const char *val
 enum nfv_code ctl_cmd_host_add(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "uri=",   "synthetic=", "hwloc-xml=", "reserved=",          "dedicated=",
-        "label=", "bmc=",       "bmc-user=",  "bmc-password-file=", NULL};
+        "uri=",    "synthetic=",   "hwloc-xml=", "reserved=", "dedicated=",         "label=",
+        "bridge=", "switch-port=", "bmc=",       "bmc-user=", "bmc-password-file=", NULL};
     struct host_add a = {.body = json_object(), .labels = json_object(), .bmc = json_object()};
     const char *name = NULL;
     enum nfv_code code;

@@ -38,7 +38,8 @@ static const struct ctl_verb verbs[] = {
      ctl_cmd_operation_show},
     {"host add",
      "NAME --uri URI [--synthetic S | --hwloc-xml F] [--reserved SET] [--dedicated SET] "
-     "[--label K=V ...] [--bmc ADDR[:PORT] --bmc-user USER --bmc-password-file FILE]",
+     "[--label K=V ...] [--bridge BR] [--switch-port PORT] [--bmc ADDR[:PORT] --bmc-user USER "
+     "--bmc-password-file FILE]",
      "Register a host (test:/// simulates one from the topology).", ctl_cmd_host_add},
     {"host list", "", "List hosts with state, PUs, pools and VM counts.", ctl_cmd_host_list},
     {"host show", "NAME", "Show a host and its core map (who holds each PU).", ctl_cmd_host_show},
@@ -59,7 +60,7 @@ static const struct ctl_verb verbs[] = {
      "NAME --vcpus N --memory MIB [--cpu-mode exclusive|shared|numbered] [--cpu-map V:P,...] "
      "[--shared-vcpus LIST] [--thread-policy P] [--emulator E] [--numa-node N] [--host H] "
      "[--group G --role act|sby] [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] "
-     "[--dry-run] [--async] [--ignore-reserve]",
+     "[--net NETWORK ...] [--dry-run] [--async] [--ignore-reserve]",
      "Place, pin, define and start a VM; verify its pins.", ctl_cmd_vm_create},
     {"vm list", "", "List VMs with host, state, role and PUs.", ctl_cmd_vm_list},
     {"vm show", "NAME", "Show a VM, its peers and its pin plan.", ctl_cmd_vm_show},
@@ -75,6 +76,16 @@ static const struct ctl_verb verbs[] = {
      "[--ignore-reserve]",
      "Create an ACT/SBY group: all members placed and started, or none.", ctl_cmd_group_create},
     {"group list", "", "List redundancy groups.", ctl_cmd_group_list},
+    /* issue 15: networks (VLANs) and the top-of-rack switch */
+    {"net create", "NAME --vlan ID", "Create a network: a VLAN (1..4094) VM NICs can join.",
+     ctl_cmd_net_create},
+    {"net list", "", "List networks with their VLAN and VM count.", ctl_cmd_net_list},
+    {"net show", "NAME", "Show a network and the VMs and hosts on it.", ctl_cmd_net_show},
+    {"net delete", "NAME [--if-exists]", "Delete a network no VM uses.", ctl_cmd_net_delete},
+    {"switch show", "", "Per trunk port: the VLANs expected (VMs on its host) and actual.",
+     ctl_cmd_switch_show},
+    {"switch repair", "", "Make every trunk port carry exactly its expected VLANs.",
+     ctl_cmd_switch_repair},
     {"group show", "NAME", "Show a group's members, roles and hosts.", ctl_cmd_group_show},
     {"place", "--cluster FILE --request FILE [--explain]",
      "Place a VM or an ACT/SBY group on a cluster file (offline what-if).", ctl_cmd_place},

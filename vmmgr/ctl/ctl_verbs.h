@@ -55,4 +55,13 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
 enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_group_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
+/* ctl_net.c: /v1/networks and /v1/switch (issue 15) */
+enum nfv_code ctl_cmd_net_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_net_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_net_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_net_delete(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_switch_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_switch_repair(struct ctl_ctx *ctx, int argc, char **argv,
+                                    struct nfv_err *err);
+
 #endif /* VMMGR_CTL_VERBS_H */

@@ -3,7 +3,8 @@
  *   vm create NAME --vcpus N --memory MIB [--cpu-mode M] [--cpu-map V:P,...]
  *             [--shared-vcpus LIST] [--thread-policy P] [--emulator E]
  *             [--numa-node N] [--host H] [--group G --role act|sby]
- *             [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] [--dry-run]
+ *             [--disk PATH] [--nic bridge:BR|network:NET|vhostuser:PATH ...] [--net NET ...]
+ *             [--dry-run]
  *             [--ignore-reserve]
  *   vm list | vm show NAME | vm pins NAME
  *   vm start|stop|reboot NAME (stop: [--force]) | vm delete NAME [--if-exists]
@@ -203,6 +204,10 @@ static enum nfv_code vm_create_opt(void *opaque, const char *opt, const char *va
         json_array_append_new(c->list, json_string(val));
         return NFV_OK;
     }
+    if (strcmp(opt, "net=") == 0) { /* a vmmgr network (issue 15) */
+        json_array_append_new(c->list, json_pack("{s:s}", "network", val));
+        return NFV_OK;
+    }
     snprintf(key, sizeof(key), "%.*s", (int)strlen(opt) - 1, opt);
     return set_field(c->body, key, val, err);
 }
@@ -210,10 +215,9 @@ static enum nfv_code vm_create_opt(void *opaque, const char *opt, const char *va
 enum nfv_code ctl_cmd_vm_create(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
     static const char *const spec[] = {
-        "vcpus=",         "memory=",   "cpu-mode=",  "cpu-map=", "shared-vcpus=",
-        "thread-policy=", "emulator=", "numa-node=", "host=",    "group=",
-        "role=",          "disk=",     "nic=",       "dry-run",  "async",
-        "ignore-reserve", NULL};
+        "vcpus=",    "memory=",    "cpu-mode=", "cpu-map=", "shared-vcpus=",  "thread-policy=",
+        "emulator=", "numa-node=", "host=",     "group=",   "role=",          "disk=",
+        "nic=",      "net=",       "dry-run",   "async",    "ignore-reserve", NULL};
     struct create c = {.body = json_object(), .list = json_array()};
     const char *name = NULL;
     json_t *doc = NULL;
@@ -392,7 +396,8 @@ enum nfv_code ctl_cmd_vm_delete(struct ctl_ctx *ctx, int argc, char **argv, stru
 
 /* ---- groups ---- */
 
-/* "nat-act:act:vcpus=2,memory=512,cpu-mode=exclusive" -> member object. */
+/* "nat-act:act:vcpus=2,memory=512,cpu-mode=exclusive,net=n100" -> member
+ * object (net=NAME, repeatable: a NIC on that network). */
 static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err *err)
 {
     char buf[512], *name, *role, *spec, *save = NULL, *kv;
@@ -416,6 +421,13 @@ static enum nfv_code parse_member(const char *arg, json_t **ret, struct nfv_err 
             return NFV_ERR(err, NFV_E_INVAL, "'--member': '%s' in '%s' is not KEY=VALUE", kv, arg);
         }
         *eq = '\0';
+        if (strcmp(kv, "net") == 0) { /* a vmmgr network NIC (issue 15), repeatable */
+            json_t *nics = json_object_get(o, "nics");
+            if (!nics)
+                json_object_set_new(o, "nics", nics = json_array());
+            json_array_append_new(nics, json_pack("{s:s}", "network", eq + 1));
+            continue;
+        }
         if (strcmp(kv, "group") == 0 || strcmp(kv, "role") == 0 ||
             set_field(o, kv, eq + 1, err) != NFV_OK) {
             json_decref(o);

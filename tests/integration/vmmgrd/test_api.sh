@@ -14,7 +14,7 @@ check "pid file holds the daemon's pid" [ "$(cat "$T/vmmgrd.pid")" = "$DPID" ]
 
 # status: table and JSON
 expect_rc 0 ctl status
-check "status names the database" grep -q "database: $STATE/vmmgr.db (schema 3)" "$T/out"
+check "status names the database" grep -q "database: $STATE/vmmgr.db (schema 5)" "$T/out"
 expect_rc 0 ctl --json status
 check "status --json pid" [ "$(jget 'd["pid"]' <"$T/out")" = "$DPID" ]
 check "status --json no hosts" [ "$(jget 'd["hosts"]["total"]' <"$T/out")" = 0 ]

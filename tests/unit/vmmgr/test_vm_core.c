@@ -188,6 +188,45 @@ static void test_config_errors_name_file_line_key(void **state)
     assert_int_equal(vm_config_finish(&c, &err), NFV_E_INVAL);
 }
 
+/* The switch keys (issue 15): defaults, and refusals naming the key. */
+static void test_config_switch(void **state)
+{
+    struct vm_config c;
+    struct nfv_err err = {0};
+
+    (void)state;
+    vm_config_defaults(&c);
+    assert_string_equal(c.switch_target, "");
+    assert_string_equal(c.switch_bridge, "br-tor");
+    assert_string_equal(c.host_bridge, "br-int");
+    assert_true(c.is_switch_confirm);
+    assert_int_equal(c.switch_timeout_ms, 5000);
+    assert_int_equal(vm_config_finish(&c, &err), NFV_OK); /* no switch: fine */
+    assert_int_equal(vm_config_parse(&c,
+                                     "switch = unix:/run/openvswitch/db.sock\n"
+                                     "switch_bridge = tor0\nswitch_confirm = no\n"
+                                     "switch_iface_type = dummy\nswitch_timeout_ms = 2000\n",
+                                     "s.conf", &err),
+                     NFV_OK);
+    assert_int_equal(vm_config_finish(&c, &err), NFV_OK);
+    assert_false(c.is_switch_confirm);
+    assert_string_equal(c.switch_bridge, "tor0");
+    assert_int_equal(vm_config_set(&c, "switch", "ssl:1.2.3.4:6640", &err), NFV_OK);
+    assert_int_equal(vm_config_finish(&c, &err), NFV_E_INVAL);
+    assert_string_equal(
+        err.msg, "'switch': 'ssl:1.2.3.4:6640' is not unix:PATH, tcp:HOST:PORT or fake:NAME");
+    assert_int_equal(vm_config_set(&c, "switch", "tcp:127.0.0.1:6640", &err), NFV_OK);
+    assert_int_equal(vm_config_set(&c, "switch_bridge", "a bridge", &err), NFV_OK);
+    assert_int_equal(vm_config_finish(&c, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'switch_bridge'"));
+    vm_config_defaults(&c);
+    assert_int_equal(vm_config_set(&c, "host_bridge", "0123456789abcdef", &err), NFV_OK);
+    assert_int_equal(vm_config_finish(&c, &err), NFV_E_INVAL);
+    assert_string_equal(err.msg, "'host_bridge': name must be 1..15 characters");
+    assert_int_equal(vm_config_parse(&c, "switch_timeout_ms = 5\n", "s.conf", &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'switch_timeout_ms'"));
+}
+
 static void test_listen_split(void **state)
 {
     char addr[64];
@@ -392,6 +431,7 @@ int main(void)
         cmocka_unit_test(test_backoff_doubles_and_caps),
         cmocka_unit_test(test_config_defaults_and_file),
         cmocka_unit_test(test_config_errors_name_file_line_key),
+        cmocka_unit_test(test_config_switch),
         cmocka_unit_test(test_listen_split),
         cmocka_unit_test(test_req_body_parsing),
         cmocka_unit_test(test_req_names),

@@ -108,6 +108,99 @@ static void test_migrations_and_reopen(void **state)
     assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
 }
 
+static int net_cb(void *opaque, const struct vm_db_net *n)
+{
+    char *buf = opaque;
+    size_t len = strlen(buf);
+    snprintf(buf + len, 256 - len, "%s%s=%u", len ? "," : "", n->name, n->vlan);
+    return 0;
+}
+
+static int host_net_cb(void *opaque, int64_t host_id, const char *bridge, const char *port)
+{
+    char *buf = opaque;
+    size_t len = strlen(buf);
+    snprintf(buf + len, 256 - len, "%s%lld:%s:%s", len ? "," : "", (long long)host_id, bridge,
+             port);
+    return 0;
+}
+
+/* Networks and hosts' switch ports (schema 4, issue 15), and the upgrade of
+ * a schema-3 database: its hosts stay, the new tables appear empty. */
+static void test_networks(void **state)
+{
+    struct fx *f = *state;
+    struct vm_db_net n = {.vlan = 100, .created_ms = 1};
+    struct vm_db_host h;
+    struct nfv_err err;
+    char buf[256] = "";
+    int64_t id = 0;
+    sqlite3 *raw;
+
+    snprintf(n.name, sizeof(n.name), "n100");
+    assert_int_equal(vm_db_net_insert(f->db, &n, &err), NFV_OK);
+    assert_int_equal(vm_db_net_insert(f->db, &n, &err), NFV_E_EXIST);
+    assert_string_equal(err.msg, "network 'n100' already exists");
+    snprintf(n.name, sizeof(n.name), "other");
+    assert_int_equal(vm_db_net_insert(f->db, &n, &err), NFV_E_EXIST);
+    assert_string_equal(err.msg, "'vlan': 100 is already used by another network");
+    n.vlan = 4095; /* the table's CHECK is the last guard */
+    assert_int_equal(vm_db_net_insert(f->db, &n, &err), NFV_E_EXIST);
+    n.vlan = 200;
+    assert_int_equal(vm_db_net_insert(f->db, &n, &err), NFV_OK);
+    assert_int_equal(vm_db_net_list(f->db, net_cb, buf, &err), NFV_OK);
+    assert_string_equal(buf, "n100=100,other=200");
+    assert_int_equal(vm_db_net_delete(f->db, "other", &err), NFV_OK);
+    assert_int_equal(vm_db_net_delete(f->db, "other", &err), NFV_E_NOENT);
+    host_fill(&h, "h1");
+    assert_int_equal(vm_db_host_insert(f->db, &h, &id, &err), NFV_OK);
+    assert_int_equal(vm_db_host_net_set(f->db, id, "br-int", "h1-trunk", &err), NFV_OK);
+    buf[0] = '\0';
+    assert_int_equal(vm_db_host_net_list(f->db, host_net_cb, buf, &err), NFV_OK);
+    assert_string_equal(buf, "1:br-int:h1-trunk");
+    {
+        /* A trunk port is one host's: the second is refused, the first kept. */
+        int64_t id2 = 0;
+        host_fill(&h, "h9");
+        assert_int_equal(vm_db_host_insert(f->db, &h, &id2, &err), NFV_OK);
+        assert_int_equal(vm_db_host_net_set(f->db, id2, "br-int", "h1-trunk", &err), NFV_E_EXIST);
+        assert_string_equal(err.msg, "'switch_port': 'h1-trunk' is another host's trunk");
+        assert_int_equal(vm_db_host_net_set(f->db, id2, "br-x", "", &err), NFV_OK);
+        assert_int_equal(vm_db_host_net_set(f->db, id, "br-int", "h1-trunk", &err), NFV_OK);
+        assert_int_equal(vm_db_host_delete(f->db, "h9", &err), NFV_OK);
+    }
+    buf[0] = '\0';
+    assert_int_equal(vm_db_host_net_list(f->db, host_net_cb, buf, &err), NFV_OK);
+    assert_string_equal(buf, "1:br-int:h1-trunk");
+    /* The host's row goes with the host. */
+    assert_int_equal(vm_db_host_delete(f->db, "h1", &err), NFV_OK);
+    buf[0] = '\0';
+    assert_int_equal(vm_db_host_net_list(f->db, host_net_cb, buf, &err), NFV_OK);
+    assert_string_equal(buf, "");
+
+    /* From schema 3: drop what migrations 4 (networks) and 5 (healing)
+     * made, reopen, all back. */
+    host_fill(&h, "h2");
+    assert_int_equal(vm_db_host_insert(f->db, &h, NULL, &err), NFV_OK);
+    vm_db_close(f->db);
+    f->db = NULL;
+    assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(raw,
+                                  "DROP TABLE networks; DROP TABLE host_net; "
+                                  "DROP TABLE host_heal; DROP TABLE stale_domains; "
+                                  "PRAGMA user_version = 3",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
+    sqlite3_close(raw);
+    assert_int_equal(vm_db_open(f->path, &f->db, &err), NFV_OK);
+    assert_int_equal(vm_db_schema_version(f->db), VM_DB_SCHEMA_VERSION);
+    assert_int_equal(vm_db_host_get(f->db, "h2", &h, &err), NFV_OK);
+    vm_db_host_clear(&h);
+    buf[0] = '\0';
+    assert_int_equal(vm_db_net_list(f->db, net_cb, buf, &err), NFV_OK);
+    assert_string_equal(buf, "");
+}
+
 static int count_cb(void *opaque, const struct vm_db_host *h)
 {
     (void)h;
@@ -311,6 +404,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_migrations_and_reopen, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hosts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_networks, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events, setup, teardown),

@@ -108,6 +108,16 @@ static const struct golden_case cases[] = {
      "{\"name\":\"vm1\",\"vcpus\":1,\"memory_mib\":512,"
      "\"nics\":[\"vhostuser:/run/vmmgr/vhu-vm1-0.sock\"]}",
      VM_DOMXML_KVM, PIN_NUMA_SINGLE, 0, UUID},
+    /* vmmgr networks (issue 15): OVS access ports with the network's VLAN
+     * on the host's integration bridge (run_case resolves network i to
+     * VLAN 100 + i, as vmmgrd does from its networks table) */
+    {"nic-ovs-net", HOST_1X8X2, "0-1",
+     "{\"name\":\"vm1\",\"vcpus\":1,\"memory_mib\":512,"
+     "\"nics\":[{\"network\":\"n100\"},\"bridge:br-mgmt\",{\"network\":\"n102\"}]}",
+     VM_DOMXML_KVM, PIN_NUMA_SINGLE, 0, UUID},
+    {"nic-ovs-net-test", HOST_1X8X2, "0-1",
+     "{\"name\":\"vm1\",\"vcpus\":1,\"memory_mib\":512,\"nics\":[{\"network\":\"n100\"}]}",
+     VM_DOMXML_TEST, PIN_NUMA_SINGLE, 0, UUID},
     /* vhost-user and hugepages share one <memoryBacking> */
     {"nic-vhostuser-hugepages", HOST_1X8X2, "0-1",
      "{\"name\":\"vm1\",\"vcpus\":2,\"memory_mib\":2048,\"disk\":\"/srv/vnf.qcow2\","
@@ -248,6 +258,9 @@ static void run_case(const struct golden_case *c)
     spec.req->numa = c->numa;
     spec.req->hugepage_kib = c->hugepage_kib;
     host_plan(&h, c->topo, c->reserved, spec.req);
+    for (size_t i = 0; i < spec.n_nics; i++)
+        if (spec.nics[i].kind == VM_NIC_NET)
+            spec.nics[i].vlan = 100 + (unsigned)i;
 
     struct vm_domxml_in in = {
         .type = c->type,
@@ -261,6 +274,7 @@ static void run_case(const struct golden_case *c)
         .disk = spec.disk,
         .nics = spec.nics,
         .n_nics = spec.n_nics,
+        .nic_bridge = "br-int",
     };
     if (vm_domxml_build(&in, &xml, &err) != NFV_OK)
         fail_msg("%s: build: %s", c->name, err.msg);
@@ -278,6 +292,14 @@ static void run_case(const struct golden_case *c)
     assert_xpath(doc, "count(/domain/memoryBacking)",
                  c->hugepage_kib || strstr(c->body, "vhostuser") ? "1" : "0");
     assert_xpath(doc, "/domain/devices/console/@type", c->type == VM_DOMXML_TEST ? NULL : "pty");
+    if (strstr(c->body, "{\"network\"")) {
+        /* The first NIC is network n100: an OVS access port of VLAN 100. */
+        assert_xpath(doc, "/domain/devices/interface[1]/@type", "bridge");
+        assert_xpath(doc, "/domain/devices/interface[1]/source/@bridge", "br-int");
+        assert_xpath(doc, "/domain/devices/interface[1]/virtualport/@type", "openvswitch");
+        assert_xpath(doc, "/domain/devices/interface[1]/vlan/tag/@id", "100");
+        assert_xpath(doc, "/domain/devices/interface[1]/model/@type", "virtio");
+    }
     xmlFreeDoc(doc);
 
     free(xml);
@@ -360,8 +382,9 @@ static void expect_refused(const struct vm_domxml_in *in, const char *msg)
 static void test_refused(void **state)
 {
     struct host h = {0};
-    struct vm_nic bad_nic = {VM_NIC__COUNT, "br0"}, empty_nic = {VM_NIC_BRIDGE, ""},
-                  ctl_nic = {VM_NIC_NETWORK, "net\n0"};
+    struct vm_nic bad_nic = {VM_NIC__COUNT, "br0", 0}, empty_nic = {VM_NIC_BRIDGE, "", 0},
+                  ctl_nic = {VM_NIC_NETWORK, "net\n0", 0}, net_nic = {VM_NIC_NET, "n1", 0},
+                  net_ok = {VM_NIC_NET, "n1", 4094};
     struct vm_domxml_in ok, in;
 
     (void)state;
@@ -411,6 +434,16 @@ static void test_refused(void **state)
     in = ok, in.nics = &ctl_nic, in.n_nics = 1;
     expect_refused(&in, "'nics[0]': has a control character or is not UTF-8 (cannot be written "
                         "in XML)");
+    /* vmmgr networks: a resolved VLAN and the host's bridge are needed */
+    in = ok, in.nics = &net_nic, in.n_nics = 1, in.nic_bridge = "br-int";
+    expect_refused(&in, "'nics[0].vlan': 0 is not a VLAN id (1..4094)");
+    net_nic.vlan = 4095;
+    expect_refused(&in, "'nics[0].vlan': 4095 is not a VLAN id (1..4094)");
+    in = ok, in.nics = &net_ok, in.n_nics = 1;
+    expect_refused(&in, "'bridge': network NICs need the host's bridge");
+    in.nic_bridge = "br\x01";
+    expect_refused(&in, "'bridge': has a control character or is not UTF-8 (cannot be written in "
+                        "XML)");
     /* UTF-8 that is XML is fine */
     in = ok, in.disk = "/img/caf\xc3\xa9.img";
     {

@@ -92,8 +92,8 @@ static void test_every_field(void **state)
              "\"cpu_map\":\"3:14\",\"shared_vcpus\":\"0-1\",\"thread_policy\":\"prefer\","
              "\"emulator\":\"shared\",\"numa_node\":1,\"host\":\"h1\",\"group\":\"epc\","
              "\"role\":\"sby\",\"disk\":\"/srv/a.qcow2\",\"nics\":[\"bridge:br0\","
-             "\"network:default\",\"vhostuser:/run/vhu.sock\"],\"dry_run\":true,"
-             "\"ignore_reserve\":true}",
+             "\"network:default\",\"vhostuser:/run/vhu.sock\",{\"network\":\"n-100\"}],"
+             "\"dry_run\":true,\"ignore_reserve\":true}",
              vm_spec_vm_fields, &body, &s);
     assert_string_equal(s.name, "vnf-a.1");
     assert_int_equal(s.memory_mib, 2048);
@@ -101,7 +101,11 @@ static void test_every_field(void **state)
     assert_string_equal(s.group, "epc");
     assert_int_equal(s.role, VM_ROLE_SBY);
     assert_string_equal(s.disk, "/srv/a.qcow2");
-    assert_int_equal(s.n_nics, 3);
+    assert_int_equal(s.n_nics, 4);
+    /* a vmmgr network: its VLAN is the daemon's to resolve */
+    assert_int_equal(s.nics[3].kind, VM_NIC_NET);
+    assert_string_equal(s.nics[3].arg, "n-100");
+    assert_int_equal(s.nics[3].vlan, 0);
     assert_int_equal(s.nics[0].kind, VM_NIC_BRIDGE);
     assert_string_equal(s.nics[0].arg, "br0");
     assert_int_equal(s.nics[1].kind, VM_NIC_NETWORK);
@@ -285,18 +289,31 @@ static const struct refusal refusals[] = {
     {"{" BASE ",\"disk\":\"/a\\nb\"}", "'disk': has a control character (byte 10)"},
     /* nics */
     {"{" BASE ",\"nics\":\"bridge:br0\"}",
-     "'nics': must be a list of \"bridge:NAME\", \"network:NAME\" or \"vhostuser:PATH\""},
-    {"{" BASE ",\"nics\":[1]}", "'nics[0]': must be bridge:NAME, network:NAME or vhostuser:PATH"},
+     "'nics': must be a list of {\"network\": NAME}, \"bridge:NAME\", \"network:NAME\" or "
+     "\"vhostuser:PATH\""},
+    {"{" BASE ",\"nics\":[1]}",
+     "'nics[0]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
+     "vhostuser:PATH"},
     {"{" BASE ",\"nics\":[\"bridge:a\",\"tap:x\"]}",
-     "'nics[1]': must be bridge:NAME, network:NAME or vhostuser:PATH"},
+     "'nics[1]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
+     "vhostuser:PATH"},
     {"{" BASE ",\"nics\":[\"bridge\"]}",
-     "'nics[0]': must be bridge:NAME, network:NAME or vhostuser:PATH"},
+     "'nics[0]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
+     "vhostuser:PATH"},
     {"{" BASE ",\"nics\":[\"Bridge:br0\"]}",
-     "'nics[0]': must be bridge:NAME, network:NAME or vhostuser:PATH"},
+     "'nics[0]': must be {\"network\": NAME}, bridge:NAME, network:NAME or "
+     "vhostuser:PATH"},
     {"{" BASE ",\"nics\":[\"bridge:\"]}", "'nics': '' is empty or has <>&'\" characters"},
     {"{" BASE ",\"nics\":[\"network:a>b\"]}", "'nics': 'a>b' is empty or has <>&'\" characters"},
     {"{" BASE ",\"nics\":[\"vhostuser:/s'\"]}", "'nics': '/s'' is empty or has <>&'\" characters"},
     {"{" BASE ",\"nics\":[\"vhostuser:/s\\t\"]}", "'nics': has a control character (byte 9)"},
+    /* vmmgr networks (issue 15): {"network": NAME}, name rule, no other field */
+    {"{" BASE ",\"nics\":[\"bridge:a\",{}]}", "'nics[1].network': is required (a network name)"},
+    {"{" BASE ",\"nics\":[{\"network\":5}]}", "'nics[0].network': is required (a network name)"},
+    {"{" BASE ",\"nics\":[{\"network\":\"\"}]}", "'nics[0].network': must not be empty"},
+    {"{" BASE ",\"nics\":[{\"network\":\"a b\"}]}",
+     "'nics[0].network': 'a b' may only hold letters, digits, '.-_'"},
+    {"{" BASE ",\"nics\":[{\"network\":\"n1\",\"vlan\":100}]}", "'nics[0]': 'vlan': unknown field"},
     /* cpu_mode and the pinning half */
     {"{" BASE ",\"cpu_mode\":\"dedicated\"}",
      "'cpu_mode': 'dedicated' is not exclusive, shared or numbered"},

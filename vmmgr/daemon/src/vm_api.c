@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "vm_audit.h"
+#include "vm_net.h"
 #include "vm/vm_req.h"
 
 #define MAX_SEGS     8
@@ -419,6 +420,82 @@ static enum nfv_code r_group_show(struct route_args *a, struct vm_http_response 
     return NFV_OK;
 }
 
+/* ---- issue 15: networks and the switch (vm_net.c) ---- */
+
+/* A route whose handler takes the daemon and answers one object. */
+typedef enum nfv_code (*obj_fn)(struct vm_daemon *d, json_t **ret, struct nfv_err *err);
+
+static enum nfv_code obj_route(struct route_args *a, struct vm_http_response *resp, obj_fn fn,
+                               int status, struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = fn(a->d, &v, err)))
+        return code;
+    ok(resp, status, v);
+    return NFV_OK;
+}
+
+/* The same with the captured name. */
+typedef enum nfv_code (*named_fn)(struct vm_daemon *d, const char *name, json_t **ret,
+                                  struct nfv_err *err);
+
+static enum nfv_code named_route(struct route_args *a, struct vm_http_response *resp, named_fn fn,
+                                 struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) || (code = fn(a->d, a->cap[0], &v, err)))
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_net_create(struct route_args *a, struct vm_http_response *resp,
+                                  struct nfv_err *err)
+{
+    json_t *v;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)) ||
+        (code = vm_daemon_net_create(a->d, a->body, &v, err)))
+        return code;
+    ok(resp, 201, v);
+    return NFV_OK;
+}
+
+static enum nfv_code r_net_list(struct route_args *a, struct vm_http_response *resp,
+                                struct nfv_err *err)
+{
+    return obj_route(a, resp, vm_daemon_net_list, 200, err);
+}
+
+static enum nfv_code r_net_show(struct route_args *a, struct vm_http_response *resp,
+                                struct nfv_err *err)
+{
+    return named_route(a, resp, vm_daemon_net_show, err);
+}
+
+static enum nfv_code r_net_delete(struct route_args *a, struct vm_http_response *resp,
+                                  struct nfv_err *err)
+{
+    return named_route(a, resp, vm_daemon_net_delete, err);
+}
+
+static enum nfv_code r_switch_show(struct route_args *a, struct vm_http_response *resp,
+                                   struct nfv_err *err)
+{
+    return obj_route(a, resp, vm_daemon_switch_show, 200, err);
+}
+
+static enum nfv_code r_switch_repair(struct route_args *a, struct vm_http_response *resp,
+                                     struct nfv_err *err)
+{
+    return obj_route(a, resp, vm_daemon_switch_repair, 200, err);
+}
+
 /* Roles: reader GETs, operator changes VMs and groups, admin changes hosts. */
 static const struct route routes[] = {
     {"GET", "/v1/vms", r_vm_list, VM_AUTH_READER},
@@ -444,6 +521,14 @@ static const struct route routes[] = {
     {"GET", "/v1/operations", r_op_list, VM_AUTH_READER},
     {"GET", "/v1/operations/*", r_op_show, VM_AUTH_READER},
     {"GET", "/v1/audit", r_audit, VM_AUTH_ADMIN},
+    /* issue 15 (vm_net.c): networks are admin's, like hosts; a repair only
+     * makes the switch agree with what vmmgrd already decided. */
+    {"GET", "/v1/networks", r_net_list, VM_AUTH_READER},
+    {"POST", "/v1/networks", r_net_create, VM_AUTH_ADMIN},
+    {"GET", "/v1/networks/*", r_net_show, VM_AUTH_READER},
+    {"DELETE", "/v1/networks/*", r_net_delete, VM_AUTH_ADMIN},
+    {"GET", "/v1/switch", r_switch_show, VM_AUTH_READER},
+    {"POST", "/v1/switch/repair", r_switch_repair, VM_AUTH_OPERATOR},
 };
 
 /* Splits @path into at most MAX_SEGS segments in @buf; returns the count or -1. */

@@ -32,6 +32,7 @@ enum nfv_code vm_build_domain_xml(const struct host_rt *h, const char *name, con
         .disk = s->disk,
         .nics = s->nics,
         .n_nics = s->n_nics,
+        .nic_bridge = h->ovs_bridge, /* vm_net (issue 15) */
     };
 
     return vm_domxml_build(&in, ret, err);

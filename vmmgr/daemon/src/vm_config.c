@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/vm_sw.h"
+
 enum key_kind {
     KEY_PATH,
     KEY_STR,
@@ -74,6 +76,13 @@ static const struct key_desc keys[] = {
     {"heal_hook_url", KEY_STR, F(heal_hook_url), 0, 0},
     {"heal_hook_timeout_ms", KEY_UINT, F(heal_hook_timeout_ms), 100, 60000},
     {"heal_hook_attempts", KEY_UINT, F(heal_hook_attempts), 1, 10},
+    {"switch", KEY_STR, F(switch_target), 0, 0},
+    {"switch_bridge", KEY_STR, F(switch_bridge), 0, 0},
+    {"host_bridge", KEY_STR, F(host_bridge), 0, 0},
+    {"switch_confirm", KEY_BOOL, F(is_switch_confirm), 0, 0},
+    {"switch_iface_type", KEY_STR, F(switch_iface_type), 0, 0},
+    {"switch_timeout_ms", KEY_UINT, F(switch_timeout_ms), 100, 600000},
+    {"switch_bridge_datapath", KEY_STR, F(switch_bridge_datapath), 0, 0},
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -125,6 +134,33 @@ void vm_config_defaults(struct vm_config *c)
     c->max_connections_per_ip = 16;
     c->http_timeout_s = 15;
     c->unix_peers.default_role = VM_AUTH_READER;
+    snprintf(c->switch_bridge, sizeof(c->switch_bridge), "br-tor");
+    snprintf(c->host_bridge, sizeof(c->host_bridge), "br-int");
+    c->is_switch_confirm = true;
+    c->switch_timeout_ms = 5000;
+}
+
+/* The switch keys together (a target the drivers know, usable names). */
+static enum nfv_code switch_finish(const struct vm_config *c, struct nfv_err *err)
+{
+    if (vm_sw_name_check(c->host_bridge, "host_bridge", err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (!c->switch_target[0])
+        return NFV_OK;
+    if (!vm_sw_driver_for(c->switch_target))
+        return NFV_ERR(err, NFV_E_INVAL,
+                       "'switch': '%s' is not unix:PATH, tcp:HOST:PORT or fake:NAME",
+                       c->switch_target);
+    if (vm_sw_name_check(c->switch_bridge, "switch_bridge", err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (c->switch_iface_type[0] &&
+        vm_sw_name_check(c->switch_iface_type, "switch_iface_type", err) != NFV_OK)
+        return NFV_E_INVAL;
+    if (c->switch_bridge_datapath[0] && strcmp(c->switch_bridge_datapath, "netdev") != 0 &&
+        strcmp(c->switch_bridge_datapath, "system") != 0)
+        return NFV_ERR(err, NFV_E_INVAL, "'switch_bridge_datapath': '%s' is not netdev or system",
+                       c->switch_bridge_datapath);
+    return NFV_OK;
 }
 
 /* Keys with a name part: uri_alias.NAME, unix_uid.N, unix_gid.N, and
@@ -323,6 +359,8 @@ enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err)
         return NFV_ERR(err, NFV_E_INVAL, "'state_dir': must not be empty");
     if (c->reconnect_min_ms > c->reconnect_max_ms)
         return NFV_ERR(err, NFV_E_INVAL, "'reconnect_min_ms': larger than reconnect_max_ms");
+    if (switch_finish(c, err) != NFV_OK)
+        return NFV_E_INVAL;
     if (c->db_path[0] == '\0') {
         int n = snprintf(c->db_path, sizeof(c->db_path), "%s/vmmgr.db", c->state_dir);
         if (n < 0 || (size_t)n >= sizeof(c->db_path))

@@ -2,10 +2,12 @@
  * vm_create.c - POST /v1/vms and POST /v1/groups: one VM, or a group's
  * members placed together, as one job:
  *
- *   lock held    parse -> place and claim PUs (vm_place) -> journal every
- *                member and insert its row with its PUs (one transaction)
- *                -> list the VMs as "creating", claimed by the job
- *   unlocked     define -> start -> verify/repair pins (libvirt)
+ *   lock held    parse -> resolve networks (vm_net) -> place and claim PUs
+ *                (vm_place) -> journal every member and insert its row with
+ *                its PUs (one transaction) -> list the VMs as "creating",
+ *                claimed by the job
+ *   unlocked     the hosts' trunks gain the members' VLANs (vm_net, step
+ *                "switched") -> define -> start -> verify/repair pins
  *   lock held    commit: state running, journal entries done, events
  *
  * A failure undoes what was done (undefine without the lock, then rows,
@@ -14,7 +16,7 @@
  * With "async" the answer is the operation id once the PUs are reserved,
  * and the unlocked half runs on a worker thread.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_view, vm_place, vm_build.
+ * Calls: vm_ctx, vm_job, vm_net, vm_pins, vm_view, vm_place, vm_build.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@
 
 #include "nfv/log.h"
 #include "vm_build.h"
+#include "vm_net.h"
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_view.h"
@@ -51,6 +54,9 @@ struct create {
     bool has_group;
     enum vm_scope scope;
     int64_t group_op;
+    /* vm_net: hosts whose trunks the create changed (undone on failure). */
+    int64_t sw_hosts[VM_JOB_MAX_VMS];
+    size_t n_sw_hosts;
 };
 
 static void member_clear(struct member *m)
@@ -155,6 +161,8 @@ static enum nfv_code list_members(struct create *c, struct nfv_err *err)
         vm->plan = m->slot.plan;
         m->slot.plan = NULL;
         vm->memory_mib = m->spec.memory_mib;
+        if (vm_net_vm_attach(vm, &m->spec) != NFV_OK) /* vm_net: its VLANs */
+            return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         if (vm_d_vm_append(c->d, vm, err) != NFV_OK)
             return NFV_E_NOMEM;
         vm_job_claim_vm(&c->job, vm, NULL);
@@ -212,6 +220,13 @@ static void undo_members(struct create *c, const char *why)
             vm_db_op_finish(d->db, c->group_op, VM_OPS_FAILED, why, now, NULL);
     }
     vm_db_commit(d->db, NULL);
+    /* vm_net: the trunks lose the VLANs of the members that are gone (a
+     * switch that fails here is repaired by the monitor's retry). */
+    if (c->n_sw_hosts) {
+        vm_job_leave(&c->job);
+        vm_net_sync_hosts(d, &c->job, c->sw_hosts, c->n_sw_hosts, NULL, NULL);
+        vm_job_reenter(&c->job);
+    }
     /* Stuck members stay listed (state error until recovery resolves). */
     c->job.n_vms = 0;
     for (size_t i = 0; i < c->n; i++)
@@ -250,10 +265,23 @@ static enum nfv_code finish_members(struct create *c, json_t **ret, struct nfv_e
         return code;
     }
     vm_d_crash_point(d, VM_OP_VM_CREATE, "after_journal");
+    c->n_sw_hosts = vm_net_hosts_of(c->job.vms, c->job.n_vms, c->sw_hosts);
     /* libvirt's define and start (a KVM start takes a few hundred ms) run
      * without the lock, so other requests are served meanwhile. The PUs are
      * claimed and journaled; the members are listed as creating. */
     vm_job_leave(&c->job);
+    /* vm_net (issue 15): the hosts' trunks carry the members' VLANs before
+     * any of them starts. A switch that fails fails the create. */
+    if (c->n_sw_hosts) {
+        code = vm_net_sync_hosts(d, &c->job, c->sw_hosts, c->n_sw_hosts, NULL, err);
+        if (code == NFV_OK) {
+            /* Each member's own journal entry records the step. */
+            vm_job_reenter(&c->job);
+            members_step(c, "switched");
+            vm_job_leave(&c->job);
+            vm_d_crash_point(d, VM_OP_VM_CREATE, "after_switch");
+        }
+    }
     for (i = 0; code == NFV_OK && i < c->n; i++) {
         struct member *m = &c->m[i];
         if ((code = VM_HV(d, domain_define, conns[i], m->xml, err)) == NFV_OK) {
@@ -376,6 +404,12 @@ static enum nfv_code create_run(struct create *c, bool is_async, bool is_dry_run
     for (i = 0; i < c->n; i++) {
         if (vm_d_vm_find(d, c->m[i].spec.name))
             return NFV_ERR(err, NFV_E_EXIST, "VM '%s' already exists", c->m[i].spec.name);
+        /* vm_net: every network NIC names a known network (its VLAN). */
+        if ((code = vm_net_spec_resolve(d, &c->m[i].spec, err)) != NFV_OK) {
+            if (c->has_group && !c->m[i].spec.group) /* a group create's member */
+                nfv_err_prefix(err, "'members[%zu]'", i);
+            return code;
+        }
         for (size_t k = 0; k < i; k++)
             if (strcmp(c->m[k].spec.name, c->m[i].spec.name) == 0)
                 return NFV_ERR(err, NFV_E_INVAL, "'members': '%s' appears twice",

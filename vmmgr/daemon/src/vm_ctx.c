@@ -346,6 +346,7 @@ void vm_d_vm_free(struct vm_rt *vm)
         return;
     pin_request_free(vm->req);
     pin_plan_free(vm->plan);
+    free(vm->net); /* vm_net.c: one flat allocation */
     free(vm);
 }
 

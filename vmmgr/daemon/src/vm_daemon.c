@@ -4,7 +4,8 @@
  * monitor thread), shutdown, and the daemon-wide answers: status, the
  * event log (long-poll), metrics, the operation journal.
  *
- * Calls: vm_ctx, vm_job, vm_place, vm_host, vm_recover, vm_monitor, vm_heal_state, vm_heal.
+ * Calls: vm_ctx, vm_job, vm_net, vm_place, vm_host, vm_recover, vm_monitor, vm_heal_state,
+ * vm_heal.
  */
 #include "vm/vm_daemon.h"
 
@@ -21,6 +22,7 @@
 #include "vm_heal.h"
 #include "vm_heal_state.h"
 #include "vm_monitor.h"
+#include "vm_net.h"
 #include "vm_place.h"
 #include "vm_recover.h"
 
@@ -109,6 +111,8 @@ enum nfv_code vm_daemon_status(struct vm_daemon *d, json_t **ret, struct nfv_err
             (json_int_t)pending, "last_event_id", (json_int_t)d->last_event_id);
     if (code == NFV_OK && *ret)
         json_object_set_new(*ret, "recovering", json_boolean(d->is_recovering));
+    if (code == NFV_OK)
+        vm_net_status_json(d, *ret); /* issue 15: the switch */
     vm_d_unlock(d);
     /* What placement keeps free for healing (config, fixed at start-up). */
     if (code == NFV_OK && *ret)
@@ -227,7 +231,8 @@ enum nfv_code vm_daemon_new(const struct vm_config *cfg, const struct vm_hv_driv
     }
     if ((code = vm_db_open(cfg->db_path, &d->db, err)) != NFV_OK ||
         (code = vm_db_event_last_id(d->db, &d->last_event_id, err)) != NFV_OK ||
-        (code = vm_place_init(d, err)) != NFV_OK || (code = vm_host_load_all(d, err)) != NFV_OK) {
+        (code = vm_place_init(d, err)) != NFV_OK || (code = vm_host_load_all(d, err)) != NFV_OK ||
+        (code = vm_net_init(d, err)) != NFV_OK /* issue 15: before the VMs */) {
         vm_daemon_free(d);
         return code;
     }
@@ -289,6 +294,7 @@ void vm_daemon_free(struct vm_daemon *d)
     if (!d)
         return;
     vm_daemon_stop(d);
+    vm_net_fini(d); /* issue 15 */
     vm_d_vm_free_all(d);
     vm_place_fini(d);
     for (size_t i = 0; i < d->n_hosts; i++)

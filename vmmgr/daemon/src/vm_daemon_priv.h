@@ -5,6 +5,7 @@
  * The service is split by job, as libvirt's QEMU driver is:
  *   vm_ctx.c       the lock, clocks, events, the host/VM registries
  *   vm_job.c       the job model (claim, journal, leave the lock, commit)
+ *   vm_net.c       networks, hosts' switch ports, VLANs on the switch
  *   vm_pins.c      pin checks/repair and GET /v1/vms/NAME/pins
  *   vm_view.c      JSON views and the VM/group queries
  *   vm_place.c     the long-lived placement model and place -> claim
@@ -38,6 +39,8 @@
 #include "vm/vm_req.h"
 
 struct vm_job;
+struct vm_net_state;
+struct vm_net_vm;
 struct plc_cluster;
 struct vm_index;
 
@@ -79,6 +82,10 @@ struct host_rt {
     char bmc_user[17];
     char bmc_status[96]; /* last poll: "power on", "no answer", ... (healer thread) */
     struct vm_daemon *d;
+    /* vm_net.c (issue 15): the host's Open vSwitch integration bridge for
+     * network NICs and its trunk port on the top-of-rack switch ("" = none). */
+    char ovs_bridge[64];
+    char switch_port[64];
 };
 
 #define VM_UUID_STR 37
@@ -102,6 +109,7 @@ struct vm_rt {
     /* It crashed on a host that is up: the healer restarts it in place
      * (and promotes its SBY if that fails). */
     bool is_crash_restart;
+    struct vm_net_vm *net; /* vm_net.c: its networks (owned, free()), NULL if none */
 };
 
 /* A libvirt domain event queued by the event thread for the monitor. */
@@ -144,7 +152,8 @@ struct vm_daemon {
     struct heal_rules heal_rules;
     pthread_t healer;
     bool has_healer;
-    unsigned n_heal_jobs; /* fence/promote/rebuild/recover jobs running */
+    unsigned n_heal_jobs;     /* fence/promote/rebuild/recover jobs running */
+    struct vm_net_state *net; /* vm_net.c: networks and the switch */
 };
 
 /* ---- vm_ctx.c ---- */

@@ -99,7 +99,20 @@ static const char *const migrations[] = {
     " path TEXT NOT NULL,"
     " status INTEGER NOT NULL,"
     " result TEXT NOT NULL);",
-    /* 3 -> 4: healing (issue 12): each host's state machine and BMC (the
+    /* 3 -> 4: networks (VLANs) and each host's place on the switch (issue
+     * 15; vm_db_sqlite_net.c). A host row from schema 3 has no host_net row:
+     * bridge br-int, no trunk port. */
+    "CREATE TABLE networks ("
+    " id INTEGER PRIMARY KEY,"
+    " name TEXT NOT NULL UNIQUE,"
+    " vlan INTEGER NOT NULL UNIQUE CHECK (vlan BETWEEN 1 AND 4094),"
+    " created_ms INTEGER NOT NULL);"
+    "CREATE TABLE host_net ("
+    " host_id INTEGER PRIMARY KEY REFERENCES hosts(id) ON DELETE CASCADE,"
+    " bridge TEXT NOT NULL,"
+    " switch_port TEXT NOT NULL DEFAULT '');"
+    "CREATE UNIQUE INDEX host_net_port ON host_net(switch_port) WHERE switch_port != '';",
+    /* 4 -> 5: healing (issue 12): each host's state machine and BMC (the
      * password lives in a 0600 file under the state dir, never here), the
      * domains a fenced host may still hold (removed at its recovery), and
      * VMs lost with a fenced host. */

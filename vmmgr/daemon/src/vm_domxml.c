@@ -116,6 +116,15 @@ static enum nfv_code check_input(const struct vm_domxml_in *in, struct nfv_err *
             return NFV_ERR(err, NFV_E_INVAL, "'%s': needs a kind and a name or path", field);
         if (check_text(field, in->nics[i].arg, err))
             return NFV_E_INVAL;
+        if (in->nics[i].kind != VM_NIC_NET)
+            continue;
+        if (in->nics[i].vlan < 1 || in->nics[i].vlan > 4094)
+            return NFV_ERR(err, NFV_E_INVAL, "'%s.vlan': %u is not a VLAN id (1..4094)", field,
+                           in->nics[i].vlan);
+        if (!in->nic_bridge || !*in->nic_bridge)
+            return NFV_ERR(err, NFV_E_INVAL, "'bridge': network NICs need the host's bridge");
+        if (check_text("bridge", in->nic_bridge, err))
+            return NFV_E_INVAL;
     }
     return NFV_OK;
 }
@@ -231,12 +240,31 @@ static void write_pinning(struct xw *x, const xmlNode *frag_root, const struct v
     xw_end(x);
 }
 
+/* A vmmgr network NIC: an access port with the network's VLAN on the host's
+ * Open vSwitch bridge (libvirt adds the tap port with the tag). */
+static void write_net_nic(struct xw *x, const struct vm_nic *nic, const char *bridge)
+{
+    char tag[16];
+
+    snprintf(tag, sizeof(tag), "%u", nic->vlan);
+    xw_start(x, "interface");
+    xw_attr(x, "type", "bridge");
+    xw_empty(x, "source", "bridge", bridge);
+    xw_empty(x, "virtualport", "type", "openvswitch");
+    xw_start(x, "vlan");
+    xw_empty(x, "tag", "id", tag);
+    xw_end(x);
+    xw_empty(x, "model", "type", "virtio");
+    xw_end(x);
+}
+
 static void write_devices(struct xw *x, const struct vm_domxml_in *in)
 {
     static const char *const source_attr[VM_NIC__COUNT] = {
         [VM_NIC_BRIDGE] = "bridge",
         [VM_NIC_NETWORK] = "network",
         [VM_NIC_VHOSTUSER] = "path",
+        [VM_NIC_NET] = "bridge",
     };
 
     xw_start(x, "devices");
@@ -259,6 +287,10 @@ static void write_devices(struct xw *x, const struct vm_domxml_in *in)
     }
     for (size_t i = 0; i < in->n_nics; i++) {
         const struct vm_nic *nic = &in->nics[i];
+        if (nic->kind == VM_NIC_NET) {
+            write_net_nic(x, nic, in->nic_bridge);
+            continue;
+        }
         xw_start(x, "interface");
         xw_attr(x, "type", vm_nic_kind_to_string(nic->kind));
         xw_start(x, "source");

@@ -2,7 +2,7 @@
  * vm_heal.c - the healer thread (see vm_heal.h): BMC polls, ticks, and the
  * fence / promote / rebuild jobs the host state machines ask for.
  *
- * Calls: vm_ctx, vm_job, vm_place, vm_recover, vm_heal_state,
+ * Calls: vm_ctx, vm_job, vm_net, vm_place, vm_recover, vm_heal_state,
  * vm_heal_hook, and vm_daemon_vm_create() (the create path) for rebuilds.
  */
 #include <stdio.h>
@@ -15,6 +15,7 @@
 #include "vm_heal.h"
 #include "vm_heal_hook.h"
 #include "vm_heal_state.h"
+#include "vm_net.h"
 #include "vm_place.h"
 #include "vm_recover.h"
 
@@ -520,6 +521,7 @@ static bool rebuild_one(struct vm_daemon *d, struct vm_rt *v)
     json_t *body = rebuild_body(v), *pj;
     char *payload;
     char name[VM_NAME_MAX], from_name[VM_NAME_MAX];
+    int64_t from_id = from->id;
     struct vm_job job;
     struct nfv_err e = {0};
     bool is_ok;
@@ -568,6 +570,12 @@ static bool rebuild_one(struct vm_daemon *d, struct vm_rt *v)
     vm_d_vm_detach(d, v);
     vm_d_vm_free(v);
     vm_d_crash_point(d, VM_OP_VM_REBUILD, "after_release");
+    /* Issue 15: the fenced host's trunk drops the VLANs nothing there uses
+     * any more (its expected set no longer counts the VM); the create below
+     * adds them where the member lands. A switch failure is repaired later. */
+    vm_job_leave(&job);
+    vm_net_sync_hosts(d, &job, &from_id, 1, NULL, NULL);
+    vm_job_reenter(&job);
     is_ok = rebuild_run(d, &job, name, body, from_name);
     json_decref(body);
     return is_ok;

@@ -10,7 +10,7 @@
  * capabilities for remote hosts. A simulated host ("test:///") gets a
  * libvirt test-driver node file generated from its topology.
  *
- * Calls: vm_ctx, vm_job, vm_place, vm_heal_state.
+ * Calls: vm_ctx, vm_job, vm_net, vm_place, vm_heal_state.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,6 +25,7 @@
 #include "plc/cluster.h"
 #include "vm_heal_state.h"
 #include "vm_host.h"
+#include "vm_net.h"
 #include "vm_place.h"
 #include "vm/vm_topo.h"
 #include "vm/vm_uri.h"
@@ -205,6 +206,7 @@ static json_t *host_json(struct vm_daemon *d, const struct vm_db_host *row, bool
         json_object_set_new(o, "node_xml", json_string(row->node_xml));
     if (h && h->id)
         json_object_set_new(o, "heal", vm_heal_host_json(h));
+    vm_net_host_json(h, o); /* issue 15: bridge, switch_port */
     if (is_full) {
         json_t *topo = json_loads(row->topo_json ? row->topo_json : "{}", 0, NULL);
         json_t *map = json_array();
@@ -591,6 +593,8 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
         code = NFV_ERR(err, NFV_E_EXIST, "host '%s' already exists", spec.name);
         goto fail_early;
     }
+    if ((code = vm_net_host_check(d, &spec, err)) != NFV_OK) /* issue 15: its trunk */
+        goto fail_early;
     h->topo = topo;
     topo = NULL;
     if (h->topo && (code = pin_pools_parse(h->topo, spec.reserved, spec.dedicated, NULL, &h->pools,
@@ -677,6 +681,7 @@ enum nfv_code vm_daemon_host_add(struct vm_daemon *d, const json_t *body, json_t
     /* ... and its healing row (state up, its BMC). */
     if ((code = vm_db_host_insert(d->db, &row, &h->id, err)) != NFV_OK ||
         (code = vm_heal_host_added(d, h, &bmc, err)) != NFV_OK ||
+        (code = vm_net_host_store(d, h, &spec, err)) != NFV_OK || /* issue 15 */
         (code = vm_db_op_finish(d->db, job.op_id, VM_OPS_DONE, NULL, vm_daemon_now_ms(), err)) !=
             NFV_OK) {
         vm_db_rollback(d->db);
@@ -727,7 +732,9 @@ fail:
     vm_job_end(&job, VM_OPS_FAILED, err ? err->msg : "failed", false);
     has_job = false;
 fail_early:
-    if (spec.topo_source == VM_TOPO_XML && code != NFV_E_EXIST) {
+    /* EXIST for the name: the file is the other host's (not for a taken
+     * switch_port, vm_net). */
+    if (spec.topo_source == VM_TOPO_XML && (code != NFV_E_EXIST || !vm_d_host_find(d, spec.name))) {
         char path[PATH_MAX];
         if (hwloc_xml_path(d, spec.name, path, sizeof(path), NULL) == NFV_OK)
             unlink(path);

@@ -5,13 +5,14 @@
  * close the journal entry and emit the event. A busy VM answers
  * INVALID_STATE naming the job in progress.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_view, vm_place.
+ * Calls: vm_ctx, vm_job, vm_net, vm_pins, vm_view, vm_place.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "vm_net.h"
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_view.h"
@@ -182,6 +183,11 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
     code = VM_HV(d, domain_undefine, conn, name, err);
     if (code == NFV_OK || code == NFV_E_NOENT)
         vm_d_crash_point(d, VM_OP_VM_DELETE, "after_undefine");
+    /* vm_net (issue 15): the trunk drops the VLANs no other VM on the host
+     * uses. A switch failure does not stop the delete: it is recorded and
+     * repaired (the monitor retries, reconcile checks). */
+    if (code == NFV_OK || code == NFV_E_NOENT)
+        vm_net_vm_leaving(d, &job, vm, "switched", NULL);
     vm_job_reenter(&job);
     if (code == NFV_E_NOENT) /* already gone: deleting is idempotent */
         code = NFV_OK;

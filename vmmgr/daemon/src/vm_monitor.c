@@ -19,6 +19,7 @@
 #include "vm_heal_state.h"
 #include "vm_host.h"
 #include "vm_monitor.h"
+#include "vm_net.h"
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_recover.h"
@@ -181,6 +182,9 @@ void *vm_monitor_main(void *arg)
             last_retry = now;
             vm_recover_journal(d);
         }
+        /* vm_net (issue 15): a switch change failed; repair (backing off). */
+        if (vm_net_repair_due(d, now))
+            vm_net_reconcile(d, "retry");
         vm_d_wait(d, 200);
     }
     vm_d_unlock(d);

@@ -10,7 +10,7 @@
  * running job holds (an asynchronous create, an add in progress) is left
  * to that job.
  *
- * Calls: vm_ctx, vm_job, vm_pins, vm_place, vm_build.
+ * Calls: vm_ctx, vm_job, vm_net, vm_pins, vm_place, vm_build.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +19,7 @@
 
 #include "nfv/log.h"
 #include "vm_build.h"
+#include "vm_net.h"
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_recover.h"
@@ -45,6 +46,10 @@ static int load_vm_cb(void *opaque, const struct vm_db_vm *row)
             s.req = NULL;
             vm->memory_mib = s.memory_mib;
             is_ok = true;
+            /* vm_net (issue 15): its networks' VLANs (a network in use is
+             * never deleted, so they resolve). */
+            if (vm_net_spec_resolve(d, &s, &e) != NFV_OK || vm_net_vm_attach(vm, &s) != NFV_OK)
+                NFV_LOG_ERR(MOD, "VM '%s': its networks: %s", row->name, e.msg);
         }
         vm_spec_clear(&s);
     }
@@ -377,6 +382,7 @@ static char *sim_xml(struct vm_daemon *d, const struct vm_rt *vm)
     json_object_del(spec, "group");
     json_object_del(spec, "role");
     if (spec && vm_spec_parse(spec, vm_spec_vm_fields, &s, NULL) == NFV_OK &&
+        vm_net_spec_resolve(d, &s, NULL) == NFV_OK && /* vm_net: the NICs' VLANs */
         vm_build_domain_xml(vm->host, vm->name, vm->uuid, &s, vm->role, vm->group, vm->plan, &xml,
                             NULL) != NFV_OK)
         xml = NULL;
@@ -516,4 +522,6 @@ void vm_recover_reconcile(struct vm_daemon *d)
                    "%u VM(s) checked against libvirt: %u lost, %u state change(s), %u re-pinned, "
                    "%u simulated restored, %u unknown vmmgr domain(s)",
                    t.n_checked, t.n_lost, t.n_changed, t.n_repaired, t.n_restored, t.n_foreign);
+    /* vm_net (issue 15): the switch's trunks against the VMs' VLANs. */
+    vm_net_reconcile(d, "reconcile");
 }

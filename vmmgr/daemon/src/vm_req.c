@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/vm_sw.h"
 #include "vm/vm_topo.h"
 #include "vm/vm_uri.h"
 
@@ -161,8 +162,9 @@ enum nfv_code vm_req_text_check(const char *field, const char *text, size_t max,
 
 enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err)
 {
-    static const char *const fields[] = {
-        "name", "uri", "synthetic", "hwloc_xml", "reserved", "dedicated", "labels", "bmc", NULL};
+    static const char *const fields[] = {"name",        "uri",       "synthetic", "hwloc_xml",
+                                         "reserved",    "dedicated", "labels",    "bridge",
+                                         "switch_port", "bmc",       NULL};
     struct vm_host_spec s = {0};
     const char *synthetic = NULL, *xml = NULL;
     struct pin_cpuset dummy;
@@ -176,7 +178,13 @@ enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, str
         vm_req_get_str(body, "synthetic", false, &synthetic, err) != NFV_OK ||
         vm_req_get_str(body, "hwloc_xml", false, &xml, err) != NFV_OK ||
         vm_req_get_str(body, "reserved", false, &s.reserved, err) != NFV_OK ||
-        vm_req_get_str(body, "dedicated", false, &s.dedicated, err) != NFV_OK)
+        vm_req_get_str(body, "dedicated", false, &s.dedicated, err) != NFV_OK ||
+        vm_req_get_str(body, "bridge", false, &s.bridge, err) != NFV_OK ||
+        vm_req_get_str(body, "switch_port", false, &s.switch_port, err) != NFV_OK)
+        return NFV_E_INVAL;
+    /* Issue 15: names OVS takes (they reach the domain XML and the switch). */
+    if ((s.bridge && vm_sw_name_check(s.bridge, "bridge", err) != NFV_OK) ||
+        (s.switch_port && vm_sw_name_check(s.switch_port, "switch_port", err) != NFV_OK))
         return NFV_E_INVAL;
     if (strlen(s.uri) >= VM_URI_MAX)
         return NFV_ERR(err, NFV_E_INVAL, "'uri': longer than %d characters", VM_URI_MAX - 1);

@@ -27,12 +27,14 @@ static const char *const nic_prefixes[VM_NIC__COUNT] = {
     [VM_NIC_BRIDGE] = "bridge:",
     [VM_NIC_NETWORK] = "network:",
     [VM_NIC_VHOSTUSER] = "vhostuser:",
+    [VM_NIC_NET] = NULL, /* only as {"network": "NAME"} */
 };
 
 static const char *const nic_names[VM_NIC__COUNT] = {
     [VM_NIC_BRIDGE] = "bridge",
     [VM_NIC_NETWORK] = "network",
     [VM_NIC_VHOSTUSER] = "vhostuser",
+    [VM_NIC_NET] = "net",
 };
 
 const char *vm_nic_kind_to_string(enum vm_nic_kind k)
@@ -72,6 +74,31 @@ static enum nfv_code xml_safe(const char *field, const char *s, struct nfv_err *
     return NFV_OK;
 }
 
+/* {"network": "NAME"}: a NIC on a vmmgr network (its VLAN is resolved by
+ * the daemon). */
+static enum nfv_code parse_net_nic(const json_t *n, size_t i, struct vm_nic *ret,
+                                   struct nfv_err *err)
+{
+    static const char *const fields[] = {"network", NULL};
+    const char *name = NULL;
+    char field[40];
+
+    snprintf(field, sizeof(field), "nics[%zu].network", i);
+    if (vm_req_check_fields(n, fields, err) != NFV_OK) {
+        nfv_err_prefix(err, "'nics[%zu]'", i);
+        return NFV_E_INVAL;
+    }
+    name = json_string_value(json_object_get(n, "network"));
+    if (!name)
+        return NFV_ERR(err, NFV_E_INVAL, "'%s': is required (a network name)", field);
+    if (vm_req_name_check(field, name, err) != NFV_OK)
+        return NFV_E_INVAL;
+    ret->kind = VM_NIC_NET;
+    ret->arg = name;
+    ret->vlan = 0;
+    return NFV_OK;
+}
+
 static enum nfv_code parse_nics(const json_t *nics, struct vm_spec *s, struct nfv_err *err)
 {
     size_t i;
@@ -79,7 +106,7 @@ static enum nfv_code parse_nics(const json_t *nics, struct vm_spec *s, struct nf
 
     if (!json_is_array(nics))
         return NFV_ERR(err, NFV_E_INVAL,
-                       "'nics': must be a list of \"bridge:NAME\", "
+                       "'nics': must be a list of {\"network\": NAME}, \"bridge:NAME\", "
                        "\"network:NAME\" or \"vhostuser:PATH\"");
     if (json_array_size(nics) == 0)
         return NFV_OK;
@@ -91,11 +118,20 @@ static enum nfv_code parse_nics(const json_t *nics, struct vm_spec *s, struct nf
         const char *v = json_string_value(n);
         unsigned k = 0;
 
-        while (v && k < VM_NIC__COUNT && strncmp(v, nic_prefixes[k], strlen(nic_prefixes[k])))
+        if (json_is_object(n)) {
+            if (parse_net_nic(n, i, &s->nics[i], err) != NFV_OK)
+                return NFV_E_INVAL;
+            s->n_nics = i + 1;
+            continue;
+        }
+        while (v && k < VM_NIC__COUNT &&
+               (!nic_prefixes[k] || strncmp(v, nic_prefixes[k], strlen(nic_prefixes[k]))))
             k++;
         if (!v || k == VM_NIC__COUNT)
             return NFV_ERR(err, NFV_E_INVAL,
-                           "'nics[%zu]': must be bridge:NAME, network:NAME or vhostuser:PATH", i);
+                           "'nics[%zu]': must be {\"network\": NAME}, bridge:NAME, network:NAME "
+                           "or vhostuser:PATH",
+                           i);
         s->nics[i].kind = (enum vm_nic_kind)k;
         s->nics[i].arg = v + strlen(nic_prefixes[k]);
         if (xml_safe("nics", s->nics[i].arg, err))

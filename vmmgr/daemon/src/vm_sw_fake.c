@@ -227,7 +227,8 @@ static enum nfv_code vm_sw_fake_port_list(struct vm_sw_conn *c, const char *brid
         return rc;
     if (!vm_sw_fake_has_bridge(c, bridge))
         return NFV_ERR(err, NFV_E_NOENT, "bridge '%s' does not exist on switch 'fake:'", bridge);
-    qsort(c->ports, c->n_ports, sizeof(*c->ports), vm_sw_fake_cmp);
+    if (c->n_ports) /* qsort(NULL, 0) is undefined (UBSan) */
+        qsort(c->ports, c->n_ports, sizeof(*c->ports), vm_sw_fake_cmp);
     for (size_t i = 0; i < c->n_ports; i++)
         if (strcmp(c->ports[i].bridge, bridge) == 0 && cb(opaque, &c->ports[i].info) != 0)
             break;

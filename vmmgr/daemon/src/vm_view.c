@@ -3,7 +3,7 @@
  * as text, fast at 10,000 VMs), GET /v1/vms/NAME, groups. Queries never
  * call libvirt; GET /v1/vms/NAME/pins, which does, is vm_pins.c's.
  *
- * Calls: vm_ctx, vm_job (what a busy VM is doing).
+ * Calls: vm_ctx, vm_job (what a busy VM is doing), vm_net (its networks).
  */
 #define _GNU_SOURCE /* open_memstream */
 #include <stdio.h>
@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "vm_job.h"
+#include "vm_net.h"
 #include "vm_view.h"
 
 json_t *vm_view_vm_json(struct vm_daemon *d, const struct vm_rt *vm, bool is_full)
@@ -42,6 +43,7 @@ json_t *vm_view_vm_json(struct vm_daemon *d, const struct vm_rt *vm, bool is_ful
         json_object_set_new(o, "peers", peers);
         json_object_set_new(o, "plan", pin_plan_to_json(vm->plan));
         json_object_set_new(o, "request", pin_request_to_json(vm->req));
+        json_object_set_new(o, "networks", vm_net_vm_json(vm)); /* issue 15 */
     }
     return o;
 }

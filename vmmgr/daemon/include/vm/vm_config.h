@@ -74,6 +74,18 @@ struct vm_config {
     char heal_hook_url[512];           /* heal_hook_url: http(s) webhook (POST JSON) */
     unsigned heal_hook_timeout_ms;     /* each hook attempt (2000) */
     unsigned heal_hook_attempts;       /* attempts per hook (3) */
+    /* The switch (issue 15, docs/vmmgrd.md "Networks and the switch"): only
+     * from this file, never from the API. */
+    char switch_target[PATH_MAX + 8]; /* switch: unix:PATH | tcp:HOST:PORT | fake: ("" = none) */
+    char switch_bridge[64];           /* switch_bridge: the top-of-rack bridge (br-tor) */
+    char host_bridge[64];             /* host_bridge: hosts' default integration bridge (br-int) */
+    bool is_switch_confirm;           /* switch_confirm: wait for ovs-vswitchd (yes) */
+    char switch_iface_type[32];       /* switch_iface_type: type of trunk ports vmmgrd creates */
+    unsigned switch_timeout_ms;       /* switch_timeout_ms: per switch call (5000) */
+    /* switch_bridge_datapath: create switch_bridge with this datapath type
+     * (netdev, system) when missing; "" (default): never, the bridge is the
+     * operator's. */
+    char switch_bridge_datapath[16];
 };
 
 /* Fills @c with the documented defaults. */

@@ -23,7 +23,7 @@
 #include "vm/vm_req.h"
 #include "vm/vm_state.h"
 
-#define VM_DB_SCHEMA_VERSION 4
+#define VM_DB_SCHEMA_VERSION 5
 #define VM_CPULIST_STR_MAX   2048
 
 struct vm_db;
@@ -253,5 +253,30 @@ enum nfv_code vm_db_stale_list(struct vm_db *db, int64_t host_id, vm_db_stale_cb
                                struct nfv_err *err);
 enum nfv_code vm_db_stale_delete(struct vm_db *db, int64_t host_id, const char *uuid,
                                  struct nfv_err *err);
+/* ---- networks and hosts' switch ports (vm_db_sqlite_net.c, schema 4) ---- */
+
+struct vm_db_net {
+    char name[VM_NAME_MAX];
+    unsigned vlan; /* 1..4094, unique */
+    int64_t created_ms;
+};
+
+/* Inserts network @n; NFV_E_EXIST naming the name or the VLAN if taken. */
+enum nfv_code vm_db_net_insert(struct vm_db *db, const struct vm_db_net *n, struct nfv_err *err);
+/* Deletes network @name; NFV_E_NOENT if absent. */
+enum nfv_code vm_db_net_delete(struct vm_db *db, const char *name, struct nfv_err *err);
+typedef int (*vm_db_net_cb)(void *opaque, const struct vm_db_net *n); /* nonzero stops */
+/* All networks ordered by name. */
+enum nfv_code vm_db_net_list(struct vm_db *db, vm_db_net_cb cb, void *opaque, struct nfv_err *err);
+
+/* Sets host @host_id's integration bridge and trunk port on the top-of-rack
+ * switch ("" = none). Call inside the host add's transaction. */
+enum nfv_code vm_db_host_net_set(struct vm_db *db, int64_t host_id, const char *bridge,
+                                 const char *switch_port, struct nfv_err *err);
+typedef int (*vm_db_host_net_cb)(void *opaque, int64_t host_id, const char *bridge,
+                                 const char *switch_port);
+/* Every host_net row (hosts without one use the defaults). */
+enum nfv_code vm_db_host_net_list(struct vm_db *db, vm_db_host_net_cb cb, void *opaque,
+                                  struct nfv_err *err);
 
 #endif /* VM_DB_H */

@@ -47,6 +47,9 @@ struct vm_domxml_in {
     const char *disk;            /* NULL: no disk; *.qcow2 is qcow2, anything else raw */
     const struct vm_nic *nics;   /* [n_nics] */
     size_t n_nics;
+    /* The host's Open vSwitch integration bridge, for VM_NIC_NET NICs (each
+     * needs its vlan set, 1..4094); unused (may be NULL) without them. */
+    const char *nic_bridge;
 };
 
 /*
@@ -57,13 +60,16 @@ struct vm_domxml_in {
  * plan's hugepages and, when a NIC is vhost-user, a shared memfd source (the
  * switch must map guest memory), <os> hvm booting from disk, ACPI, the
  * lifecycle actions, then <devices>: the disk as vda (virtio), one virtio
- * <interface> per NIC (vhost-user: QEMU is the socket server) and, except for
+ * <interface> per NIC (vhost-user: QEMU is the socket server; a vmmgr network
+ * NIC is <interface type="bridge"> on @nic_bridge with <virtualport
+ * type="openvswitch"/> and <vlan><tag id="VLAN"/></vlan>, an access port of
+ * its network's VLAN) and, except for
  * the test type, a pty console and no memory balloon.
  *
  * Errors: NFV_E_INVAL naming the field ('name', 'uuid', 'memory_mib',
- * 'type', 'plan', 'nics[i]'; a string with a character XML 1.0 cannot carry,
- * e.g. a control character or invalid UTF-8), NFV_E_INTERNAL (pinning's
- * fragment is not well-formed), NFV_E_NOMEM.
+ * 'type', 'plan', 'nics[i]', 'nics[i].vlan', 'bridge'; a string with a character XML 1.0 cannot
+ * carry, e.g. a control character or invalid UTF-8), NFV_E_INTERNAL (pinning's fragment is not
+ * well-formed), NFV_E_NOMEM.
  */
 enum nfv_code vm_domxml_build(const struct vm_domxml_in *in, char **ret_xml, struct nfv_err *err);
 

@@ -67,11 +67,13 @@ struct vm_host_spec {
     const char *name;
     const char *uri;
     enum vm_topo_source topo_source;
-    const char *topo;      /* synthetic string or XML text; NULL for live */
-    const char *reserved;  /* PU list kept for the host OS (may be NULL) */
-    const char *dedicated; /* PU list for pinned VMs (NULL: all not reserved) */
-    const json_t *labels;  /* object of string values, or NULL */
-    const json_t *bmc;     /* {"address","user","password"} (checked by vmmgrd), or NULL */
+    const char *topo;        /* synthetic string or XML text; NULL for live */
+    const char *reserved;    /* PU list kept for the host OS (may be NULL) */
+    const char *dedicated;   /* PU list for pinned VMs (NULL: all not reserved) */
+    const json_t *labels;    /* object of string values, or NULL */
+    const json_t *bmc;       /* {"address","user","password"} (checked by vmmgrd), or NULL */
+    const char *bridge;      /* Open vSwitch integration bridge (NULL: config host_bridge) */
+    const char *switch_port; /* its trunk port on the top-of-rack switch (NULL: none) */
 };
 
 /*
@@ -80,7 +82,8 @@ struct vm_host_spec {
  * most one of "synthetic"/"hwloc_xml" (checked by vm_topo.h before hwloc or
  * a file sees them), which a test:// host needs, labels as "k": "v" strings
  * (at most 32, values printable and at most 255 bytes), and the CPU lists'
- * syntax (their range is checked once the topology is known).
+ * syntax (their range is checked once the topology is known); "bridge" and
+ * "switch_port" OVS names (1..15 of letters, digits, '-', '_', '.').
  */
 enum nfv_code vm_req_host_spec(const json_t *body, struct vm_host_spec *ret, struct nfv_err *err);
 

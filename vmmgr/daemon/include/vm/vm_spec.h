@@ -31,8 +31,11 @@ extern const char *const vm_spec_vm_fields[];
  * own name), no "dry_run"/"ignore_reserve" (they belong to the group request). */
 extern const char *const vm_spec_member_fields[];
 
-/* How a NIC is attached: "bridge:NAME", "network:NAME", "vhostuser:PATH". */
-enum vm_nic_kind { VM_NIC_BRIDGE, VM_NIC_NETWORK, VM_NIC_VHOSTUSER, VM_NIC__COUNT };
+/* How a NIC is attached: "bridge:NAME", "network:NAME" (a libvirt network),
+ * "vhostuser:PATH", or {"network": "NAME"}: a vmmgr network (a VLAN on the
+ * host's Open vSwitch integration bridge, carried to the top-of-rack switch
+ * by vmmgrd; docs/vmmgrd.md "Networks"). */
+enum vm_nic_kind { VM_NIC_BRIDGE, VM_NIC_NETWORK, VM_NIC_VHOSTUSER, VM_NIC_NET, VM_NIC__COUNT };
 
 const char *vm_nic_kind_to_string(enum vm_nic_kind k);   /* "?" if out of range */
 enum vm_nic_kind vm_nic_kind_from_string(const char *s); /* __COUNT if unknown */
@@ -40,6 +43,9 @@ enum vm_nic_kind vm_nic_kind_from_string(const char *s); /* __COUNT if unknown *
 struct vm_nic {
     enum vm_nic_kind kind;
     const char *arg; /* bridge or network name, or the vhost-user socket path (borrowed) */
+    /* VM_NIC_NET only: the network's VLAN id (1..4094), 0 until the daemon
+     * resolved the network (vm_spec_parse cannot: networks are state). */
+    unsigned vlan;
 };
 
 /*
@@ -72,8 +78,10 @@ struct vm_spec {
  * exclusive (default), shared or numbered, "cpu_map" "V:P,..." (makes those
  * vCPUs numbered), "shared_vcpus" a vCPU list, "thread_policy", "emulator",
  * "numa_node" 0..63, "host" and "group" (name rule), "role" act or sby,
- * "disk" a path, "nics" a list of "bridge:NAME", "network:NAME" or
- * "vhostuser:PATH", "dry_run" and "ignore_reserve" booleans; cpu_mode
+ * "disk" a path, "nics" a list of "bridge:NAME", "network:NAME",
+ * "vhostuser:PATH" or {"network": "NAME"} (a vmmgr network: NAME follows
+ * the name rule; whether it exists is the daemon's check, which names
+ * 'nics[i].network'), "dry_run" and "ignore_reserve" booleans; cpu_mode
  * numbered needs "host". Paths and NIC names must be non-empty and hold none
  * of <>&'" (they go into domain XML; escaping there is a second guard) and
  * no control character (XML cannot carry one; new, the old parser let it
