@@ -414,6 +414,32 @@ cleanup:
     return rc;
 }
 
+enum nfv_code plc_plan_move(const struct plc_cluster *c, uint32_t vm, const char *force_host,
+                            bool is_reserve_waived, struct plc_choice *ret_choice,
+                            struct nfv_err *err)
+{
+    struct plc_cluster *w;
+    uint32_t from, nv;
+    enum nfv_code rc;
+
+    if (vm >= c->n_vms || !c->vms[vm].name || c->vms[vm].at.host == PLC_NONE)
+        return NFV_ERR(err, NFV_E_INVAL, "move: no such placed VM");
+    from = c->vms[vm].at.host;
+    if (force_host) {
+        uint32_t fh = plc_cluster_find_host(c, force_host);
+        if (fh == PLC_NONE)
+            return NFV_ERR(err, NFV_E_NOENT, "host '%s' not found", force_host);
+        if (fh == from)
+            return NFV_ERR(err, NFV_E_INVAL, "'host': '%s' is already the VM's host", force_host);
+    }
+    if (!(w = plc_cluster_clone(c)))
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    plc_cluster_set_state(w, from, PLC_HOST_MAINTENANCE, NULL);
+    rc = replace_vm(w, vm, c->vms[vm].role, is_reserve_waived, force_host, ret_choice, &nv, err);
+    plc_cluster_free(w);
+    return rc;
+}
+
 /* Cores the member is short of on its best node of @h (0 = fits). */
 static unsigned deficit(const struct plc_cluster *c, uint32_t h, const struct plc_demand *d)
 {

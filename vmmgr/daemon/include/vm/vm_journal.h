@@ -28,6 +28,10 @@ enum vm_op_kind {
     VM_OP_VM_DELETE, /* destroy, undefine, release cores */
     VM_OP_VM_REPIN,  /* re-apply a plan after drift */
     VM_OP_GROUP_CREATE,
+    /* issue 16 (vm_migrate.c, vm_repin.c): */
+    VM_OP_VM_MIGRATE,    /* claim at the destination, migrate, release the source */
+    VM_OP_VM_PIN_CHANGE, /* an operator's re-pin on the same host (vmmgrctl vm repin) */
+    VM_OP_HOST_DRAIN,    /* a drain or defragment: one vm_migrate entry per move */
     VM_OP__COUNT
 };
 
