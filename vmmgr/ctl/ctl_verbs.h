@@ -49,4 +49,11 @@ enum nfv_code ctl_cmd_group_create(struct ctl_ctx *ctx, int argc, char **argv, s
 enum nfv_code ctl_cmd_group_list(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_group_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 
+/* ctl_migrate.c: re-pin, migrate, drain, defragment (issue 16) */
+enum nfv_code ctl_cmd_vm_repin(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_migrate(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_drain(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_cluster_defragment(struct ctl_ctx *ctx, int argc, char **argv,
+                                         struct nfv_err *err);
+
 #endif /* VMMGR_CTL_VERBS_H */
