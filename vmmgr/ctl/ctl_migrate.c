@@ -153,6 +153,15 @@ static enum nfv_code on_opt(void *opaque, const char *opt, const char *val, stru
 {
     struct body_opts *o = opaque;
     json_t *b = o->body;
+    char name[32];
+    size_t nl = strcspn(opt, "=");
+
+    /* @opt is the spec entry ("host=" for an option with a value). */
+    if (nl >= sizeof(name))
+        return NFV_ERR(err, NFV_E_INVAL, "%s: unknown option '--%s'", o->verb, opt);
+    memcpy(name, opt, nl);
+    name[nl] = '\0';
+    opt = name;
 
     if (strcmp(opt, "dry-run") == 0)
         json_object_set_new(b, "dry_run", json_true());

@@ -86,12 +86,14 @@ enum nfv_code vm_migxml_splice(const char *xml, const char *fragments, char **re
 
 enum vm_recovery vm_migrate_decide(const struct vm_mig_observed *o)
 {
+    /* The guest runs at the source: nothing moved (whatever the destination
+     * shows, or if it cannot be asked: a dead destination). */
+    if (o->is_src_reachable && o->is_src_running)
+        return VM_RECOVER_ROLLBACK;
     if (!o->is_src_reachable || !o->is_dst_reachable)
         return VM_RECOVER_DEFER;
-    if (o->is_dst_running && !o->is_src_running)
+    if (o->is_dst_running)
         return VM_RECOVER_FINISH;
-    if (o->is_src_running)
-        return VM_RECOVER_ROLLBACK;
     if (o->is_src_paused && o->is_dst_defined)
         return VM_RECOVER_DEFER; /* libvirt's own clean-up still runs */
     if (o->is_dst_defined && !o->is_src_defined)

@@ -38,11 +38,12 @@ struct vm_mig_observed {
 };
 
 /*
- * How to resolve a pending migration: FINISH when the guest runs at the
- * destination and not at the source (or, shut off, is defined only there);
- * ROLLBACK when it runs (or, shut off, is defined) at the source; DEFER
- * when a host cannot be asked or libvirt is still settling (the source
- * paused at the switch-over while the destination holds it).
+ * How to resolve a pending migration: ROLLBACK when the guest runs at the
+ * source (even if the destination cannot be asked: it died); FINISH when
+ * it runs at the destination and not at the source (or, shut off, is
+ * defined only there); ROLLBACK when, shut off, it is defined at the
+ * source; DEFER when a host cannot be asked or libvirt is still settling
+ * (the source paused at the switch-over while the destination holds it).
  */
 enum vm_recovery vm_migrate_decide(const struct vm_mig_observed *o);
 
