@@ -199,9 +199,10 @@ static void print_moves(const json_t *moves)
     json_array_foreach(moves, i, m)
     {
         const json_t *to = json_object_get(m, "to");
-        printf("  %s -> %s%s%s\n", json_string_value(json_object_get(m, "name"))
-                                       ? json_string_value(json_object_get(m, "name"))
-                                       : json_string_value(json_object_get(m, "vm")),
+        printf("  %s -> %s%s%s\n",
+               json_string_value(json_object_get(m, "name"))
+                   ? json_string_value(json_object_get(m, "name"))
+                   : json_string_value(json_object_get(m, "vm")),
                json_is_string(to) ? json_string_value(to) : "?",
                json_object_get(m, "mode") ? " " : "",
                json_object_get(m, "mode") ? json_string_value(json_object_get(m, "mode")) : "");
@@ -210,9 +211,9 @@ static void print_moves(const json_t *moves)
 
 enum nfv_code ctl_cmd_vm_repin(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {"cpu-mode=",  "cpu-map=", "shared-vcpus=", "thread-policy=",
-                                       "emulator=",  "numa-node=", "dry-run", "ignore-reserve",
-                                       NULL};
+    static const char *const spec[] = {"cpu-mode=",      "cpu-map=",       "shared-vcpus=",
+                                       "thread-policy=", "emulator=",      "numa-node=",
+                                       "dry-run",        "ignore-reserve", NULL};
     struct body_opts o = {.body = json_object(), .verb = "vm repin"};
     struct watch w = {0};
     const char *name;
@@ -325,15 +326,14 @@ out:
 enum nfv_code ctl_cmd_cluster_defragment(struct ctl_ctx *ctx, int argc, char **argv,
                                          struct nfv_err *err)
 {
-    static const char *const spec[] = {"vcpus=",     "memory=", "cpu-mode=", "thread-policy=",
-                                       "max-moves=", "dry-run", NULL};
+    static const char *const spec[] = {
+        "vcpus=", "memory=", "cpu-mode=", "thread-policy=", "max-moves=", "dry-run", NULL};
     struct body_opts o = {.body = json_object(), .verb = "cluster defragment"};
     struct watch w = {0};
     json_t *doc = NULL;
     enum nfv_code code;
 
-    if ((code = ctl_verb_args(argc, argv, "cluster defragment", NULL, spec, on_opt, &o, NULL,
-                              err)))
+    if ((code = ctl_verb_args(argc, argv, "cluster defragment", NULL, spec, on_opt, &o, NULL, err)))
         goto out;
     snprintf(w.path, sizeof(w.path), "/v1/status");
     snprintf(w.what, sizeof(w.what), "defragmenting");
@@ -342,7 +342,8 @@ enum nfv_code ctl_cmd_cluster_defragment(struct ctl_ctx *ctx, int argc, char **a
     if (ctx->fmt != NFV_OUT_TABLE) {
         ctl_print_json(ctx, doc);
     } else {
-        const json_t *moves = json_object_get(doc, "moves"), *fits = json_object_get(doc, "fits_on");
+        const json_t *moves = json_object_get(doc, "moves"),
+                     *fits = json_object_get(doc, "fits_on");
         printf("%s: %zu move(s); then the VM fits on %s\n",
                json_is_true(json_object_get(doc, "dry_run")) ? "defragment plan" : "defragmented",
                json_array_size(moves), json_is_string(fits) ? json_string_value(fits) : "?");

@@ -412,10 +412,10 @@ static const struct route routes[] = {
     {"GET", "/v1/vms/*", r_vm_show, VM_AUTH_READER},
     {"DELETE", "/v1/vms/*", r_vm_delete, VM_AUTH_OPERATOR},
     {"GET", "/v1/vms/*/pins", r_vm_pins, VM_AUTH_READER},
-    {"POST", "/v1/vms/*/repin", r_modify, VM_AUTH_OPERATOR},   /* issue 16 */
-    {"POST", "/v1/vms/*/migrate", r_modify, VM_AUTH_OPERATOR}, /* issue 16 */
-    {"GET", "/v1/vms/*/migration", r_modify, VM_AUTH_READER},  /* issue 16 */
-    {"POST", "/v1/hosts/*/drain", r_modify, VM_AUTH_ADMIN},    /* issue 16 */
+    {"POST", "/v1/vms/*/repin", r_modify, VM_AUTH_OPERATOR},     /* issue 16 */
+    {"POST", "/v1/vms/*/migrate", r_modify, VM_AUTH_OPERATOR},   /* issue 16 */
+    {"GET", "/v1/vms/*/migration", r_modify, VM_AUTH_READER},    /* issue 16 */
+    {"POST", "/v1/hosts/*/drain", r_modify, VM_AUTH_ADMIN},      /* issue 16 */
     {"POST", "/v1/cluster/defragment", r_modify, VM_AUTH_ADMIN}, /* issue 16 */
     {"POST", "/v1/vms/*/*", r_vm_action, VM_AUTH_OPERATOR},
     {"GET", "/v1/groups", r_group_list, VM_AUTH_READER},

@@ -34,8 +34,7 @@ enum nfv_code vm_db_alloc_add(struct vm_db *db, const char *name, int64_t host_i
         if (rc != SQLITE_DONE) {
             sqlite3_finalize(st);
             if (rc == SQLITE_CONSTRAINT)
-                return NFV_ERR(err, NFV_E_EXIST, "PU %u of the host is already held",
-                               allocs[i].pu);
+                return NFV_ERR(err, NFV_E_EXIST, "PU %u of the host is already held", allocs[i].pu);
             return vm_dbs_fail(db, err, "inserting an allocation");
         }
     }
@@ -74,8 +73,9 @@ enum nfv_code vm_db_vm_move(struct vm_db *db, const char *name, int64_t host_id,
     sqlite3_stmt *st;
     int rc;
 
-    if (vm_dbs_prepare(db, "UPDATE vms SET host_id = ?, plan = ?, updated_ms = ?, "
-                           "spec = COALESCE(?, spec) WHERE name = ?",
+    if (vm_dbs_prepare(db,
+                       "UPDATE vms SET host_id = ?, plan = ?, updated_ms = ?, "
+                       "spec = COALESCE(?, spec) WHERE name = ?",
                        &st, err))
         return NFV_E_DB;
     sqlite3_bind_int64(st, 1, host_id);

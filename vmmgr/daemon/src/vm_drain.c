@@ -183,8 +183,8 @@ enum nfv_code vm_daemon_host_drain(struct vm_daemon *d, const char *name, const 
                "%zu of %zu VM(s) moved%s", json_array_size(done), n,
                code == NFV_OK ? "" : "; the drain stopped");
     if (code == NFV_OK)
-        *ret = json_pack("{s:s,s:s,s:I,s:o}", "host", name, "state", "maintenance",
-                         "operation_id", (json_int_t)op_id, "moves", done);
+        *ret = json_pack("{s:s,s:s,s:I,s:o}", "host", name, "state", "maintenance", "operation_id",
+                         (json_int_t)op_id, "moves", done);
     else
         json_decref(done);
 out:
@@ -257,8 +257,8 @@ enum nfv_code vm_daemon_defragment(struct vm_daemon *d, const json_t *body, bool
         if (plan->steps[i].vm == PLC_NONE)
             target = json_string(host_name_of(d, plan->steps[i].to.host));
     if (json_is_true(dr) || n == 0) {
-        *ret = json_pack("{s:b,s:o,s:o}", "dry_run", json_is_true(dr), "moves",
-                         moves_json(mv, n), "fits_on", target ? target : json_null());
+        *ret = json_pack("{s:b,s:o,s:o}", "dry_run", json_is_true(dr), "moves", moves_json(mv, n),
+                         "fits_on", target ? target : json_null());
         target = NULL;
         goto out;
     }

@@ -766,8 +766,8 @@ static enum nfv_code hv_domain_migrate(struct vm_hv_conn *src, struct vm_hv_conn
     else
         lv_flags |= VIR_MIGRATE_OFFLINE;
     /* The destination definition carries the new pins, live and persistent. */
-    if (virTypedParamsAddString(&params, &n_params, &max_params, VIR_MIGRATE_PARAM_DEST_XML,
-                                dxml) < 0 ||
+    if (virTypedParamsAddString(&params, &n_params, &max_params, VIR_MIGRATE_PARAM_DEST_XML, dxml) <
+            0 ||
         virTypedParamsAddString(&params, &n_params, &max_params, VIR_MIGRATE_PARAM_PERSIST_XML,
                                 dxml) < 0) {
         code = lv_fail(err, "migration parameters");

@@ -7,12 +7,17 @@
 #include <string.h>
 
 static const char *const kind_names[VM_OP__COUNT] = {
-    [VM_OP_HOST_ADD] = "host_add",         [VM_OP_HOST_REMOVE] = "host_remove",
-    [VM_OP_VM_CREATE] = "vm_create",       [VM_OP_VM_START] = "vm_start",
-    [VM_OP_VM_STOP] = "vm_stop",           [VM_OP_VM_REBOOT] = "vm_reboot",
-    [VM_OP_VM_DELETE] = "vm_delete",       [VM_OP_VM_REPIN] = "vm_repin",
+    [VM_OP_HOST_ADD] = "host_add",
+    [VM_OP_HOST_REMOVE] = "host_remove",
+    [VM_OP_VM_CREATE] = "vm_create",
+    [VM_OP_VM_START] = "vm_start",
+    [VM_OP_VM_STOP] = "vm_stop",
+    [VM_OP_VM_REBOOT] = "vm_reboot",
+    [VM_OP_VM_DELETE] = "vm_delete",
+    [VM_OP_VM_REPIN] = "vm_repin",
     [VM_OP_GROUP_CREATE] = "group_create",
-    [VM_OP_VM_MIGRATE] = "vm_migrate",     [VM_OP_VM_PIN_CHANGE] = "vm_pin_change",
+    [VM_OP_VM_MIGRATE] = "vm_migrate",
+    [VM_OP_VM_PIN_CHANGE] = "vm_pin_change",
     [VM_OP_HOST_DRAIN] = "host_drain",
 };
 

@@ -149,9 +149,9 @@ enum nfv_code vm_daemon_vm_migration(struct vm_daemon *d, const char *name, json
         "data_total", (json_int_t)copy.ji.data_total, "data_processed",
         (json_int_t)copy.ji.data_processed, "data_remaining", (json_int_t)copy.ji.data_remaining,
         "percent",
-        copy.ji.data_total ? (int)(100 * (copy.ji.data_total - copy.ji.data_remaining) /
-                                   copy.ji.data_total)
-                           : 0);
+        copy.ji.data_total
+            ? (int)(100 * (copy.ji.data_total - copy.ji.data_remaining) / copy.ji.data_total)
+            : 0);
     return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
 }
 
@@ -300,8 +300,7 @@ static void undo_hosts(struct vm_daemon *d, struct vm_hv_conn *sc, struct vm_hv_
 {
     struct nfv_err e = {0};
 
-    if (o->is_dst_defined && o->is_src_defined &&
-        VM_HV(d, domain_undefine, dc, name, &e) != NFV_OK)
+    if (o->is_dst_defined && o->is_src_defined && VM_HV(d, domain_undefine, dc, name, &e) != NFV_OK)
         NFV_LOG_WARN(MOD, "'%s': rollback: cannot remove the destination's domain: %s", name,
                      e.msg);
     if (was_running && o->is_src_defined && !o->is_src_running && !o->is_src_paused &&
@@ -322,8 +321,7 @@ static enum nfv_code mig_move(struct mig *m, struct nfv_err *err)
         char *xml = NULL, *dxml = NULL;
         if ((code = VM_HV(d, domain_xml, m->sc, m->name, true, &xml, err)) == NFV_OK &&
             (code = vm_migxml_splice(xml, m->dst_xml, &dxml, err)) == NFV_OK) {
-            if (d->hv->domain_job_info &&
-                pthread_create(&poll.t, NULL, poll_main, &poll) == 0)
+            if (d->hv->domain_job_info && pthread_create(&poll.t, NULL, poll_main, &poll) == 0)
                 poll.is_started = true;
             code = VM_HV(d, domain_migrate, m->sc, m->dc, m->name, dxml, VM_HV_MIGRATE_LIVE, err);
             atomic_store(&poll.is_done, true);
@@ -548,9 +546,9 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
         *ret = answer(&m, true);
         goto fail; /* nothing stays claimed */
     }
-    payload = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o}", "from", m.src->name, "to", m.dst->name,
-                        "mode", mode_name(&m), "was_running", m.was_running, "uuid", m.vm->uuid,
-                        "plan", pin_plan_to_json(m.plan));
+    payload = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o}", "from", m.src->name, "to", m.dst->name, "mode",
+                        mode_name(&m), "was_running", m.was_running, "uuid", m.vm->uuid, "plan",
+                        pin_plan_to_json(m.plan));
     ptext = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     if (!ptext) {
@@ -605,8 +603,8 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
         }
         rollback_move(d, &m, err->msg);
         nfv_err_prefix(err, "migration of '%s' to '%s' rolled back", name, m.dst->name);
-        vm_d_event(d, VM_SEV_WARN, "vm_migrate_failed", name, "to %s: %s; still on %s",
-                   m.dst->name, err->msg, m.src->name);
+        vm_d_event(d, VM_SEV_WARN, "vm_migrate_failed", name, "to %s: %s; still on %s", m.dst->name,
+                   err->msg, m.src->name);
         goto fail;
     }
     prog_set(d, name, "committing", NULL);
@@ -648,7 +646,7 @@ static enum vm_mig_mode parse_mode(const char *s)
         return VM_MIG_LIVE;
     if (strcmp(s, "cold") == 0)
         return VM_MIG_COLD;
-    return (enum vm_mig_mode)-1;
+    return (enum vm_mig_mode) - 1;
 }
 
 enum nfv_code vm_daemon_vm_migrate(struct vm_daemon *d, const char *name, const json_t *body,

@@ -16,8 +16,8 @@ static bool drop_elem(char *s, const char *tag)
 
     while ((p = strstr(p, "<")) != NULL) {
         char *end;
-        if (strncmp(p + 1, tag, tl) != 0 || (p[1 + tl] != '>' && p[1 + tl] != ' ' &&
-                                             p[1 + tl] != '/' && p[1 + tl] != '\n')) {
+        if (strncmp(p + 1, tag, tl) != 0 ||
+            (p[1 + tl] != '>' && p[1 + tl] != ' ' && p[1 + tl] != '/' && p[1 + tl] != '\n')) {
             p++;
             continue;
         }

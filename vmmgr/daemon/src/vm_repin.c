@@ -38,9 +38,8 @@
 #define MOD "repin"
 
 /* Pin fields a re-pin may change; anything else of the request stays. */
-static const char *const pin_fields[] = {"cpu_mode",      "cpu_map", "shared_vcpus",
-                                         "thread_policy", "emulator", "numa_node",
-                                         NULL};
+static const char *const pin_fields[] = {
+    "cpu_mode", "cpu_map", "shared_vcpus", "thread_policy", "emulator", "numa_node", NULL};
 
 /* The stored request of @vm with @body's pin fields, parsed. Lock held. */
 static enum nfv_code merged_request(struct vm_daemon *d, const struct vm_rt *vm, const json_t *body,
@@ -102,9 +101,9 @@ static int apply_plan(struct vm_daemon *d, struct vm_hv_conn *conn, const char *
 enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const json_t *body,
                                  json_t **ret, struct nfv_err *err)
 {
-    static const char *const fields[] = {"cpu_mode", "cpu_map",        "shared_vcpus",
-                                         "thread_policy", "emulator", "numa_node",
-                                         "ignore_reserve", "dry_run", NULL};
+    static const char *const fields[] = {"cpu_mode",       "cpu_map",  "shared_vcpus",
+                                         "thread_policy",  "emulator", "numa_node",
+                                         "ignore_reserve", "dry_run",  NULL};
     const json_t *ir = json_object_get(body, "ignore_reserve"),
                  *dr = json_object_get(body, "dry_run");
     struct vm_place_slot slot = {0};
@@ -154,7 +153,8 @@ enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const js
     slot.force_host = vm->host->name;
     slot.req = s.req;
     slot.memory_mib = 0; /* the VM's memory stays where it is */
-    if ((code = vm_place_claim(d, &slot, 1, NULL, VM_SCOPE_HOST, json_is_true(ir), err)) != NFV_OK) {
+    if ((code = vm_place_claim(d, &slot, 1, NULL, VM_SCOPE_HOST, json_is_true(ir), err)) !=
+        NFV_OK) {
         nfv_err_prefix(err, "re-pin of '%s'", name);
         goto out;
     }
