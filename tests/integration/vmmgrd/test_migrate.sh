@@ -175,29 +175,62 @@ rm -f "$L2/libvirtd.pid"
 bash "$src/scripts/lib/libvirtd2.sh" start "$L2" >/dev/null 2>&1 || fail "second libvirtd restart"
 wait_for 30 "h2 reconnected" bash -c "ctl --json host show h2 | grep -q '\"state\": \"up\"'"
 
-# vmmgrd killed right after libvirt moved the guest: recovery finishes.
-stop_daemon
-write_config "healing_reserve = off
-uri_alias.l2 = $L2URI
-debug_crash_at = vm_migrate.after_migrate"
-"$VMMGRD" --config "$CONF" >>"$T/vmmgrd.log" 2>&1 &
-DPID=$!
-PIDS="$PIDS $DPID"
-wait_for 60 "vmmgrd serves" bash -c "ctl status >/dev/null 2>&1"
-wait_for 60 "h2 up" bash -c "ctl --json host show h2 | grep -q '\"state\": \"up\"'"
-ctl vm migrate "$vm" --host h2 --live >/dev/null 2>&1
-wait "$DPID"
-check "vmmgrd crashed at the point" bash -c "[ $? = 99 ]"
-write_config "healing_reserve = off
-uri_alias.l2 = $L2URI"
-start_daemon
-ctl --json vm show "$vm" >"$T/vm.json"
-check "recovery finished the move (on h2)" bash -c "jget 'd[\"host\"]' <'$T/vm.json' | grep -qx h2"
-check "running at h2" bash -c "virsh -q -c '$L2URI' domstate $vm | grep -q running"
-check "journal entry resolved" bash -c "sqlite3 '$STATE/vmmgr.db' \"select state from journal where kind='vm_migrate' order by id desc limit 1\" | grep -qx done"
-check "h1 holds nothing after recovery" bash -c \
-    "[ \$(sqlite3 '$STATE/vmmgr.db' 'select count(*) from allocations a join hosts h on h.id=a.host_id where h.name=\"h1\"') = 0 ]"
-check "destination vCPU pinned in /proc after recovery" proc_pins_ok 1
+# vmmgrd dies during a migration (debug_crash_at, then a real kill -9):
+# after the restart the guest runs on exactly one host, which the database
+# names, and only that host's PUs are held.
+restart_with() { # restart_with [CRASH_POINT]
+    if kill -0 "$DPID" 2>/dev/null; then stop_daemon; fi
+    write_config "healing_reserve = off
+uri_alias.l2 = $L2URI${1:+
+debug_crash_at = $1}"
+    "$VMMGRD" --config "$CONF" >>"$T/vmmgrd.log" 2>&1 &
+    DPID=$!
+    PIDS="$PIDS $DPID"
+    wait_for 60 "vmmgrd serves" bash -c "ctl --json status 2>/dev/null | grep -q '\"recovering\": false'"
+    wait_for 60 "h2 up" bash -c "ctl --json host show h2 | grep -q '\"state\": \"up\"'"
+}
+rows_on() { sqlite3 "$STATE/vmmgr.db" "select count(*) from allocations a join hosts h on h.id=a.host_id where h.name='$1'"; }
+uri_of() { [ "$1" = h1 ] && echo qemu:///system || echo "$L2URI"; }
+# after_recovery WANT_HOST OTHER_HOST WHAT
+after_recovery() {
+    local want=$1 other=$2 what=$3
+    ctl --json vm show "$vm" >"$T/vm.json"
+    check "$what: the database says $want" bash -c "jget 'd[\"host\"]' <'$T/vm.json' | grep -qx $want"
+    check "$what: running at $want" bash -c "virsh -q -c '$(uri_of "$want")' domstate $vm | grep -q running"
+    check "$what: nothing left at $other" bash -c "! virsh -q -c '$(uri_of "$other")' dominfo $vm >/dev/null 2>&1"
+    check "$what: PUs held on $want only" bash -c "[ \$(rows_on $want) -gt 0 ] && [ \$(rows_on $other) = 0 ]"
+    check "$what: journal resolved" bash -c "[ \$(sqlite3 '$STATE/vmmgr.db' \"select count(*) from journal where state='pending'\") = 0 ]"
+    check "$what: vCPU pinned in /proc" proc_pins_ok "$(ctl --json vm pins "$vm" | jget 'd["vcpus"][0]["plan"]')"
+}
+export -f rows_on
+export STATE
+# crash_at POINT FROM TO WANT: migrate FROM -> TO with vmmgrd exiting at POINT.
+crash_at() {
+    restart_with "vm_migrate.$1"
+    ctl vm migrate "$vm" --host "$3" --live >/dev/null 2>&1
+    wait "$DPID"
+    local rc=$?
+    check "vmmgrd exited at $1 (rc $rc)" bash -c "[ $rc = 99 ]"
+    restart_with
+    after_recovery "$4" "$([ "$4" = h1 ] && echo h2 || echo h1)" "crash at $1"
+}
+crash_at after_journal h1 h2 h1  # nothing moved yet: rolled back
+crash_at after_migrate h1 h2 h2  # libvirt moved it: finished
+crash_at before_commit h2 h1 h1  # moved and verified: finished
+# A real kill -9 while libvirt is still copying the guest's memory.
+ctl vm migrate "$vm" --host h2 --live >/dev/null 2>&1 &
+for _ in $(seq 100); do
+    api GET "/v1/vms/$vm/migration"
+    printf '%s' "$body" | grep -q '"phase": *"migrating"' && break
+    sleep 0.05
+done
+sleep 0.5
+kill -9 "$DPID"
+wait "$DPID" 2>/dev/null
+restart_with
+where=$(ctl --json vm show "$vm" | jget 'd["host"]')
+echo "kill -9 of vmmgrd mid-migration: recovery left the guest on $where"
+after_recovery "$where" "$([ "$where" = h1 ] && echo h2 || echo h1)" "kill -9 mid-migration ($where)"
 expect_rc 0 ctl vm delete "$vm"
 stop_daemon
 echo "PASS: $n_checks checks"
