@@ -47,9 +47,6 @@
 
 #define MOD "migrate"
 
-/* How long an operator's request waits for an internal pin check. */
-#define MIG_JOB_WAIT_MS 30000
-
 /* ---- progress of migrations in flight (GET /v1/vms/NAME/migration) ---- */
 
 #define MIG_SLOTS 64
@@ -208,20 +205,6 @@ static void mig_clear(struct mig *m)
     free(m->dst_xml);
 }
 
-enum nfv_code vm_migrate_find_idle(struct vm_daemon *d, const char *name, struct vm_rt **ret_vm,
-                                   struct nfv_err *err)
-{
-    struct vm_rt *vm = vm_job_find_vm(d, name, MIG_JOB_WAIT_MS);
-
-    if (!vm)
-        return NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
-    if (vm->job)
-        return NFV_ERR(err, NFV_E_STATE, "VM '%s' is busy: %s in progress", name,
-                       vm_job_what(vm->job));
-    *ret_vm = vm;
-    return NFV_OK;
-}
-
 static struct host_rt *host_of_plc(struct vm_daemon *d, uint32_t idx)
 {
     for (size_t i = 0; i < d->n_hosts; i++)
@@ -254,19 +237,6 @@ static enum nfv_code full_xml(struct vm_daemon *d, const struct vm_rt *vm, const
     json_decref(spec);
     vm_db_vm_clear(&row);
     return code;
-}
-
-static enum nfv_code wait_shutoff(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
-                                  unsigned timeout_ms)
-{
-    enum vm_hv_dom_state st;
-
-    for (unsigned waited = 0; waited <= timeout_ms; waited += 100) {
-        if (VM_HV(d, domain_state, conn, name, &st, NULL) == NFV_OK && st == VM_HV_DOM_SHUTOFF)
-            return NFV_OK;
-        usleep(100 * 1000);
-    }
-    return NFV_E_TIMEOUT;
 }
 
 /* What both hosts show of the guest now. Unlocked. */
@@ -337,7 +307,7 @@ static enum nfv_code mig_move(struct mig *m, struct nfv_err *err)
          * 10 s); simulated hosts have no guest to stop. */
         if (m->was_running && !m->is_redefine) {
             if ((code = VM_HV(d, domain_stop, m->sc, m->name, false, err)) == NFV_OK &&
-                wait_shutoff(d, m->sc, m->name, 10000) != NFV_OK)
+                vm_job_wait_dom_state(d, m->sc, m->name, VM_HV_DOM_SHUTOFF, 10000) != NFV_OK)
                 code = VM_HV(d, domain_stop, m->sc, m->name, true, err);
         }
         if (code == NFV_OK && (code = VM_HV(d, domain_define, m->dc, m->dst_xml, err)) == NFV_OK) {
@@ -538,7 +508,7 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
     enum nfv_code code;
 
     snprintf(m.name, sizeof(m.name), "%s", name);
-    if ((code = vm_migrate_find_idle(d, name, &m.vm, err)) != NFV_OK)
+    if ((code = vm_job_find_idle(d, name, &m.vm, err)) != NFV_OK)
         return code;
     if ((code = mig_prepare(&m, host, mode, is_reserve_waived, err)) != NFV_OK)
         goto fail;

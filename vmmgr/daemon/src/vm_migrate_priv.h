@@ -25,11 +25,6 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
                              enum vm_mig_mode mode, bool is_reserve_waived, bool is_dry_run,
                              json_t **ret, struct nfv_err *err);
 
-/* VM @name with no job on it (a short internal pin check is waited for):
- * NFV_E_NOENT, or NFV_E_STATE naming the job in progress. Lock held. */
-enum nfv_code vm_migrate_find_idle(struct vm_daemon *d, const char *name, struct vm_rt **ret_vm,
-                                   struct nfv_err *err);
-
 /* True for the journal kinds recovered here (vm_migrate, vm_pin_change,
  * host_drain). */
 bool vm_migrate_is_kind(enum vm_op_kind kind);

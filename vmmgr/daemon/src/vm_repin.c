@@ -136,7 +136,7 @@ enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const js
     if (snprintf(owner, sizeof(owner), "~%s", name) >= (int)sizeof(owner))
         return NFV_ERR(err, NFV_E_INVAL, "'name': '%s' is too long to re-pin", name);
     vm_d_lock(d);
-    if ((code = vm_migrate_find_idle(d, name, &vm, err)) != NFV_OK)
+    if ((code = vm_job_find_idle(d, name, &vm, err)) != NFV_OK)
         goto out;
     if (vm->state != VM_GUEST_RUNNING && vm->state != VM_GUEST_STOPPED) {
         code = NFV_ERR(err, NFV_E_STATE, "VM '%s' is %s: only a running or stopped VM is re-pinned",
