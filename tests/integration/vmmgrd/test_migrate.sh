@@ -90,8 +90,18 @@ first=$(jget '[e["object"] for e in d["events"] if e["type"]=="vm_migrated" and 
 check "drain moved the SBY first (got $first)" bash -c "[ '$first' = pb ]"
 check_pins
 expect_rc 0 ctl host set s2 --state up
-# Defragment: a 4-vCPU VM fits nowhere while s1 and s3 are partly used.
-expect_rc 0 ctl cluster defragment --vcpus 4 --memory 128 --dry-run
+# Defragment: with 1 core free on s2 and on s4, a 2-vCPU VM fits nowhere;
+# one move makes room.
+for v in f1 f2 f3; do expect_rc 0 ctl vm create $v --vcpus 1 --memory 128 --host s2; done
+expect_rc 0 ctl vm create g --vcpus 1 --memory 128 --host s4
+expect_rc 5 ctl vm create probe --vcpus 2 --memory 128
+expect_rc 0 ctl --json cluster defragment --vcpus 2 --memory 128 --dry-run
+check "defragment plans moves" bash -c "[ \$(jget 'len(d[\"moves\"])' <'$T/out') -ge 1 ]"
+expect_rc 0 ctl --json cluster defragment --vcpus 2 --memory 128
+check "defragment moved" bash -c "[ \$(jget 'len(d[\"moves\"])' <'$T/out') -ge 1 ]"
+expect_rc 0 ctl vm create probe --vcpus 2 --memory 128
+check_pins
+for v in f1 f2 f3 g probe; do expect_rc 0 ctl vm delete $v; done
 
 # ---- real hosts: qemu:///system and a second libvirtd ----
 if ! libvirt_usable; then

@@ -201,8 +201,11 @@ enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const js
     vm_d_crash_point(d, VM_OP_VM_PIN_CHANGE, "after_journal");
     vm_job_leave(&job);
     if (is_running) {
-        code = apply_plan(d, conn, name, slot.plan, desc, sizeof(desc)) == 0 ? NFV_OK
-                                                                             : NFV_E_HYPERVISOR;
+        if (apply_plan(d, conn, name, slot.plan, desc, sizeof(desc)) != 0)
+            code = NFV_ERR(err, NFV_E_HYPERVISOR,
+                           "re-pin of '%s': the live pins do not follow the new plan; the old "
+                           "pins are back",
+                           name);
     } else {
         /* Shut off: the persistent config only (the driver pins CONFIG). */
         for (unsigned v = 0; code == NFV_OK && v < slot.plan->n_vcpus; v++) {
@@ -223,11 +226,6 @@ enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const js
     }
     vm_job_reenter(&job);
     if (code != NFV_OK) {
-        if (err->code == NFV_OK)
-            NFV_ERR(err, NFV_E_HYPERVISOR,
-                    "re-pin of '%s': the live pins do not follow the new plan; the old pins are "
-                    "back",
-                    name);
         vm_db_begin(d->db, NULL);
         for (size_t i = 0; i < n_allocs; i++)
             old_pus[i] = allocs[i].pu;
