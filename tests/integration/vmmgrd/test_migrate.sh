@@ -227,6 +227,20 @@ crash_at() {
 crash_at after_journal h1 h2 h1  # nothing moved yet: rolled back
 crash_at after_migrate h1 h2 h2  # libvirt moved it: finished
 crash_at before_commit h2 h1 h1  # moved and verified: finished
+# A re-pin cut short after the new pins were applied: rolled back (the new
+# PUs are free again) and reconcile pins the guest back to its plan.
+old=$(ctl --json vm pins "$vm" | jget 'd["vcpus"][0]["plan"]')
+restart_with "vm_pin_change.after_pin"
+ctl vm repin "$vm" --cpu-mode numbered --cpu-map "0:$((1 - old))" >/dev/null 2>&1
+wait "$DPID"
+rc=$?
+check "vmmgrd exited at vm_pin_change.after_pin (rc $rc)" bash -c "[ $rc = 99 ]"
+restart_with
+check "re-pin rolled back: plan keeps PU $old" bash -c \
+    "[ \"\$(ctl --json vm pins $vm | jget 'd[\"vcpus\"][0][\"plan\"]')\" = '$old' ]"
+wait_for 20 "reconcile pinned the guest back to PU $old" proc_pins_ok "$old"
+check "no pending journal entry" bash -c "[ \$(sqlite3 '$STATE/vmmgr.db' \"select count(*) from journal where state='pending'\") = 0 ]"
+check_pins # rows, core maps and live pins agree with the (old) plan
 # A real kill -9 while libvirt is still copying the guest's memory.
 ctl vm migrate "$vm" --host h2 --live >/dev/null 2>&1 &
 for _ in $(seq 100); do
