@@ -177,6 +177,40 @@ static void *poll_main(void *arg)
     return NULL;
 }
 
+/* ---- the placement model's view of a move in flight ---- */
+
+static void shadow_name(const char *owner, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s@move", owner);
+}
+
+void vm_migrate_shadow_add(struct vm_daemon *d, struct host_rt *h, const char *owner,
+                           const struct pin_plan *plan, uint64_t memory_mib)
+{
+    char name[2 * VM_NAME_MAX + 16];
+    struct nfv_err e = {0};
+    uint32_t idx;
+
+    if (!d->cluster || h->plc_idx == PLC_NONE || !h->alloc)
+        return;
+    shadow_name(owner, name, sizeof(name));
+    if (plc_bridge_add_vm(d->cluster, h->plc_idx, h->alloc, name, PLC_NONE, PLC_ROLE_NONE, NULL,
+                          plan, memory_mib, &idx, &e) != NFV_OK)
+        NFV_LOG_WARN(MOD, "placement view of the move of '%s': %s", owner, e.msg);
+}
+
+void vm_migrate_shadow_drop(struct vm_daemon *d, const char *owner)
+{
+    char name[2 * VM_NAME_MAX + 16];
+    uint32_t idx;
+
+    if (!d->cluster)
+        return;
+    shadow_name(owner, name, sizeof(name));
+    if ((idx = plc_cluster_find_vm(d->cluster, name)) != PLC_NONE)
+        plc_cluster_remove_vm(d->cluster, idx);
+}
+
 /* ---- one migration ---- */
 
 struct mig {
@@ -543,8 +577,10 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
     }
     op_id = m.job.op_id;
     vm_job_step(&m.job, "claimed");
+    vm_migrate_shadow_add(d, m.dst, name, m.plan, m.vm->memory_mib);
     vm_job_conn(&m.job, m.src, &m.sc, NULL);
     if ((code = vm_job_conn(&m.job, m.dst, &m.dc, err)) != NFV_OK) {
+        vm_migrate_shadow_drop(d, name);
         rollback_move(d, &m, err->msg);
         goto fail;
     }
@@ -553,6 +589,8 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
     vm_job_leave(&m.job);
     code = mig_move(&m, err);
     vm_job_reenter(&m.job);
+    if (m.outcome != VM_RECOVER_DEFER || code == NFV_OK)
+        vm_migrate_shadow_drop(d, name);
     if (code != NFV_OK && m.outcome == VM_RECOVER_FINISH) {
         NFV_LOG_WARN(MOD, "'%s': %s; the guest runs at '%s' all the same: the move is kept", name,
                      err->msg, m.dst->name);
@@ -679,6 +717,7 @@ enum vm_recovery vm_migrate_recover(struct vm_daemon *d, struct vm_job *job,
         return vm_repin_recover(d, op);
     if (vm && vm->job)
         return VM_RECOVER_DEFER;
+    vm_migrate_shadow_drop(d, op->target); /* a deferred move's, if any */
     p = json_loads(op->payload ? op->payload : "{}", 0, NULL);
     src = vm_d_host_find(d, str_or_empty(json_object_get(p, "from")));
     dst = vm_d_host_find(d, str_or_empty(json_object_get(p, "to")));

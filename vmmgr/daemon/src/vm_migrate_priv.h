@@ -25,6 +25,16 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
                              enum vm_mig_mode mode, bool is_reserve_waived, bool is_dry_run,
                              json_t **ret, struct nfv_err *err);
 
+/*
+ * The placement model's view of PUs claimed for a move in flight: @owner's
+ * @plan on host @h, listed as a VM of its own ("NAME@move") so that
+ * placement does not hand those cores to a concurrent create while the
+ * move runs. Dropped by name when the move ends (or by recovery). Lock held.
+ */
+void vm_migrate_shadow_add(struct vm_daemon *d, struct host_rt *h, const char *owner,
+                           const struct pin_plan *plan, uint64_t memory_mib);
+void vm_migrate_shadow_drop(struct vm_daemon *d, const char *owner);
+
 /* True for the journal kinds recovered here (vm_migrate, vm_pin_change,
  * host_drain). */
 bool vm_migrate_is_kind(enum vm_op_kind kind);

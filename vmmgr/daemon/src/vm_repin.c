@@ -195,6 +195,7 @@ enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const js
     }
     op_id = job.op_id;
     vm_job_step(&job, "claimed");
+    vm_migrate_shadow_add(d, vm->host, owner, slot.plan, 0);
     vm_job_conn(&job, vm->host, &conn, NULL);
     old = pin_plan_dup(vm->plan);
     is_running = vm->state == VM_GUEST_RUNNING;
@@ -225,6 +226,7 @@ enum nfv_code vm_daemon_vm_repin(struct vm_daemon *d, const char *name, const js
             apply_plan(d, conn, name, old, back, sizeof(back));
     }
     vm_job_reenter(&job);
+    vm_migrate_shadow_drop(d, owner);
     if (code != NFV_OK) {
         vm_db_begin(d->db, NULL);
         for (size_t i = 0; i < n_allocs; i++)
@@ -320,6 +322,7 @@ enum vm_recovery vm_repin_recover(struct vm_daemon *d, const struct vm_db_op *op
         char owner[PIN_OWNER_SIZE + 130];
         snprintf(owner, sizeof(owner), "~%s", op->target);
         pin_alloc_release(h->alloc, owner, NULL);
+        vm_migrate_shadow_drop(d, owner);
     }
     json_decref(p);
     return VM_RECOVER_ROLLBACK;
