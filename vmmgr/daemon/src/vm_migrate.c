@@ -378,7 +378,7 @@ static enum nfv_code mig_move(struct mig *m, struct nfv_err *err)
  * the entry). */
 static enum nfv_code commit_move(struct vm_daemon *d, struct vm_rt *vm, struct host_rt *src,
                                  struct host_rt *dst, struct pin_plan *plan, bool is_dst_claimed,
-                                 struct vm_job *job, struct nfv_err *err)
+                                 struct vm_job *job, bool *ret_is_ended, struct nfv_err *err)
 {
     json_t *pj = pin_plan_to_json(plan);
     char *ptext = pj ? json_dumps(pj, JSON_COMPACT) : NULL;
@@ -403,7 +403,11 @@ static enum nfv_code commit_move(struct vm_daemon *d, struct vm_rt *vm, struct h
         vm_job_end(job, VM_OPS_DONE, NULL, false);
     free(ptext);
     if ((code = vm_db_commit(d->db, err)) != NFV_OK) {
+        /* The job has ended (its entry rolled back to pending with the
+         * transaction): recovery finishes the move. */
         vm_db_rollback(d->db);
+        if (job)
+            *ret_is_ended = true;
         return code;
     }
     if (src->alloc)
@@ -539,6 +543,7 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
     char pus[128];
     int64_t op_id = 0;
     size_t n_allocs;
+    bool is_ended = false;
     enum nfv_code code;
 
     snprintf(m.name, sizeof(m.name), "%s", name);
@@ -619,8 +624,11 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
     vm_job_step(&m.job, "moved");
     vm_pins_record(d, name, "after migrate", m.n_drift, m.drift);
     vm_d_crash_point(d, VM_OP_VM_MIGRATE, "before_commit");
-    if ((code = commit_move(d, m.vm, m.src, m.dst, m.plan, true, &m.job, err)) != NFV_OK) {
-        vm_job_end(&m.job, VM_OPS_FAILED, NULL, true); /* recovery finishes it */
+    if ((code = commit_move(d, m.vm, m.src, m.dst, m.plan, true, &m.job, &is_ended, err)) !=
+        NFV_OK) {
+        if (!is_ended)
+            vm_job_end(&m.job, VM_OPS_FAILED, NULL, true); /* recovery finishes it */
+        d->has_deferred_ops = true;
         prog_end(d, name);
         m.is_claimed = false;
         goto fail;
@@ -760,7 +768,7 @@ enum vm_recovery vm_migrate_recover(struct vm_daemon *d, struct vm_job *job,
     if (r == VM_RECOVER_FINISH) {
         /* A claim this vmmgrd made before it deferred the entry. */
         bool is_claimed = dst->alloc && pin_alloc_claim_vcpu_pu(dst->alloc, vm->name, 0) >= 0;
-        if (commit_move(d, vm, src, dst, plan, is_claimed, NULL, &e) != NFV_OK) {
+        if (commit_move(d, vm, src, dst, plan, is_claimed, NULL, NULL, &e) != NFV_OK) {
             NFV_LOG_ERR(MOD, "'%s': recovery cannot commit the move: %s", op->target, e.msg);
             pin_plan_free(plan);
             return VM_RECOVER_DEFER;
