@@ -88,6 +88,31 @@ static uint8_t vm_rank(const struct plc_vm *vm)
  * @avoid (may be PLC_NONE) is kept out by the caller through its state.
  * Returns the engine's code; on failure the VM is put back where it was.
  */
+/* The request that places VM @vm of @w again under its own name (copied
+ * into @name), group and @role. */
+static void again_req(const struct plc_cluster *w, uint32_t vm, enum plc_role role,
+                      bool is_reserve_waived, const char *force_host, char *name, size_t name_size,
+                      struct plc_vm_req *vr, struct plc_req *r)
+{
+    const struct plc_vm *v = &w->vms[vm];
+
+    snprintf(name, name_size, "%s", v->name);
+    memset(vr, 0, sizeof(*vr));
+    vr->name = name;
+    vr->role = role;
+    vr->demand = v->demand;
+    vr->force_host = force_host;
+    memset(r, 0, sizeof(*r));
+    if (v->group != PLC_NONE) {
+        r->group = w->groups[v->group].name;
+        r->scope = w->groups[v->group].scope;
+        r->is_soft = w->groups[v->group].is_soft;
+    }
+    r->is_reserve_waived = is_reserve_waived;
+    r->n_vms = 1;
+    r->vms = vr;
+}
+
 static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_role role,
                                 bool is_reserve_waived, const char *force_host,
                                 struct plc_choice *ret_choice, uint32_t *ret_new_vm,
@@ -98,25 +123,8 @@ static enum nfv_code replace_vm(struct plc_cluster *w, uint32_t vm, enum plc_rol
     struct plc_vm_req vr;
     struct plc_req r;
     enum nfv_code rc;
-    const char *gname = NULL;
 
-    if (saved.group != PLC_NONE)
-        gname = w->groups[saved.group].name;
-    snprintf(name, sizeof(name), "%s", saved.name);
-    memset(&vr, 0, sizeof(vr));
-    vr.name = name;
-    vr.role = role;
-    vr.demand = saved.demand;
-    vr.force_host = force_host;
-    memset(&r, 0, sizeof(r));
-    r.group = gname;
-    if (saved.group != PLC_NONE) {
-        r.scope = w->groups[saved.group].scope;
-        r.is_soft = w->groups[saved.group].is_soft;
-    }
-    r.is_reserve_waived = is_reserve_waived;
-    r.n_vms = 1;
-    r.vms = &vr;
+    again_req(w, vm, role, is_reserve_waived, force_host, name, sizeof(name), &vr, &r);
     plc_cluster_remove_vm(w, vm);
     rc = plc_place(w, &r, true, ret_choice, err);
     if (rc == NFV_OK) {
@@ -411,6 +419,86 @@ cleanup:
     plc_plan_free(p);
     plc_cluster_free(w);
     free(keys);
+    return rc;
+}
+
+/*
+ * Appends to @err why VM @vm of @w (back where it was) fits on no other
+ * host: per host the first filter that refuses it, from plc_explain_new
+ * ("; s1: anti_affinity, s2: its host, s3: cores"). Best effort.
+ */
+static void explain_move(struct plc_cluster *w, uint32_t vm, uint32_t from, bool is_reserve_waived,
+                         const char *force_host, struct nfv_err *err)
+{
+    char name[256], buf[NFV_ERR_MSG_SIZE];
+    struct plc_vm_req vr;
+    struct plc_req r;
+    struct plc_explain *e;
+    size_t len = 0;
+
+    if (vm >= w->n_vms || !w->vms[vm].name)
+        return;
+    again_req(w, vm, w->vms[vm].role, is_reserve_waived, force_host, name, sizeof(name), &vr, &r);
+    plc_cluster_remove_vm(w, vm);
+    e = plc_explain_new(w, &r, NULL);
+    if (!e || e->n_vms < 1) {
+        plc_explain_free(e);
+        return;
+    }
+    buf[0] = '\0';
+    for (uint32_t h = 0; h < w->n_hosts && len + 1 < sizeof(buf); h++) {
+        const struct plc_explain_member *m = &e->members[0];
+        unsigned f = h < e->n_hosts ? m->first_fail[h] : PLC_F__COUNT;
+        const char *why;
+        int n;
+        if (w->hosts[h].is_removed)
+            continue;
+        if (h == from)
+            why = "its host";
+        else if (f < PLC_F__COUNT)
+            why = plc_filter_to_string((enum plc_filter)f);
+        else if (m->joint_fail && m->joint_fail[h] < PLC_F__COUNT)
+            why = plc_filter_to_string((enum plc_filter)m->joint_fail[h]);
+        else
+            continue;
+        n = snprintf(buf + len, sizeof(buf) - len, "%s%s: %s", len ? ", " : "", w->hosts[h].name,
+                     why);
+        if (n < 0 || (size_t)n >= sizeof(buf) - len)
+            break;
+        len += (size_t)n;
+    }
+    plc_explain_free(e);
+    if (len) {
+        size_t el = strlen(err->msg);
+        snprintf(err->msg + el, sizeof(err->msg) - el, "; %s", buf);
+    }
+}
+
+enum nfv_code plc_plan_move(const struct plc_cluster *c, uint32_t vm, const char *force_host,
+                            bool is_reserve_waived, struct plc_choice *ret_choice,
+                            struct nfv_err *err)
+{
+    struct plc_cluster *w;
+    uint32_t from, nv;
+    enum nfv_code rc;
+
+    if (vm >= c->n_vms || !c->vms[vm].name || c->vms[vm].at.host == PLC_NONE)
+        return NFV_ERR(err, NFV_E_INVAL, "move: no such placed VM");
+    from = c->vms[vm].at.host;
+    if (force_host) {
+        uint32_t fh = plc_cluster_find_host(c, force_host);
+        if (fh == PLC_NONE)
+            return NFV_ERR(err, NFV_E_NOENT, "host '%s' not found", force_host);
+        if (fh == from)
+            return NFV_ERR(err, NFV_E_INVAL, "'host': '%s' is already the VM's host", force_host);
+    }
+    if (!(w = plc_cluster_clone(c)))
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    plc_cluster_set_state(w, from, PLC_HOST_MAINTENANCE, NULL);
+    rc = replace_vm(w, vm, c->vms[vm].role, is_reserve_waived, force_host, ret_choice, &nv, err);
+    if (rc == NFV_E_NOCAP && err)
+        explain_move(w, nv, from, is_reserve_waived, force_host, err);
+    plc_cluster_free(w);
     return rc;
 }
 

@@ -71,6 +71,22 @@ static const struct ctl_verb verbs[] = {
     {"vm reboot", "NAME", "Reset a VM (pins verified).", ctl_cmd_vm_reboot},
     {"vm delete", "NAME [--if-exists]", "Destroy and undefine a VM; release its PUs.",
      ctl_cmd_vm_delete},
+    /* issue 16 (ctl_migrate.c) */
+    {"vm repin",
+     "NAME [--cpu-mode M] [--cpu-map V:P,...] [--shared-vcpus LIST] [--thread-policy P] "
+     "[--emulator E] [--numa-node N] [--dry-run] [--ignore-reserve]",
+     "Pin a VM to new cores or a new CPU mode on its host, live; verified, rolled back on failure.",
+     ctl_cmd_vm_repin},
+    {"vm migrate", "NAME [--host H] [--live | --cold] [--dry-run] [--ignore-reserve]",
+     "Move a VM to another host (placement chooses without --host) with new pins there.",
+     ctl_cmd_vm_migrate},
+    {"host drain", "NAME [--dry-run]",
+     "Put a host in maintenance and move every VM off it (SBYs first, fewest moves).",
+     ctl_cmd_host_drain},
+    {"cluster defragment",
+     "--vcpus N [--memory MIB] [--cpu-mode M] [--thread-policy P] [--max-moves N] [--dry-run]",
+     "Make room for a VM of that shape with the fewest moves, and move.",
+     ctl_cmd_cluster_defragment},
     {"group create",
      "NAME --scope host|rack|zone|power --member NAME:ROLE:SPEC ... [--dry-run] [--async] "
      "[--ignore-reserve]",

@@ -63,5 +63,11 @@ enum nfv_code ctl_cmd_net_delete(struct ctl_ctx *ctx, int argc, char **argv, str
 enum nfv_code ctl_cmd_switch_show(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
 enum nfv_code ctl_cmd_switch_repair(struct ctl_ctx *ctx, int argc, char **argv,
                                     struct nfv_err *err);
+/* ctl_migrate.c: re-pin, migrate, drain, defragment (issue 16) */
+enum nfv_code ctl_cmd_vm_repin(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_vm_migrate(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_host_drain(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err);
+enum nfv_code ctl_cmd_cluster_defragment(struct ctl_ctx *ctx, int argc, char **argv,
+                                         struct nfv_err *err);
 
 #endif /* VMMGR_CTL_VERBS_H */

@@ -74,6 +74,19 @@ enum nfv_code plc_plan_defrag(const struct plc_cluster *c, const struct plc_req 
                               size_t max_moves, struct plc_plan **ret_plan, struct nfv_err *err);
 
 /*
+ * Where VM @vm would go if it moved off its host now (issue 16: one
+ * migration): the best other host, or @force_host (not its own), keeping
+ * anti-affinity, capacity and, unless @is_reserve_waived, the healing
+ * reserve true after the move (its current host counts as in maintenance).
+ * Computed on a copy; @c is unchanged. Errors: NFV_E_INVAL (no such VM,
+ * @force_host is its host), NFV_E_NOENT (unknown @force_host), the engine's
+ * NFV_E_NOCAP with its reason.
+ */
+enum nfv_code plc_plan_move(const struct plc_cluster *c, uint32_t vm, const char *force_host,
+                            bool is_reserve_waived, struct plc_choice *ret_choice,
+                            struct nfv_err *err);
+
+/*
  * Executes @p on @c (which must be the cluster the plan was made from; for
  * an evacuation the failed domain's hosts are marked down first).
  */

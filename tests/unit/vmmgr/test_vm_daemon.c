@@ -23,6 +23,7 @@
 
 #include "vm/vm_config.h"
 #include "vm/vm_daemon.h"
+#include "vm/vm_migrate.h"
 
 /* ---- the fake driver ---- */
 
@@ -574,6 +575,79 @@ static void test_stale_event_does_not_hit_a_recreated_vm(void **state)
     json_decref(v);
 }
 
+/* Issue 16 with the fake driver: a re-pin whose pins cannot be applied (the
+ * fake has no pins) is rolled back and leaves nothing claimed; a migration
+ * between two hosts (the fake cannot migrate: define at the destination,
+ * undefine at the source) moves the VM and its PUs. */
+static void test_repin_rolls_back_and_migrate_moves(void **state)
+{
+    struct fx *f = *state;
+    struct nfv_err err;
+    json_t *b, *r = NULL;
+    char old_pus[64];
+
+    for (int i = 1; i <= 2; i++) {
+        char text[256];
+        snprintf(text, sizeof(text),
+                 "{\"name\":\"h%d\",\"uri\":\"qemu+ssh://h%d.example/system\","
+                 "\"synthetic\":\"package:1 core:4 pu:2\",\"reserved\":\"0-1\"}",
+                 i, i);
+        b = body(text);
+        assert_int_equal(vm_daemon_host_add(f->d, b, &r, &err), NFV_OK);
+        json_decref(r);
+        json_decref(b);
+    }
+    b = body("{\"name\":\"v\",\"vcpus\":1,\"memory_mib\":64,\"host\":\"h1\"}");
+    assert_int_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+    snprintf(old_pus, sizeof(old_pus), "%s",
+             json_string_value(json_object_get(json_object_get(r, "plan"), "claimed")));
+    json_decref(r);
+    json_decref(b);
+
+    /* Bad input names the field. */
+    b = body("{\"vcpus\":2}");
+    assert_int_equal(vm_daemon_vm_repin(f->d, "v", b, &r, &err), NFV_E_INVAL);
+    json_decref(b);
+    b = body("{\"mode\":\"warp\"}");
+    assert_int_equal(vm_daemon_vm_migrate(f->d, "v", b, false, &r, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'mode'"));
+    json_decref(b);
+
+    /* The pins cannot be applied: rolled back, twice (nothing was left held). */
+    b = body("{\"cpu_mode\":\"numbered\",\"cpu_map\":\"0:6\"}");
+    for (int i = 0; i < 2; i++) {
+        assert_int_equal(vm_daemon_vm_repin(f->d, "v", b, &r, &err), NFV_E_HYPERVISOR);
+        assert_non_null(strstr(err.msg, "old pins"));
+    }
+    json_decref(b);
+    assert_int_equal(vm_daemon_vm_show(f->d, "v", &r, &err), NFV_OK);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(r, "plan"), "claimed")),
+                        old_pus);
+    json_decref(r);
+    /* PU 6 is free again: another VM can hold it. */
+    b = body("{\"name\":\"w\",\"vcpus\":1,\"memory_mib\":64,\"host\":\"h1\","
+             "\"cpu_mode\":\"numbered\",\"cpu_map\":\"0:6\"}");
+    assert_int_equal(vm_daemon_vm_create(f->d, b, false, &r, &err), NFV_OK);
+    json_decref(r);
+    json_decref(b);
+
+    /* Migration: placement may not pick the VM's own host. */
+    b = body("{\"host\":\"h1\"}");
+    assert_int_equal(vm_daemon_vm_migrate(f->d, "v", b, false, &r, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'host'"));
+    json_decref(b);
+    b = body("{\"host\":\"nowhere\"}");
+    assert_int_equal(vm_daemon_vm_migrate(f->d, "v", b, false, &r, &err), NFV_E_NOENT);
+    json_decref(b);
+    assert_int_equal(vm_daemon_vm_migrate(f->d, "v", NULL, false, &r, &err), NFV_OK);
+    assert_string_equal(json_string_value(json_object_get(r, "to")), "h2");
+    json_decref(r);
+    assert_int_equal(vm_daemon_vm_show(f->d, "v", &r, &err), NFV_OK);
+    assert_string_equal(json_string_value(json_object_get(r, "host")), "h2");
+    json_decref(r);
+    assert_true(has_event(f->d, "vm_migrated", "v"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -585,6 +659,7 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_graceful_stop_does_not_block_the_daemon, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_repin_rolls_back_and_migrate_moves, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

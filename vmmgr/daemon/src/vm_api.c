@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/vm_migrate.h"
 #include "vm_audit.h"
 #include "vm_net.h"
 #include "vm/vm_req.h"
@@ -264,7 +265,8 @@ static enum nfv_code r_host_action(struct route_args *a, struct vm_http_response
                              json_object_iter_key(json_object_iter(a->body)))
                    : vm_daemon_host_recover(a->d, a->cap[0], &v, err);
     else
-        code = NFV_ERR(err, NFV_E_NOENT, "'%s': no such host action (fence, recover)", a->cap[1]);
+        code = NFV_ERR(err, NFV_E_NOENT, "'%s': no such host action (fence, recover, drain)",
+                       a->cap[1]);
     if (code)
         return code;
     ok(resp, 200, v);
@@ -496,6 +498,33 @@ static enum nfv_code r_switch_repair(struct route_args *a, struct vm_http_respon
     return obj_route(a, resp, vm_daemon_switch_repair, 200, err);
 }
 
+/* ---- issue 16: re-pin, migrate, drain, defragment (vm_migrate.h) ---- */
+
+static enum nfv_code r_modify(struct route_args *a, struct vm_http_response *resp,
+                              struct nfv_err *err)
+{
+    const char *p = a->req->path;
+    json_t *v = NULL;
+    enum nfv_code code;
+
+    if ((code = query_check(a->req, no_args, err)))
+        return code;
+    if (strncmp(p, "/v1/cluster/", 12) == 0)
+        code = vm_daemon_defragment(a->d, a->body, false, &v, err);
+    else if (strncmp(p, "/v1/hosts/", 10) == 0)
+        code = vm_daemon_host_drain(a->d, a->cap[0], a->body, false, &v, err);
+    else if (strcmp(a->req->method, "GET") == 0)
+        code = vm_daemon_vm_migration(a->d, a->cap[0], &v, err);
+    else if (strstr(p, "/repin"))
+        code = vm_daemon_vm_repin(a->d, a->cap[0], a->body, &v, err);
+    else
+        code = vm_daemon_vm_migrate(a->d, a->cap[0], a->body, false, &v, err);
+    if (code)
+        return code;
+    ok(resp, 200, v);
+    return NFV_OK;
+}
+
 /* Roles: reader GETs, operator changes VMs and groups, admin changes hosts. */
 static const struct route routes[] = {
     {"GET", "/v1/vms", r_vm_list, VM_AUTH_READER},
@@ -503,6 +532,11 @@ static const struct route routes[] = {
     {"GET", "/v1/vms/*", r_vm_show, VM_AUTH_READER},
     {"DELETE", "/v1/vms/*", r_vm_delete, VM_AUTH_OPERATOR},
     {"GET", "/v1/vms/*/pins", r_vm_pins, VM_AUTH_READER},
+    {"POST", "/v1/vms/*/repin", r_modify, VM_AUTH_OPERATOR},     /* issue 16 */
+    {"POST", "/v1/vms/*/migrate", r_modify, VM_AUTH_OPERATOR},   /* issue 16 */
+    {"GET", "/v1/vms/*/migration", r_modify, VM_AUTH_READER},    /* issue 16 */
+    {"POST", "/v1/hosts/*/drain", r_modify, VM_AUTH_ADMIN},      /* issue 16 */
+    {"POST", "/v1/cluster/defragment", r_modify, VM_AUTH_ADMIN}, /* issue 16 */
     {"POST", "/v1/vms/*/*", r_vm_action, VM_AUTH_OPERATOR},
     {"GET", "/v1/groups", r_group_list, VM_AUTH_READER},
     {"POST", "/v1/groups", r_group_create, VM_AUTH_OPERATOR},

@@ -734,6 +734,82 @@ static enum nfv_code hv_emulator_pins(struct vm_hv_conn *hc, const char *name,
     return code;
 }
 
+/* ---- issue 16: migration ---- */
+
+static enum nfv_code hv_domain_xml(struct vm_hv_conn *hc, const char *name, bool is_migratable,
+                                   char **ret, struct nfv_err *err)
+{
+    virDomainPtr d;
+    enum nfv_code code;
+    char *xml;
+
+    if ((code = dom_lookup(hc, name, &d, err)))
+        return code;
+    xml = virDomainGetXMLDesc(d, is_migratable ? VIR_DOMAIN_XML_MIGRATABLE : 0);
+    if (!xml)
+        code = lv_fail(err, "domain XML");
+    else
+        *ret = xml;
+    virDomainFree(d);
+    return code;
+}
+
+static enum nfv_code hv_domain_migrate(struct vm_hv_conn *src, struct vm_hv_conn *dst,
+                                       const char *name, const char *dxml, unsigned flags,
+                                       struct nfv_err *err)
+{
+    virTypedParameterPtr params = NULL;
+    int n_params = 0, max_params = 0;
+    unsigned long lv_flags = VIR_MIGRATE_PERSIST_DEST | VIR_MIGRATE_UNDEFINE_SOURCE;
+    virDomainPtr d, nd = NULL;
+    enum nfv_code code;
+
+    if ((code = dom_lookup(src, name, &d, err)))
+        return code;
+    if (flags & VM_HV_MIGRATE_LIVE)
+        lv_flags |= VIR_MIGRATE_LIVE;
+    else
+        lv_flags |= VIR_MIGRATE_OFFLINE;
+    /* The destination definition carries the new pins, live and persistent. */
+    if (virTypedParamsAddString(&params, &n_params, &max_params, VIR_MIGRATE_PARAM_DEST_XML, dxml) <
+            0 ||
+        virTypedParamsAddString(&params, &n_params, &max_params, VIR_MIGRATE_PARAM_PERSIST_XML,
+                                dxml) < 0) {
+        code = lv_fail(err, "migration parameters");
+    } else if (!(nd = virDomainMigrate3(d, dst->conn, params, (unsigned)n_params,
+                                        (unsigned)lv_flags))) {
+        code = lv_fail(err, "migrate");
+    }
+    if (nd)
+        virDomainFree(nd);
+    virTypedParamsFree(params, n_params);
+    virDomainFree(d);
+    return code;
+}
+
+static enum nfv_code hv_domain_job_info(struct vm_hv_conn *hc, const char *name,
+                                        struct vm_hv_job_info *ret, struct nfv_err *err)
+{
+    virDomainJobInfo ji;
+    virDomainPtr d;
+    enum nfv_code code;
+
+    memset(ret, 0, sizeof(*ret));
+    if ((code = dom_lookup(hc, name, &d, err)))
+        return code;
+    if (virDomainGetJobInfo(d, &ji) < 0) {
+        code = lv_fail(err, "job info");
+    } else if (ji.type != VIR_DOMAIN_JOB_NONE) {
+        ret->is_active = ji.type == VIR_DOMAIN_JOB_UNBOUNDED || ji.type == VIR_DOMAIN_JOB_BOUNDED;
+        ret->elapsed_ms = ji.timeElapsed;
+        ret->data_total = ji.dataTotal;
+        ret->data_processed = ji.dataProcessed;
+        ret->data_remaining = ji.dataRemaining;
+    }
+    virDomainFree(d);
+    return code;
+}
+
 const struct vm_hv_driver vm_hv_libvirt = {
     .name = "libvirt",
     .open = hv_open,
@@ -755,4 +831,7 @@ const struct vm_hv_driver vm_hv_libvirt = {
     .vcpu_pins = hv_vcpu_pins,
     .emulator_pin = hv_emulator_pin,
     .emulator_pins = hv_emulator_pins,
+    .domain_xml = hv_domain_xml,
+    .domain_migrate = hv_domain_migrate,
+    .domain_job_info = hv_domain_job_info,
 };

@@ -11,6 +11,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "nfv/log.h"
 #include "vm_job.h"
@@ -149,6 +150,32 @@ struct vm_rt *vm_job_find_vm(struct vm_daemon *d, const char *name, int64_t time
            vm->job->kind == VM_OP_VM_REPIN && vm_d_mono_ms() < until)
         vm_d_wait(d, until - vm_d_mono_ms());
     return vm;
+}
+
+enum nfv_code vm_job_find_idle(struct vm_daemon *d, const char *name, struct vm_rt **ret_vm,
+                               struct nfv_err *err)
+{
+    struct vm_rt *vm = vm_job_find_vm(d, name, VM_JOB_WAIT_MS);
+
+    if (!vm)
+        return NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
+    if (vm->job)
+        return busy_err("VM", name, vm->job, err);
+    *ret_vm = vm;
+    return NFV_OK;
+}
+
+enum nfv_code vm_job_wait_dom_state(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
+                                    enum vm_hv_dom_state want, unsigned timeout_ms)
+{
+    enum vm_hv_dom_state st;
+
+    for (unsigned waited = 0; waited <= timeout_ms; waited += 100) {
+        if (VM_HV(d, domain_state, conn, name, &st, NULL) == NFV_OK && st == want)
+            return NFV_OK;
+        usleep(100 * 1000);
+    }
+    return NFV_E_TIMEOUT;
 }
 
 const char *vm_job_what(const struct vm_job *job)

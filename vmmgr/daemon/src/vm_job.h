@@ -96,6 +96,21 @@ void vm_job_end(struct vm_job *job, enum vm_op_state state, const char *error,
  */
 struct vm_rt *vm_job_find_vm(struct vm_daemon *d, const char *name, int64_t timeout_ms);
 
+/* How long an operator's request waits for an internal pin check. */
+#define VM_JOB_WAIT_MS 30000
+
+/* VM @name with no job on it (a short internal pin check is waited for,
+ * VM_JOB_WAIT_MS): NFV_E_NOENT, or NFV_E_STATE naming the job in progress
+ * ("VM 'x' is busy: stop in progress"). Lock held. */
+enum nfv_code vm_job_find_idle(struct vm_daemon *d, const char *name, struct vm_rt **ret_vm,
+                               struct nfv_err *err);
+
+/* Polls domain @name on @conn every 100 ms until it is in state @want (a
+ * graceful stop waiting for the guest); NFV_E_TIMEOUT after @timeout_ms.
+ * Lock NOT held. */
+enum nfv_code vm_job_wait_dom_state(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
+                                    enum vm_hv_dom_state want, unsigned timeout_ms);
+
 /* Short name of what the job holding @vm does ("create", "stop", ...). */
 const char *vm_job_what(const struct vm_job *job);
 

@@ -20,6 +20,9 @@ static const char *const kind_names[VM_OP__COUNT] = {
     [VM_OP_GROUP_PROMOTE] = "group_promote",
     [VM_OP_VM_REBUILD] = "vm_rebuild",
     [VM_OP_HOST_RECOVER] = "host_recover",
+    [VM_OP_VM_MIGRATE] = "vm_migrate",
+    [VM_OP_VM_PIN_CHANGE] = "vm_pin_change",
+    [VM_OP_HOST_DRAIN] = "host_drain",
 };
 
 static const char *const state_names[VM_OPS__COUNT] = {

@@ -17,28 +17,12 @@
 #include "vm_place.h"
 #include "vm_view.h"
 
-/* How long an operator's request waits for an internal pin check. */
-#define VM_JOB_WAIT_MS 30000
-
 static const enum vm_op_kind action_kinds[VM_ACT__COUNT] = {
     [VM_ACT_START] = VM_OP_VM_START,
     [VM_ACT_STOP] = VM_OP_VM_STOP,
     [VM_ACT_REBOOT] = VM_OP_VM_REBOOT,
     [VM_ACT_DELETE] = VM_OP_VM_DELETE,
 };
-
-static enum nfv_code wait_state(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
-                                enum vm_hv_dom_state want, unsigned timeout_ms)
-{
-    enum vm_hv_dom_state st;
-
-    for (unsigned waited = 0; waited <= timeout_ms; waited += 100) {
-        if (VM_HV(d, domain_state, conn, name, &st, NULL) == NFV_OK && st == want)
-            return NFV_OK;
-        usleep(100 * 1000);
-    }
-    return NFV_E_TIMEOUT;
-}
 
 /* The libvirt part of an action, run without the daemon lock. */
 static enum nfv_code action_do(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
@@ -54,7 +38,8 @@ static enum nfv_code action_do(struct vm_daemon *d, struct vm_hv_conn *conn, con
         code = VM_HV(d, domain_stop, conn, name, is_force, err);
         /* A guest that ignores ACPI is destroyed after 10 s, as virsh users
          * would do by hand. */
-        if (code == NFV_OK && !is_force && wait_state(d, conn, name, VM_HV_DOM_SHUTOFF, 10000))
+        if (code == NFV_OK && !is_force &&
+            vm_job_wait_dom_state(d, conn, name, VM_HV_DOM_SHUTOFF, 10000))
             code = VM_HV(d, domain_stop, conn, name, true, err);
         break;
     case VM_ACT_REBOOT:
@@ -64,22 +49,6 @@ static enum nfv_code action_do(struct vm_daemon *d, struct vm_hv_conn *conn, con
         break;
     }
     return code;
-}
-
-/* VM @name with no job on it (a short internal pin check is waited for):
- * NFV_E_NOENT, or NFV_E_STATE naming the job in progress. Lock held. */
-static enum nfv_code find_idle(struct vm_daemon *d, const char *name, struct vm_rt **ret_vm,
-                               struct nfv_err *err)
-{
-    struct vm_rt *vm = vm_job_find_vm(d, name, VM_JOB_WAIT_MS);
-
-    if (!vm)
-        return NFV_ERR(err, NFV_E_NOENT, "VM '%s' not found", name);
-    if (vm->job)
-        return NFV_ERR(err, NFV_E_STATE, "VM '%s' is busy: %s in progress", name,
-                       vm_job_what(vm->job));
-    *ret_vm = vm;
-    return NFV_OK;
 }
 
 /* Begins a lifecycle job on idle @vm: host reachable, journaled, its
@@ -124,7 +93,7 @@ enum nfv_code vm_daemon_vm_action(struct vm_daemon *d, const char *name, const c
     if (body && vm_req_check_fields(body, fields, err))
         return NFV_E_INVAL;
     vm_d_lock(d);
-    if ((code = find_idle(d, name, &vm, err)) != NFV_OK ||
+    if ((code = vm_job_find_idle(d, name, &vm, err)) != NFV_OK ||
         (code = vm_guest_next(vm->state, action, &step, &next, err)) != NFV_OK)
         goto out;
     if (step == VM_STEP_DO) {
@@ -173,7 +142,7 @@ enum nfv_code vm_daemon_vm_delete(struct vm_daemon *d, const char *name, json_t 
     enum nfv_code code;
 
     vm_d_lock(d);
-    if ((code = find_idle(d, name, &vm, err)) != NFV_OK ||
+    if ((code = vm_job_find_idle(d, name, &vm, err)) != NFV_OK ||
         (code = vm_guest_next(vm->state, VM_ACT_DELETE, &step, &next, err)) != NFV_OK ||
         (code = begin(d, &job, vm, VM_ACT_DELETE, &conn, err)) != NFV_OK)
         goto out;

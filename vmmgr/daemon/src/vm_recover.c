@@ -20,6 +20,7 @@
 #include "nfv/log.h"
 #include "vm_build.h"
 #include "vm_net.h"
+#include "vm_migrate_priv.h" /* issue 16: migrations, re-pins, drains */
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_recover.h"
@@ -297,7 +298,9 @@ void vm_recover_journal(struct vm_daemon *d)
         /* Healing's entries: the healer resumes them (vm_heal.c). */
         if (vm_op_kind_is_heal(op->kind))
             continue;
-        if (op->kind == VM_OP_HOST_ADD || op->kind == VM_OP_HOST_REMOVE)
+        if (vm_migrate_is_kind(op->kind)) /* issue 16 */
+            r = vm_migrate_recover(d, &job, op);
+        else if (op->kind == VM_OP_HOST_ADD || op->kind == VM_OP_HOST_REMOVE)
             r = recover_host_op(d, op);
         else
             r = recover_vm_op(d, &job, op);

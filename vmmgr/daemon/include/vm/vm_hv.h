@@ -78,6 +78,17 @@ struct vm_hv_node_info {
 
 #define VM_HV_UUID_STR 37 /* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" + NUL */
 
+/* A domain's current job (a migration), from virDomainGetJobInfo. */
+struct vm_hv_job_info {
+    bool is_active;          /* a job runs (else the numbers are 0) */
+    uint64_t elapsed_ms;     /* since the job started */
+    uint64_t data_total;     /* bytes to transfer (guest memory), 0 = unknown */
+    uint64_t data_processed; /* bytes sent so far */
+    uint64_t data_remaining; /* bytes still dirty / to send */
+};
+
+#define VM_HV_MIGRATE_LIVE 0x1u /* the guest keeps running (else it must be shut off) */
+
 typedef int (*vm_hv_domain_cb)(void *opaque, const char *name, enum vm_hv_dom_state state);
 
 struct vm_hv_driver {
@@ -135,6 +146,23 @@ struct vm_hv_driver {
     /* Reads the emulator threads' pin of a domain (live when running). */
     enum nfv_code (*emulator_pins)(struct vm_hv_conn *conn, const char *name,
                                    struct pin_cpuset *ret_pus, struct nfv_err *err);
+
+    /* ---- issue 16: migration (optional: NULL in drivers without it) ---- */
+    /* The domain's XML into *ret (owned, free()); @is_migratable: the form
+     * a migration's destination XML is derived from (no secrets, no
+     * defaults the destination must not see). */
+    enum nfv_code (*domain_xml)(struct vm_hv_conn *conn, const char *name, bool is_migratable,
+                                char **ret, struct nfv_err *err);
+    /* Migrates domain @name from @src to @dst with @dxml as its definition
+     * there (same UUID; the new <cputune>), persistent at the destination
+     * and undefined at the source; @flags VM_HV_MIGRATE_*. Blocks until the
+     * migration ends; on failure libvirt leaves the guest on @src. */
+    enum nfv_code (*domain_migrate)(struct vm_hv_conn *src, struct vm_hv_conn *dst,
+                                    const char *name, const char *dxml, unsigned flags,
+                                    struct nfv_err *err);
+    /* The domain's current job (progress of a migration in flight). */
+    enum nfv_code (*domain_job_info)(struct vm_hv_conn *conn, const char *name,
+                                     struct vm_hv_job_info *ret, struct nfv_err *err);
 };
 
 /* The libvirt driver. Call vm_hv_libvirt_init() once before opening (it

@@ -32,6 +32,10 @@ enum vm_op_kind {
     VM_OP_GROUP_PROMOTE, /* healing: an SBY becomes the ACT (roles, then the VNF hook) */
     VM_OP_VM_REBUILD,    /* healing: a lost member re-created elsewhere (payload: its spec) */
     VM_OP_HOST_RECOVER,  /* operator: a repaired host's stale domains removed, back up */
+    /* issue 16 (vm_migrate.c, vm_repin.c): */
+    VM_OP_VM_MIGRATE,    /* claim at the destination, migrate, release the source */
+    VM_OP_VM_PIN_CHANGE, /* an operator's re-pin on the same host (vmmgrctl vm repin) */
+    VM_OP_HOST_DRAIN,    /* a drain or defragment: one vm_migrate entry per move */
     VM_OP__COUNT
 };
 
