@@ -61,6 +61,7 @@ static const struct key_desc keys[] = {
     {"max_connections", KEY_UINT, F(max_connections), 4, 4096},
     {"max_connections_per_ip", KEY_UINT, F(max_connections_per_ip), 1, 4096},
     {"http_timeout_s", KEY_UINT, F(http_timeout_s), 1, 600},
+    {"nova_config", KEY_PATH, F(nova_config), 0, 0}, /* issue 14: Nova as the VIM */
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,

@@ -60,6 +60,7 @@ struct vm_config {
     unsigned http_timeout_s;           /* idle connection (header, body) timeout */
     struct vm_auth_peers unix_peers;   /* unix_uid.N / unix_gid.N / unix_default_role */
     struct vm_uri_aliases uri_aliases; /* uri_alias.NAME = URI */
+    char nova_config[PATH_MAX];        /* nova_config: Nova as the VIM (vm_nova.h), mode 0600 */
 };
 
 /* Fills @c with the documented defaults. */
