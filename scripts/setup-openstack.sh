@@ -22,8 +22,11 @@ vmmgr_os_say "installing OpenStack (first missing: $miss; about 700 MB, a few mi
 apt-get update -q
 # The daemons are started by scripts/lib/openstack.sh, never by the packages.
 export DEBIAN_FRONTEND=noninteractive
-apt-get install -y -q nova-api nova-conductor nova-scheduler nova-compute placement-api keystone \
+apt-get install -y -q nova-api nova-conductor nova-scheduler placement-api keystone \
     python3-nova rabbitmq-server python3-openstackclient
-apt-get install -y -q --no-install-recommends glance-api mariadb-server python3-pymysql
+# nova-compute without its recommends: those pull libguestfs and with it a
+# whole kernel image (linux-image-*) that the libvirt driver does not need.
+apt-get install -y -q --no-install-recommends nova-compute python3-libvirt glance-api \
+    mariadb-server python3-pymysql
 miss=$(vmmgr_os_missing) && vmmgr_os_say "OpenStack installed" ||
     { vmmgr_os_say "'$miss' is still missing"; exit 1; }

@@ -211,15 +211,23 @@ static enum nfv_code refresh(struct vm_hv_conn *c, struct nfv_err *err)
 
     if (code != NFV_OK)
         return outward(code, err);
+    char(*gone)[VM_NOVA_NAME] = NULL;
+    size_t n_gone = 0;
+
     pthread_mutex_lock(&c->lock);
+    if (c->cmp.is_shadow && c->n_vms)
+        gone = calloc(c->n_vms, sizeof(*gone));
     for (size_t i = 0; i < c->n_vms;) {
         bool is_listed = false;
         for (size_t j = 0; j < n && !is_listed; j++)
             is_listed = strcmp(s[j].id, c->vms[i].id) == 0;
-        if (c->vms[i].id[0] && !is_listed)
+        if (c->vms[i].id[0] && !is_listed) {
+            if (gone && c->vms[i].instance[0])
+                snprintf(gone[n_gone++], VM_NOVA_NAME, "%s", c->vms[i].instance);
             vm_remove(c, &c->vms[i]);
-        else
+        } else {
             i++;
+        }
     }
     for (size_t j = 0; j < n; j++) {
         struct nova_vm *v;
@@ -236,6 +244,12 @@ static enum nfv_code refresh(struct vm_hv_conn *c, struct nfv_err *err)
     }
     pthread_mutex_unlock(&c->lock);
     free(s);
+    /* Servers Nova deleted: their stand-ins have nothing to stand in for.
+     * (vmmgrd then sees the VM's domain gone: vm_lost.) */
+    for (size_t i = 0; i < n_gone; i++)
+        if (LV.domain_undefine(LVC(c), gone[i], NULL) == NFV_OK)
+            NFV_LOG_INFO(MOD, "stand-in %s removed: Nova no longer has its server", gone[i]);
+    free(gone);
     return NFV_OK;
 }
 
