@@ -79,15 +79,15 @@ static void golden_json(const char *name, json_t *got)
 }
 
 static const char good_config[] = "# vmmgrd's Nova\n"
-                                   "auth_url = http://127.0.0.1:25000/v3\n"
-                                   "username = admin\n"
-                                   "password = \"s3cret pass\"\n"
-                                   "project_name = admin\n"
-                                   "region_name = RegionOne\n"
-                                   "image = cirros\n"
-                                   "boot_timeout_s = 120\n"
-                                   "libvirt.compute-1 = qemu:///system\n"
-                                   "shadow.compute-0 = alias:c0\n";
+                                  "auth_url = http://127.0.0.1:25000/v3\n"
+                                  "username = admin\n"
+                                  "password = \"s3cret pass\"\n"
+                                  "project_name = admin\n"
+                                  "region_name = RegionOne\n"
+                                  "image = cirros\n"
+                                  "boot_timeout_s = 120\n"
+                                  "libvirt.compute-1 = qemu:///system\n"
+                                  "shadow.compute-0 = alias:c0\n";
 
 static void test_config(void **state)
 {
@@ -112,8 +112,7 @@ static void test_config(void **state)
     assert_null(vm_nova_config_compute(c, "compute-9"));
 
     /* Each refusal names file, line and key; never the password. */
-    assert_int_equal(vm_nova_config_parse("auth_url = ftp://x\n", "n.conf", c, &err),
-                     NFV_E_INVAL);
+    assert_int_equal(vm_nova_config_parse("auth_url = ftp://x\n", "n.conf", c, &err), NFV_E_INVAL);
     assert_string_equal(err.msg, "n.conf:1: 'auth_url': not an http:// or https:// URL");
     assert_int_equal(vm_nova_config_parse("password = hunter2\nfoo = 1\n", "n.conf", c, &err),
                      NFV_E_INVAL);
@@ -127,8 +126,7 @@ static void test_config(void **state)
     assert_string_equal(err.msg, "n.conf:2: 'shadow.a': compute host 'a' is mapped twice");
     assert_int_equal(vm_nova_config_parse("libvirt.-x = qemu:///system\n", "n.conf", c, &err),
                      NFV_E_INVAL);
-    assert_int_equal(vm_nova_config_parse("boot_timeout_s = 1\n", "n.conf", c, &err),
-                     NFV_E_INVAL);
+    assert_int_equal(vm_nova_config_parse("boot_timeout_s = 1\n", "n.conf", c, &err), NFV_E_INVAL);
     assert_string_equal(err.msg, "n.conf:1: 'boot_timeout_s': not a number in 5..3600");
     assert_int_equal(vm_nova_config_parse("novalue\n", "n.conf", c, &err), NFV_E_INVAL);
     assert_string_equal(err.msg, "n.conf:1: expected 'key = value'");
@@ -186,8 +184,7 @@ static void test_token(void **state)
     assert_string_equal(err.msg, "Keystone's catalog has no 'compute' endpoint on interface "
                                  "'public'");
     free(body);
-    assert_int_equal(vm_nova_token_parse("{\"token\": {}}", "public", "", &ti, &err),
-                     NFV_E_PARSE);
+    assert_int_equal(vm_nova_token_parse("{\"token\": {}}", "public", "", &ti, &err), NFV_E_PARSE);
     assert_string_equal(err.msg, "Keystone's token answer has no valid 'expires_at'");
     assert_int_equal(vm_nova_token_parse("<html>", "public", "", &ti, &err), NFV_E_PARSE);
 }
@@ -318,10 +315,10 @@ static void test_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_config),     cmocka_unit_test(test_uri),
-        cmocka_unit_test(test_auth_body),  cmocka_unit_test(test_time),
-        cmocka_unit_test(test_token),      cmocka_unit_test(test_bodies),
-        cmocka_unit_test(test_server),     cmocka_unit_test(test_hypervisors),
+        cmocka_unit_test(test_config),    cmocka_unit_test(test_uri),
+        cmocka_unit_test(test_auth_body), cmocka_unit_test(test_time),
+        cmocka_unit_test(test_token),     cmocka_unit_test(test_bodies),
+        cmocka_unit_test(test_server),    cmocka_unit_test(test_hypervisors),
         cmocka_unit_test(test_errors),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -61,8 +61,8 @@ struct nova_vm {
     char id[VM_NOVA_NAME];     /* Nova's server id; "" until booted */
     char instance[VM_NOVA_NAME];
     char status[24];
-    char *xml;             /* vmmgr's domain XML (define), NULL after a restart */
-    bool is_boot_unknown;  /* POST /servers sent, answer lost */
+    char *xml;            /* vmmgr's domain XML (define), NULL after a restart */
+    bool is_boot_unknown; /* POST /servers sent, answer lost */
 };
 
 /* The driver's connection. The same type name as the libvirt driver's, in
@@ -270,8 +270,8 @@ static enum nfv_code lookup(struct vm_hv_conn *c, const char *name, struct nova_
 }
 
 /* The libvirt domain of a booted server. */
-static enum nfv_code instance_of(struct vm_hv_conn *c, const char *name, char *buf,
-                                 size_t buf_size, struct nfv_err *err)
+static enum nfv_code instance_of(struct vm_hv_conn *c, const char *name, char *buf, size_t buf_size,
+                                 struct nfv_err *err)
 {
     struct nova_vm v;
     enum nfv_code code = lookup(c, name, &v, err);
@@ -323,8 +323,8 @@ static void ev_domain(void *opaque, struct vm_hv_conn *inner, const char *name, 
      * resize); whether the server is gone is Nova's to say. */
     if (ev == VM_HV_EV_UNDEFINED || ev == VM_HV_EV_DEFINED)
         ev = VM_HV_EV_OTHER;
-    NFV_LOG_DEBUG(MOD, "libvirt event %s on %s (server '%s')", vm_hv_dom_event_to_string(ev),
-                  name, vm);
+    NFV_LOG_DEBUG(MOD, "libvirt event %s on %s (server '%s')", vm_hv_dom_event_to_string(ev), name,
+                  vm);
     c->events.on_domain(c->opaque, c, vm, vuuid, ev);
 }
 
@@ -407,8 +407,8 @@ static enum nfv_code check_hypervisor(const char *host, struct nfv_err *err)
     }
     free(hv);
     if (code == NFV_E_NOENT)
-        return NFV_ERR(err, NFV_E_NOENT, "Nova has no compute host '%s' (os-hypervisors: %s)",
-                       host, known[0] ? known : "none");
+        return NFV_ERR(err, NFV_E_NOENT, "Nova has no compute host '%s' (os-hypervisors: %s)", host,
+                       known[0] ? known : "none");
     if (code == NFV_E_STATE)
         return NFV_ERR(err, NFV_E_STATE, "Nova's compute host '%s' is down or disabled", host);
     return NFV_OK;
@@ -446,8 +446,7 @@ static enum nfv_code nv_open(const char *uri, const struct vm_hv_open_opts *opts
                        "'uri': nova: hosts need nova_config in vmmgrd's config");
         goto out;
     }
-    cmp = vm_nova_config_compute(vm_nova_client_config(nova.cl),
-                                 uri + strlen(VM_NOVA_URI_PREFIX));
+    cmp = vm_nova_config_compute(vm_nova_client_config(nova.cl), uri + strlen(VM_NOVA_URI_PREFIX));
     if (!cmp) {
         code = NFV_ERR(err, NFV_E_INVAL,
                        "'uri': compute host '%s' has no libvirt.%s or shadow.%s entry in "
@@ -475,9 +474,8 @@ static enum nfv_code nv_open(const char *uri, const struct vm_hv_open_opts *opts
     c->ka_count = opts && opts->keepalive_count ? opts->keepalive_count : 3;
     if (pthread_create(&c->probe, NULL, probe_main, c) == 0)
         c->has_probe = true;
-    NFV_LOG_INFO(MOD, "compute host '%s' connected (%s, %zu vmmgr server(s) in Nova)",
-                 c->cmp.host, c->cmp.is_shadow ? "shadow domains" : "Nova's libvirt domains",
-                 c->n_vms);
+    NFV_LOG_INFO(MOD, "compute host '%s' connected (%s, %zu vmmgr server(s) in Nova)", c->cmp.host,
+                 c->cmp.is_shadow ? "shadow domains" : "Nova's libvirt domains", c->n_vms);
 out:
     if (lv)
         c->lv = lv;
@@ -585,9 +583,9 @@ static enum nfv_code xml_read(const char *xml, struct xml_facts *f, struct nfv_e
                                          &f->vcpu_pins[v], NULL) == NFV_OK)
                         f->has_vcpu_pin[v] = true;
                 } else if (is_elem(p, "emulatorpin")) {
-                    f->has_emulator = pin_cpuset_parse(prop(p, "cpuset", cs, sizeof(cs)),
-                                                       PIN_MAX_PUS, false, &f->emulator,
-                                                       NULL) == NFV_OK;
+                    f->has_emulator =
+                        pin_cpuset_parse(prop(p, "cpuset", cs, sizeof(cs)), PIN_MAX_PUS, false,
+                                         &f->emulator, NULL) == NFV_OK;
                 }
             }
         }
@@ -757,11 +755,10 @@ static enum nfv_code boot(struct vm_hv_conn *c, const char *name, struct nfv_err
         goto out;
     NFV_LOG_INFO(MOD, "server '%s' (%s) accepted by Nova for '%s', flavor %s", name, id,
                  c->cmp.host, flavor);
-    code = wait_status(name, id, "ACTIVE", vm_nova_client_config(nova.cl)->boot_timeout_s, &s,
-                       err);
+    code = wait_status(name, id, "ACTIVE", vm_nova_client_config(nova.cl)->boot_timeout_s, &s, err);
     if (code == NFV_OK && strcmp(s.host, c->cmp.host) != 0)
-        code = NFV_ERR(err, NFV_E_HYPERVISOR, "Nova booted server '%s' on '%s', not on '%s'",
-                       name, s.host, c->cmp.host);
+        code = NFV_ERR(err, NFV_E_HYPERVISOR, "Nova booted server '%s' on '%s', not on '%s'", name,
+                       s.host, c->cmp.host);
     if (code == NFV_OK && !s.instance_name[0])
         code = NFV_ERR(err, NFV_E_HYPERVISOR, "Nova gave server '%s' no instance_name", name);
     pthread_mutex_lock(&c->lock);
@@ -774,8 +771,7 @@ static enum nfv_code boot(struct vm_hv_conn *c, const char *name, struct nfv_err
         goto out;
     if (c->cmp.is_shadow) {
         char *sx = xml_renamed(xml, s.instance_name);
-        code = sx ? LV.domain_define(LVC(c), sx, err)
-                  : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+        code = sx ? LV.domain_define(LVC(c), sx, err) : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
         if (code == NFV_OK)
             code = LV.domain_start(LVC(c), s.instance_name, err);
         free(sx);
@@ -787,8 +783,8 @@ static enum nfv_code boot(struct vm_hv_conn *c, const char *name, struct nfv_err
             nfv_err_prefix(err, "pin %s", s.instance_name);
     }
     if (code == NFV_OK)
-        NFV_LOG_INFO(MOD, "server '%s' ACTIVE on '%s' as %s, pinned (%.1f s)", name,
-                     c->cmp.host, s.instance_name, (double)(mono_ms() - t0) / 1000.0);
+        NFV_LOG_INFO(MOD, "server '%s' ACTIVE on '%s' as %s, pinned (%.1f s)", name, c->cmp.host,
+                     s.instance_name, (double)(mono_ms() - t0) / 1000.0);
 out:
     free(xml);
     return outward(code, err);
@@ -811,8 +807,8 @@ static enum nfv_code nv_domain_start(struct vm_hv_conn *c, const char *name, str
     if (code == NFV_E_EXIST) /* 409: already active */
         code = NFV_OK;
     if (code == NFV_OK)
-        code = wait_status(name, v.id, "ACTIVE", vm_nova_client_config(nova.cl)->boot_timeout_s,
-                           &s, err);
+        code = wait_status(name, v.id, "ACTIVE", vm_nova_client_config(nova.cl)->boot_timeout_s, &s,
+                           err);
     if (code == NFV_OK && c->cmp.is_shadow && v.instance[0])
         code = LV.domain_start(LVC(c), v.instance, err);
     return outward(code, err);
@@ -859,8 +855,7 @@ static enum nfv_code nv_domain_reboot(struct vm_hv_conn *c, const char *name, st
     return LV.domain_reboot(LVC(c), inst, err);
 }
 
-static enum nfv_code nv_domain_undefine(struct vm_hv_conn *c, const char *name,
-                                        struct nfv_err *err)
+static enum nfv_code nv_domain_undefine(struct vm_hv_conn *c, const char *name, struct nfv_err *err)
 {
     struct nova_vm v;
     struct vm_nova_server s;
@@ -889,8 +884,7 @@ static enum nfv_code nv_domain_undefine(struct vm_hv_conn *c, const char *name,
             if (p)
                 vm_remove(c, p);
             pthread_mutex_unlock(&c->lock);
-            return NFV_ERR(err, NFV_E_NOENT, "Nova has no server '%s' on '%s'", name,
-                           c->cmp.host);
+            return NFV_ERR(err, NFV_E_NOENT, "Nova has no server '%s' on '%s'", name, c->cmp.host);
         }
     }
     code = vm_nova_server_delete(nova.cl, v.id, err);

@@ -211,8 +211,8 @@ static enum nfv_code authenticate(struct vm_nova_client *cl, struct nfv_err *err
                            "'%s'; see nova_config): HTTP %ld",
                            c->username, c->project_name, status);
         else
-            code = vm_nova_error(status, j, "authenticate to Keystone", detail, sizeof(detail),
-                                 err);
+            code =
+                vm_nova_error(status, j, "authenticate to Keystone", detail, sizeof(detail), err);
         json_decref(j);
     }
     if (code == NFV_OK && !r.subject_token[0])
@@ -234,13 +234,14 @@ static enum nfv_code authenticate(struct vm_nova_client *cl, struct nfv_err *err
 }
 
 /* A valid token and the endpoint into the caller's buffers. */
-static enum nfv_code token_get(struct vm_nova_client *cl, bool is_forced, char *tok,
-                               char *url, struct nfv_err *err)
+static enum nfv_code token_get(struct vm_nova_client *cl, bool is_forced, char *tok, char *url,
+                               struct nfv_err *err)
 {
     enum nfv_code code = NFV_OK;
 
     pthread_mutex_lock(&cl->lock);
-    if (is_forced || !cl->token[0] || (int64_t)time(NULL) + TOKEN_RENEW_AHEAD >= cl->token_expires_s)
+    if (is_forced || !cl->token[0] ||
+        (int64_t)time(NULL) + TOKEN_RENEW_AHEAD >= cl->token_expires_s)
         code = authenticate(cl, err);
     if (code == NFV_OK) {
         memcpy(tok, cl->token, TOKEN_MAX);
@@ -272,8 +273,8 @@ enum nfv_code vm_nova_ping(struct vm_nova_client *cl, unsigned timeout_ms, struc
              : cl->compute_url[0]   ? cl->compute_url
                                     : cl->cfg.auth_url);
     pthread_mutex_unlock(&cl->lock);
-    code = http(cl, "GET", url, NULL, NULL, timeout_ms, &status, &r, NULL, "Nova", "probe Nova",
-                err);
+    code =
+        http(cl, "GET", url, NULL, NULL, timeout_ms, &status, &r, NULL, "Nova", "probe Nova", err);
     free(r.body.data);
     if (code == NFV_OK && status >= 500)
         code = NFV_ERR(err, NFV_E_UNREACHABLE, "probe Nova: Nova answered HTTP %ld", status);
@@ -309,8 +310,7 @@ enum nfv_code vm_nova_call(struct vm_nova_client *cl, const char *method, const 
         if (ret_is_sent && is_sent)
             *ret_is_sent = true;
         if (code == NFV_OK && r.body.is_too_big)
-            code = NFV_ERR(err, NFV_E_PARSE, "%s: Nova's answer is over %u bytes", what,
-                           BODY_MAX);
+            code = NFV_ERR(err, NFV_E_PARSE, "%s: Nova's answer is over %u bytes", what, BODY_MAX);
         if (code == NFV_OK && r.body.len)
             j = json_loads(r.body.data, 0, NULL);
         free(r.body.data);
@@ -351,9 +351,8 @@ enum nfv_code vm_nova_hypervisors(struct vm_nova_client *cl, struct vm_nova_hype
     return code;
 }
 
-enum nfv_code vm_nova_flavor_ensure(struct vm_nova_client *cl, unsigned vcpus,
-                                    uint64_t memory_mib, char *ret_id, size_t id_size,
-                                    struct nfv_err *err)
+enum nfv_code vm_nova_flavor_ensure(struct vm_nova_client *cl, unsigned vcpus, uint64_t memory_mib,
+                                    char *ret_id, size_t id_size, struct nfv_err *err)
 {
     char name[64], path[128], what[128];
     json_t *body;
@@ -462,8 +461,8 @@ enum nfv_code vm_nova_server_boot(struct vm_nova_client *cl, const struct vm_nov
     snprintf(what, sizeof(what), "boot server '%s' on '%s'", b->name, b->host);
     code = vm_nova_call(cl, "POST", "/servers", body, &j, ret_is_sent, what, err);
     json_decref(body);
-    if (code == NFV_OK && (code = vm_nova_server_parse(json_object_get(j, "server"), &s, err)) ==
-                              NFV_OK)
+    if (code == NFV_OK &&
+        (code = vm_nova_server_parse(json_object_get(j, "server"), &s, err)) == NFV_OK)
         snprintf(ret_id, id_size, "%s", s.id);
     json_decref(j);
     return code;
@@ -501,8 +500,7 @@ enum nfv_code vm_nova_servers_on(struct vm_nova_client *cl, const char *host,
     return code;
 }
 
-enum nfv_code vm_nova_server_delete(struct vm_nova_client *cl, const char *id,
-                                    struct nfv_err *err)
+enum nfv_code vm_nova_server_delete(struct vm_nova_client *cl, const char *id, struct nfv_err *err)
 {
     char path[128], what[128];
 
@@ -511,8 +509,8 @@ enum nfv_code vm_nova_server_delete(struct vm_nova_client *cl, const char *id,
     return vm_nova_call(cl, "DELETE", path, NULL, NULL, NULL, what, err);
 }
 
-enum nfv_code vm_nova_server_action(struct vm_nova_client *cl, const char *id,
-                                    const char *action, struct nfv_err *err)
+enum nfv_code vm_nova_server_action(struct vm_nova_client *cl, const char *id, const char *action,
+                                    struct nfv_err *err)
 {
     char path[128], what[128];
     json_t *body;

@@ -49,9 +49,8 @@ enum nfv_code vm_nova_call(struct vm_nova_client *cl, const char *method, const 
 enum nfv_code vm_nova_hypervisors(struct vm_nova_client *cl, struct vm_nova_hypervisor **ret,
                                   size_t *ret_n, struct nfv_err *err);
 /* The flavor of a VM's size (vmmgr-<v>c-<m>m), created when missing. */
-enum nfv_code vm_nova_flavor_ensure(struct vm_nova_client *cl, unsigned vcpus,
-                                    uint64_t memory_mib, char *ret_id, size_t id_size,
-                                    struct nfv_err *err);
+enum nfv_code vm_nova_flavor_ensure(struct vm_nova_client *cl, unsigned vcpus, uint64_t memory_mib,
+                                    char *ret_id, size_t id_size, struct nfv_err *err);
 /* The config's image as a Glance id (looked up by name once, then cached). */
 enum nfv_code vm_nova_image_id(struct vm_nova_client *cl, char *ret_id, size_t id_size,
                                struct nfv_err *err);
@@ -66,11 +65,10 @@ enum nfv_code vm_nova_server_get(struct vm_nova_client *cl, const char *id,
 enum nfv_code vm_nova_servers_on(struct vm_nova_client *cl, const char *host,
                                  struct vm_nova_server **ret, size_t *ret_n, struct nfv_err *err);
 /* DELETE /servers/ID (NFV_E_NOENT if already gone). */
-enum nfv_code vm_nova_server_delete(struct vm_nova_client *cl, const char *id,
-                                    struct nfv_err *err);
+enum nfv_code vm_nova_server_delete(struct vm_nova_client *cl, const char *id, struct nfv_err *err);
 /* POST /servers/ID/action {"os-start": null} / {"os-stop": null} /
  * {"reboot": {"type": "HARD"}}: @action is "os-start", "os-stop" or "reboot". */
-enum nfv_code vm_nova_server_action(struct vm_nova_client *cl, const char *id,
-                                    const char *action, struct nfv_err *err);
+enum nfv_code vm_nova_server_action(struct vm_nova_client *cl, const char *id, const char *action,
+                                    struct nfv_err *err);
 
 #endif /* VM_NOVA_CLIENT_H */

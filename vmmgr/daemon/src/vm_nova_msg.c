@@ -47,7 +47,8 @@ const struct vm_nova_compute *vm_nova_config_compute(const struct vm_nova_config
     return NULL;
 }
 
-#define NC(field) offsetof(struct vm_nova_config, field), sizeof(((struct vm_nova_config *)0)->field)
+#define NC(field)                                                                                  \
+    offsetof(struct vm_nova_config, field), sizeof(((struct vm_nova_config *)0)->field)
 
 static const struct {
     const char *name;
@@ -110,8 +111,8 @@ static enum nfv_code set_key(struct vm_nova_config *c, const char *key, const ch
         v = strtoul(value, &end, 10);
         if (!isdigit((unsigned char)value[0]) || *end || errno || v < uint_keys[i].min ||
             v > uint_keys[i].max)
-            return NFV_ERR(err, NFV_E_INVAL, "'%s': not a number in %u..%u", key,
-                           uint_keys[i].min, uint_keys[i].max);
+            return NFV_ERR(err, NFV_E_INVAL, "'%s': not a number in %u..%u", key, uint_keys[i].min,
+                           uint_keys[i].max);
         *(unsigned *)(void *)(base + uint_keys[i].offset) = (unsigned)v;
         return NFV_OK;
     }
@@ -200,11 +201,10 @@ enum nfv_code vm_nova_config_parse(const char *text, const char *path, struct vm
     if (code != NFV_OK)
         return code;
     if (!c->auth_url[0] || !c->username[0] || !c->password[0] || !c->project_name[0])
-        return NFV_ERR(err, NFV_E_INVAL,
-                       "%s: needs auth_url, username, password and project_name", path);
-    if (!c->image[0])
-        return NFV_ERR(err, NFV_E_INVAL, "%s: needs 'image' (the Glance image Nova boots)",
+        return NFV_ERR(err, NFV_E_INVAL, "%s: needs auth_url, username, password and project_name",
                        path);
+    if (!c->image[0])
+        return NFV_ERR(err, NFV_E_INVAL, "%s: needs 'image' (the Glance image Nova boots)", path);
     return NFV_OK;
 }
 
@@ -214,8 +214,8 @@ json_t *vm_nova_auth_body_new(const struct vm_nova_config *c)
 {
     return json_pack("{s:{s:{s:[s], s:{s:{s:s, s:{s:s}, s:s}}}, s:{s:{s:s, s:{s:s}}}}}", "auth",
                      "identity", "methods", "password", "password", "user", "name", c->username,
-                     "domain", "name", c->user_domain, "password", c->password, "scope",
-                     "project", "name", c->project_name, "domain", "name", c->project_domain);
+                     "domain", "name", c->user_domain, "password", c->password, "scope", "project",
+                     "name", c->project_name, "domain", "name", c->project_domain);
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian; H. Hinnant's formula). */
@@ -251,8 +251,8 @@ int64_t vm_nova_time_parse(const char *iso)
 
     if (!iso || strlen(iso) < 19 || !digits(iso, 4, &y) || iso[4] != '-' ||
         !digits(iso + 5, 2, &mo) || iso[7] != '-' || !digits(iso + 8, 2, &d) || iso[10] != 'T' ||
-        !digits(iso + 11, 2, &h) || iso[13] != ':' || !digits(iso + 14, 2, &mi) ||
-        iso[16] != ':' || !digits(iso + 17, 2, &s))
+        !digits(iso + 11, 2, &h) || iso[13] != ':' || !digits(iso + 14, 2, &mi) || iso[16] != ':' ||
+        !digits(iso + 17, 2, &s))
         return -1;
     if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || s > 60)
         return -1;
@@ -317,11 +317,10 @@ enum nfv_code vm_nova_token_parse(const char *body, const char *interface, const
     else if (!catalog_url(json_object_get(token, "catalog"), "compute", interface, region,
                           ret->compute_url, sizeof(ret->compute_url)))
         code = NFV_ERR(err, NFV_E_PARSE,
-                       "Keystone's catalog has no 'compute' endpoint on interface '%s'",
-                       interface);
+                       "Keystone's catalog has no 'compute' endpoint on interface '%s'", interface);
     else
-        catalog_url(json_object_get(token, "catalog"), "image", interface, region,
-                    ret->image_url, sizeof(ret->image_url));
+        catalog_url(json_object_get(token, "catalog"), "image", interface, region, ret->image_url,
+                    sizeof(ret->image_url));
     json_decref(root);
     return code;
 }
@@ -337,16 +336,15 @@ json_t *vm_nova_flavor_body_new(const char *name, unsigned vcpus, uint64_t memor
                                 unsigned disk_gb)
 {
     /* The id is the name: "GET /flavors/vmmgr-2c-1024m" finds it again. */
-    return json_pack("{s:{s:s, s:s, s:i, s:I, s:i}}", "flavor", "name", name, "id", name,
-                     "vcpus", (int)vcpus, "ram", (json_int_t)memory_mib, "disk", (int)disk_gb);
+    return json_pack("{s:{s:s, s:s, s:i, s:I, s:i}}", "flavor", "name", name, "id", name, "vcpus",
+                     (int)vcpus, "ram", (json_int_t)memory_mib, "disk", (int)disk_gb);
 }
 
 json_t *vm_nova_server_body_new(const struct vm_nova_boot *b)
 {
     return json_pack("{s:{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}}}", "server", "name", b->name,
-                     "imageRef", b->image_id, "flavorRef", b->flavor_id, "networks", "none",
-                     "host", b->host, "metadata", "vmmgr_uuid", b->vmmgr_uuid, "vmmgr_vm",
-                     b->name);
+                     "imageRef", b->image_id, "flavorRef", b->flavor_id, "networks", "none", "host",
+                     b->host, "metadata", "vmmgr_uuid", b->vmmgr_uuid, "vmmgr_vm", b->name);
 }
 
 static void copy_str(json_t *obj, const char *key, char *buf, size_t buf_size)
@@ -368,8 +366,7 @@ enum nfv_code vm_nova_server_parse(json_t *obj, struct vm_nova_server *ret, stru
     copy_str(obj, "status", ret->status, sizeof(ret->status));
     copy_str(obj, "OS-EXT-STS:task_state", ret->task_state, sizeof(ret->task_state));
     copy_str(obj, "OS-EXT-SRV-ATTR:host", ret->host, sizeof(ret->host));
-    copy_str(obj, "OS-EXT-SRV-ATTR:instance_name", ret->instance_name,
-             sizeof(ret->instance_name));
+    copy_str(obj, "OS-EXT-SRV-ATTR:instance_name", ret->instance_name, sizeof(ret->instance_name));
     meta = json_object_get(obj, "metadata");
     copy_str(meta, "vmmgr_uuid", ret->vmmgr_uuid, sizeof(ret->vmmgr_uuid));
     fault = json_object_get(obj, "fault");

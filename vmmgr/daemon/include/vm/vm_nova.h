@@ -123,8 +123,8 @@ json_t *vm_nova_server_body_new(const struct vm_nova_boot *b);
 struct vm_nova_server {
     char id[VM_NOVA_NAME];
     char name[VM_NOVA_NAME];
-    char status[24];        /* BUILD, ACTIVE, SHUTOFF, ERROR, REBOOT, HARD_REBOOT, ... */
-    char task_state[48];    /* OS-EXT-STS:task_state: scheduling, spawning, ... */
+    char status[24];                  /* BUILD, ACTIVE, SHUTOFF, ERROR, REBOOT, HARD_REBOOT, ... */
+    char task_state[48];              /* OS-EXT-STS:task_state: scheduling, spawning, ... */
     char host[VM_NOVA_NAME];          /* OS-EXT-SRV-ATTR:host */
     char instance_name[VM_NOVA_NAME]; /* OS-EXT-SRV-ATTR:instance_name */
     char vmmgr_uuid[37];              /* metadata vmmgr_uuid ("" if not vmmgr's) */
