@@ -264,6 +264,19 @@ static void test_hypervisors(void **state)
     assert_int_equal(hv[0].vcpus, 1000);
     free(hv);
     json_decref(j);
+
+    /* 2.74 on this machine's OpenStack: the libvirt compute's hypervisor is
+     * named after the machine; "host" of a boot is service.host. */
+    j = load_json_body("hv_detail_274_two", &status);
+    assert_int_equal(status, 200);
+    assert_int_equal(vm_nova_hypervisors_parse(j, &hv, &n, NULL), NFV_OK);
+    assert_int_equal(n, 2);
+    assert_string_equal(hv[1].host, "compute-1");
+    assert_string_equal(hv[1].type, "QEMU");
+    assert_string_not_equal(hv[1].hostname, "compute-1");
+    assert_true(hv[1].is_up && hv[1].is_enabled);
+    free(hv);
+    json_decref(j);
 }
 
 /* Nova's errors become vmmgr's codes with vmmgr's text, never Nova's. */
@@ -281,6 +294,8 @@ static void test_errors(void **state)
         {"create_nohost_bad", 400, NFV_E_INVAL,
          "show server x: Nova answered HTTP 400 (badRequest)", "no-such-host"},
         {"badtoken_servers", 401, NFV_E_PERM,
+         "show server x: Nova answered HTTP 401 (Unauthorized)", "requires authentication"},
+        {"token_bad_password", 401, NFV_E_PERM,
          "show server x: Nova answered HTTP 401 (Unauthorized)", "requires authentication"},
         {"mv_too_high", 406, NFV_E_HYPERVISOR,
          "show server x: Nova answered HTTP 406 (computeFault)", "2.99"},
