@@ -26,6 +26,8 @@ VMMGR_TEST_TAG=nova
 . "$(dirname "$0")/lib.sh"
 SRC=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$SRC/scripts/lib/openstack.sh"
+# Creates and deletes wait for Nova (tens of seconds on a loaded machine).
+ctl() { "$VMMGRCTL" --socket "$SOCK" --timeout 600000 "$@"; }
 
 if ! miss=$(vmmgr_os_missing); then
     echo "SKIP: OpenStack package '$miss' is not installed (run scripts/setup-openstack.sh or VMMGR_OPENSTACK=1 scripts/setup.sh)"
@@ -38,12 +40,17 @@ ACT=vmmgr-test-nova-act-$$
 SBY=vmmgr-test-nova-sby-$$
 X=vmmgr-test-nova-x-$$
 FOREIGN=vmmgr-test-nova-foreign-$$
+NOVA_API_STOPPED=0
 nova_cleanup() {
+    # A run that failed while nova-api was stopped starts it again.
+    [ "$NOVA_API_STOPPED" = 1 ] && vmmgr_os_start_service nova-api >/dev/null 2>&1
     # Servers this run made (a failed run leaves none behind).
     for s in $ACT $SBY $X $FOREIGN; do
         openstack server delete --wait "$s" >/dev/null 2>&1
     done
     for d in $(virsh -q -c qemu:///system list --all --name 2>/dev/null | grep '^instance-'); do
+        # Nova's domains name the server in their metadata, vmmgr's
+        # stand-ins in <title>.
         if virsh -c qemu:///system dumpxml "$d" 2>/dev/null | grep -q "vmmgr-test-nova-.*-$$"; then
             virsh -q -c qemu:///system destroy "$d" >/dev/null 2>&1
             virsh -q -c qemu:///system undefine "$d" >/dev/null 2>&1
@@ -66,6 +73,16 @@ fi
 eval "$(vmmgr_os_env)"
 export OS_COMPUTE_API_VERSION=2.74
 
+# Small predicates for check/wait_for (bash functions: ctl and jget are too).
+not_listed() { ! ctl --json vm list | grep -q "\"$1\""; }
+host_state_is() { [ "$(ctl --json host show "$1" | jget 'd["state"]')" = "$2" ]; }
+no_pu_of() { ! ctl --json host show "$1" | grep -q "\"$2\""; }
+op_failed() { ctl --json operation show "$1" | grep -q '"error"'; }
+event_of() { # TYPE OBJECT: in $T/ev.json
+    jget '[e["type"] for e in d["events"] if e["object"]=="'"$2"'"]' <"$T/ev.json" | grep -q "$1"
+}
+no_domain() { ! virsh -q -c qemu:///system domstate "$1" >/dev/null 2>&1; }
+
 # ---- config ----
 NOVA_CONF="$T/nova.conf"
 write_nova_conf() { # PASSWORD
@@ -79,6 +96,7 @@ image = cirros
 boot_timeout_s = 180
 libvirt.compute-1 = qemu:///system
 shadow.compute-0 = qemu:///system
+libvirt.compute-9 = qemu:///system
 EOF
     chmod 600 "$NOVA_CONF"
 }
@@ -101,10 +119,13 @@ expect_rc 3 ctl host add cx --uri nova:compute-9
 grep -q "Nova has no compute host 'compute-9' (os-hypervisors: .*compute-1" "$T/err" ||
     fail "unknown compute: $(cat "$T/err")"
 expect_rc 2 ctl host add cy --uri "nova:compute-1?socket=/etc/shadow"
+expect_rc 2 ctl host add cz --uri nova:compute-7
+grep -q "compute host 'compute-7' has no libvirt.compute-7 or shadow.compute-7 entry in nova_config" "$T/err" ||
+    fail "unmapped compute: $(cat "$T/err")"
 check "host add c1 (libvirt driver)" ctl host add c1 --uri nova:compute-1 --reserved 0 --dedicated 1
 check "host add c0 (fake driver, shadow domains)" ctl host add c0 --uri nova:compute-0 --reserved 0 --dedicated 1
 ctl --json host list >"$T/hosts.json"
-check "both hosts up" test "$(jget '",".join(sorted(h["name"]+"="+h["state"] for h in d["hosts"]))' <"$T/hosts.json")" = "c0=up,c1=up"
+check "both hosts up" test "$(jget '",".join(sorted(h["name"]+"="+h["state"] for h in d))' <"$T/hosts.json")" = "c0=up,c1=up"
 
 # ---- an ACT/SBY pair through Nova ----
 t0=$(date +%s.%N)
@@ -180,11 +201,16 @@ check "ACT running on c1" test "$(jget 'd["host"]+"/"+d["state"]+"/"+d["role"]' 
 check "SBY peer listed" grep -q "$SBY" "$T/act.json"
 
 # ---- Nova's hard reboot: Nova re-creates the domain without vmmgr's pins ----
-last=$(ctl --json events --limit 1 | jget 'd["last_id"]')
+# events FILE [QUERY]: GET /v1/events into FILE
+events() {
+    curl -s --unix-socket "$SOCK" "http://vmmgrd/v1/events${2:-}" >"$1"
+}
+events "$T/ev.json" "?limit=1"
+last=$(jget 'd["last_id"]' <"$T/ev.json")
 pid_before=$(cat "/run/libvirt/qemu/$inst_act.pid")
 check "Nova hard reboot" openstack server reboot --hard --wait "$ACT"
 drift_seen() {
-    ctl --json events --since "$last" >"$T/ev.json" &&
+    events "$T/ev.json" "?since=$last" &&
         jget 'any(e["type"]=="pin_drift" and e["object"]=="'"$ACT"'" for e in d["events"])' <"$T/ev.json" | grep -q True
 }
 wait_for 60 "pin_drift event after Nova's hard reboot" drift_seen
@@ -194,16 +220,33 @@ wait_for 30 "pins re-applied after the hard reboot" proc_pins "$ACT" "$inst_act"
 check "ACT still running in vmmgr" test "$(ctl --json vm show "$ACT" | jget 'd["state"]')" = running
 
 # ---- Nova down during a create ----
+# (1) nova-api stops after Nova accepted the boot, while vmmgrd waits for
+# ACTIVE: the create fails with Nova's unreachability; the server Nova
+# already has cannot be deleted yet, so the VM stays listed (state error,
+# PUs held, journal entry pending) until Nova answers again, when vmmgrd's
+# journal retries delete it: nothing is leaked in vmmgr, Nova or libvirt.
+expect_rc 0 ctl --json vm create "$X" --vcpus 1 --memory 128 --host c1 --async
+op=$(jget 'd["operation_id"]' <"$T/out")
+wait_for 60 "Nova accepted the boot of $X" grep -q "server '$X' (.*) accepted by Nova" "$T/vmmgrd.log"
+NOVA_API_STOPPED=1
 vmmgr_os_stop_service nova-api
-expect_rc 6 ctl vm create "$X" --vcpus 1 --memory 128 --host c1
-grep -qi "nova" "$T/err" || grep -q "unreachable" "$T/err" || fail "Nova-down error: $(cat "$T/err")"
-echo "# Nova down: $(cat "$T/err")"
-check "nothing listed" sh -c "! ctl --json vm list | grep -q '$X'"
-check "no PU held" sh -c "! ctl --json host show c1 | grep -q '$X'"
-wait_for 20 "c1 unreachable while Nova is down" sh -c "ctl --json host show c1 | grep -q '\"state\": \"unreachable\"'"
+wait_for 120 "the create failed" op_failed "$op"
+ctl --json operation show "$op" >"$T/op.json"
+echo "# Nova down mid-create: $(jget 'd["error"]' <"$T/op.json")"
+check "the error names Nova's unreachability" grep -q 'Nova is unreachable' "$T/op.json"
+wait_for 20 "c1 unreachable while Nova is down" host_state_is c1 unreachable
+# (2) a create while Nova is down: refused at once, nothing listed or held.
+rc=0
+ctl vm create "$X-2" --vcpus 1 --memory 128 --host c1 >"$T/out" 2>"$T/err" || rc=$?
+echo "# create while Nova is down: exit $rc: $(cat "$T/err")"
+check "create refused while Nova is down (exit 5 or 6)" test "$rc" = 5 -o "$rc" = 6
+check "nothing listed for $X-2" not_listed "$X-2"
 vmmgr_os_start_service nova-api || fail "nova-api did not come back"
-wait_for 60 "c1 up again once Nova answers" sh -c "ctl --json host show c1 | grep -q '\"state\": \"up\"'"
-check "Nova has no server '$X'" test -z "$(openstack server list --all-projects --name "^$X\$" -f value -c ID)"
+NOVA_API_STOPPED=0
+wait_for 60 "c1 up again once Nova answers" host_state_is c1 up
+wait_for 180 "the failed create rolled back once Nova answers" not_listed "$X"
+check "no PU held for $X" no_pu_of c1 "$X"
+check "Nova has no server '$X'" test -z "$(openstack server list --all-projects --name "^$X" -f value -c ID)"
 
 # ---- reconcile with Nova on restart ----
 stop_daemon
@@ -212,10 +255,10 @@ openstack server create --image cirros --flavor vmmgr-1c-128m --nic none --host 
     --property vmmgr_uuid=00000000-0000-4000-8000-000000000001 --wait "$FOREIGN" >/dev/null ||
     fail "create a vmmgr-tagged server behind vmmgr's back"
 start_daemon
-ctl --json events --limit 200 >"$T/ev.json"
-check "vm_lost for the server Nova lost" sh -c "jget '[e[\"type\"] for e in d[\"events\"] if e[\"object\"]==\"$SBY\"]' <'$T/ev.json' | grep -q vm_lost"
-check "domain_unknown for the server vmmgr does not know" sh -c "jget '[e[\"type\"] for e in d[\"events\"] if e[\"object\"]==\"$FOREIGN\"]' <'$T/ev.json' | grep -q domain_unknown"
-check "reconcile event" sh -c "jget '[e[\"message\"] for e in d[\"events\"] if e[\"type\"]==\"reconcile\"]' <'$T/ev.json' | grep -q '1 lost'"
+events "$T/ev.json" "?limit=1000"
+check "vm_lost for the server Nova lost" event_of vm_lost "$SBY"
+check "domain_unknown for the server vmmgr does not know" event_of domain_unknown "$FOREIGN"
+check "reconcile event counts the lost VM" grep -q '1 lost' "$T/ev.json"
 check "SBY in state error" test "$(ctl --json vm show "$SBY" | jget 'd["state"]')" = error
 check "ACT still running after restart" test "$(ctl --json vm show "$ACT" | jget 'd["state"]')" = running
 check "ACT's pins after restart" proc_pins "$ACT" "$inst_act"
@@ -225,23 +268,23 @@ openstack server delete --wait "$FOREIGN" >/dev/null
 check "vm delete ACT" ctl vm delete "$ACT"
 check "vm delete SBY (already gone from Nova)" ctl vm delete "$SBY"
 check "Nova has no ACT" test -z "$(openstack server list --all-projects --name "^$ACT\$" -f value -c ID)"
-check "libvirt has no ACT domain" sh -c "! virsh -q -c qemu:///system domstate '$inst_act' 2>/dev/null"
+check "libvirt has no ACT domain" no_domain "$inst_act"
 # The SBY's server was deleted in Nova while vmmgrd was down: its stand-in
 # domain is left (docs/vmmgrd.md "Nova as the VIM", known limits); remove it.
 virsh -q -c qemu:///system destroy "$inst_sby" >/dev/null 2>&1
 virsh -q -c qemu:///system undefine "$inst_sby" >/dev/null 2>&1
-check "c1's PUs free" sh -c "! ctl --json host show c1 | grep -q '$ACT'"
+check "c1's PUs free" no_pu_of c1 "$ACT"
 stop_daemon
 
 # ---- bad credentials: a clear error, the password never shown ----
 write_nova_conf wrong-password-$$
 start_daemon
-ctl --json events --limit 50 >"$T/ev.json"
+events "$T/ev.json" "?limit=1000"
 check "host_unreachable names the refused credentials" grep -q "Keystone refused vmmgrd's Nova credentials (user 'admin', project 'admin'" "$T/ev.json"
 check "c1 unreachable" test "$(ctl --json host show c1 | jget 'd["state"]')" = unreachable
 expect_rc 1 ctl host add c9 --uri nova:compute-1
 grep -q "Keystone refused vmmgrd's Nova credentials" "$T/err" || fail "host add error: $(cat "$T/err")"
-check "the password is never shown" sh -c "! grep -rq 'wrong-password-$$' '$T/err' '$T/ev.json'"
+check "the password is never shown" test -z "$(grep -l "wrong-password-$$" "$T/err" "$T/ev.json")"
 check "host remove c1" ctl host remove c1
 check "host remove c0" ctl host remove c0
 stop_daemon

@@ -606,9 +606,22 @@ static char *xml_renamed(const char *xml, const char *name)
     char *ret = NULL;
     int n = 0;
 
-    for (xmlNode *c = root ? root->children : NULL; c; c = c->next)
-        if (is_elem(c, "name"))
+    for (xmlNode *c = root ? root->children : NULL; c; c = c->next) {
+        if (is_elem(c, "name")) {
+            /* The VM's own name goes to <title> (virsh list --title). */
+            xmlChar *vm = xmlNodeGetContent(c);
+            xmlNode *t = xmlNewNode(NULL, (const xmlChar *)"title");
+            if (t && vm) {
+                xmlNodeSetContent(t, vm);
+                xmlAddNextSibling(c, t);
+            } else {
+                xmlFreeNode(t);
+            }
+            xmlFree(vm);
             xmlNodeSetContent(c, (const xmlChar *)name);
+            break;
+        }
+    }
     if (root)
         xmlDocDumpMemory(doc, &out, &n);
     if (out)
