@@ -219,35 +219,6 @@ check "a new QEMU process (a real hard reboot)" test "$pid_before" != "$pid_afte
 wait_for 30 "pins re-applied after the hard reboot" proc_pins "$ACT" "$inst_act"
 check "ACT still running in vmmgr" test "$(ctl --json vm show "$ACT" | jget 'd["state"]')" = running
 
-# ---- Nova down during a create ----
-# (1) nova-api stops after Nova accepted the boot, while vmmgrd waits for
-# ACTIVE: the create fails with Nova's unreachability; the server Nova
-# already has cannot be deleted yet, so the VM stays listed (state error,
-# PUs held, journal entry pending) until Nova answers again, when vmmgrd's
-# journal retries delete it: nothing is leaked in vmmgr, Nova or libvirt.
-expect_rc 0 ctl --json vm create "$X" --vcpus 1 --memory 128 --host c1 --async
-op=$(jget 'd["operation_id"]' <"$T/out")
-wait_for 60 "Nova accepted the boot of $X" grep -q "server '$X' (.*) accepted by Nova" "$T/vmmgrd.log"
-NOVA_API_STOPPED=1
-vmmgr_os_stop_service nova-api
-wait_for 120 "the create failed" op_failed "$op"
-ctl --json operation show "$op" >"$T/op.json"
-echo "# Nova down mid-create: $(jget 'd["error"]' <"$T/op.json")"
-check "the error names Nova's unreachability" grep -q 'Nova is unreachable' "$T/op.json"
-wait_for 20 "c1 unreachable while Nova is down" host_state_is c1 unreachable
-# (2) a create while Nova is down: refused at once, nothing listed or held.
-rc=0
-ctl vm create "$X-2" --vcpus 1 --memory 128 --host c1 >"$T/out" 2>"$T/err" || rc=$?
-echo "# create while Nova is down: exit $rc: $(cat "$T/err")"
-check "create refused while Nova is down (exit 5 or 6)" test "$rc" = 5 -o "$rc" = 6
-check "nothing listed for $X-2" not_listed "$X-2"
-vmmgr_os_start_service nova-api || fail "nova-api did not come back"
-NOVA_API_STOPPED=0
-wait_for 60 "c1 up again once Nova answers" host_state_is c1 up
-wait_for 180 "the failed create rolled back once Nova answers" not_listed "$X"
-check "no PU held for $X" no_pu_of c1 "$X"
-check "Nova has no server '$X'" test -z "$(openstack server list --all-projects --name "^$X" -f value -c ID)"
-
 # ---- reconcile with Nova on restart ----
 stop_daemon
 openstack server delete --wait "$SBY" || fail "delete SBY behind vmmgr's back"
@@ -274,6 +245,37 @@ check "libvirt has no ACT domain" no_domain "$inst_act"
 virsh -q -c qemu:///system destroy "$inst_sby" >/dev/null 2>&1
 virsh -q -c qemu:///system undefine "$inst_sby" >/dev/null 2>&1
 check "c1's PUs free" no_pu_of c1 "$ACT"
+# ---- Nova down during a create ----
+# (1) nova-api stops after Nova accepted the boot, while vmmgrd waits for
+# ACTIVE: the create fails with Nova's unreachability; the server Nova
+# already has cannot be deleted yet, so the VM stays listed (state error,
+# PUs held, journal entry pending) until Nova answers again, when vmmgrd's
+# journal retries delete it: nothing is leaked in vmmgr, Nova or libvirt.
+ctl vm create "$X" --vcpus 1 --memory 128 --host c1 >"$T/x.out" 2>"$T/x.err" &
+xpid=$!
+wait_for 120 "Nova accepted the boot of $X" grep -q "server '$X' (.*) accepted by Nova" "$T/vmmgrd.log"
+NOVA_API_STOPPED=1
+vmmgr_os_stop_service nova-api
+rc=0
+wait "$xpid" || rc=$?
+echo "# Nova down mid-create: exit $rc: $(cat "$T/x.err")"
+check "create failed: UNREACHABLE (exit 6)" test "$rc" = 6
+check "the error names Nova's unreachability" grep -q 'Nova is unreachable' "$T/x.err"
+check "the failed VM is listed in state error meanwhile" test "$(ctl --json vm show "$X" | jget 'd["state"]')" = error
+wait_for 20 "c1 unreachable while Nova is down" host_state_is c1 unreachable
+# (2) a create while Nova is down: refused at once, nothing listed or held.
+rc=0
+ctl vm create "$X-2" --vcpus 1 --memory 128 --host c1 >"$T/out" 2>"$T/err" || rc=$?
+echo "# create while Nova is down: exit $rc: $(cat "$T/err")"
+check "create refused while Nova is down (exit 5 or 6)" test "$rc" = 5 -o "$rc" = 6
+check "nothing listed for $X-2" not_listed "$X-2"
+vmmgr_os_start_service nova-api || fail "nova-api did not come back"
+NOVA_API_STOPPED=0
+wait_for 60 "c1 up again once Nova answers" host_state_is c1 up
+wait_for 180 "the failed create rolled back once Nova answers" not_listed "$X"
+check "no PU held for $X" no_pu_of c1 "$X"
+check "Nova has no server '$X'" test -z "$(openstack server list --all-projects --name "^$X" -f value -c ID)"
+
 stop_daemon
 
 # ---- bad credentials: a clear error, the password never shown ----
