@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/vm_config.h"
 #include "vm/vm_nova.h"
 
 /* ---- config ---- */
@@ -139,29 +140,17 @@ static enum nfv_code set_key(struct vm_nova_config *c, const char *key, const ch
     return NFV_ERR(err, NFV_E_INVAL, "'%s': unknown key", key);
 }
 
-static char *trim(char *s)
+static enum nfv_code set_cb(void *opaque, const char *key, const char *value, struct nfv_err *err)
 {
-    char *e;
-
-    while (*s == ' ' || *s == '\t')
-        s++;
-    e = s + strlen(s);
-    while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
-        *--e = '\0';
-    return s;
+    return set_key(opaque, key, value, err);
 }
 
 enum nfv_code vm_nova_config_parse(const char *text, const char *path, struct vm_nova_config *ret,
                                    struct nfv_err *err)
 {
     struct vm_nova_config *c = ret;
-    char *copy = strdup(text ? text : "");
-    char *line, *next;
-    unsigned lineno = 0;
-    enum nfv_code code = NFV_OK;
+    enum nfv_code code;
 
-    if (!copy)
-        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
     memset(c, 0, sizeof(*c));
     snprintf(c->user_domain, sizeof(c->user_domain), "Default");
     snprintf(c->project_domain, sizeof(c->project_domain), "Default");
@@ -170,34 +159,9 @@ enum nfv_code vm_nova_config_parse(const char *text, const char *path, struct vm
     c->boot_timeout_s = 300;
     c->delete_timeout_s = 120;
     c->http_timeout_s = 30;
-    for (line = copy; line && code == NFV_OK; line = next) {
-        char *eq, *key, *value;
-        size_t n;
-        next = strchr(line, '\n');
-        if (next)
-            *next++ = '\0';
-        lineno++;
-        line = trim(line);
-        if (!*line || *line == '#')
-            continue;
-        eq = strchr(line, '=');
-        if (!eq) {
-            code = NFV_ERR(err, NFV_E_INVAL, "%s:%u: expected 'key = value'", path, lineno);
-            break;
-        }
-        *eq = '\0';
-        key = trim(line);
-        value = trim(eq + 1);
-        n = strlen(value);
-        if (n >= 2 && value[0] == '"' && value[n - 1] == '"') {
-            value[n - 1] = '\0';
-            value++;
-        }
-        if ((code = set_key(c, key, value, err)) != NFV_OK)
-            nfv_err_prefix(err, "%s:%u", path, lineno);
-    }
-    explicit_bzero(copy, strlen(copy));
-    free(copy);
+    code = vm_config_lines(text ? text : "", path, set_cb, c, err);
+    if (code == NFV_E_PARSE)
+        code = NFV_E_INVAL;
     if (code != NFV_OK)
         return code;
     if (!c->auth_url[0] || !c->username[0] || !c->password[0] || !c->project_name[0])

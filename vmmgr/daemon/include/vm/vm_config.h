@@ -77,6 +77,17 @@ enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *va
                             struct nfv_err *err);
 
 /*
+ * The "key = value" line syntax of vmmgrd.conf, for other files of the same
+ * syntax (nova_config): '#' comments, values optionally double-quoted (an
+ * unquoted value ends at '#'), @set called per key; its errors are prefixed
+ * with "FILE:LINE". NFV_E_PARSE for a line without '=' or an open quote.
+ */
+typedef enum nfv_code (*vm_config_set_fn)(void *opaque, const char *key, const char *value,
+                                          struct nfv_err *err);
+enum nfv_code vm_config_lines(const char *text, const char *file_name, vm_config_set_fn set,
+                              void *opaque, struct nfv_err *err);
+
+/*
  * Parses the text of a config file (@text, NUL-terminated) into @c, which
  * should already hold defaults. @file_name is only used in messages. On error
  * returns NFV_E_PARSE/NFV_E_INVAL with "FILE:LINE: ..." and @c may be partly
