@@ -8,6 +8,8 @@
 #
 #   scripts/setup.sh            packages + daemons
 #   scripts/setup.sh --no-apt   daemons only (packages already there)
+#   VMMGR_OPENSTACK=1 scripts/setup.sh   also OpenStack for the Nova tests
+#                               (scripts/setup-openstack.sh, about 700 MB)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 . "$here/lib/daemons.sh"
@@ -59,3 +61,8 @@ vmmgr_ensure_users
 vmmgr_configure_qemu
 vmmgr_start_libvirtd
 vmmgr_check_libvirt
+
+# Opt-in: a real OpenStack for "Nova as the VIM" (issue 14).
+if [ "${VMMGR_OPENSTACK:-0}" = 1 ] && [ "${1:-}" != --no-apt ]; then
+    "$here/setup-openstack.sh"
+fi

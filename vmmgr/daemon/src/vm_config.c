@@ -83,6 +83,7 @@ static const struct key_desc keys[] = {
     {"switch_iface_type", KEY_STR, F(switch_iface_type), 0, 0},
     {"switch_timeout_ms", KEY_UINT, F(switch_timeout_ms), 100, 600000},
     {"switch_bridge_datapath", KEY_STR, F(switch_bridge_datapath), 0, 0},
+    {"nova_config", KEY_PATH, F(nova_config), 0, 0}, /* issue 14: Nova as the VIM */
 };
 
 static enum nfv_code parse_ull(const char *key, const char *value, int base, unsigned long long min,
@@ -298,8 +299,8 @@ static char *trim(char *s)
     return s;
 }
 
-enum nfv_code vm_config_parse(struct vm_config *c, const char *text, const char *file_name,
-                              struct nfv_err *err)
+enum nfv_code vm_config_lines(const char *text, const char *file_name, vm_config_set_fn set,
+                              void *opaque, struct nfv_err *err)
 {
     char line[PATH_MAX + 256];
     unsigned line_no = 0;
@@ -342,13 +343,27 @@ enum nfv_code vm_config_parse(struct vm_config *c, const char *text, const char 
                 value = trim(value);
             }
         }
-        rc = vm_config_set(c, key, value, err);
+        rc = set(opaque, key, value, err);
         if (rc != NFV_OK) {
             nfv_err_prefix(err, "%s:%u", file_name, line_no);
+            explicit_bzero(line, sizeof(line));
             return rc;
         }
     }
+    explicit_bzero(line, sizeof(line)); /* nova_config's password passes here */
     return NFV_OK;
+}
+
+static enum nfv_code config_set_cb(void *opaque, const char *key, const char *value,
+                                   struct nfv_err *err)
+{
+    return vm_config_set(opaque, key, value, err);
+}
+
+enum nfv_code vm_config_parse(struct vm_config *c, const char *text, const char *file_name,
+                              struct nfv_err *err)
+{
+    return vm_config_lines(text, file_name, config_set_cb, c, err);
 }
 
 enum nfv_code vm_config_finish(struct vm_config *c, struct nfv_err *err)

@@ -32,6 +32,8 @@
 #include "vm/vm_config.h"
 #include "vm/vm_daemon.h"
 #include "vm/vm_domxml.h"
+#include "vm/vm_hv.h"
+#include "vm/vm_nova.h"
 #include "vm_http.h"
 #include "vm/vm_uri.h"
 
@@ -309,6 +311,27 @@ static enum nfv_code load_security(struct vm_auth_tokens *tokens, char **ret_cer
     return NFV_OK;
 }
 
+/* Nova as the VIM (issue 14): nova_config holds a password, so it is read
+ * as a private file, like the token file. *ret is owned. */
+static enum nfv_code load_nova(struct vm_nova_config **ret, struct nfv_err *err)
+{
+    char *text = NULL;
+    enum nfv_code code;
+
+    *ret = NULL;
+    if (!opts.cfg.nova_config[0])
+        return NFV_OK;
+    if ((code = read_private_file("nova_config", opts.cfg.nova_config, &text, err)) != NFV_OK)
+        return code;
+    if (!(*ret = calloc(1, sizeof(**ret))))
+        code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    else
+        code = vm_nova_config_parse(text, opts.cfg.nova_config, *ret, err);
+    explicit_bzero(text, strlen(text));
+    free(text);
+    return code;
+}
+
 /* Classic double fork; the parent waits until the child says it is serving,
  * so "vmmgrd --daemon && vmmgrctl status" works. */
 static int daemonize(int *ret_notify_fd)
@@ -370,6 +393,8 @@ int main(int argc, char **argv)
     char tcp_addr[128] = "", *tls_cert = NULL, *tls_key = NULL, *tls_ca = NULL;
     sigset_t sigs;
     int pid_fd = -1, notify_fd = -1, sig = 0, rc = 1;
+    struct vm_nova_config *nova_cfg = NULL; /* issue 14 */
+    const struct vm_hv_driver *hv = &vm_hv_libvirt;
 
     nfv_log_set_progname("vmmgrd");
     for (int i = 1; i < argc; i++) {
@@ -386,8 +411,10 @@ int main(int argc, char **argv)
         fprintf(stderr, "vmmgrd: %s\n", err.msg);
         return 2;
     }
-    if (load_security(&tokens, &tls_cert, &tls_key, &tls_ca, &err) != NFV_OK) {
+    if (load_security(&tokens, &tls_cert, &tls_key, &tls_ca, &err) != NFV_OK ||
+        load_nova(&nova_cfg, &err) != NFV_OK) {
         fprintf(stderr, "vmmgrd: %s\n", err.msg);
+        free(nova_cfg);
         free(tls_cert);
         free(tls_key);
         free(tls_ca);
@@ -447,7 +474,12 @@ int main(int argc, char **argv)
     vm_domxml_global_init();
     if (vm_hv_libvirt_init(&err) != NFV_OK)
         goto out;
-    if (vm_daemon_new(&opts.cfg, &vm_hv_libvirt, &d, &err) != NFV_OK)
+    if (nova_cfg) { /* issue 14: nova: hosts through Nova, the rest through libvirt */
+        if (vm_hv_nova_init(nova_cfg, &opts.cfg.uri_aliases, &err) != NFV_OK)
+            goto out;
+        hv = &vm_hv_nova;
+    }
+    if (vm_daemon_new(&opts.cfg, hv, &d, &err) != NFV_OK)
         goto out;
     hopts.unix_path = opts.cfg.socket_path;
     hopts.unix_mode = opts.cfg.socket_mode;
@@ -477,7 +509,11 @@ out:
     vm_daemon_stop(d);
     vm_http_stop(srv);
     vm_daemon_free(d);
+    vm_hv_nova_shutdown();
     vm_hv_libvirt_shutdown();
+    if (nova_cfg)
+        explicit_bzero(nova_cfg, sizeof(*nova_cfg));
+    free(nova_cfg);
     if (pid_fd >= 0) {
         unlink(opts.cfg.pid_file);
         close(pid_fd);

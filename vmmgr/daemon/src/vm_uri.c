@@ -8,6 +8,7 @@
  * which ssh would read as an option (qemu+ssh://-oProxyCommand=...).
  */
 #include "vm/vm_uri.h"
+#include "vm/vm_nova.h" /* nova: hosts (issue 14) */
 
 #include <ctype.h>
 #include <stdio.h>
@@ -16,8 +17,8 @@
 
 static const char api_allowed[] =
     "qemu:///system, qemu+unix:///system, qemu+ssh://[USER@]HOST[:PORT]/system, "
-    "qemu+tls://HOST[:PORT]/system, test:///default, test:/// (simulated) or alias:NAME (from the "
-    "daemon's config)";
+    "qemu+tls://HOST[:PORT]/system, test:///default, test:/// (simulated), alias:NAME (from the "
+    "daemon's config) or nova:HOST (a Nova compute host)";
 
 bool vm_uri_is_alias(const char *uri)
 {
@@ -102,6 +103,10 @@ enum nfv_code vm_uri_check_api(const char *uri, struct nfv_err *err)
     for (const char *const *e = exact; *e; e++)
         if (strcmp(uri, *e) == 0)
             return NFV_OK;
+    /* Nova as the VIM (issue 14): "nova:HOST" names a compute host; its
+     * libvirt URI comes from the daemon's nova_config, never the API. */
+    if (vm_nova_uri_is(uri))
+        return NFV_OK;
     if (vm_uri_is_alias(uri)) {
         p = uri + strlen(VM_URI_ALIAS_PREFIX);
         if (!alias_name_ok(p, strlen(p)))

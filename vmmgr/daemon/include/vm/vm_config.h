@@ -86,6 +86,7 @@ struct vm_config {
      * (netdev, system) when missing; "" (default): never, the bridge is the
      * operator's. */
     char switch_bridge_datapath[16];
+    char nova_config[PATH_MAX]; /* nova_config: Nova as the VIM (vm_nova.h), mode 0600 */
 };
 
 /* Fills @c with the documented defaults. */
@@ -100,6 +101,17 @@ void vm_config_defaults(struct vm_config *c);
  */
 enum nfv_code vm_config_set(struct vm_config *c, const char *key, const char *value,
                             struct nfv_err *err);
+
+/*
+ * The "key = value" line syntax of vmmgrd.conf, for other files of the same
+ * syntax (nova_config): '#' comments, values optionally double-quoted (an
+ * unquoted value ends at '#'), @set called per key; its errors are prefixed
+ * with "FILE:LINE". NFV_E_PARSE for a line without '=' or an open quote.
+ */
+typedef enum nfv_code (*vm_config_set_fn)(void *opaque, const char *key, const char *value,
+                                          struct nfv_err *err);
+enum nfv_code vm_config_lines(const char *text, const char *file_name, vm_config_set_fn set,
+                              void *opaque, struct nfv_err *err);
 
 /*
  * Parses the text of a config file (@text, NUL-terminated) into @c, which
