@@ -690,24 +690,19 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
 
 /* ---- ?async=1: the second half on a worker thread ---- */
 
-static void *mig_main(void *arg)
+/* The second half on the worker thread (vm_job_spawn), which owns @arg. */
+static void mig_main(void *arg)
 {
     struct mig *m = arg;
-    struct vm_daemon *d = m->d;
     struct nfv_err err = {0};
     json_t *ret = NULL;
 
-    vm_d_lock(d);
     mig_finish(m, &ret, &err);
     if (m->is_claimed)
         pin_alloc_release(m->dst->alloc, m->name, NULL);
-    d->n_async--;
-    pthread_cond_broadcast(&d->cond);
-    vm_d_unlock(d);
     json_decref(ret);
     mig_clear(m);
     free(m);
-    return NULL;
 }
 
 /* Begins a migration and finishes it on a detached thread; *ret is the
@@ -717,12 +712,9 @@ static enum nfv_code migrate_async(struct vm_daemon *d, const char *name, const 
                                    struct nfv_err *err)
 {
     struct mig *m = calloc(1, sizeof(*m));
-    pthread_attr_t attr;
-    pthread_t t;
     bool is_dry;
     char href[64];
     enum nfv_code code;
-    int rc;
 
     if (!m)
         return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
@@ -736,14 +728,8 @@ static enum nfv_code migrate_async(struct vm_daemon *d, const char *name, const 
     snprintf(href, sizeof(href), "/v1/operations/%lld", (long long)m->op_id);
     *ret = json_pack("{s:I,s:s,s:s,s:s,s:s}", "operation_id", (json_int_t)m->op_id, "state",
                      "pending", "href", href, "from", m->src->name, "to", m->dst->name);
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create(&t, &attr, mig_main, m);
-    pthread_attr_destroy(&attr);
-    if (rc == 0) {
-        d->n_async++;
+    if (vm_job_spawn(d, mig_main, m, NULL) == NFV_OK)
         return NFV_OK;
-    }
     /* No thread: finish here rather than leave the claim. */
     json_decref(*ret);
     *ret = NULL;
