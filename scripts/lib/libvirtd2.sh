@@ -66,6 +66,9 @@ EOF
     cat >"$dir/etc/virtlogd.conf" <<EOF
 log_outputs = "3:file:/var/log/libvirt/virtlogd.log"
 EOF
+    # A previous instance's daemons (libvirtd killed, virtlogd left): stopped
+    # before the new namespace starts its own.
+    l2_stop "$dir" >/dev/null 2>&1
     rm -f "$dir/libvirtd.pid" "$dir/virtlogd.pid"
     # Everything below runs inside the new mount namespace; the daemons keep
     # it alive after this shell exits.

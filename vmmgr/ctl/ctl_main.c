@@ -77,7 +77,7 @@ static const struct ctl_verb verbs[] = {
      "[--emulator E] [--numa-node N] [--dry-run] [--ignore-reserve]",
      "Pin a VM to new cores or a new CPU mode on its host, live; verified, rolled back on failure.",
      ctl_cmd_vm_repin},
-    {"vm migrate", "NAME [--host H] [--live | --cold] [--dry-run] [--ignore-reserve]",
+    {"vm migrate", "NAME [--host H] [--live | --cold] [--dry-run] [--ignore-reserve] [--async]",
      "Move a VM to another host (placement chooses without --host) with new pins there.",
      ctl_cmd_vm_migrate},
     {"host drain", "NAME [--dry-run]",

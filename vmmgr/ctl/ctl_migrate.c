@@ -135,6 +135,7 @@ static enum nfv_code post_watched(const struct ctl_ctx *ctx, const char *path, c
 struct body_opts {
     json_t *body;
     const char *verb;
+    bool is_async; /* --async (vm migrate): answer at once with the operation */
 };
 
 static enum nfv_code set_uint(json_t *body, const char *key, const char *opt, const char *val,
@@ -163,7 +164,9 @@ static enum nfv_code on_opt(void *opaque, const char *opt, const char *val, stru
     name[nl] = '\0';
     opt = name;
 
-    if (strcmp(opt, "dry-run") == 0)
+    if (strcmp(opt, "async") == 0)
+        o->is_async = true;
+    else if (strcmp(opt, "dry-run") == 0)
         json_object_set_new(b, "dry_run", json_true());
     else if (strcmp(opt, "ignore-reserve") == 0)
         json_object_set_new(b, "ignore_reserve", json_true());
@@ -251,7 +254,8 @@ out:
 
 enum nfv_code ctl_cmd_vm_migrate(struct ctl_ctx *ctx, int argc, char **argv, struct nfv_err *err)
 {
-    static const char *const spec[] = {"host=", "live", "cold", "dry-run", "ignore-reserve", NULL};
+    static const char *const spec[] = {"host=",          "live",  "cold", "dry-run",
+                                       "ignore-reserve", "async", NULL};
     struct body_opts o = {.body = json_object(), .verb = "vm migrate"};
     struct watch w = {0};
     const char *name;
@@ -261,13 +265,24 @@ enum nfv_code ctl_cmd_vm_migrate(struct ctl_ctx *ctx, int argc, char **argv, str
 
     if ((code = ctl_verb_args(argc, argv, "vm migrate", "NAME", spec, on_opt, &o, &name, err)))
         goto out;
-    ctl_client_path(path, sizeof(path), "/v1/vms", name, "/migrate");
+    ctl_client_path(path, sizeof(path), "/v1/vms", name,
+                    o.is_async ? "/migrate?async=1" : "/migrate");
     ctl_client_path(w.path, sizeof(w.path), "/v1/vms", name, "/migration");
     snprintf(w.what, sizeof(w.what), "migrating '%s'", name);
-    if ((code = post_watched(ctx, path, o.body, &w, &doc, err)))
+    if (o.is_async)
+        code = ctl_client_call(ctx, "POST", path, o.body, 0, &doc, err);
+    else
+        code = post_watched(ctx, path, o.body, &w, &doc, err);
+    if (code)
         goto out;
     if (ctx->fmt != NFV_OUT_TABLE) {
         ctl_print_json(ctx, doc);
+    } else if (json_object_get(doc, "href")) {
+        long long id = (long long)json_integer_value(json_object_get(doc, "operation_id"));
+        printf("operation %lld: migrating '%s' from %s to %s (progress: GET /v1/vms/%s/migration; "
+               "result: 'vmmgrctl operation show %lld --wait')\n",
+               id, name, json_string_value(json_object_get(doc, "from")),
+               json_string_value(json_object_get(doc, "to")), name, id);
     } else {
         const json_t *cl = json_object_get(json_object_get(doc, "plan"), "claimed");
         if (json_is_true(json_object_get(doc, "dry_run")))

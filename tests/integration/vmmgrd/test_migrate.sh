@@ -121,8 +121,9 @@ expect_rc 0 ctl vm create "$vm" --vcpus 1 --memory 64 --host h1
 # /proc: every vCPU thread of the guest's QEMU runs where the plan says.
 proc_pins_ok() { # proc_pins_ok PU : the vCPU thread's affinity is exactly PU
     local pid t want=$1
-    pid=$(pgrep -f "guest=$vm," | head -1)
-    [ -n "$pid" ] || return 1
+    # The QEMU of whichever host runs the guest (pid files of both hosts).
+    pid=$(cat /run/libvirt/qemu/"$vm".pid "$L2/run/qemu/$vm.pid" 2>/dev/null | head -1)
+    [ -n "$pid" ] && [ -d /proc/"$pid" ] || return 1
     for t in /proc/"$pid"/task/*; do
         case "$(cat "$t/comm")" in
         "CPU 0/"*) grep -q "^Cpus_allowed_list:[[:space:]]*$want\$" "$t/status" && return 0 ;;
@@ -130,7 +131,6 @@ proc_pins_ok() { # proc_pins_ok PU : the vCPU thread's affinity is exactly PU
     done
     return 1
 }
-plan_pu() { ctl --json vm show "$vm" | jget 'd["plan"]["vcpus"][0]["pu"] if "vcpus" in d["plan"] else d["plan"]["claimed"]'; }
 
 # Live re-pin on h1: PU -> the other PU, verified from /proc.
 cur=$(ctl --json vm pins "$vm" | jget 'd["vcpus"][0]["live"]')
@@ -160,6 +160,18 @@ pu=$(ctl --json vm pins "$vm" | jget 'd["vcpus"][0]["plan"]')
 check "source vCPU pinned in /proc after the cold move" proc_pins_ok "$pu"
 check_pins
 
+# Asynchronous: the answer is the operation (HTTP 202) once the destination
+# PUs are claimed; the move finishes on a worker thread.
+expect_rc 0 ctl --json vm migrate "$vm" --host h2 --live --async
+op=$(jget 'd["operation_id"]' <"$T/out")
+api GET "/v1/vms/$vm/migration"
+check "progress answers while the async move runs" bash -c "[ $status = 200 ]"
+expect_rc 0 ctl --timeout 120000 operation show "$op" --wait
+check "async migration done" bash -c "grep -q '\"done\"\|done' '$T/out' && ctl --json vm show $vm | jget 'd[\"host\"]' | grep -qx h2"
+check "async: destination vCPU pinned in /proc" proc_pins_ok 1
+expect_rc 0 ctl vm migrate "$vm" --host h1 --live
+check_pins
+
 # The destination dies mid-migration: rolled back, the guest runs on h1.
 ctl vm migrate "$vm" --host h2 --live >"$T/mig.out" 2>"$T/mig.err" &
 mpid=$!
@@ -170,7 +182,10 @@ for _ in $(seq 100); do
 done
 sleep 0.3
 kill -9 "$(cat "$L2/libvirtd.pid")"
-inc=$(pgrep -f "guest=$vm,.*-incoming" | head -1)
+# The destination's incoming QEMU (its pid file is in the second host's
+# private /run/libvirt; a guest that arrived by migration has -incoming in
+# its command line too, so the command line does not tell them apart).
+inc=$(cat "$L2/run/qemu/$vm.pid" 2>/dev/null)
 [ -n "$inc" ] && kill -9 "$inc"
 wait "$mpid"
 rc=$?

@@ -505,9 +505,14 @@ static enum nfv_code r_modify(struct route_args *a, struct vm_http_response *res
 {
     const char *p = a->req->path;
     json_t *v = NULL;
+    bool is_async = false;
     enum nfv_code code;
 
-    if ((code = query_check(a->req, no_args, err)))
+    size_t pl = strlen(p);
+    bool is_migrate = pl > 8 && strcmp(p + pl - 8, "/migrate") == 0;
+
+    if ((code =
+             is_migrate ? query_async(a->req, &is_async, err) : query_check(a->req, no_args, err)))
         return code;
     if (strncmp(p, "/v1/cluster/", 12) == 0)
         code = vm_daemon_defragment(a->d, a->body, false, &v, err);
@@ -515,13 +520,13 @@ static enum nfv_code r_modify(struct route_args *a, struct vm_http_response *res
         code = vm_daemon_host_drain(a->d, a->cap[0], a->body, false, &v, err);
     else if (strcmp(a->req->method, "GET") == 0)
         code = vm_daemon_vm_migration(a->d, a->cap[0], &v, err);
-    else if (strstr(p, "/repin"))
+    else if (!is_migrate)
         code = vm_daemon_vm_repin(a->d, a->cap[0], a->body, &v, err);
     else
-        code = vm_daemon_vm_migrate(a->d, a->cap[0], a->body, false, &v, err);
+        code = vm_daemon_vm_migrate(a->d, a->cap[0], a->body, is_async, &v, err);
     if (code)
         return code;
-    ok(resp, 200, v);
+    ok(resp, json_object_get(v, "href") ? 202 : 200, v);
     return NFV_OK;
 }
 

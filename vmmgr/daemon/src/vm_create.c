@@ -352,38 +352,16 @@ static enum nfv_code finish_members(struct create *c, json_t **ret, struct nfv_e
     return NFV_OK;
 }
 
-static void *create_main(void *arg)
+/* The second half on the worker thread (vm_job_spawn), which owns @c. */
+static void create_main(void *arg)
 {
     struct create *c = arg;
-    struct vm_daemon *d = c->d;
     struct nfv_err err = {0};
     json_t *ret = NULL;
 
-    vm_d_lock(d);
     finish_members(c, &ret, &err);
-    d->n_async--;
-    pthread_cond_broadcast(&d->cond);
-    vm_d_unlock(d);
     json_decref(ret);
     create_free(c);
-    return NULL;
-}
-
-/* Runs finish_members() on a detached thread, which then owns @c. Lock held. */
-static enum nfv_code start_async(struct create *c, struct nfv_err *err)
-{
-    pthread_attr_t attr;
-    pthread_t t;
-    int rc;
-
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    rc = pthread_create(&t, &attr, create_main, c);
-    pthread_attr_destroy(&attr);
-    if (rc != 0)
-        return NFV_ERR(err, NFV_E_INTERNAL, "cannot start a worker thread");
-    c->d->n_async++;
-    return NFV_OK;
 }
 
 /*
@@ -461,7 +439,7 @@ static enum nfv_code create_run(struct create *c, bool is_async, bool is_dry_run
         snprintf(href, sizeof(href), "/v1/operations/%lld", (long long)id);
         *ret = json_pack("{s:I,s:s,s:s}", "operation_id", (json_int_t)id, "state", "pending",
                          "href", href);
-        if (start_async(c, NULL) == NFV_OK) {
+        if (vm_job_spawn(c->d, create_main, c, NULL) == NFV_OK) {
             *ret_is_taken = true;
             return NFV_OK;
         }

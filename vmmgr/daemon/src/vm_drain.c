@@ -62,11 +62,16 @@ static struct vm_rt *vm_of_plc(struct vm_daemon *d, uint32_t idx)
     return NULL;
 }
 
-/* The plan's MOVE steps as moves (SBYs first when @is_ordered). Lock held. */
-static size_t plan_moves(struct vm_daemon *d, const struct plc_plan *p, bool is_ordered,
-                         struct move *out, size_t cap)
+/* The plan's MOVE steps as moves (SBYs first when @is_ordered) into *ret
+ * (owned, *ret_n of them). Lock held. */
+static enum nfv_code plan_moves(struct vm_daemon *d, const struct plc_plan *p, bool is_ordered,
+                                struct move **ret, size_t *ret_n, struct nfv_err *err)
 {
-    size_t n = 0;
+    size_t n = 0, cap = p->n_steps;
+    struct move *out = calloc(cap ? cap : 1, sizeof(*out));
+
+    if (!out)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
 
     for (size_t i = 0; i < p->n_steps && n < cap; i++) {
         const struct plc_step *s = &p->steps[i];
@@ -85,7 +90,9 @@ static size_t plan_moves(struct vm_daemon *d, const struct plc_plan *p, bool is_
                 out[k - 1] = out[k];
                 out[k] = t;
             }
-    return n;
+    *ret = out;
+    *ret_n = n;
+    return NFV_OK;
 }
 
 static json_t *moves_json(const struct move *mv, size_t n)
@@ -122,6 +129,35 @@ static enum nfv_code run_moves(struct vm_daemon *d, const struct move *mv, size_
     return NFV_OK;
 }
 
+/* run_moves() as one journal entry of kind host_drain on @target, closed
+ * with the outcome, and event @ev_type. *ret_done: the moves made (owned).
+ * Lock held. */
+static enum nfv_code run_journaled(struct vm_daemon *d, const char *target, const struct move *mv,
+                                   size_t n, const char *ev_type, json_t **ret_done,
+                                   int64_t *ret_op, struct nfv_err *err)
+{
+    json_t *done = json_array();
+    enum nfv_code code;
+
+    *ret_op = 0;
+    if (!done)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    vm_db_op_begin(d->db, VM_OP_HOST_DRAIN, target, NULL, vm_daemon_now_ms(), ret_op, NULL);
+    code = run_moves(d, mv, n, done, err);
+    if (*ret_op)
+        vm_db_op_finish(d->db, *ret_op, code == NFV_OK ? VM_OPS_DONE : VM_OPS_FAILED,
+                        code == NFV_OK ? NULL : err->msg, vm_daemon_now_ms(), NULL);
+    vm_d_event(d, code == NFV_OK ? VM_SEV_INFO : VM_SEV_WARN, ev_type, target,
+               "%zu of %zu move(s) done%s", json_array_size(done), n,
+               code == NFV_OK ? "" : "; stopped at the first failure");
+    if (code != NFV_OK) {
+        json_decref(done);
+        done = NULL;
+    }
+    *ret_done = done;
+    return code;
+}
+
 enum nfv_code vm_daemon_host_drain(struct vm_daemon *d, const char *name, const json_t *body,
                                    bool is_async, json_t **ret, struct nfv_err *err)
 {
@@ -155,12 +191,8 @@ enum nfv_code vm_daemon_host_drain(struct vm_daemon *d, const char *name, const 
     }
     if ((code = plc_plan_drain(d->cluster, h->plc_idx, &plan, err)) != NFV_OK)
         goto out;
-    mv = calloc(plan->n_steps ? plan->n_steps : 1, sizeof(*mv));
-    if (!mv) {
-        code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    if ((code = plan_moves(d, plan, true, &mv, &n, err)) != NFV_OK)
         goto out;
-    }
-    n = plan_moves(d, plan, true, mv, plan->n_steps);
     if (json_is_true(dr)) {
         *ret = json_pack("{s:s,s:b,s:o}", "host", name, "dry_run", 1, "moves", moves_json(mv, n));
         goto out;
@@ -173,20 +205,9 @@ enum nfv_code vm_daemon_host_drain(struct vm_daemon *d, const char *name, const 
         vm_place_host_sync(d, h);
         vm_d_event(d, VM_SEV_INFO, "host_state", name, "maintenance (drain)");
     }
-    vm_db_op_begin(d->db, VM_OP_HOST_DRAIN, name, NULL, vm_daemon_now_ms(), &op_id, NULL);
-    done = json_array();
-    code = run_moves(d, mv, n, done, err);
-    if (op_id)
-        vm_db_op_finish(d->db, op_id, code == NFV_OK ? VM_OPS_DONE : VM_OPS_FAILED,
-                        code == NFV_OK ? NULL : err->msg, vm_daemon_now_ms(), NULL);
-    vm_d_event(d, code == NFV_OK ? VM_SEV_INFO : VM_SEV_WARN, "host_drained", name,
-               "%zu of %zu VM(s) moved%s", json_array_size(done), n,
-               code == NFV_OK ? "" : "; the drain stopped");
-    if (code == NFV_OK)
+    if ((code = run_journaled(d, name, mv, n, "host_drained", &done, &op_id, err)) == NFV_OK)
         *ret = json_pack("{s:s,s:s,s:I,s:o}", "host", name, "state", "maintenance", "operation_id",
                          (json_int_t)op_id, "moves", done);
-    else
-        json_decref(done);
 out:
     vm_d_unlock(d);
     plc_plan_free(plan);
@@ -247,12 +268,8 @@ enum nfv_code vm_daemon_defragment(struct vm_daemon *d, const json_t *body, bool
     r.vms = &vr;
     if ((code = plc_plan_defrag(d->cluster, &r, (size_t)max_moves, &plan, err)) != NFV_OK)
         goto out;
-    mv = calloc(plan->n_steps ? plan->n_steps : 1, sizeof(*mv));
-    if (!mv) {
-        code = NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    if ((code = plan_moves(d, plan, false, &mv, &n, err)) != NFV_OK)
         goto out;
-    }
-    n = plan_moves(d, plan, false, mv, plan->n_steps);
     for (size_t i = 0; i < plan->n_steps; i++)
         if (plan->steps[i].vm == PLC_NONE)
             target = json_string(host_name_of(d, plan->steps[i].to.host));
@@ -262,20 +279,11 @@ enum nfv_code vm_daemon_defragment(struct vm_daemon *d, const json_t *body, bool
         target = NULL;
         goto out;
     }
-    vm_db_op_begin(d->db, VM_OP_HOST_DRAIN, "cluster", NULL, vm_daemon_now_ms(), &op_id, NULL);
-    done = json_array();
-    code = run_moves(d, mv, n, done, err);
-    if (op_id)
-        vm_db_op_finish(d->db, op_id, code == NFV_OK ? VM_OPS_DONE : VM_OPS_FAILED,
-                        code == NFV_OK ? NULL : err->msg, vm_daemon_now_ms(), NULL);
-    vm_d_event(d, code == NFV_OK ? VM_SEV_INFO : VM_SEV_WARN, "cluster_defragmented", "cluster",
-               "%zu of %zu move(s) done", json_array_size(done), n);
-    if (code == NFV_OK) {
+    if ((code = run_journaled(d, "cluster", mv, n, "cluster_defragmented", &done, &op_id, err)) ==
+        NFV_OK) {
         *ret = json_pack("{s:b,s:I,s:o,s:o}", "dry_run", 0, "operation_id", (json_int_t)op_id,
                          "moves", done, "fits_on", target ? target : json_null());
         target = NULL;
-    } else {
-        json_decref(done);
     }
 out:
     vm_d_unlock(d);

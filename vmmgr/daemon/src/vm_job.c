@@ -10,6 +10,7 @@
  * Calls: vm_ctx.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -176,6 +177,48 @@ enum nfv_code vm_job_wait_dom_state(struct vm_daemon *d, struct vm_hv_conn *conn
         usleep(100 * 1000);
     }
     return NFV_E_TIMEOUT;
+}
+
+struct spawned {
+    struct vm_daemon *d;
+    void (*fn)(void *arg);
+    void *arg;
+};
+
+static void *spawned_main(void *p)
+{
+    struct spawned sp = *(struct spawned *)p;
+
+    free(p);
+    vm_d_lock(sp.d);
+    sp.fn(sp.arg);
+    sp.d->n_async--;
+    pthread_cond_broadcast(&sp.d->cond);
+    vm_d_unlock(sp.d);
+    return NULL;
+}
+
+enum nfv_code vm_job_spawn(struct vm_daemon *d, void (*fn)(void *arg), void *arg,
+                           struct nfv_err *err)
+{
+    struct spawned *sp = malloc(sizeof(*sp));
+    pthread_attr_t attr;
+    pthread_t t;
+    int rc;
+
+    if (!sp)
+        return NFV_ERR(err, NFV_E_INTERNAL, "cannot start a worker thread");
+    *sp = (struct spawned){.d = d, .fn = fn, .arg = arg};
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    rc = pthread_create(&t, &attr, spawned_main, sp);
+    pthread_attr_destroy(&attr);
+    if (rc != 0) {
+        free(sp);
+        return NFV_ERR(err, NFV_E_INTERNAL, "cannot start a worker thread");
+    }
+    d->n_async++;
+    return NFV_OK;
 }
 
 const char *vm_job_what(const struct vm_job *job)

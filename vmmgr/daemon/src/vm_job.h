@@ -111,6 +111,15 @@ enum nfv_code vm_job_find_idle(struct vm_daemon *d, const char *name, struct vm_
 enum nfv_code vm_job_wait_dom_state(struct vm_daemon *d, struct vm_hv_conn *conn, const char *name,
                                     enum vm_hv_dom_state want, unsigned timeout_ms);
 
+/*
+ * The second half of an asynchronous job (?async=1) on a detached worker
+ * thread: @fn(@arg) runs with the daemon lock held (it may leave it like
+ * any job); shutdown waits for it (d->n_async). NFV_E_INTERNAL if no
+ * thread can start (the caller then finishes the job itself). Lock held.
+ */
+enum nfv_code vm_job_spawn(struct vm_daemon *d, void (*fn)(void *arg), void *arg,
+                           struct nfv_err *err);
+
 /* Short name of what the job holding @vm does ("create", "stop", ...). */
 const char *vm_job_what(const struct vm_job *job);
 

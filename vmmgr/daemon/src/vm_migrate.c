@@ -230,6 +230,7 @@ struct mig {
     int n_drift;
     char drift[512];
     enum vm_recovery outcome; /* after a failure: what the hosts show */
+    int64_t op_id;            /* the journal entry */
     int64_t t_ms;             /* time spent moving */
 };
 
@@ -532,32 +533,35 @@ static json_t *answer(struct mig *m, bool is_dry_run)
     return v;
 }
 
-enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *host,
-                             enum vm_mig_mode mode, bool is_reserve_waived, bool is_dry_run,
-                             json_t **ret, struct nfv_err *err)
+/*
+ * The first half, lock held: checks, destination and plan, claim, journal
+ * entry and the destination's rows, connections. On NFV_OK with
+ * *ret_is_dry set, *ret holds the dry run's answer and nothing is held.
+ */
+static enum nfv_code mig_begin(struct mig *m, const char *host, enum vm_mig_mode mode,
+                               bool is_reserve_waived, bool is_dry_run, json_t **ret,
+                               bool *ret_is_dry, struct nfv_err *err)
 {
-    struct mig m = {.d = d};
+    struct vm_daemon *d = m->d;
     struct vm_db_alloc allocs[PIN_MAX_PUS / 8];
-    json_t *payload = NULL;
+    json_t *payload;
     char *ptext = NULL;
-    char pus[128];
-    int64_t op_id = 0;
     size_t n_allocs;
-    bool is_ended = false;
     enum nfv_code code;
 
-    snprintf(m.name, sizeof(m.name), "%s", name);
-    if ((code = vm_job_find_idle(d, name, &m.vm, err)) != NFV_OK)
+    *ret_is_dry = false;
+    if ((code = vm_job_find_idle(d, m->name, &m->vm, err)) != NFV_OK)
         return code;
-    if ((code = mig_prepare(&m, host, mode, is_reserve_waived, err)) != NFV_OK)
+    if ((code = mig_prepare(m, host, mode, is_reserve_waived, err)) != NFV_OK)
         goto fail;
     if (is_dry_run) {
-        *ret = answer(&m, true);
+        *ret = answer(m, true);
+        *ret_is_dry = true;
         goto fail; /* nothing stays claimed */
     }
-    payload = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o}", "from", m.src->name, "to", m.dst->name, "mode",
-                        mode_name(&m), "was_running", m.was_running, "uuid", m.vm->uuid, "plan",
-                        pin_plan_to_json(m.plan));
+    payload = json_pack("{s:s,s:s,s:s,s:b,s:s,s:o}", "from", m->src->name, "to", m->dst->name,
+                        "mode", mode_name(m), "was_running", m->was_running, "uuid", m->vm->uuid,
+                        "plan", pin_plan_to_json(m->plan));
     ptext = payload ? json_dumps(payload, JSON_COMPACT) : NULL;
     json_decref(payload);
     if (!ptext) {
@@ -565,92 +569,175 @@ enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *
         goto fail;
     }
     /* Journal and the destination's rows in one transaction. */
-    n_allocs = vm_place_allocs(m.plan, allocs, sizeof(allocs) / sizeof(allocs[0]));
+    n_allocs = vm_place_allocs(m->plan, allocs, sizeof(allocs) / sizeof(allocs[0]));
     if ((code = vm_db_begin(d->db, err)) != NFV_OK)
         goto fail;
-    if ((code = vm_job_begin(d, &m.job, VM_OP_VM_MIGRATE, "migrate", m.vm, NULL, true, name, ptext,
-                             err)) != NFV_OK) {
+    if ((code = vm_job_begin(d, &m->job, VM_OP_VM_MIGRATE, "migrate", m->vm, NULL, true, m->name,
+                             ptext, err)) != NFV_OK) {
         vm_db_rollback(d->db);
         goto fail;
     }
-    if ((code = vm_db_alloc_add(d->db, name, m.dst->id, allocs, n_allocs, err)) != NFV_OK ||
+    if ((code = vm_db_alloc_add(d->db, m->name, m->dst->id, allocs, n_allocs, err)) != NFV_OK ||
         (code = vm_db_commit(d->db, err)) != NFV_OK) {
         vm_db_rollback(d->db);
-        m.job.op_id = 0; /* rolled back with the transaction */
-        vm_job_end(&m.job, VM_OPS_FAILED, NULL, false);
+        m->job.op_id = 0; /* rolled back with the transaction */
+        vm_job_end(&m->job, VM_OPS_FAILED, NULL, false);
         goto fail;
     }
-    op_id = m.job.op_id;
-    vm_job_step(&m.job, "claimed");
-    vm_migrate_shadow_add(d, m.dst, name, m.plan, m.vm->memory_mib);
-    vm_job_conn(&m.job, m.src, &m.sc, NULL);
-    if ((code = vm_job_conn(&m.job, m.dst, &m.dc, err)) != NFV_OK) {
-        vm_migrate_shadow_drop(d, name);
-        rollback_move(d, &m, err->msg);
-        goto fail;
+    free(ptext);
+    m->op_id = m->job.op_id;
+    vm_job_step(&m->job, "claimed");
+    vm_migrate_shadow_add(d, m->dst, m->name, m->plan, m->vm->memory_mib);
+    vm_job_conn(&m->job, m->src, &m->sc, NULL);
+    if ((code = vm_job_conn(&m->job, m->dst, &m->dc, err)) != NFV_OK) {
+        vm_migrate_shadow_drop(d, m->name);
+        rollback_move(d, m, err->msg);
+        return code;
     }
-    prog_begin(d, name, m.src->name, m.dst->name, mode_name(&m), op_id);
+    prog_begin(d, m->name, m->src->name, m->dst->name, mode_name(m), m->op_id);
+    return NFV_OK;
+fail:
+    if (m->is_claimed)
+        pin_alloc_release(m->dst->alloc, m->name, NULL);
+    m->is_claimed = false;
+    free(ptext);
+    return code;
+}
+
+/* The second half: move (lock dropped), verify, commit or roll back. Lock
+ * held on entry and exit. */
+static enum nfv_code mig_finish(struct mig *m, json_t **ret, struct nfv_err *err)
+{
+    struct vm_daemon *d = m->d;
+    const char *name = m->name;
+    bool is_ended = false;
+    char pus[128];
+    enum nfv_code code;
+
     vm_d_crash_point(d, VM_OP_VM_MIGRATE, "after_journal");
-    vm_job_leave(&m.job);
-    code = mig_move(&m, err);
-    vm_job_reenter(&m.job);
-    if (m.outcome != VM_RECOVER_DEFER || code == NFV_OK)
+    vm_job_leave(&m->job);
+    code = mig_move(m, err);
+    vm_job_reenter(&m->job);
+    if (m->outcome != VM_RECOVER_DEFER || code == NFV_OK)
         vm_migrate_shadow_drop(d, name);
-    if (code != NFV_OK && m.outcome == VM_RECOVER_FINISH) {
+    if (code != NFV_OK && m->outcome == VM_RECOVER_FINISH) {
         NFV_LOG_WARN(MOD, "'%s': %s; the guest runs at '%s' all the same: the move is kept", name,
-                     err->msg, m.dst->name);
+                     err->msg, m->dst->name);
         code = NFV_OK;
     }
     if (code != NFV_OK) {
         prog_end(d, name);
-        if (m.outcome == VM_RECOVER_DEFER) {
+        if (m->outcome == VM_RECOVER_DEFER) {
             /* Neither host says clearly where the guest is: recovery
              * decides later; the claims stay until then. */
-            vm_job_end(&m.job, VM_OPS_FAILED, NULL, true);
+            vm_job_end(&m->job, VM_OPS_FAILED, NULL, true);
             d->has_deferred_ops = true;
-            m.is_claimed = false;
-            m.vm->state = VM_GUEST_ERROR;
+            m->is_claimed = false;
+            m->vm->state = VM_GUEST_ERROR;
             nfv_err_prefix(err, "migration of '%s' unresolved (recovery will finish or undo it)",
                            name);
-            goto fail;
+            return code;
         }
-        rollback_move(d, &m, err->msg);
-        nfv_err_prefix(err, "migration of '%s' to '%s' rolled back", name, m.dst->name);
-        vm_d_event(d, VM_SEV_WARN, "vm_migrate_failed", name, "to %s: %s; still on %s", m.dst->name,
-                   err->msg, m.src->name);
-        goto fail;
+        rollback_move(d, m, err->msg);
+        nfv_err_prefix(err, "migration of '%s' to '%s' rolled back", name, m->dst->name);
+        vm_d_event(d, VM_SEV_WARN, "vm_migrate_failed", name, "to %s: %s; still on %s",
+                   m->dst->name, err->msg, m->src->name);
+        return code;
     }
     prog_set(d, name, "committing", NULL);
-    vm_job_step(&m.job, "moved");
-    vm_pins_record(d, name, "after migrate", m.n_drift, m.drift);
+    vm_job_step(&m->job, "moved");
+    vm_pins_record(d, name, "after migrate", m->n_drift, m->drift);
     vm_d_crash_point(d, VM_OP_VM_MIGRATE, "before_commit");
-    if ((code = commit_move(d, m.vm, m.src, m.dst, m.plan, true, &m.job, &is_ended, err)) !=
+    if ((code = commit_move(d, m->vm, m->src, m->dst, m->plan, true, &m->job, &is_ended, err)) !=
         NFV_OK) {
         if (!is_ended)
-            vm_job_end(&m.job, VM_OPS_FAILED, NULL, true); /* recovery finishes it */
+            vm_job_end(&m->job, VM_OPS_FAILED, NULL, true); /* recovery finishes it */
         d->has_deferred_ops = true;
         prog_end(d, name);
-        m.is_claimed = false;
-        goto fail;
+        m->is_claimed = false;
+        return code;
     }
-    m.plan = NULL; /* the VM's now */
-    m.is_claimed = false;
+    m->plan = NULL; /* the VM's now */
+    m->is_claimed = false;
     prog_end(d, name);
-    m.plan = m.vm->plan;
-    pin_cpuset_format(&m.plan->claimed, pus, sizeof(pus));
+    pin_cpuset_format(&m->vm->plan->claimed, pus, sizeof(pus));
     vm_d_event(d, VM_SEV_INFO, "vm_migrated", name, "%s from %s to %s in %lld ms, PUs %s",
-               mode_name(&m), m.src->name, m.dst->name, (long long)m.t_ms, pus);
-    m.job.op_id = op_id;
-    *ret = answer(&m, false);
-    m.plan = NULL;
-    free(ptext);
-    mig_clear(&m);
+               mode_name(m), m->src->name, m->dst->name, (long long)m->t_ms, pus);
+    m->job.op_id = m->op_id;
+    m->plan = m->vm->plan; /* borrowed for the answer */
+    *ret = answer(m, false);
+    m->plan = NULL;
     return *ret ? NFV_OK : NFV_ERR(err, NFV_E_NOMEM, "out of memory");
-fail:
+}
+
+enum nfv_code vm_migrate_one(struct vm_daemon *d, const char *name, const char *host,
+                             enum vm_mig_mode mode, bool is_reserve_waived, bool is_dry_run,
+                             json_t **ret, struct nfv_err *err)
+{
+    struct mig m = {.d = d};
+    bool is_dry;
+    enum nfv_code code;
+
+    snprintf(m.name, sizeof(m.name), "%s", name);
+    code = mig_begin(&m, host, mode, is_reserve_waived, is_dry_run, ret, &is_dry, err);
+    if (code == NFV_OK && !is_dry)
+        code = mig_finish(&m, ret, err);
     if (m.is_claimed)
         pin_alloc_release(m.dst->alloc, name, NULL);
-    free(ptext);
     mig_clear(&m);
+    return code;
+}
+
+/* ---- ?async=1: the second half on a worker thread ---- */
+
+/* The second half on the worker thread (vm_job_spawn), which owns @arg. */
+static void mig_main(void *arg)
+{
+    struct mig *m = arg;
+    struct nfv_err err = {0};
+    json_t *ret = NULL;
+
+    mig_finish(m, &ret, &err);
+    if (m->is_claimed)
+        pin_alloc_release(m->dst->alloc, m->name, NULL);
+    json_decref(ret);
+    mig_clear(m);
+    free(m);
+}
+
+/* Begins a migration and finishes it on a detached thread; *ret is the
+ * operation to poll. Lock held. */
+static enum nfv_code migrate_async(struct vm_daemon *d, const char *name, const char *host,
+                                   enum vm_mig_mode mode, bool is_reserve_waived, json_t **ret,
+                                   struct nfv_err *err)
+{
+    struct mig *m = calloc(1, sizeof(*m));
+    bool is_dry;
+    char href[64];
+    enum nfv_code code;
+
+    if (!m)
+        return NFV_ERR(err, NFV_E_NOMEM, "out of memory");
+    m->d = d;
+    snprintf(m->name, sizeof(m->name), "%s", name);
+    if ((code = mig_begin(m, host, mode, is_reserve_waived, false, ret, &is_dry, err)) != NFV_OK) {
+        mig_clear(m);
+        free(m);
+        return code;
+    }
+    snprintf(href, sizeof(href), "/v1/operations/%lld", (long long)m->op_id);
+    *ret = json_pack("{s:I,s:s,s:s,s:s,s:s}", "operation_id", (json_int_t)m->op_id, "state",
+                     "pending", "href", href, "from", m->src->name, "to", m->dst->name);
+    if (vm_job_spawn(d, mig_main, m, NULL) == NFV_OK)
+        return NFV_OK;
+    /* No thread: finish here rather than leave the claim. */
+    json_decref(*ret);
+    *ret = NULL;
+    code = mig_finish(m, ret, err);
+    if (m->is_claimed)
+        pin_alloc_release(m->dst->alloc, name, NULL);
+    mig_clear(m);
+    free(m);
     return code;
 }
 
@@ -675,7 +762,6 @@ enum nfv_code vm_daemon_vm_migrate(struct vm_daemon *d, const char *name, const 
     enum vm_mig_mode mode;
     enum nfv_code code;
 
-    (void)is_async;
     if (body && (vm_req_check_fields(body, fields, err) ||
                  vm_req_get_str(body, "host", false, &host, err) ||
                  (host && vm_req_name_check("host", host, err)) ||
@@ -689,7 +775,10 @@ enum nfv_code vm_daemon_vm_migrate(struct vm_daemon *d, const char *name, const 
     if (dr && !json_is_boolean(dr))
         return NFV_ERR(err, NFV_E_INVAL, "'dry_run': must be true or false");
     vm_d_lock(d);
-    code = vm_migrate_one(d, name, host, mode, json_is_true(ir), json_is_true(dr), ret, err);
+    if (is_async && !json_is_true(dr))
+        code = migrate_async(d, name, host, mode, json_is_true(ir), ret, err);
+    else
+        code = vm_migrate_one(d, name, host, mode, json_is_true(ir), json_is_true(dr), ret, err);
     vm_d_unlock(d);
     return code;
 }
