@@ -69,6 +69,7 @@ def main():
     t_api = time.monotonic() - t0
     pending = set(ids)
     states = {}
+    faults = []
     deadline = time.monotonic() + 1500
     while pending and time.monotonic() < deadline:
         s = time.monotonic()
@@ -77,6 +78,8 @@ def main():
         for s in body["servers"]:
             if s["id"] in pending and s["status"] in ("ACTIVE", "ERROR"):
                 states[s["id"]] = s["status"]
+                if s["status"] == "ERROR":
+                    faults.append((s.get("fault") or {}).get("message", "?")[:300])
                 pending.discard(s["id"])
         if pending:  # poll no harder than the endpoint answers
             time.sleep(max(0.05, 2 * dt))
@@ -94,6 +97,7 @@ def main():
         "active": sum(1 for v in states.values() if v == "ACTIVE"),
         "error": sum(1 for v in states.values() if v == "ERROR"),
         "unfinished": len(pending),
+        "faults": faults[:3],
     }
     print(json.dumps(out))
 
