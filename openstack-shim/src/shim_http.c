@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "nfv/log.h"
+#include "shim/shim_buf.h"
 
 #define MOD "http"
 
@@ -24,8 +25,7 @@ struct shim_http {
 };
 
 struct req_state {
-    char *body;
-    size_t len, cap;
+    struct shim_buf body;
     bool is_too_large;
 };
 
@@ -107,29 +107,17 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (*upload_data_size) {
         size_t n = *upload_data_size;
         *upload_data_size = 0;
-        if (rs->is_too_large || rs->len + n > srv->ctx->conf.max_body_bytes) {
-            rs->is_too_large = true;
-            return MHD_YES;
-        }
-        if (rs->len + n + 1 > rs->cap) {
-            size_t cap = (rs->len + n + 1) * 2;
-            char *b = realloc(rs->body, cap);
-            if (!b)
-                return MHD_NO;
-            rs->body = b;
-            rs->cap = cap;
-        }
-        memcpy(rs->body + rs->len, upload_data, n);
-        rs->len += n;
-        rs->body[rs->len] = '\0';
+        if (!rs->is_too_large &&
+            !shim_buf_append(&rs->body, upload_data, n, srv->ctx->conf.max_body_bytes))
+            rs->is_too_large = true; /* answered 413 once the upload is read */
         return MHD_YES;
     }
     if (rs->is_too_large)
         return too_large(srv, c);
     req.method = method;
     req.path = url;
-    req.body = rs->body;
-    req.body_size = rs->len;
+    req.body = rs->body.data;
+    req.body_size = rs->body.len;
     req.header = get_header;
     req.arg = get_arg;
     req.h = c;
@@ -150,7 +138,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     (void)c;
     (void)toe;
     if (rs) {
-        free(rs->body);
+        free(rs->body.data);
         free(rs);
         *con_cls = NULL;
     }

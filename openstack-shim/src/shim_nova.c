@@ -534,12 +534,10 @@ static void group_create(struct shim_ctx *ctx, struct shim_req *req, struct shim
     }
     shim_uuid(id);
     snprintf(vname, sizeof(vname), "%sg-%s", ctx->conf.vm_prefix, id);
-    rec = json_pack("{s:s,s:s,s:s,s:O,s:s,s:s,s:s,s:s,s:b}", "id", id, "name", name, "policy",
-                    policy, "rules", rules ? rules : json_object(), "project_id",
+    rec = json_pack("{s:s,s:s,s:s,s:o,s:s,s:s,s:s,s:s,s:b}", "id", id, "name", name, "policy",
+                    policy, "rules", rules ? json_incref(rules) : json_object(), "project_id",
                     req->auth.project_id, "user_id", req->auth.user_id, "vmmgr_group", vname,
                     "scope", scope, "is_vmmgr_created", 0);
-    if (!rules)
-        json_object_set_new(rec, "rules", json_object());
     pthread_mutex_lock(&ctx->lock);
     json_object_set(ctx->groups, id, rec);
     if (shim_store_put(ctx->store, "group", id, rec, &err))

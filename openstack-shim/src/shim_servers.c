@@ -659,7 +659,7 @@ static void server_create(struct shim_ctx *ctx, struct shim_req *req, struct shi
         role = default_role(ctx, group_id);
     shim_random_hex(rid, 4);
     rec = json_pack(
-        "{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O},s:s,s:o,s:O,s:o,"
+        "{s:s,s:s,s:s,s:s,s:s,s:s,s:{s:O,s:O,s:O,s:O,s:O,s:O,s:O},s:s,s:o,s:o,s:o,"
         "s:o,s:s,s:s,s:O,s:I,s:I,s:I}",
         "id", id, "name", name, "hostname", name, "project_id", req->auth.project_id, "user_id",
         req->auth.user_id, "flavor_id", json_string_value(json_object_get(flavor, "id")), "flavor",
@@ -667,10 +667,10 @@ static void server_create(struct shim_ctx *ctx, struct shim_req *req, struct shi
         json_object_get(flavor, "disk"), "ephemeral", json_object_get(flavor, "ephemeral"), "swap",
         json_object_get(flavor, "swap"), "name", json_object_get(flavor, "name"), "extra_specs",
         specs_copy, "image_id", image->id, "group_id",
-        group_id ? json_string(group_id) : json_null(), "metadata", md ? md : json_object(), "role",
-        role ? json_string(role) : json_null(), "forced_host",
-        host ? json_string(host) : json_null(), "vm_name", vm_name, "reservation_id", rid,
-        "description",
+        group_id ? json_string(group_id) : json_null(), "metadata",
+        md ? json_incref(md) : json_object(), "role", role ? json_string(role) : json_null(),
+        "forced_host", host ? json_string(host) : json_null(), "vm_name", vm_name, "reservation_id",
+        rid, "description",
         json_object_get(srv, "description") ? json_object_get(srv, "description") : json_null(),
         "created", (json_int_t)shim_now(), "updated", (json_int_t)shim_now(), "seq", ++seq);
     if (!rec) {

@@ -11,6 +11,8 @@
  */
 #include "shim_priv.h"
 
+#include "shim/shim_buf.h"
+
 #include <curl/curl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,30 +21,9 @@
 
 #define SHIM_VMMGR_MAX_ANSWER (64u << 20) /* a 10,000-VM list is a few MB */
 
-struct buf {
-    char *data;
-    size_t len, cap;
-};
-
 static size_t on_data(char *ptr, size_t size, size_t n, void *opaque)
 {
-    struct buf *b = opaque;
-    size_t add = size * n;
-
-    if (b->len + add + 1 > SHIM_VMMGR_MAX_ANSWER)
-        return 0;
-    if (b->len + add + 1 > b->cap) {
-        size_t cap = (b->len + add + 1) * 2;
-        char *d = realloc(b->data, cap);
-        if (!d)
-            return 0;
-        b->data = d;
-        b->cap = cap;
-    }
-    memcpy(b->data + b->len, ptr, add);
-    b->len += add;
-    b->data[b->len] = '\0';
-    return add;
+    return shim_buf_append(opaque, ptr, size * n, SHIM_VMMGR_MAX_ANSWER) ? size * n : 0;
 }
 
 void shim_vmmgr_global_init(void)
@@ -88,7 +69,7 @@ static enum nfv_code request(struct shim_ctx *ctx, const char *what, const char 
 {
     CURL *c = curl_easy_init();
     struct curl_slist *hdrs = NULL;
-    struct buf b = {0};
+    struct shim_buf b = {0};
     char url[SHIM_PATH_MAX + 512], *text = NULL;
     enum nfv_code code = NFV_OK;
     CURLcode cc;

@@ -69,15 +69,20 @@ def main():
     t_api = time.monotonic() - t0
     pending = set(ids)
     states = {}
-    deadline = time.monotonic() + 600
+    faults = []
+    deadline = time.monotonic() + 1500
     while pending and time.monotonic() < deadline:
+        s = time.monotonic()
         st, _, body = call(nc, "GET", npath + "/servers/detail", tok, headers=hv)
+        dt = time.monotonic() - s
         for s in body["servers"]:
             if s["id"] in pending and s["status"] in ("ACTIVE", "ERROR"):
                 states[s["id"]] = s["status"]
+                if s["status"] == "ERROR":
+                    faults.append((s.get("fault") or {}).get("message", "?")[:300])
                 pending.discard(s["id"])
-        if pending:
-            time.sleep(0.05)
+        if pending:  # poll no harder than the endpoint answers
+            time.sleep(max(0.05, 2 * dt))
     t_done = time.monotonic() - t0
     for i in ids:
         call(nc, "DELETE", npath + "/servers/" + i, tok, headers=hv)
@@ -92,6 +97,7 @@ def main():
         "active": sum(1 for v in states.values() if v == "ACTIVE"),
         "error": sum(1 for v in states.values() if v == "ERROR"),
         "unfinished": len(pending),
+        "faults": faults[:3],
     }
     print(json.dumps(out))
 

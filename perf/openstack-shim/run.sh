@@ -4,10 +4,13 @@
 # into perf/results/openstack_shim.json.
 #
 #   RUNS=3 N=100 perf/openstack-shim/run.sh
-#   NOVA_AUTH_URL=http://127.0.0.1:15000/v3 perf/openstack-shim/run.sh
+#   NOVA_AUTH_URL=http://127.0.0.1:15000/v3 NOVA_RUNS=1 perf/openstack-shim/run.sh
 #       also runs the same client against a real Nova (fake virt driver,
 #       started beforehand, e.g. with the kit's os-up.sh: user admin/secret,
-#       project admin, flavor m1.tiny, image cirros) in the same invocation.
+#       project admin, flavor m1.tiny, image cirros; raise the admin project's
+#       quota first: openstack quota set --instances 1000 --cores 2000 admin)
+#       in the same invocation, NOVA_RUNS times (default RUNS: a run takes
+#       ~11 minutes on the development machine).
 #
 # bench_create.py is the client: one keep-alive connection, requests one
 # after another, latency = request sent to 202 received; "active" rate =
@@ -37,8 +40,8 @@ for r in $(seq "$RUNS"); do
 done
 : >"$T/nova.runs"
 if [ -n "${NOVA_AUTH_URL:-}" ]; then
-    for r in $(seq "$RUNS"); do
-        echo "openstack-shim bench: Nova run $r/$RUNS ($N creates)" >&2
+    for r in $(seq "${NOVA_RUNS:-$RUNS}"); do
+        echo "openstack-shim bench: Nova run $r/${NOVA_RUNS:-$RUNS} ($N creates)" >&2
         "$PY" "$src/perf/openstack-shim/bench_create.py" "$NOVA_AUTH_URL" admin secret admin \
             "$N" m1.tiny cirros >>"$T/nova.runs" || fail "Nova run $r"
         sleep 5

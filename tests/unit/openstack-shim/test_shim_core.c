@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "shim/shim_buf.h"
 #include "shim/shim_conf.h"
 #include "shim/shim_mv.h"
 #include "shim/shim_spec.h"
@@ -261,6 +262,22 @@ static void test_conf_files(void **state)
     assert_string_not_equal(id1, id2);
 }
 
+static void test_buf(void **state)
+{
+    struct shim_buf b = {0};
+
+    (void)state;
+    assert_true(shim_buf_append(&b, "abc", 3, 8));
+    assert_true(shim_buf_append(&b, "defgh", 5, 8));
+    assert_string_equal(b.data, "abcdefgh");
+    /* One byte over the limit: refused, nothing added. */
+    assert_false(shim_buf_append(&b, "i", 1, 8));
+    assert_int_equal(b.len, 8);
+    assert_string_equal(b.data, "abcdefgh");
+    assert_false(shim_buf_append(&b, "x", SIZE_MAX, SIZE_MAX - 1));
+    free(b.data);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +286,7 @@ int main(void)
         cmocka_unit_test(test_spec_refusals),
         cmocka_unit_test(test_spec_check_and_metadata),
         cmocka_unit_test(test_conf_files),
+        cmocka_unit_test(test_buf),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
