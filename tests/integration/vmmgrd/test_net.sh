@@ -159,6 +159,18 @@ check "network in use names its VMs: $(cat "$T/err")" grep -q "'v1', 'v2'" "$T/e
 expect_rc 0 ctl --json net show n100
 check "net show lists VMs and hosts" [ "$(jget '",".join(d["vm_names"])+"/"+",".join(d["hosts"])' <"$T/out")" = "v1,v2/h1" ]
 
+# --- migration (issue 16): the VLAN follows the VM ---------------------------
+expect_rc 0 ctl vm create vm1 --vcpus 1 --memory 64 --host h2 --net n300
+check "h2's trunk gained 300" [ "$(trunks h2-trunk)" = "[200, 300]" ]
+expect_rc 0 ctl vm migrate vm1 --host h1 --cold
+check "after the move h1's trunk carries 300 too" [ "$(trunks h1-trunk)" = "[100, 200, 300]" ]
+check "and h2's trunk dropped it" [ "$(trunks h2-trunk)" = "[200]" ]
+check "the migration journaled its switch step" \
+    [ "$(sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*) FROM journal WHERE kind='vm_migrate' AND target='vm1' AND state='done'")" = 1 ]
+check "VLAN 200 still reaches h2, which keeps v3" reaches p200 h2-trunk 200
+expect_rc 0 ctl vm delete vm1
+check "h1 is back to 100,200" [ "$(trunks h1-trunk)" = "[100, 200]" ]
+
 # --- delete: the VLAN leaves after the last VM on the host ------------------
 expect_rc 0 ctl vm delete v1
 check "v2 still uses 100 on h1" [ "$(trunks h1-trunk)" = "[100, 200]" ]

@@ -41,6 +41,7 @@
 #include "vm/vm_db_move.h"
 #include "vm_build.h"
 #include "vm_migrate_priv.h"
+#include "vm_net.h"
 #include "vm_pins.h"
 #include "vm_place.h"
 #include "vm_view.h"
@@ -266,7 +267,8 @@ static enum nfv_code full_xml(struct vm_daemon *d, const struct vm_rt *vm, const
     json_object_del(spec, "host");
     if (!spec)
         code = NFV_ERR(err, NFV_E_INTERNAL, "VM '%s': its stored request is not JSON", vm->name);
-    else if ((code = vm_spec_parse(spec, vm_spec_vm_fields, &s, err)) == NFV_OK)
+    else if ((code = vm_spec_parse(spec, vm_spec_vm_fields, &s, err)) == NFV_OK &&
+             (code = vm_net_spec_resolve(d, &s, err)) == NFV_OK) /* the NICs' VLANs */
         code = vm_build_domain_xml(h, vm->name, vm->uuid, &s, vm->role, vm->group, plan, ret, err);
     vm_spec_clear(&s);
     json_decref(spec);
@@ -610,13 +612,23 @@ static enum nfv_code mig_finish(struct mig *m, json_t **ret, struct nfv_err *err
 {
     struct vm_daemon *d = m->d;
     const char *name = m->name;
-    bool is_ended = false;
+    bool is_ended = false, is_net_moved = false;
+    int64_t src_id = m->src->id, dst_id = m->dst->id;
     char pus[128];
     enum nfv_code code;
 
     vm_d_crash_point(d, VM_OP_VM_MIGRATE, "after_journal");
     vm_job_leave(&m->job);
-    code = mig_move(m, err);
+    /* Issue 15: the VM's VLANs reach the destination's trunk before the
+     * guest runs there (kept on the source's too during a live move); a
+     * switch that refuses stops the migration before anything moved. */
+    code = vm_net_move(d, &m->job, m->vm, src_id, dst_id, m->is_live, "switched", err);
+    if (code == NFV_OK) {
+        is_net_moved = true;
+        code = mig_move(m, err);
+    } else {
+        nfv_err_prefix(err, "switch");
+    }
     vm_job_reenter(&m->job);
     if (m->outcome != VM_RECOVER_DEFER || code == NFV_OK)
         vm_migrate_shadow_drop(d, name);
@@ -637,6 +649,13 @@ static enum nfv_code mig_finish(struct mig *m, json_t **ret, struct nfv_err *err
             nfv_err_prefix(err, "migration of '%s' unresolved (recovery will finish or undo it)",
                            name);
             return code;
+        }
+        if (is_net_moved) {
+            /* The VLANs go back to the source's trunk only (a switch error
+             * here is repaired by the monitor). */
+            vm_job_leave(&m->job);
+            vm_net_move(d, &m->job, m->vm, dst_id, src_id, false, NULL, NULL);
+            vm_job_reenter(&m->job);
         }
         rollback_move(d, m, err->msg);
         nfv_err_prefix(err, "migration of '%s' to '%s' rolled back", name, m->dst->name);
@@ -660,6 +679,13 @@ static enum nfv_code mig_finish(struct mig *m, json_t **ret, struct nfv_err *err
     m->plan = NULL; /* the VM's now */
     m->is_claimed = false;
     prog_end(d, name);
+    if (is_net_moved && m->is_live) {
+        /* The guest runs at the destination only: the source's trunk drops
+         * what no VM there uses (its expected set no longer counts it). */
+        vm_d_unlock(d);
+        vm_net_sync_hosts(d, NULL, &src_id, 1, NULL, NULL);
+        vm_d_lock(d);
+    }
     pin_cpuset_format(&m->vm->plan->claimed, pus, sizeof(pus));
     vm_d_event(d, VM_SEV_INFO, "vm_migrated", name, "%s from %s to %s in %lld ms, PUs %s",
                mode_name(m), m->src->name, m->dst->name, (long long)m->t_ms, pus);
