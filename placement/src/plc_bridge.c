@@ -140,6 +140,21 @@ enum nfv_code plc_bridge_demand(const struct pin_request *req, uint64_t mem_mib,
         d.numa_nodes = (uint8_t)__builtin_popcountll(numbered_nodes);
     else
         d.numa_nodes = 1;
+    /* A node the request names (its OS index): on a known host the node
+     * with that index; host-wide (no topology yet) the same logical index,
+     * which is the OS index on hwloc's synthetic and common topologies. */
+    if (req->numa_node >= 0) {
+        int logical = -1;
+        for (unsigned n = 0; t && n < t->n_nodes; n++)
+            if ((int)t->nodes[n].os_index == req->numa_node)
+                logical = (int)n;
+        if (!t && req->numa_node < PLC_MAX_NODES)
+            logical = req->numa_node;
+        if (logical < 0 || logical >= PLC_MAX_NODES)
+            return NFV_ERR(err, NFV_E_INVAL, "'numa_node': %d is not a NUMA node of the host",
+                           req->numa_node);
+        d.node_mask = (uint8_t)(1u << logical);
+    }
     d.is_nic_local = req->nic[0] != '\0';
     d.mem_mib = (uint32_t)mem_mib;
     *ret = d;

@@ -129,6 +129,8 @@ static enum plc_filter fit_host(const struct plc_cluster *c, uint32_t hi,
     for (unsigned n = 0; n < h->n_nodes; n++) {
         const struct plc_node *nd = &h->nodes[n];
         bool m = nd->free_mem_mib >= need_m, hp = nd->free_hp_mib >= need_h;
+        if (d->node_mask && !(d->node_mask & (1u << n)))
+            continue; /* the request names another node */
         mem_ok += m;
         hp_ok += m && hp;
         if (m && hp && nd->n_free >= need_c)

@@ -108,6 +108,7 @@ struct plc_demand {
     uint16_t n_vcpus;
     uint16_t n_cores;        /* physical cores, numbered ones included */
     uint8_t numa_nodes;      /* exactly this many nodes (1 = single node) */
+    uint8_t node_mask;       /* 0: any node; else bit n: only node n may hold it */
     bool is_nic_local;       /* prefer (weigher) nodes with a data-plane NIC */
     uint32_t mem_mib;        /* normal memory, split evenly over the nodes */
     uint32_t hp_mib;         /* hugepage-backed memory, split evenly over the nodes */

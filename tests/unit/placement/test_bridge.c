@@ -104,6 +104,46 @@ static void test_host_spec(void **state)
     host_fini(&h);
 }
 
+/* A request naming a NUMA node: placement keeps to that node, so the pins
+ * planned inside its choice are there (it used to pick node 0 and leave the
+ * planner no free core on the node asked for). */
+static void test_numa_node(void **state)
+{
+    struct host h;
+    struct plc_bridge_host bh;
+    struct plc_cluster *c = plc_cluster_new(NULL);
+    struct pin_request *r = vnf_req(2, 256);
+    struct plc_vm_req v = {.name = "n1"};
+    struct plc_req req = {.n_vms = 1, .vms = &v};
+    struct plc_choice ch;
+    struct pin_plan *p = pin_plan_new(2);
+    struct nfv_err err = {0};
+    uint32_t hi;
+    char pus[64];
+
+    (void)state;
+    host_init(&h, "0-1");
+    assert_int_equal(plc_bridge_host_spec(h.a, "h1", PLC_HOST_UP, 0, &bh, &err), NFV_OK);
+    assert_int_equal(plc_cluster_add_host(c, &bh.spec, &hi, &err), NFV_OK);
+    r->numa_node = 1;
+    assert_int_equal(plc_bridge_demand(r, 256, h.t, 2, &v.demand, &err), NFV_OK);
+    assert_int_equal(v.demand.node_mask, 1u << 1);
+    assert_int_equal(plc_place(c, &req, false, &ch, &err), NFV_OK);
+    assert_int_equal(ch.parts[0].node, 1);
+    assert_int_equal(plc_bridge_plan(h.a, &ch, r, p, &err), NFV_OK);
+    pus_format(p, pus, sizeof(pus));
+    for (unsigned i = 0; i < p->n_vcpus; i++)
+        if (p->vcpu_pu[i] < 16)
+            fail_msg("numa_node 1: vCPU %u on PU %d (node 0); pins %s", i, p->vcpu_pu[i], pus);
+    r->numa_node = 5; /* no such node on this host */
+    assert_int_equal(plc_bridge_demand(r, 256, h.t, 2, &v.demand, &err), NFV_E_INVAL);
+    assert_non_null(strstr(err.msg, "'numa_node'"));
+    pin_plan_free(p);
+    pin_request_free(r);
+    plc_cluster_free(c);
+    host_fini(&h);
+}
+
 static void test_demand(void **state)
 {
     struct host h;
@@ -295,11 +335,9 @@ static void test_daemon_equals_offline(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_host_spec),
-        cmocka_unit_test(test_demand),
-        cmocka_unit_test(test_choice_round_trip),
-        cmocka_unit_test(test_add_vm),
-        cmocka_unit_test(test_daemon_equals_offline),
+        cmocka_unit_test(test_host_spec), cmocka_unit_test(test_demand),
+        cmocka_unit_test(test_numa_node), cmocka_unit_test(test_choice_round_trip),
+        cmocka_unit_test(test_add_vm),    cmocka_unit_test(test_daemon_equals_offline),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
