@@ -26,6 +26,8 @@
 # Placement 25778, Glance 25292, the Neutron stub 25696, MariaDB 25306,
 # RabbitMQ 25672/25673, epmd 25369), so it coexists with other OpenStacks.
 # Credentials: admin / secret, project admin (vmmgr_os_env prints OS_*).
+# Users that start and stop it (test_nova.sh, perf/nova/run.sh) hold
+# flock "$VMMGR_OS_DIR.lock" meanwhile, so concurrent runs take turns.
 # VMMGR_OS_PKGS overrides the package list vmmgr_os_missing checks (a test
 # of the skip path names a package that does not exist).
 
