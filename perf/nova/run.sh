@@ -9,6 +9,9 @@ SRC=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${1:-$SRC/build}
 . "$SRC/scripts/lib/openstack.sh"
 miss=$(vmmgr_os_missing) || { echo "OpenStack package '$miss' is not installed (scripts/setup-openstack.sh)" >&2; exit 1; }
+# One user of $VMMGR_OS_DIR at a time (the Nova test takes the same lock).
+exec 9>"$VMMGR_OS_DIR.lock"
+flock -w 1000 9
 started=0
 if ! vmmgr_os_status; then
     vmmgr_os_up

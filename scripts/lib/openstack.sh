@@ -26,6 +26,10 @@
 # Placement 25778, Glance 25292, the Neutron stub 25696, MariaDB 25306,
 # RabbitMQ 25672/25673, epmd 25369), so it coexists with other OpenStacks.
 # Credentials: admin / secret, project admin (vmmgr_os_env prints OS_*).
+# Users that start and stop it (test_nova.sh, perf/nova/run.sh) hold
+# flock "$VMMGR_OS_DIR.lock" meanwhile, so concurrent runs take turns.
+# VMMGR_OS_PKGS overrides the package list vmmgr_os_missing checks (a test
+# of the skip path names a package that does not exist).
 
 VMMGR_OS_DIR=${VMMGR_OS_DIR:-/tmp/vmmgr-os}
 VMMGR_OS_PORT_BASE=${VMMGR_OS_PORT_BASE:-25000}
@@ -33,7 +37,7 @@ _os_here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 _P=$VMMGR_OS_PORT_BASE
 VMMGR_OS_KEYSTONE=http://127.0.0.1:$((_P + 0))/v3
 VMMGR_OS_NOVA=http://127.0.0.1:$((_P + 774))/v2.1
-VMMGR_OS_PKGS="nova-api nova-conductor nova-scheduler nova-compute placement-api keystone python3-nova rabbitmq-server python3-openstackclient glance-api mariadb-server python3-pymysql"
+VMMGR_OS_PKGS=${VMMGR_OS_PKGS:-"nova-api nova-conductor nova-scheduler nova-compute placement-api keystone python3-nova rabbitmq-server python3-openstackclient glance-api mariadb-server python3-pymysql"}
 
 vmmgr_os_say() { printf 'vmmgr-openstack: %s\n' "$*" >&2; }
 

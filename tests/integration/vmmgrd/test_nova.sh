@@ -63,6 +63,11 @@ nova_cleanup() {
 }
 trap nova_cleanup EXIT
 
+# One run at a time uses $VMMGR_OS_DIR (another ctest, a benchmark): the
+# run that starts OpenStack stops it again, so it must not pull it away
+# from under another run.
+exec 9>"$VMMGR_OS_DIR.lock"
+flock -w 1000 9 || fail "another run holds $VMMGR_OS_DIR.lock for over 1000 s"
 if vmmgr_os_status; then
     echo "# reusing the OpenStack in $VMMGR_OS_DIR"
 else

@@ -284,6 +284,18 @@ static enum nfv_code instance_of(struct vm_hv_conn *c, const char *name, char *b
     return NFV_OK;
 }
 
+/* The libvirt domain that stands for VM @name on @c: the name itself on a
+ * plain libvirt host, the server's instance_name on a Nova host. */
+static enum nfv_code dom_of(struct vm_hv_conn *c, const char *name, char *buf, size_t buf_size,
+                            struct nfv_err *err)
+{
+    if (!c->is_nova) {
+        snprintf(buf, buf_size, "%s", name);
+        return NFV_OK;
+    }
+    return instance_of(c, name, buf, buf_size, err);
+}
+
 /* ---- events and the probe ---- */
 
 static void ev_lost(void *opaque, struct vm_hv_conn *inner, const char *reason)
@@ -1008,53 +1020,37 @@ static bool nv_domain_is_vmmgr(struct vm_hv_conn *c, const char *name)
 static enum nfv_code nv_vcpu_pin(struct vm_hv_conn *c, const char *name, unsigned vcpu,
                                  const struct pin_cpuset *pus, struct nfv_err *err)
 {
-    char inst[VM_NOVA_NAME];
-    enum nfv_code code;
+    char dom[VM_NOVA_NAME];
+    enum nfv_code code = dom_of(c, name, dom, sizeof(dom), err);
 
-    if (!c->is_nova)
-        return LV.vcpu_pin(LVC(c), name, vcpu, pus, err);
-    if ((code = instance_of(c, name, inst, sizeof(inst), err)) != NFV_OK)
-        return code;
-    return LV.vcpu_pin(LVC(c), inst, vcpu, pus, err);
+    return code != NFV_OK ? code : LV.vcpu_pin(LVC(c), dom, vcpu, pus, err);
 }
 
 static enum nfv_code nv_vcpu_pins(struct vm_hv_conn *c, const char *name, unsigned n_vcpus,
                                   struct pin_cpuset *ret_pus, struct nfv_err *err)
 {
-    char inst[VM_NOVA_NAME];
-    enum nfv_code code;
+    char dom[VM_NOVA_NAME];
+    enum nfv_code code = dom_of(c, name, dom, sizeof(dom), err);
 
-    if (!c->is_nova)
-        return LV.vcpu_pins(LVC(c), name, n_vcpus, ret_pus, err);
-    if ((code = instance_of(c, name, inst, sizeof(inst), err)) != NFV_OK)
-        return code;
-    return LV.vcpu_pins(LVC(c), inst, n_vcpus, ret_pus, err);
+    return code != NFV_OK ? code : LV.vcpu_pins(LVC(c), dom, n_vcpus, ret_pus, err);
 }
 
 static enum nfv_code nv_emulator_pin(struct vm_hv_conn *c, const char *name,
                                      const struct pin_cpuset *pus, struct nfv_err *err)
 {
-    char inst[VM_NOVA_NAME];
-    enum nfv_code code;
+    char dom[VM_NOVA_NAME];
+    enum nfv_code code = dom_of(c, name, dom, sizeof(dom), err);
 
-    if (!c->is_nova)
-        return LV.emulator_pin(LVC(c), name, pus, err);
-    if ((code = instance_of(c, name, inst, sizeof(inst), err)) != NFV_OK)
-        return code;
-    return LV.emulator_pin(LVC(c), inst, pus, err);
+    return code != NFV_OK ? code : LV.emulator_pin(LVC(c), dom, pus, err);
 }
 
 static enum nfv_code nv_emulator_pins(struct vm_hv_conn *c, const char *name,
                                       struct pin_cpuset *ret_pus, struct nfv_err *err)
 {
-    char inst[VM_NOVA_NAME];
-    enum nfv_code code;
+    char dom[VM_NOVA_NAME];
+    enum nfv_code code = dom_of(c, name, dom, sizeof(dom), err);
 
-    if (!c->is_nova)
-        return LV.emulator_pins(LVC(c), name, ret_pus, err);
-    if ((code = instance_of(c, name, inst, sizeof(inst), err)) != NFV_OK)
-        return code;
-    return LV.emulator_pins(LVC(c), inst, ret_pus, err);
+    return code != NFV_OK ? code : LV.emulator_pins(LVC(c), dom, ret_pus, err);
 }
 
 const struct vm_hv_driver vm_hv_nova = {
