@@ -11,7 +11,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 build=${VMMGR_BUILD_DIR:-$src/build}
 jobs=$(nproc)
 status=0
-procs='vmmgrd|vmmgr-nat|vmmgr-fw|vmmgr-pktgen|dpdk-testpmd|libvirtd|virtlogd|ovsdb-server'
+procs='vmmgrd|vmmgr-nat|vmmgr-fw|vmmgr-pktgen|vmmgr-shim|dpdk-testpmd|libvirtd|virtlogd|ovsdb-server|ovs-vswitchd|ipmi_sim'
 
 # What exists before the suite, so that only what it added counts.
 leftovers() {

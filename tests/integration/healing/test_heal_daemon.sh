@@ -23,12 +23,12 @@ BMCS=""
 stop_bmcs() { for b in $BMCS; do vmmgr_ipmisim_stop "$b" >/dev/null 2>&1; done; }
 trap 'stop_bmcs; cleanup' EXIT
 
-start_bmc() { # start_bmc NAME -> prints "127.0.0.1:PORT"
+start_bmc() { # start_bmc NAME -> prints "127.0.0.1:PORT" (run in $(...): the
+    # caller adds $T/bmc-NAME to BMCS, which a subshell cannot)
     local dir="$T/bmc-$1" port
     mkdir -p "$dir"
     port=$(vmmgr_ipmisim_free_port)
     vmmgr_ipmisim_start "$dir" "$port" >/dev/null 2>&1 || return 1
-    BMCS="$BMCS $dir"
     echo "127.0.0.1:$port"
 }
 
@@ -56,8 +56,9 @@ heal_hook_exec = $T/hook.sh"
 start_daemon
 
 syn="package:1 numa:1(memory=4GB) core:4 pu:1"
+BMCS="$T/bmc-h1 $T/bmc-h2"
 b1=$(start_bmc h1) || { echo "SKIP: ipmi_sim does not start here"; exit 77; }
-b2=$(start_bmc h2) || exit 1
+b2=$(start_bmc h2) || fail "the second ipmi_sim did not start"
 
 # 1. bad monitor config: named field, nothing added.
 expect_rc 2 ctl host add bad --uri test:/// --synthetic "$syn" --bmc "$b1" --bmc-user vmmgr
