@@ -16,6 +16,8 @@
 VMMGR_TEST_TAG=heal
 . "$(dirname "$0")/../vmmgrd/lib.sh"
 . "$(dirname "$0")/../../../scripts/lib/ipmisim.sh"
+# is_role VM ROLE : the VM's own role (not a peer's: vm show lists its peers too)
+is_role() { [ "$("$VMMGRCTL" --socket "$SOCK" --json vm show "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["role"])')" = "$2" ]; }
 
 command -v ipmi_sim >/dev/null || { echo "SKIP: ipmi_sim is not installed (Debian package openipmi; scripts/setup.sh installs it)"; exit 77; }
 
@@ -94,7 +96,7 @@ uuid_a=$(ctl --json vm show nat-a | jget 'd["uuid"]')
 # 2. A critical SEL event on h1's BMC.
 t0=$(date +%s%3N)
 vmmgr_ipmisim_inject "$T/bmc-h1" uecc || fail "SEL injection failed"
-wait_for 20 "nat-b promoted" sh -c "'$VMMGRCTL' --socket '$SOCK' --json vm show nat-b | grep -q '\"role\": \"act\"'"
+wait_for 20 "nat-b promoted" is_role nat-b act
 t_promoted=$(date +%s%3N)
 wait_for 30 "h1 evacuated" sh -c "'$VMMGRCTL' --socket '$SOCK' --json heal status | $PY -c 'import json,sys; d=json.load(sys.stdin); sys.exit(0 if [h for h in d[\"hosts\"] if h[\"name\"]==\"h1\"][0][\"state\"]==\"evacuated\" else 1)'"
 t_evacuated=$(date +%s%3N)
@@ -143,7 +145,7 @@ check "the stale domain is gone" [ "$(sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*)
 expect_rc 2 ctl host fence h3
 grep -q "confirm-dead" "$T/err" || fail "fence without --confirm-dead not explained"
 expect_rc 0 ctl host fence h3 --confirm-dead
-wait_for 20 "nat-a promoted again" sh -c "'$VMMGRCTL' --socket '$SOCK' --json vm show nat-a | grep -q '\"role\": \"act\"'"
+wait_for 20 "nat-a promoted again" is_role nat-a act
 wait_for 30 "nat-b's partner rebuilt" sh -c "'$VMMGRCTL' --socket '$SOCK' --json heal status | grep -q '\"protected\"'"
 check_pins
 echo "PASS: $n_checks checks"

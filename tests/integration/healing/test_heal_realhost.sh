@@ -12,6 +12,8 @@
 VMMGR_TEST_TAG=healreal
 . "$(dirname "$0")/../vmmgrd/lib.sh"
 . "$(dirname "$0")/../../../scripts/lib/ipmisim.sh"
+# is_role VM ROLE : the VM's own role (not a peer's: vm show lists its peers too)
+is_role() { [ "$("$VMMGRCTL" --socket "$SOCK" --json vm show "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["role"])')" = "$2" ]; }
 
 libvirt_usable || { echo "SKIP: $libvirt_why"; exit 77; }
 command -v ipmi_sim >/dev/null || { echo "SKIP: ipmi_sim is not installed (Debian package openipmi; scripts/setup.sh installs it)"; exit 77; }
@@ -104,7 +106,7 @@ check "the failed fence is in the history" grep -q host_fence_failed "$T/out"
 check "the group is degraded, not promoting" [ "$(ctl --json heal status | jget "[g['state'] for g in d['groups'] if g['name']=='hpair2'][0]")" = degraded ]
 
 kill -CONT "$(cat "$bmc/ipmi_sim.pid")" # the BMC answers again: the fence goes through
-wait_for 30 "$sby2 promoted once the fence is confirmed" sh -c "'$VMMGRCTL' --socket '$SOCK' --json vm show '$sby2' | grep -q '\"role\": \"act\"'"
+wait_for 30 "$sby2 promoted once the fence is confirmed" is_role $sby2 act
 power_off() { [ "$(vmmgr_ipmisim_ipmitool "$bmc" chassis power status 2>/dev/null)" = "Chassis Power is off" ]; }
 wait_for 10 "the BMC reads power off" power_off # ipmitool may need a retry after the SIGSTOP
 wait_for 30 "$act2 rebuilt elsewhere" sh -c "'$VMMGRCTL' --socket '$SOCK' --json vm show '$act2' | grep -q '\"host\": \"s2\"'"
@@ -138,7 +140,7 @@ t0=$(date +%s%3N)
 vmmgr_ipmisim_ipmitool "$bmc" chassis power off >/dev/null
 kill "$PROXY"
 PROXY=""
-wait_for 20 "$sby3 promoted after the power loss" sh -c "'$VMMGRCTL' --socket '$SOCK' --json vm show '$sby3' | grep -q '\"role\": \"act\"'"
+wait_for 20 "$sby3 promoted after the power loss" is_role $sby3 act
 echo "power loss -> SBY promoted in $(($(date +%s%3N) - t0)) ms"
 expect_rc 0 ctl --json heal history
 check "rule B confirmed it" grep -q "libvirt unreachable and the BMC reads power off" "$T/out"
