@@ -145,7 +145,12 @@ check "the stale domain is gone" [ "$(sqlite3 "$STATE/vmmgr.db" "SELECT COUNT(*)
 expect_rc 2 ctl host fence h3
 grep -q "confirm-dead" "$T/err" || fail "fence without --confirm-dead not explained"
 expect_rc 0 ctl host fence h3 --confirm-dead
-wait_for 20 "nat-a promoted again" is_role nat-a act
-wait_for 30 "nat-b's partner rebuilt" sh -c "'$VMMGRCTL' --socket '$SOCK' --json heal status | grep -q '\"protected\"'"
+# h3 held the SBY (nat-a): nothing to promote, the SBY is rebuilt elsewhere.
+host_of() { "$VMMGRCTL" --socket "$SOCK" --json vm show "$1" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["host"])'; }
+not_on_h3() { h=$(host_of nat-a) && [ -n "$h" ] && [ "$h" != h3 ]; }
+wait_for 30 "the SBY nat-a rebuilt off h3" not_on_h3
+check "nat-b is still the ACT (an SBY's loss promotes nothing)" is_role nat-b act
+check "nat-a is the SBY" is_role nat-a sby
+wait_for 30 "the pair protected again" sh -c "'$VMMGRCTL' --socket '$SOCK' --json heal status | grep -q '\"protected\"'"
 check_pins
 echo "PASS: $n_checks checks"
