@@ -4,7 +4,7 @@
 # (GET /v3/auth/tokens with its own service token, X-Subject-Token) and
 # caching the answer for keystone_cache_s. The Keystone here is the first
 # shim's /identity/v3, which answers the same Keystone v3 calls; the real
-# Keystone of ../shared/openstack was not run by this test.
+# Keystone is test_keystone_real.sh's.
 . "$(dirname "$0")/lib.sh"
 start_shim 2
 KPORT=$(free_port)
