@@ -73,6 +73,8 @@ check "21-byte password is a 400" [ "$status" = 400 ]
 check "it names bmc.password" grep -q "bmc.password" <<<"$body"
 api POST /v1/hosts "{\"name\":\"bad\",\"uri\":\"test:///\",\"synthetic\":\"$syn\",\"bmc\":{\"address\":\"127.0.0.1\",\"user\":\"u\",\"password\":\"p\",\"password_file\":\"/etc/shadow\"}}"
 check "a password_file field is refused" [ "$status" = 400 ]
+api POST /v1/hosts "{\"name\":\"bad\",\"uri\":\"test:///\",\"synthetic\":\"$syn\",\"bmc\":{\"address\":\"127.0.0.1\",\"user\":\"u\\u0001x\",\"password\":\"p\"}}"
+check "a control character in the BMC user is a 400 naming bmc.user" grep -q "bmc.user" <<<"$body"
 expect_rc 3 ctl host show bad
 
 # Three hosts: h1 and h2 with BMCs, h3 without (the spare).

@@ -63,6 +63,10 @@ enum nfv_code vm_heal_bmc_parse(struct vm_daemon *d, const char *host, const jso
         nfv_err_prefix(err, "'bmc'");
         return NFV_E_INVAL;
     }
+    /* No control characters: they would reach logs, events and the BMC. */
+    if (vm_req_text_check("bmc.user", user, HEAL_MON_USER_SIZE - 1, err) != NFV_OK ||
+        vm_req_text_check("bmc.password", password, HEAL_MON_PASSWORD_SIZE - 1, err) != NFV_OK)
+        return NFV_E_INVAL;
     /* IPMI 2.0: 1..20 bytes, one line, no NUL (it goes to a file). */
     len = strlen(password);
     if (len == 0 || len >= HEAL_MON_PASSWORD_SIZE ||
